@@ -1,0 +1,1 @@
+"""tiegraph delivery layer: the command line and the HTTP/GraphQL service."""

@@ -1,0 +1,1 @@
+"""tiegraph core: the domain, its use cases and the storage adapters."""

@@ -1,0 +1,177 @@
+"""Turn domain records into plain values a store can hold, and back, identically on every store.
+
+Both stores go through these two functions, so a record read back from either one equals the
+record written. ``temporal="iso"`` writes dates and instants as ISO-8601 text (which sorts
+like time when the format is fixed); ``temporal="native"`` leaves them as ``date``/``datetime``
+for stores with temporal types of their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TypeVar
+
+from graph.domain.model import (
+    Attendance,
+    Breakout,
+    Group,
+    Interaction,
+    Interest,
+    Introduction,
+    Meeting,
+    Membership,
+    Organization,
+    Person,
+    SideConversation,
+)
+
+__all__ = [
+    "ENTITY_KINDS",
+    "Record",
+    "decode",
+    "encode",
+    "format_instant",
+    "parse_instant",
+    "record_id",
+]
+
+Record = (
+    Person
+    | Organization
+    | Interest
+    | Group
+    | Membership
+    | Meeting
+    | Attendance
+    | Breakout
+    | SideConversation
+    | Interaction
+    | Introduction
+)
+R = TypeVar("R", bound=Record)
+
+ENTITY_KINDS: dict[str, type[Record]] = {
+    "organization": Organization,
+    "interest": Interest,
+    "person": Person,
+    "group": Group,
+    "membership": Membership,
+    "meeting": Meeting,
+    "attendance": Attendance,
+    "breakout": Breakout,
+    "side_conversation": SideConversation,
+    "interaction": Interaction,
+    "introduction": Introduction,
+}
+"""Every kind of record by its name, in the order a batch applies them (references first)."""
+
+Temporal = Literal["iso", "native"]
+
+
+def record_id(record: Record) -> str:
+    """Return the stable id of a record; pairs (membership, attendance) join theirs with ``|``.
+
+    >>> record_id(Membership(group_id="g1", person_id="p1"))
+    'g1|p1'
+    """
+    match record:
+        case Membership(group_id=g, person_id=p):
+            return f"{g}|{p}"
+        case Attendance(meeting_id=m, person_id=p):
+            return f"{m}|{p}"
+        case Interaction(key=key):
+            return key
+        case _:
+            return record.id
+
+
+def format_instant(at: datetime) -> str:
+    """Write an aware instant as fixed-width UTC ISO-8601 text that sorts like time.
+
+    >>> format_instant(datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
+    '2024-05-01T12:00:00.000000Z'
+    """
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(text: str) -> datetime:
+    """Read ISO-8601 text with an offset (or ``Z``) as an aware UTC instant."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone offset")
+    return parsed.astimezone(UTC)
+
+
+_FIELDS: dict[str, tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields(kind: type[Any]) -> tuple[tuple[str, Any], ...]:
+    """Return each field's name and type annotation, computed once per kind."""
+    found = _FIELDS.get(kind.__qualname__)
+    if found is None:
+        hints = typing.get_type_hints(kind)
+        found = tuple((f.name, hints[f.name]) for f in dataclasses.fields(kind))
+        _FIELDS[kind.__qualname__] = found
+    return found
+
+
+def _base_type(annotation: Any) -> Any:
+    """Strip ``X | None`` down to ``X``."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0]
+    return annotation
+
+
+def encode(record: Record, *, temporal: Temporal = "iso") -> dict[str, Any]:
+    """Return the record's fields as plain values; ``None`` fields are left out."""
+    out: dict[str, Any] = {}
+    for name, _ in _fields(type(record)):
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if isinstance(value, enum.Enum):
+            out[name] = value.value
+        elif isinstance(value, tuple):
+            out[name] = list(value)
+        elif isinstance(value, datetime):
+            out[name] = format_instant(value) if temporal == "iso" else value.astimezone(UTC)
+        elif isinstance(value, date):
+            out[name] = value.isoformat() if temporal == "iso" else value
+        else:
+            out[name] = value
+    return out
+
+
+def _decode_value(annotation: Any, value: Any) -> Any:
+    base = _base_type(annotation)
+    if value is None:
+        return None
+    if base is datetime:
+        if isinstance(value, str):
+            return parse_instant(value)
+        native = value.to_native() if hasattr(value, "to_native") else value
+        return typing.cast(datetime, native).astimezone(UTC)
+    if base is date:
+        if isinstance(value, str):
+            return date.fromisoformat(value)
+        return value.to_native() if hasattr(value, "to_native") else value
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return base(value)
+    if typing.get_origin(base) is tuple:
+        return tuple(value)
+    return value
+
+
+def decode(kind: type[R], values: dict[str, Any]) -> R:
+    """Rebuild a record of ``kind`` from what :func:`encode` produced (either temporal form)."""
+    kwargs = {
+        name: _decode_value(annotation, values[name])
+        for name, annotation in _fields(kind)
+        if values.get(name) is not None
+    }
+    return kind(**kwargs)

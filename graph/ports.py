@@ -1,0 +1,201 @@
+"""The one storage port: what tiegraph asks of a store, in domain words.
+
+Two adapters implement it, :mod:`graph.adapters.embedded` (SQLite on local disk plus an in-memory
+graph) and :mod:`graph.adapters.neo4j` (a Neo4j server or cluster). Both pass the same contract
+suite in ``tests/contract``. Use cases depend on this module only, never on an adapter.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
+from graph.domain.codec import Record
+from graph.domain.model import (
+    Attendance,
+    Breakout,
+    Interaction,
+    Introduction,
+    Meeting,
+    Membership,
+    Person,
+    SideConversation,
+    Tie,
+)
+
+__all__ = ["GraphStore", "Page", "PeopleQuery"]
+
+T = TypeVar("T")
+R = TypeVar("R", bound=Record)
+
+MAX_PAGE = 1_000
+"""The most records one page may hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of an id-ordered listing: ``items``, how many match in all, and whether more follow.
+
+    Pages are keyset-paginated: pass the last item's id (or key) as ``after`` for the next.
+    """
+
+    items: list[T]
+    total: int
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeopleQuery:
+    """Filters for finding people; every given filter must match (case-insensitive).
+
+    ``name`` matches a part of the name; the others match a whole value (``interest`` matches
+    one of the person's interests).
+    """
+
+    name: str | None = None
+    interest: str | None = None
+    profession: str | None = None
+    industry: str | None = None
+    organization_id: str | None = None
+    location: str | None = None
+    discoverable_only: bool = False
+
+
+class GraphStore(abc.ABC):
+    """A durable store of tiegraph's records and of the ties between people.
+
+    Writes go through :meth:`apply`, all or nothing; reads return domain records. Every
+    method may raise :class:`~graph.domain.errors.StoreUnavailable` when the backend cannot be
+    reached.
+    """
+
+    backend: str
+    """A short name of the backend, e.g. ``embedded`` or ``neo4j``."""
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect, create what the store needs (schema, constraints) and load caches."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections and files; the store can be opened again."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Return when the store answers; raise ``StoreUnavailable`` otherwise."""
+
+    async def apply(self, batch: WriteBatch) -> WriteSummary:
+        """Write every record of ``batch`` in one transaction, or nothing at all.
+
+        Records are upserted by id; interactions (and the interactions that meetings,
+        breakouts, side conversations and met introductions leave behind) are stored once per
+        key and update the ties between their participants. Raises ``InvalidInput`` (naming
+        record, field, value and reason) or ``Conflict``; then nothing has changed.
+        """
+        validate_batch(batch)
+        if not len(batch):
+            return WriteSummary()
+        return await self._apply(batch)
+
+    @abc.abstractmethod
+    async def _apply(self, batch: WriteBatch) -> WriteSummary:
+        """Apply a validated, non-empty batch atomically (see :meth:`apply`)."""
+
+    @abc.abstractmethod
+    async def get(self, kind: type[R], ids: Collection[str]) -> dict[str, R]:
+        """Return the stored records of ``kind`` among ``ids``, by id; unknown ids are left out.
+
+        For memberships and attendance the id is ``"<group or meeting id>|<person id>"``; for
+        interactions it is the key.
+        """
+
+    @abc.abstractmethod
+    async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
+        """Return records of ``kind`` in id order, ``first`` at most, after the id ``after``."""
+
+    @abc.abstractmethod
+    async def search_people(
+        self, query: PeopleQuery, *, first: int, after: str | None = None
+    ) -> Page[Person]:
+        """Return the people matching ``query`` in id order."""
+
+    @abc.abstractmethod
+    async def memberships(
+        self,
+        *,
+        group_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Membership]:
+        """Return the memberships of the given groups and/or people, by group then person."""
+
+    @abc.abstractmethod
+    async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
+        """Return the meetings of the given groups, in time order."""
+
+    @abc.abstractmethod
+    async def attendance(
+        self,
+        *,
+        meeting_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Attendance]:
+        """Return attendance at the given meetings and/or by the given people."""
+
+    @abc.abstractmethod
+    async def breakouts_of(self, meeting_ids: Collection[str]) -> list[Breakout]:
+        """Return the breakouts of the given meetings, by meeting then id."""
+
+    @abc.abstractmethod
+    async def side_conversations_of(self, person_id: str) -> list[SideConversation]:
+        """Return the side conversations a person took part in, in time order."""
+
+    @abc.abstractmethod
+    async def introductions_of(self, person_id: str) -> list[Introduction]:
+        """Return the introductions a person requested, made or was introduced in, by id."""
+
+    @abc.abstractmethod
+    async def interactions_of(
+        self,
+        person_id: str,
+        *,
+        other_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Interaction]:
+        """Return a person's interactions (with ``other_id`` only, if given) in time order.
+
+        ``since`` is inclusive, ``until`` exclusive; ties in time are ordered by key.
+        """
+
+    @abc.abstractmethod
+    async def tie(self, a: str, b: str) -> Tie | None:
+        """Return the tie between two people, or ``None`` if they never interacted."""
+
+    @abc.abstractmethod
+    async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
+        """Return each given person's ties, ordered by the other person's id."""
+
+    @abc.abstractmethod
+    async def counts(self) -> dict[str, int]:
+        """Return how many records of each kind are stored, and how many ties (``tie``)."""
+
+    @abc.abstractmethod
+    async def delete_everything(self) -> None:
+        """Remove every record and tie. For tests and demos; never called by the service."""
+
+
+def batch_of(records: Sequence[Record]) -> WriteBatch:
+    """Put records of any kinds into one batch, in the order given.
+
+    >>> from graph.domain.model import Organization
+    >>> len(batch_of([Organization(id="o1", name="Acme")]))
+    1
+    """
+    batch = WriteBatch()
+    for record in records:
+        batch.add(record)
+    return batch

@@ -1,0 +1,98 @@
+"""Settings, read once at start-up from the environment (and CLI options), then passed around.
+
+Nothing reads the environment at import time: :func:`load_settings` is called by the
+composition root (the CLI or the app factory) and the result is injected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from graph.domain.errors import ConfigurationError
+
+__all__ = ["Settings", "StoreKind", "default_data_dir", "load_settings"]
+
+
+class StoreKind(StrEnum):
+    """Which backend holds the graph."""
+
+    EMBEDDED = "embedded"
+    NEO4J = "neo4j"
+
+
+def default_data_dir() -> Path:
+    """Where the embedded store lives unless told otherwise: ``$XDG_DATA_HOME/tiegraph``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tiegraph"
+
+
+class Settings(BaseModel):
+    """Every setting tiegraph has; environment names are given beside each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: StoreKind = Field(StoreKind.EMBEDDED)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    neo4j_uri: str | None = Field(None)
+    neo4j_user: str = Field("neo4j")
+    neo4j_password: SecretStr | None = Field(None)
+    neo4j_database: str = Field("neo4j")
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if not value.startswith(schemes):
+            raise ValueError(f"must start with one of {', '.join(schemes)}")
+        return value
+
+    def require_neo4j(self) -> str:
+        """Return the Neo4j URI, or stop with a message naming the missing setting."""
+        if self.neo4j_uri is None:
+            raise ConfigurationError("NEO4J_URI must be set when TIEGRAPH_STORE=neo4j")
+        return self.neo4j_uri
+
+
+_ENV_NAMES = {
+    "store": "TIEGRAPH_STORE",
+    "data_dir": "TIEGRAPH_DATA_DIR",
+    "neo4j_uri": "NEO4J_URI",
+    "neo4j_user": "NEO4J_USER",
+    "neo4j_password": "NEO4J_PASSWORD",
+    "neo4j_database": "NEO4J_DATABASE",
+}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from ``environ`` (default: the process environment) and CLI overrides.
+
+    When ``NEO4J_URI`` is set and ``TIEGRAPH_STORE`` is not, the store is Neo4j. Raises
+    :class:`ConfigurationError` naming the offending setting.
+    """
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {
+        name: env[var] for name, var in _ENV_NAMES.items() if env.get(var) not in (None, "")
+    }
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    if "store" not in values and values.get("neo4j_uri"):
+        values["store"] = StoreKind.NEO4J
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        setting = _ENV_NAMES.get(name, name)
+        raise ConfigurationError(f"setting {setting}: {first['msg']}") from error
+    if settings.store is StoreKind.NEO4J:
+        settings.require_neo4j()
+    return settings
