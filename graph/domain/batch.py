@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.domain.codec import ENTITY_KINDS, Record, record_id
+from graph.domain.codec import Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
 from graph.domain.model import (
     Attendance,
@@ -39,6 +39,7 @@ __all__ = [
     "Counts",
     "Snapshot",
     "SnapshotRequest",
+    "TieAccumulator",
     "TieDelta",
     "WriteBatch",
     "WritePlan",
@@ -89,13 +90,10 @@ class WriteBatch:
 
     def add(self, record: Record, label: str | None = None) -> None:
         """Append a record to the list for its kind, optionally naming it for error messages."""
-        for name, records in self.sections():
-            if isinstance(record, ENTITY_KINDS[name]):
-                records.append(record)
-                if label is not None:
-                    self.labels[id(record)] = label
-                return
-        raise TypeError(f"not a record: {record!r}")  # pragma: no cover - typing forbids it
+        section: list[Any] = getattr(self, _SECTION_OF[type(record)])
+        section.append(record)
+        if label is not None:
+            self.labels[id(record)] = label
 
     def __len__(self) -> int:
         return sum(len(records) for _, records in self.sections())
@@ -103,6 +101,21 @@ class WriteBatch:
     def label(self, kind: str, index: int, record: object) -> str:
         """Name a record for an error: its label if it has one, else ``kind[index]``."""
         return self.labels.get(id(record), f"{kind}[{index}]")
+
+
+_SECTION_OF: dict[type[Any], str] = {
+    Organization: "organizations",
+    Interest: "interests",
+    Person: "people",
+    Group: "groups",
+    Membership: "memberships",
+    Meeting: "meetings",
+    Attendance: "attendance",
+    Breakout: "breakouts",
+    SideConversation: "side_conversations",
+    Interaction: "interactions",
+    Introduction: "introductions",
+}
 
 
 @dataclass(slots=True)
@@ -431,11 +444,14 @@ def derived_key(kind: str, *parts: str) -> str:
     return "|".join((kind, *parts))
 
 
-class _TieAccumulator:
+class TieAccumulator:
+    """Sums what interactions add to each pair's tie."""
+
     def __init__(self) -> None:
         self.deltas: dict[tuple[str, str], TieDelta] = {}
 
     def add(self, interaction: Interaction) -> None:
+        """Count ``interaction`` once for every pair of its participants."""
         people = sorted(set(interaction.participant_ids))
         at = interaction.at
         initiator = interaction.initiator_id
@@ -457,11 +473,13 @@ class _TieAccumulator:
 def _normalized(record: Record) -> Record:
     """Return the record as a store would give it back (instants in UTC)."""
     match record:
-        case Meeting():
+        case Meeting() if record.starts_at.tzinfo is not UTC:
             return replace(record, starts_at=record.starts_at.astimezone(UTC))
-        case SideConversation() | Interaction():
+        case SideConversation() | Interaction() if record.at.tzinfo is not UTC:
             return replace(record, at=record.at.astimezone(UTC))
-        case Introduction():
+        case Introduction() if record.requested_at.tzinfo is not UTC or (
+            record.updated_at is not None and record.updated_at.tzinfo is not UTC
+        ):
             updated = record.updated_at.astimezone(UTC) if record.updated_at else None
             return replace(
                 record, requested_at=record.requested_at.astimezone(UTC), updated_at=updated
@@ -617,7 +635,7 @@ def plan_batch(batch: WriteBatch, snapshot: Snapshot) -> WritePlan:
         new_interactions.append(interaction)
         summary.counts["interaction"].created += 1
 
-    ties = _TieAccumulator()
+    ties = TieAccumulator()
     for interaction in new_interactions:
         ties.add(interaction)
     return WritePlan(

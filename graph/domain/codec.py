@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 import types
 import typing
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
 
@@ -93,9 +95,11 @@ def format_instant(at: datetime) -> str:
     """Write an aware instant as fixed-width UTC ISO-8601 text that sorts like time.
 
     >>> format_instant(datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
-    '2024-05-01T12:00:00.000000Z'
+    '2024-05-01T12:00:00.000000+00:00'
     """
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")
 
 
 def parse_instant(text: str) -> datetime:
@@ -127,23 +131,37 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
+def _converter(annotation: Any, temporal: Temporal) -> Callable[[Any], Any] | None:
+    """Return how to turn a field's value into a plain one, or ``None`` to keep it as it is."""
+    base = _base_type(annotation)
+    if base is datetime:
+        if temporal == "iso":
+            return format_instant
+        return lambda value: value if value.tzinfo is UTC else value.astimezone(UTC)
+    if base is date:
+        return date.isoformat if temporal == "iso" else None
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return operator.attrgetter("value")
+    if typing.get_origin(base) is tuple:
+        return list
+    return None
+
+
+_ENCODERS: dict[tuple[str, Temporal], tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
+
+
 def encode(record: Record, *, temporal: Temporal = "iso") -> dict[str, Any]:
     """Return the record's fields as plain values; ``None`` fields are left out."""
+    kind = type(record)
+    plan = _ENCODERS.get((kind.__qualname__, temporal))
+    if plan is None:
+        plan = tuple((name, _converter(hint, temporal)) for name, hint in _fields(kind))
+        _ENCODERS[(kind.__qualname__, temporal)] = plan
     out: dict[str, Any] = {}
-    for name, _ in _fields(type(record)):
+    for name, convert in plan:
         value = getattr(record, name)
-        if value is None:
-            continue
-        if isinstance(value, enum.Enum):
-            out[name] = value.value
-        elif isinstance(value, tuple):
-            out[name] = list(value)
-        elif isinstance(value, datetime):
-            out[name] = format_instant(value) if temporal == "iso" else value.astimezone(UTC)
-        elif isinstance(value, date):
-            out[name] = value.isoformat() if temporal == "iso" else value
-        else:
-            out[name] = value
+        if value is not None:
+            out[name] = value if convert is None else convert(value)
     return out
 
 

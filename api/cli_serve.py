@@ -1,0 +1,88 @@
+"""``tiegraph serve`` and ``tiegraph schema``: run the HTTP service; print the GraphQL schema."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from fastapi import FastAPI
+
+from api.cli import (
+    DataDirOption,
+    Neo4jDatabaseOption,
+    Neo4jUriOption,
+    StoreOption,
+    err,
+    settings_from_options,
+)
+
+__all__ = ["app_from_environment", "register"]
+
+_DEMO_FLAG = "TIEGRAPH_DEMO"
+
+
+def app_from_environment() -> FastAPI:
+    """Build the app from the environment: the entry point each uvicorn worker calls once."""
+    from api.app import create_app
+    from graph.demo import load_demo
+    from graph.settings import load_settings
+
+    async def demo(store: object) -> None:
+        from graph.ports import GraphStore
+
+        assert isinstance(store, GraphStore)
+        await load_demo(store)
+
+    settings = load_settings()
+    return create_app(settings, on_open=demo if os.environ.get(_DEMO_FLAG) == "1" else None)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``schema`` to the command line."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+        demo: Annotated[
+            bool, typer.Option("--demo", help="Load a small demo network at start-up.")
+        ] = False,
+        store: StoreOption = None,
+        data_dir: DataDirOption = None,
+        neo4j_uri: Neo4jUriOption = None,
+        neo4j_database: Neo4jDatabaseOption = None,
+    ) -> None:
+        """Serve the GraphQL API at /graphql (with GraphiQL), /healthz and /readyz."""
+        import uvicorn
+
+        settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
+        # Workers are separate processes: hand them the settings through their environment.
+        os.environ["TIEGRAPH_STORE"] = settings.store.value
+        os.environ["TIEGRAPH_DATA_DIR"] = str(settings.data_dir)
+        if settings.neo4j_uri:
+            os.environ["NEO4J_URI"] = settings.neo4j_uri
+        os.environ["NEO4J_DATABASE"] = settings.neo4j_database
+        os.environ[_DEMO_FLAG] = "1" if demo else "0"
+        where = (
+            f"embedded store in {settings.data_dir}"
+            if settings.store.value == "embedded"
+            else f"Neo4j at {settings.neo4j_uri}"
+        )
+        err.print(f"tiegraph on http://{host}:{port}/graphql — {where}")
+        uvicorn.run(
+            "api.cli_serve:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+
+    @app.command("schema")
+    def print_schema() -> None:
+        """Print the GraphQL schema (SDL), as checked in as schema.graphql."""
+        from api.schema import schema
+
+        typer.echo(schema.as_str())

@@ -1,0 +1,1 @@
+"""Storage adapters: each implements graph.ports.GraphStore for one backend."""

@@ -1,0 +1,691 @@
+"""The embedded store: SQLite on local disk for durability, an in-memory graph for algorithms.
+
+Why SQLite: it ships with Python, is one file in the data directory, and in WAL mode with
+``synchronous=FULL`` a transaction that has returned from ``COMMIT`` survives ``kill -9`` and
+power loss. Readers do not block the writer. Batches are one transaction each, so a rejected
+batch leaves no trace.
+
+Layout: every record is one row of ``records(kind, id, data)`` with its fields as JSON (the
+codec's ISO form, so it round-trips exactly); ``refs(kind, ref_kind, ref, at, id)`` indexes who
+or what each record names, which answers "meetings of a group", "interactions of a person" and
+the like with one index range scan. Interactions, by far the most numerous, have a table of
+their own with a compact per-person index (person, time in microseconds, row number), which
+costs a third of the generic one to write. ``ties`` holds the pairwise ties, also kept in
+memory as a graph (private to this module) that later algorithms run on; it is rebuilt from
+``ties`` on open.
+
+All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
+loop never blocks on disk; the in-memory graph is only touched on the event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import networkx as nx
+import orjson
+
+from graph.domain.batch import (
+    Snapshot,
+    SnapshotRequest,
+    TieDelta,
+    WriteBatch,
+    WritePlan,
+    WriteSummary,
+    plan_batch,
+    snapshot_request,
+)
+from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, format_instant, record_id
+from graph.domain.errors import ConfigurationError, StoreUnavailable
+from graph.domain.model import (
+    Attendance,
+    Breakout,
+    Interaction,
+    InteractionKind,
+    Introduction,
+    Meeting,
+    Membership,
+    Person,
+    SideConversation,
+    Tie,
+    pair_key,
+)
+from graph.ports import MAX_PAGE, GraphStore, Page, PeopleQuery
+
+__all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
+
+SCHEMA_VERSION = 1
+T = TypeVar("T")
+R = TypeVar("R", bound=Record)
+
+_KIND_NAMES: dict[type[Any], str] = {kind: name for name, kind in ENTITY_KINDS.items()}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refs (
+    kind TEXT NOT NULL, ref_kind TEXT NOT NULL, ref TEXT NOT NULL, at TEXT NOT NULL,
+    id TEXT NOT NULL, PRIMARY KEY (kind, ref_kind, ref, at, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ties (
+    a TEXT NOT NULL, b TEXT NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL,
+    count INTEGER NOT NULL, counts BLOB NOT NULL, initiated_by_a INTEGER NOT NULL,
+    initiated_by_b INTEGER NOT NULL, PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ties_by_b ON ties (b, a);
+CREATE TABLE IF NOT EXISTS interactions (
+    seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS interaction_people (
+    person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (person, at_us, seq)
+) WITHOUT ROWID;
+"""
+
+# What each kind of record names, for the refs index: (field, kind it names, sort key field).
+_REFS: dict[str, tuple[tuple[str, str], ...]] = {
+    "person": (("organization_id", "organization"), ("interests", "interest_label")),
+    "group": (("leader_id", "person"),),
+    "membership": (("group_id", "group"), ("person_id", "person")),
+    "meeting": (("group_id", "group"),),
+    "attendance": (("meeting_id", "meeting"), ("person_id", "person")),
+    "breakout": (("meeting_id", "meeting"), ("member_ids", "person")),
+    "side_conversation": (("participant_ids", "person"), ("group_id", "group")),
+    "introduction": (
+        ("requester_id", "person"),
+        ("introducer_id", "person"),
+        ("target_id", "person"),
+    ),
+}
+_SORT_FIELD = {"meeting": "starts_at", "side_conversation": "at"}
+
+
+def _dumps(values: dict[str, Any]) -> bytes:
+    return orjson.dumps(values)
+
+
+def _ref_rows(kind: str, values: dict[str, Any], rid: str) -> Iterator[tuple[str, ...]]:
+    at = values.get(_SORT_FIELD.get(kind, ""), "")
+    for name, ref_kind in _REFS.get(kind, ()):
+        value = values.get(name)
+        if value is None:
+            continue
+        targets = value if isinstance(value, list) else [value]
+        if ref_kind == "interest_label":
+            targets = [t.casefold() for t in targets]
+        for target in dict.fromkeys(targets):
+            yield (kind, ref_kind, target, at, rid)
+
+
+@dataclass(slots=True)
+class _TieState:
+    """A tie as the in-memory graph keeps it on an edge."""
+
+    first_at: datetime
+    last_at: datetime
+    count: int
+    counts: dict[InteractionKind, int]
+    initiated_by_a: int
+    initiated_by_b: int
+
+
+class EmbeddedStore(GraphStore):
+    """A tiegraph store in a local directory; durable, crash-safe, no server needed."""
+
+    backend = "embedded"
+
+    def __init__(self, data_dir: Path) -> None:
+        self._dir = Path(data_dir)
+        self._path = self._dir / "tiegraph.sqlite3"
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._write_thread: ThreadPoolExecutor | None = None
+        self._read_thread: ThreadPoolExecutor | None = None
+        self._write_lock = asyncio.Lock()
+        self._graph: nx.Graph[str] = nx.Graph()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create or open the database, check its schema version and load the tie graph."""
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigurationError(
+                f"TIEGRAPH_DATA_DIR {str(self._dir)!r} cannot be created: {error}"
+            ) from error
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-write")
+        self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-read")
+        self._writer = await self._on(self._write_thread, self._connect, True)
+        self._reader = await self._on(self._read_thread, self._connect, False)
+        self._graph = await self._read(self._load_graph)
+
+    def _connect(self, writer: bool) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a returned COMMIT is on disk, so an acknowledged write survives a crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("PRAGMA cache_size=-65536")
+            if writer:
+                conn.executescript(_SCHEMA)
+                self._check_schema_version(conn)
+        except sqlite3.Error as error:
+            raise ConfigurationError(
+                f"TIEGRAPH_DATA_DIR: cannot open the store at {str(self._path)!r}: {error}"
+            ) from error
+        return conn
+
+    @staticmethod
+    def _check_schema_version(conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"TIEGRAPH_DATA_DIR holds a store of schema version {row[0]}, newer than this "
+                f"tiegraph understands ({SCHEMA_VERSION}); upgrade tiegraph"
+            )
+
+    async def close(self) -> None:
+        """Close both connections and their threads."""
+        for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
+            if conn is not None and thread is not None:
+                await self._on(thread, conn.close)
+                thread.shutdown(wait=True)
+        self._writer = self._reader = None
+        self._write_thread = self._read_thread = None
+
+    async def ping(self) -> None:
+        """Run a trivial query on the reader connection."""
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, fn, *args)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None or self._read_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+        try:
+            return await self._on(self._read_thread, fn, self._reader)
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"the embedded store cannot be read: {error}") from error
+
+    @staticmethod
+    @contextmanager
+    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    async def _apply(self, batch: WriteBatch) -> WriteSummary:
+        if self._writer is None or self._write_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+        request = snapshot_request(batch)
+        async with self._write_lock:
+            # The tie graph only changes under this lock, on this thread, so reading it to
+            # compute the new ties before the commit and updating it after is consistent.
+            graph = self._graph
+            try:
+                plan, new_ties = await self._on(
+                    self._write_thread, self._write, self._writer, batch, request, graph
+                )
+            except sqlite3.OperationalError as error:
+                raise StoreUnavailable(f"the embedded store cannot be written: {error}") from error
+            for (a, b), state in new_ties.items():
+                graph.add_edge(a, b, tie=state)
+        return plan.summary
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        batch: WriteBatch,
+        request: SnapshotRequest,
+        graph: nx.Graph[str],
+    ) -> tuple[WritePlan, dict[tuple[str, str], _TieState]]:
+        with self._transaction(conn):
+            plan = plan_batch(batch, self._snapshot(conn, request))
+            record_rows: list[tuple[str, str, bytes]] = []
+            ref_rows: list[tuple[str, ...]] = []
+            stale_refs: list[tuple[str, str]] = []
+            for kind, records in plan.writes.items():
+                for record in records:
+                    rid = record_id(record)
+                    values = encode(record)
+                    record_rows.append((kind, rid, _dumps(values)))
+                    stale_refs.append((kind, rid))
+                    ref_rows.extend(_ref_rows(kind, values, rid))
+            if plan.interactions:
+                self._insert_interactions(conn, plan.interactions)
+            if stale_refs:
+                conn.executemany("DELETE FROM refs WHERE kind = ? AND id = ?", stale_refs)
+            conn.executemany(
+                "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)", record_rows
+            )
+            conn.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?, ?, ?, ?)", ref_rows)
+            new_ties = {(d.a, d.b): _merge_tie(graph, d) for d in plan.ties}
+            conn.executemany(
+                "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        a,
+                        b,
+                        format_instant(s.first_at),
+                        format_instant(s.last_at),
+                        s.count,
+                        orjson.dumps({k.value: n for k, n in s.counts.items()}),
+                        s.initiated_by_a,
+                        s.initiated_by_b,
+                    )
+                    for (a, b), s in new_ties.items()
+                ],
+            )
+        return plan, new_ties
+
+    @staticmethod
+    def _insert_interactions(conn: sqlite3.Connection, interactions: list[Interaction]) -> None:
+        """Append new interactions and index them by participant and time."""
+        row = conn.execute("SELECT coalesce(max(seq), 0) FROM interactions").fetchone()
+        first_seq = int(row[0]) + 1
+        rows = []
+        people: list[tuple[str, int, int]] = []
+        for seq, interaction in enumerate(interactions, start=first_seq):
+            rows.append((seq, interaction.key, _dumps(encode(interaction))))
+            at_us = _micros(interaction.at)
+            people.extend((p, at_us, seq) for p in dict.fromkeys(interaction.participant_ids))
+        conn.executemany("INSERT INTO interactions (seq, key, data) VALUES (?, ?, ?)", rows)
+        conn.executemany("INSERT INTO interaction_people VALUES (?, ?, ?)", people)
+
+    @staticmethod
+    def _snapshot(conn: sqlite3.Connection, request: SnapshotRequest) -> Snapshot:
+        snapshot = Snapshot()
+        for kind, ids in request.records.items():
+            snapshot.records[kind] = {
+                rid: decode(ENTITY_KINDS[kind], orjson.loads(data))
+                for rid, data in _select_records(conn, kind, ids)
+            }
+        for kind, ids in request.references.items():
+            snapshot.existing[kind] = {rid for rid, _ in _select_records(conn, kind, ids)}
+        for meeting_id in request.attendees_of:
+            snapshot.attendees[meeting_id] = {
+                person
+                for (person,) in conn.execute(
+                    "SELECT id FROM refs WHERE kind = 'attendance' AND ref_kind = 'meeting'"
+                    " AND ref = ?",
+                    (meeting_id,),
+                )
+            }
+            # refs ids for attendance are "meeting|person": keep the person part.
+            snapshot.attendees[meeting_id] = {
+                rid.split("|", 1)[1] for rid in snapshot.attendees[meeting_id]
+            }
+        return snapshot
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    async def get(self, kind: type[R], ids: Collection[str]) -> dict[str, R]:
+        """Return stored records of ``kind`` among ``ids``."""
+        name = _KIND_NAMES[kind]
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+
+        def run(conn: sqlite3.Connection) -> dict[str, R]:
+            rows = _select_records(conn, name, wanted)
+            return {rid: decode(kind, orjson.loads(data)) for rid, data in rows}
+
+        return await self._read(run)
+
+    async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
+        """Return records of ``kind`` in id order after ``after``."""
+        name = _KIND_NAMES[kind]
+        first = _page_size(first)
+
+        def run(conn: sqlite3.Connection) -> Page[R]:
+            if name == "interaction":
+                total = conn.execute("SELECT count(*) FROM interactions").fetchone()
+                rows = conn.execute(
+                    "SELECT data FROM interactions WHERE key > ? ORDER BY key LIMIT ?",
+                    (after or "", first + 1),
+                ).fetchall()
+            else:
+                total = conn.execute(
+                    "SELECT count(*) FROM records WHERE kind = ?", (name,)
+                ).fetchone()
+                rows = conn.execute(
+                    "SELECT data FROM records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
+                    (name, after or "", first + 1),
+                ).fetchall()
+            items = [decode(kind, orjson.loads(data)) for (data,) in rows[:first]]
+            return Page(items=items, total=int(total[0]), has_next=len(rows) > first)
+
+        return await self._read(run)
+
+    async def search_people(
+        self, query: PeopleQuery, *, first: int, after: str | None = None
+    ) -> Page[Person]:
+        """Return people matching every given filter, in id order."""
+        first = _page_size(first)
+        conditions = ["r.kind = 'person'"]
+        params: list[Any] = []
+        if query.name:
+            conditions.append("instr(lower(json_extract(r.data, '$.name')), ?) > 0")
+            params.append(query.name.casefold())
+        for field, value in (
+            ("profession", query.profession),
+            ("industry", query.industry),
+            ("organization_id", query.organization_id),
+            ("location", query.location),
+        ):
+            if value:
+                conditions.append(f"lower(json_extract(r.data, '$.{field}')) = ?")
+                params.append(value.casefold())
+        if query.interest:
+            conditions.append(
+                "r.id IN (SELECT id FROM refs WHERE kind = 'person'"
+                " AND ref_kind = 'interest_label' AND ref = ?)"
+            )
+            params.append(query.interest.casefold())
+        if query.discoverable_only:
+            conditions.append("json_extract(r.data, '$.discoverable') = 1")
+        where = " AND ".join(conditions)
+
+        def run(conn: sqlite3.Connection) -> Page[Person]:
+            total = conn.execute(f"SELECT count(*) FROM records r WHERE {where}", params)  # noqa: S608 - fixed fragments, values bound
+            count = int(total.fetchone()[0])
+            rows = conn.execute(
+                f"SELECT r.data FROM records r WHERE {where} AND r.id > ? ORDER BY r.id LIMIT ?",  # noqa: S608
+                [*params, after or "", first + 1],
+            ).fetchall()
+            items = [decode(Person, orjson.loads(data)) for (data,) in rows[:first]]
+            return Page(items=items, total=count, has_next=len(rows) > first)
+
+        return await self._read(run)
+
+    async def _referencing(
+        self,
+        kind: type[R],
+        by: Iterable[tuple[str, Collection[str] | None]],
+        *,
+        order: Callable[[R], Any],
+    ) -> list[R]:
+        """Return records of ``kind`` that name any of the given ids, for every given field."""
+        name = _KIND_NAMES[kind]
+        filters = [(ref_kind, list(ids)) for ref_kind, ids in by if ids is not None]
+
+        def run(conn: sqlite3.Connection) -> list[R]:
+            found: set[str] | None = None
+            for ref_kind, ids in filters:
+                rows = _select_in(
+                    conn,
+                    "SELECT id FROM refs WHERE kind = ? AND ref_kind = ? AND ref IN",
+                    name,
+                    ids,
+                    ref_kind,
+                )
+                matched = {rid for (rid,) in rows}
+                found = matched if found is None else found & matched
+            if not found:
+                return []
+            rows = _select_in(
+                conn, "SELECT data FROM records WHERE kind = ? AND id IN", name, found
+            )
+            return sorted((decode(kind, orjson.loads(data)) for (data,) in rows), key=order)
+
+        return await self._read(run)
+
+    async def memberships(
+        self,
+        *,
+        group_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Membership]:
+        """Return memberships of the given groups and/or people."""
+        return await self._referencing(
+            Membership,
+            (("group", group_ids), ("person", person_ids)),
+            order=lambda m: (m.group_id, m.person_id),
+        )
+
+    async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
+        """Return the meetings of the given groups in time order."""
+        return await self._referencing(
+            Meeting, (("group", group_ids),), order=lambda m: (m.starts_at, m.id)
+        )
+
+    async def attendance(
+        self,
+        *,
+        meeting_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Attendance]:
+        """Return attendance at the given meetings and/or by the given people."""
+        return await self._referencing(
+            Attendance,
+            (("meeting", meeting_ids), ("person", person_ids)),
+            order=lambda a: (a.meeting_id, a.person_id),
+        )
+
+    async def breakouts_of(self, meeting_ids: Collection[str]) -> list[Breakout]:
+        """Return the breakouts of the given meetings."""
+        return await self._referencing(
+            Breakout, (("meeting", meeting_ids),), order=lambda b: (b.meeting_id, b.id)
+        )
+
+    async def side_conversations_of(self, person_id: str) -> list[SideConversation]:
+        """Return a person's side conversations in time order."""
+        return await self._referencing(
+            SideConversation, (("person", [person_id]),), order=lambda s: (s.at, s.id)
+        )
+
+    async def introductions_of(self, person_id: str) -> list[Introduction]:
+        """Return the introductions a person is part of, by id."""
+        return await self._referencing(
+            Introduction, (("person", [person_id]),), order=lambda i: i.id
+        )
+
+    async def interactions_of(
+        self,
+        person_id: str,
+        *,
+        other_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Interaction]:
+        """Return a person's interactions in time order (then key)."""
+        lo = _micros(since) if since else -(2**62)
+        hi = _micros(until) if until else 2**62
+
+        def run(conn: sqlite3.Connection) -> list[Interaction]:
+            if other_id is None:
+                rows = conn.execute(
+                    "SELECT i.data FROM interaction_people p JOIN interactions i ON i.seq = p.seq"
+                    " WHERE p.person = ? AND p.at_us >= ? AND p.at_us < ?",
+                    (person_id, lo, hi),
+                )
+            else:
+                rows = conn.execute(
+                    "SELECT i.data FROM interaction_people p"
+                    " JOIN interaction_people q"
+                    " ON q.person = ? AND q.at_us = p.at_us AND q.seq = p.seq"
+                    " JOIN interactions i ON i.seq = p.seq"
+                    " WHERE p.person = ? AND p.at_us >= ? AND p.at_us < ?",
+                    (other_id, person_id, lo, hi),
+                )
+            found = [decode(Interaction, orjson.loads(data)) for (data,) in rows]
+            return sorted(found, key=lambda i: (i.at, i.key))
+
+        return await self._read(run)
+
+    async def tie(self, a: str, b: str) -> Tie | None:
+        """Return the tie between two people from the in-memory graph."""
+        data = self._graph.get_edge_data(a, b)
+        return None if data is None else _tie(a, b, data["tie"])
+
+    async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
+        """Return each person's ties, by the other person's id."""
+        out: dict[str, list[Tie]] = {}
+        for pid in dict.fromkeys(person_ids):
+            if pid not in self._graph:
+                out[pid] = []
+                continue
+            neighbours = sorted(self._graph.adj[pid].items())
+            out[pid] = [_tie(pid, other, data["tie"]) for other, data in neighbours]
+        return out
+
+    async def counts(self) -> dict[str, int]:
+        """Return how many records of each kind are stored, and how many ties."""
+
+        def run(conn: sqlite3.Connection) -> dict[str, int]:
+            found = dict.fromkeys(ENTITY_KINDS, 0)
+            for kind, n in conn.execute("SELECT kind, count(*) FROM records GROUP BY kind"):
+                found[kind] = int(n)
+            found["interaction"] = int(
+                conn.execute("SELECT count(*) FROM interactions").fetchone()[0]
+            )
+            found["tie"] = int(conn.execute("SELECT count(*) FROM ties").fetchone()[0])
+            return found
+
+        return await self._read(run)
+
+    async def delete_everything(self) -> None:
+        """Remove every record and tie (keeping the schema)."""
+        if self._writer is None or self._write_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+
+        def run(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                conn.execute("DELETE FROM records")
+                conn.execute("DELETE FROM refs")
+                conn.execute("DELETE FROM ties")
+                conn.execute("DELETE FROM interactions")
+                conn.execute("DELETE FROM interaction_people")
+
+        async with self._write_lock:
+            await self._on(self._write_thread, run, self._writer)
+            self._graph = nx.Graph()
+
+    # -- the in-memory graph --------------------------------------------------------------------
+
+    @staticmethod
+    def _load_graph(conn: sqlite3.Connection) -> nx.Graph[str]:
+        graph: nx.Graph[str] = nx.Graph()
+        rows = conn.execute(
+            "SELECT a, b, first_at, last_at, count, counts, initiated_by_a, initiated_by_b"
+            " FROM ties"
+        )
+        for a, b, first_at, last_at, count, counts, by_a, by_b in rows:
+            graph.add_edge(
+                a,
+                b,
+                tie=_TieState(
+                    first_at=datetime.fromisoformat(first_at),
+                    last_at=datetime.fromisoformat(last_at),
+                    count=count,
+                    counts={InteractionKind(k): n for k, n in orjson.loads(counts).items()},
+                    initiated_by_a=by_a,
+                    initiated_by_b=by_b,
+                ),
+            )
+        return graph
+
+
+def _page_size(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE:
+        raise ValueError(f"first must be between 0 and {MAX_PAGE}")
+    return first
+
+
+def _select_in(
+    conn: sqlite3.Connection, sql: str, kind: str, ids: Iterable[str], *extra: str
+) -> list[Any]:
+    """Run ``sql`` (ending in ``IN``) with ``ids`` bound as one JSON array parameter."""
+    return conn.execute(
+        f"{sql} (SELECT value FROM json_each(?))",  # noqa: S608 - callers pass constant SQL
+        (kind, *extra, orjson.dumps(list(ids)).decode()),
+    ).fetchall()
+
+
+def _select_records(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> list[Any]:
+    """Return ``(id, data)`` rows of the stored records of ``kind`` among ``ids``."""
+    if kind == "interaction":
+        return conn.execute(
+            "SELECT key, data FROM interactions WHERE key IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(list(ids)).decode(),),
+        ).fetchall()
+    return _select_in(conn, "SELECT id, data FROM records WHERE kind = ? AND id IN", kind, ids)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(at: datetime) -> int:
+    """Return an aware instant as whole microseconds since the Unix epoch (exact, unlike floats)."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _merge_tie(graph: nx.Graph[str], delta: TieDelta) -> _TieState:
+    """Return the tie after ``delta``, from the tie the graph holds now (if any)."""
+    data = graph.get_edge_data(delta.a, delta.b)
+    if data is None:
+        return _TieState(
+            first_at=delta.first_at,
+            last_at=delta.last_at,
+            count=delta.count,
+            counts=dict(delta.counts),
+            initiated_by_a=delta.initiated_by_a,
+            initiated_by_b=delta.initiated_by_b,
+        )
+    old: _TieState = data["tie"]
+    counts = dict(old.counts)
+    for kind, n in delta.counts.items():
+        counts[kind] = counts.get(kind, 0) + n
+    return _TieState(
+        first_at=min(old.first_at, delta.first_at),
+        last_at=max(old.last_at, delta.last_at),
+        count=old.count + delta.count,
+        counts=counts,
+        initiated_by_a=old.initiated_by_a + delta.initiated_by_a,
+        initiated_by_b=old.initiated_by_b + delta.initiated_by_b,
+    )
+
+
+def _tie(x: str, y: str, state: _TieState) -> Tie:
+    a, b = pair_key(x, y)
+    return Tie(
+        a=a,
+        b=b,
+        first_at=state.first_at,
+        last_at=state.last_at,
+        count=state.count,
+        counts=dict(state.counts),
+        initiated_by_a=state.initiated_by_a,
+        initiated_by_b=state.initiated_by_b,
+    )

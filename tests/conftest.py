@@ -1,0 +1,106 @@
+"""Fixtures shared by every test: one store per backend, and a real Neo4j for the Neo4j leg.
+
+The ``store`` fixture is parametrized over both backends, so a test that takes it runs once on
+the embedded store and once on Neo4j. Neo4j is a real server: started once per test run by
+``tests.support.neo4j`` (or the one ``NEO4J_URI`` names). When it cannot start, its tests are
+skipped with the reason, except under ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.adapters.embedded.store import EmbeddedStore
+from graph.ports import GraphStore
+
+from tests.support.neo4j import Neo4jTarget, Neo4jUnavailable, provide_neo4j
+
+
+BACKENDS = ("embedded", "neo4j")
+_ran_on: Counter[str] = Counter()
+_neo4j_missing: list[str] = []
+Reopen = Callable[[GraphStore], Awaitable[GraphStore]]
+
+
+@pytest.fixture(scope="session")
+def neo4j_target() -> Iterator[Neo4jTarget | None]:
+    """A real Neo4j server for the whole run, or ``None`` (with the reason kept) if absent."""
+    try:
+        with provide_neo4j() as target:
+            yield target
+    except Neo4jUnavailable as error:
+        if os.environ.get("CI") == "true":
+            raise
+        _neo4j_missing.append(error.reason)
+        yield None
+
+
+async def _open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | None) -> GraphStore:
+    if backend == "embedded":
+        store: GraphStore = EmbeddedStore(tmp_path / "store")
+    else:
+        if neo4j_target is None:
+            pytest.skip(f"no Neo4j server: {'; '.join(_neo4j_missing) or 'unavailable'}")
+        from graph.adapters.neo4j.store import Neo4jStore
+
+        store = Neo4jStore(
+            uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database
+        )
+    await store.open()
+    await store.delete_everything()
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, neo4j_target: Neo4jTarget | None
+) -> AsyncIterator[GraphStore]:
+    """An empty, open store of each backend in turn."""
+    opened = await _open_store(request.param, tmp_path, neo4j_target)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def reopen(tmp_path: Path, neo4j_target: Neo4jTarget | None) -> Reopen:
+    """Open the same store again, as a restarted process would (without wiping it)."""
+
+    async def again(store: GraphStore) -> GraphStore:
+        await store.close()
+        if isinstance(store, EmbeddedStore):
+            fresh: GraphStore = EmbeddedStore(tmp_path / "store")
+        else:
+            from graph.adapters.neo4j.store import Neo4jStore
+
+            assert neo4j_target is not None
+            fresh = Neo4jStore(
+                uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database
+            )
+        await fresh.open()
+        return fresh
+
+    return again
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count tests that passed per backend, to show that both legs really ran."""
+    if report.when != "call" or not report.passed:
+        return
+    for backend in BACKENDS:
+        if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
+            _ran_on[backend] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many backend-parametrized tests passed on each backend."""
+    line = ", ".join(f"{backend}: {_ran_on[backend]}" for backend in BACKENDS)
+    terminalreporter.write_sep("-", f"tests passed per backend: {line}")
+    if _neo4j_missing:
+        terminalreporter.write_line(f"Neo4j leg skipped: {'; '.join(_neo4j_missing)}")
