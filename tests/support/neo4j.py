@@ -1,0 +1,90 @@
+"""A real Neo4j server for the test suite: the one NEO4J_URI names, or one started here.
+
+`provide_neo4j` is meant for a session-scoped fixture. With NEO4J_URI set it hands that server
+over untouched (NEO4J_USER, NEO4J_PASSWORD and NEO4J_DATABASE complete it). Otherwise it
+installs Neo4j with Maven, starts one server with authentication disabled on a free port under
+a temporary directory, and stops and removes it at the end. When that server cannot start it
+raises `Neo4jUnavailable`, whose message gives the reason and the server's log tail: the
+fixture turns it into a skip, or lets it fail the run when CI=true.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graph.adapters.neo4j.server import (
+    NEO4J_VERSION,
+    Neo4jServerError,
+    default_cache_dir,
+    start,
+    stop,
+)
+
+__all__ = ["Neo4jTarget", "Neo4jUnavailable", "provide_neo4j"]
+
+DEFAULT_DATABASE = "neo4j"
+
+
+@dataclass(frozen=True)
+class Neo4jTarget:
+    """Where the tests' Neo4j server is and how to log in to it."""
+
+    uri: str
+    auth: tuple[str, str] | None = field(repr=False)
+    database: str = DEFAULT_DATABASE
+
+
+class Neo4jUnavailable(RuntimeError):
+    """Raised when no Neo4j server could be had; `reason` is a one-line why, for skip messages."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        """Keep the one-line `reason` apart from the multi-line `detail` (a log tail)."""
+        super().__init__(f"{reason}\n{detail}" if detail else reason)
+        self.reason = reason
+
+
+def target_from_environment() -> Neo4jTarget | None:
+    """Return the server NEO4J_URI names, or None when it is not set."""
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        return None
+    password = os.environ.get("NEO4J_PASSWORD")
+    user = os.environ.get("NEO4J_USER") or "neo4j"
+    return Neo4jTarget(
+        uri=uri,
+        auth=None if password is None else (user, password),
+        database=os.environ.get("NEO4J_DATABASE") or DEFAULT_DATABASE,
+    )
+
+
+@contextlib.contextmanager
+def provide_neo4j() -> Iterator[Neo4jTarget]:
+    """Yield a Neo4j server for the whole test run; raise `Neo4jUnavailable` if none can start."""
+    external = target_from_environment()
+    if external is not None:
+        yield external
+        return
+    root = Path(tempfile.mkdtemp(prefix="tiegraph-neo4j-tests-"))
+    home = root / "home"
+    try:
+        try:
+            server = start(home=home, cache_dir=default_cache_dir(), auth=None)
+        except (Neo4jServerError, OSError) as error:
+            summary, _, detail = str(error).partition("\n")
+            raise Neo4jUnavailable(
+                f"could not start a local Neo4j {NEO4J_VERSION}: {summary} "
+                "(set NEO4J_URI to test against a running server)",
+                detail,
+            ) from error
+        try:
+            yield Neo4jTarget(uri=server.uri, auth=None, database=DEFAULT_DATABASE)
+        finally:
+            stop(home)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
