@@ -9,10 +9,15 @@ Layout: every record is one row of ``records(kind, id, data)`` with its fields a
 codec's ISO form, so it round-trips exactly); ``refs(kind, ref_kind, ref, at, id)`` indexes who
 or what each record names, which answers "meetings of a group", "interactions of a person" and
 the like with one index range scan. Interactions, by far the most numerous, have a table of
-their own with a compact per-person index (person, time in microseconds, row number), which
-costs a third of the generic one to write. ``ties`` holds the pairwise ties, also kept in
-memory as a graph (private to this module) that later algorithms run on; it is rebuilt from
-``ties`` on open.
+their own in plain columns (no JSON to encode) with a compact per-person index (person, time in
+microseconds, row number), which costs a third of the generic one to write.
+
+Ties live in memory as a graph (private to this module) that later algorithms run on. They
+are derived data: the ``ties`` table is a checkpoint of them "through" an interaction row
+number, written on close and whenever many ties have changed; on open the checkpoint is
+loaded and the interactions recorded after it are replayed. So a write pays only for the
+interactions themselves, and after a crash the ties are rebuilt exactly from what was
+committed.
 
 All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
 loop never blocks on disk; the in-memory graph is only touched on the event loop thread.
@@ -26,7 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +41,7 @@ import orjson
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
+    TieAccumulator,
     TieDelta,
     WriteBatch,
     WritePlan,
@@ -43,7 +49,7 @@ from graph.domain.batch import (
     plan_batch,
     snapshot_request,
 )
-from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, format_instant, record_id
+from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
 from graph.domain.errors import ConfigurationError, StoreUnavailable
 from graph.domain.model import (
     Attendance,
@@ -63,6 +69,8 @@ from graph.ports import MAX_PAGE, GraphStore, Page, PeopleQuery
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
 SCHEMA_VERSION = 1
+_CHECKPOINT_AFTER = 200_000
+"""Checkpoint the ties once this many have changed, to bound the replay after a crash."""
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
 
@@ -78,13 +86,14 @@ CREATE TABLE IF NOT EXISTS refs (
     id TEXT NOT NULL, PRIMARY KEY (kind, ref_kind, ref, at, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ties (
-    a TEXT NOT NULL, b TEXT NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL,
+    a TEXT NOT NULL, b TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
     count INTEGER NOT NULL, counts BLOB NOT NULL, initiated_by_a INTEGER NOT NULL,
     initiated_by_b INTEGER NOT NULL, PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ties_by_b ON ties (b, a);
 CREATE TABLE IF NOT EXISTS interactions (
-    seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data BLOB NOT NULL
+    seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL,
+    kind TEXT NOT NULL, participants TEXT NOT NULL, initiator TEXT, duration_s INTEGER,
+    channel TEXT
 );
 CREATE TABLE IF NOT EXISTS interaction_people (
     person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
@@ -153,6 +162,8 @@ class EmbeddedStore(GraphStore):
         self._read_thread: ThreadPoolExecutor | None = None
         self._write_lock = asyncio.Lock()
         self._graph: nx.Graph[str] = nx.Graph()
+        self._dirty: set[tuple[str, str]] = set()
+        """Ties changed since the last checkpoint."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -168,7 +179,7 @@ class EmbeddedStore(GraphStore):
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-read")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
-        self._graph = await self._read(self._load_graph)
+        self._graph, self._dirty = await self._read(self._load_graph)
 
     def _connect(self, writer: bool) -> sqlite3.Connection:
         try:
@@ -204,7 +215,10 @@ class EmbeddedStore(GraphStore):
             )
 
     async def close(self) -> None:
-        """Close both connections and their threads."""
+        """Checkpoint the ties, then close both connections and their threads."""
+        if self._writer is not None and self._write_thread is not None:
+            async with self._write_lock:
+                await self._checkpoint_ties()
         for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
             if conn is not None and thread is not None:
                 await self._on(thread, conn.close)
@@ -258,9 +272,51 @@ class EmbeddedStore(GraphStore):
                 )
             except sqlite3.OperationalError as error:
                 raise StoreUnavailable(f"the embedded store cannot be written: {error}") from error
+            adjacency = graph.adj
             for (a, b), state in new_ties.items():
-                graph.add_edge(a, b, tie=state)
+                if graph.has_edge(a, b):
+                    adjacency[a][b]["tie"] = state
+                else:
+                    graph.add_edge(a, b, tie=state)
+            self._dirty.update(new_ties)
+            if len(self._dirty) >= _CHECKPOINT_AFTER:
+                await self._checkpoint_ties()
         return plan.summary
+
+    async def _checkpoint_ties(self) -> None:
+        """Write the changed ties and the interaction row they are complete through."""
+        if not self._dirty or self._writer is None or self._write_thread is None:
+            return
+        graph = self._graph
+        rows = []
+        for a, b in self._dirty:
+            state: _TieState = graph.adj[a][b]["tie"]
+            rows.append(
+                (
+                    a,
+                    b,
+                    _micros(state.first_at),
+                    _micros(state.last_at),
+                    state.count,
+                    orjson.dumps({k.value: n for k, n in state.counts.items()}),
+                    state.initiated_by_a,
+                    state.initiated_by_b,
+                )
+            )
+
+        def run(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                through = conn.execute("SELECT coalesce(max(seq), 0) FROM interactions")
+                conn.executemany(
+                    "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('ties_through', ?)",
+                    (str(through.fetchone()[0]),),
+                )
+
+        await self._on(self._write_thread, run, self._writer)
+        self._dirty = set()
 
     def _write(
         self,
@@ -289,23 +345,12 @@ class EmbeddedStore(GraphStore):
                 "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)", record_rows
             )
             conn.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?, ?, ?, ?)", ref_rows)
-            new_ties = {(d.a, d.b): _merge_tie(graph, d) for d in plan.ties}
-            conn.executemany(
-                "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        a,
-                        b,
-                        format_instant(s.first_at),
-                        format_instant(s.last_at),
-                        s.count,
-                        orjson.dumps({k.value: n for k, n in s.counts.items()}),
-                        s.initiated_by_a,
-                        s.initiated_by_b,
-                    )
-                    for (a, b), s in new_ties.items()
-                ],
-            )
+        # Computed after the commit succeeded; applied to the graph by the caller.
+        adjacency = graph.adj
+        new_ties = {}
+        for delta in plan.ties:
+            old = adjacency[delta.a].get(delta.b) if delta.a in adjacency else None
+            new_ties[(delta.a, delta.b)] = _merge_tie(None if old is None else old["tie"], delta)
         return plan, new_ties
 
     @staticmethod
@@ -315,23 +360,31 @@ class EmbeddedStore(GraphStore):
         first_seq = int(row[0]) + 1
         rows = []
         people: list[tuple[str, int, int]] = []
-        for seq, interaction in enumerate(interactions, start=first_seq):
-            rows.append((seq, interaction.key, _dumps(encode(interaction))))
-            at_us = _micros(interaction.at)
-            people.extend((p, at_us, seq) for p in dict.fromkeys(interaction.participant_ids))
-        conn.executemany("INSERT INTO interactions (seq, key, data) VALUES (?, ?, ?)", rows)
+        for seq, i in enumerate(interactions, start=first_seq):
+            at_us = _micros(i.at)
+            rows.append(
+                (
+                    seq,
+                    i.key,
+                    at_us,
+                    i.kind.value,
+                    "|".join(i.participant_ids),
+                    i.initiator_id,
+                    i.duration_s,
+                    i.channel,
+                )
+            )
+            people.extend((p, at_us, seq) for p in dict.fromkeys(i.participant_ids))
+        conn.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO interaction_people VALUES (?, ?, ?)", people)
 
     @staticmethod
     def _snapshot(conn: sqlite3.Connection, request: SnapshotRequest) -> Snapshot:
         snapshot = Snapshot()
         for kind, ids in request.records.items():
-            snapshot.records[kind] = {
-                rid: decode(ENTITY_KINDS[kind], orjson.loads(data))
-                for rid, data in _select_records(conn, kind, ids)
-            }
+            snapshot.records[kind] = _load_records(conn, kind, ids)
         for kind, ids in request.references.items():
-            snapshot.existing[kind] = {rid for rid, _ in _select_records(conn, kind, ids)}
+            snapshot.existing[kind] = _existing_ids(conn, kind, ids)
         for meeting_id in request.attendees_of:
             snapshot.attendees[meeting_id] = {
                 person
@@ -357,8 +410,7 @@ class EmbeddedStore(GraphStore):
             return {}
 
         def run(conn: sqlite3.Connection) -> dict[str, R]:
-            rows = _select_records(conn, name, wanted)
-            return {rid: decode(kind, orjson.loads(data)) for rid, data in rows}
+            return _load_records(conn, name, wanted)  # type: ignore[return-value]
 
         return await self._read(run)
 
@@ -370,18 +422,22 @@ class EmbeddedStore(GraphStore):
         def run(conn: sqlite3.Connection) -> Page[R]:
             if name == "interaction":
                 total = conn.execute("SELECT count(*) FROM interactions").fetchone()
-                rows = conn.execute(
-                    "SELECT data FROM interactions WHERE key > ? ORDER BY key LIMIT ?",
+                found = conn.execute(
+                    f"SELECT {_INTERACTION_COLUMNS} FROM interactions"  # noqa: S608 - constant
+                    " WHERE key > ? ORDER BY key LIMIT ?",
                     (after or "", first + 1),
                 ).fetchall()
-            else:
-                total = conn.execute(
-                    "SELECT count(*) FROM records WHERE kind = ?", (name,)
-                ).fetchone()
-                rows = conn.execute(
-                    "SELECT data FROM records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
-                    (name, after or "", first + 1),
-                ).fetchall()
+                interactions = [_interaction(row) for row in found[:first]]
+                return Page(
+                    items=interactions,  # type: ignore[arg-type]
+                    total=int(total[0]),
+                    has_next=len(found) > first,
+                )
+            total = conn.execute("SELECT count(*) FROM records WHERE kind = ?", (name,)).fetchone()
+            rows = conn.execute(
+                "SELECT data FROM records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
+                (name, after or "", first + 1),
+            ).fetchall()
             items = [decode(kind, orjson.loads(data)) for (data,) in rows[:first]]
             return Page(items=items, total=int(total[0]), has_next=len(rows) > first)
 
@@ -525,20 +581,21 @@ class EmbeddedStore(GraphStore):
         def run(conn: sqlite3.Connection) -> list[Interaction]:
             if other_id is None:
                 rows = conn.execute(
-                    "SELECT i.data FROM interaction_people p JOIN interactions i ON i.seq = p.seq"
+                    f"SELECT {_INTERACTION_COLUMNS_OF_I} FROM interaction_people p"  # noqa: S608
+                    " JOIN interactions i ON i.seq = p.seq"
                     " WHERE p.person = ? AND p.at_us >= ? AND p.at_us < ?",
                     (person_id, lo, hi),
                 )
             else:
                 rows = conn.execute(
-                    "SELECT i.data FROM interaction_people p"
+                    f"SELECT {_INTERACTION_COLUMNS_OF_I} FROM interaction_people p"  # noqa: S608
                     " JOIN interaction_people q"
                     " ON q.person = ? AND q.at_us = p.at_us AND q.seq = p.seq"
                     " JOIN interactions i ON i.seq = p.seq"
                     " WHERE p.person = ? AND p.at_us >= ? AND p.at_us < ?",
                     (other_id, person_id, lo, hi),
                 )
-            found = [decode(Interaction, orjson.loads(data)) for (data,) in rows]
+            found = [_interaction(row) for row in rows]
             return sorted(found, key=lambda i: (i.at, i.key))
 
         return await self._read(run)
@@ -569,10 +626,11 @@ class EmbeddedStore(GraphStore):
             found["interaction"] = int(
                 conn.execute("SELECT count(*) FROM interactions").fetchone()[0]
             )
-            found["tie"] = int(conn.execute("SELECT count(*) FROM ties").fetchone()[0])
             return found
 
-        return await self._read(run)
+        found = await self._read(run)
+        found["tie"] = self._graph.number_of_edges()
+        return found
 
     async def delete_everything(self) -> None:
         """Remove every record and tie (keeping the schema)."""
@@ -586,34 +644,49 @@ class EmbeddedStore(GraphStore):
                 conn.execute("DELETE FROM ties")
                 conn.execute("DELETE FROM interactions")
                 conn.execute("DELETE FROM interaction_people")
+                conn.execute("DELETE FROM meta WHERE key = 'ties_through'")
 
         async with self._write_lock:
             await self._on(self._write_thread, run, self._writer)
             self._graph = nx.Graph()
+            self._dirty = set()
 
     # -- the in-memory graph --------------------------------------------------------------------
 
     @staticmethod
-    def _load_graph(conn: sqlite3.Connection) -> nx.Graph[str]:
+    def _load_graph(conn: sqlite3.Connection) -> tuple[nx.Graph[str], set[tuple[str, str]]]:
+        """Load the tie checkpoint, then replay the interactions recorded after it."""
         graph: nx.Graph[str] = nx.Graph()
         rows = conn.execute(
-            "SELECT a, b, first_at, last_at, count, counts, initiated_by_a, initiated_by_b"
+            "SELECT a, b, first_us, last_us, count, counts, initiated_by_a, initiated_by_b"
             " FROM ties"
         )
-        for a, b, first_at, last_at, count, counts, by_a, by_b in rows:
+        for a, b, first_us, last_us, count, counts, by_a, by_b in rows:
             graph.add_edge(
                 a,
                 b,
                 tie=_TieState(
-                    first_at=datetime.fromisoformat(first_at),
-                    last_at=datetime.fromisoformat(last_at),
+                    first_at=_instant(first_us),
+                    last_at=_instant(last_us),
                     count=count,
                     counts={InteractionKind(k): n for k, n in orjson.loads(counts).items()},
                     initiated_by_a=by_a,
                     initiated_by_b=by_b,
                 ),
             )
-        return graph
+        row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
+        through = int(row[0]) if row else 0
+        accumulator = TieAccumulator()
+        replay = conn.execute(
+            f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE seq > ? ORDER BY seq",  # noqa: S608
+            (through,),
+        )
+        for found in replay:
+            accumulator.add(_interaction(found))
+        for (a, b), delta in accumulator.deltas.items():
+            old = graph.adj[a].get(b) if a in graph else None
+            graph.add_edge(a, b, tie=_merge_tie(None if old is None else old["tie"], delta))
+        return graph, set(accumulator.deltas)
 
 
 def _page_size(first: int) -> int:
@@ -632,14 +705,54 @@ def _select_in(
     ).fetchall()
 
 
-def _select_records(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> list[Any]:
-    """Return ``(id, data)`` rows of the stored records of ``kind`` among ``ids``."""
+_INTERACTION_COLUMNS = "key, at_us, kind, participants, initiator, duration_s, channel"
+_INTERACTION_COLUMNS_OF_I = (
+    "i.key, i.at_us, i.kind, i.participants, i.initiator, i.duration_s, i.channel"
+)
+
+
+def _interaction(row: tuple[Any, ...]) -> Interaction:
+    """Rebuild an interaction from its columns (in the order of ``_INTERACTION_COLUMNS``)."""
+    key, at_us, kind, participants, initiator, duration_s, channel = row
+    return Interaction(
+        key=key,
+        at=_instant(at_us),
+        kind=InteractionKind(kind),
+        participant_ids=tuple(participants.split("|")),
+        initiator_id=initiator,
+        duration_s=duration_s,
+        channel=channel,
+    )
+
+
+def _load_records(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> dict[str, Record]:
+    """Return the stored records of ``kind`` among ``ids``, by id."""
     if kind == "interaction":
-        return conn.execute(
-            "SELECT key, data FROM interactions WHERE key IN (SELECT value FROM json_each(?))",
+        rows = conn.execute(
+            f"SELECT {_INTERACTION_COLUMNS} FROM interactions"  # noqa: S608 - constant columns
+            " WHERE key IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(list(ids)).decode(),),
+        )
+        return {row[0]: _interaction(row) for row in rows}
+    model = ENTITY_KINDS[kind]
+    return {
+        rid: decode(model, orjson.loads(data))
+        for rid, data in _select_in(
+            conn, "SELECT id, data FROM records WHERE kind = ? AND id IN", kind, ids
+        )
+    }
+
+
+def _existing_ids(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> set[str]:
+    """Return which of ``ids`` name a stored record of ``kind``."""
+    if kind == "interaction":
+        rows = conn.execute(
+            "SELECT key FROM interactions WHERE key IN (SELECT value FROM json_each(?))",
             (orjson.dumps(list(ids)).decode(),),
         ).fetchall()
-    return _select_in(conn, "SELECT id, data FROM records WHERE kind = ? AND id IN", kind, ids)
+    else:
+        rows = _select_in(conn, "SELECT id FROM records WHERE kind = ? AND id IN", kind, ids)
+    return {rid for (rid,) in rows}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -651,10 +764,14 @@ def _micros(at: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _merge_tie(graph: nx.Graph[str], delta: TieDelta) -> _TieState:
-    """Return the tie after ``delta``, from the tie the graph holds now (if any)."""
-    data = graph.get_edge_data(delta.a, delta.b)
-    if data is None:
+def _instant(micros: int) -> datetime:
+    """Return the UTC instant ``micros`` microseconds after the Unix epoch."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _merge_tie(old: _TieState | None, delta: TieDelta) -> _TieState:
+    """Return the tie after ``delta``, from the tie as it was (if there was one)."""
+    if old is None:
         return _TieState(
             first_at=delta.first_at,
             last_at=delta.last_at,
@@ -663,7 +780,6 @@ def _merge_tie(graph: nx.Graph[str], delta: TieDelta) -> _TieState:
             initiated_by_a=delta.initiated_by_a,
             initiated_by_b=delta.initiated_by_b,
         )
-    old: _TieState = data["tie"]
     counts = dict(old.counts)
     for kind, n in delta.counts.items():
         counts[kind] = counts.get(kind, 0) + n
