@@ -17,9 +17,7 @@ import pytest
 
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.ports import GraphStore
-
 from tests.support.neo4j import Neo4jTarget, Neo4jUnavailable, provide_neo4j
-
 
 BACKENDS = ("embedded", "neo4j")
 _ran_on: Counter[str] = Counter()

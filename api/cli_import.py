@@ -1,0 +1,168 @@
+"""``tiegraph import``: load JSON Lines and CSV files into the store, with a report.
+
+Exit status: 0 when every line was imported, 1 when anything was rejected (the report says
+what and why), 2 for usage or configuration errors (nothing was read or written).
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from api.cli import (
+    DataDirOption,
+    Neo4jDatabaseOption,
+    Neo4jUriOption,
+    StoreOption,
+    err,
+    open_store_and_run,
+    settings_from_options,
+)
+from graph.importing.runner import (
+    FormatChoice,
+    ImportReport,
+    UnknownFormat,
+    format_of,
+    import_files,
+)
+from graph.ports import GraphStore
+
+__all__ = ["register"]
+
+SHOWN_PROBLEMS = 20
+"""How many problems the report lists; the count of the rest follows them."""
+
+
+class FormatOption(enum.StrEnum):
+    """How to read the files: by their extension, or all in one format."""
+
+    AUTO = "auto"
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+_FORMATS: dict[FormatOption, FormatChoice] = {
+    FormatOption.AUTO: "auto",
+    FormatOption.JSONL: "jsonl",
+    FormatOption.CSV: "csv",
+}
+
+
+def import_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files to import: .jsonl/.ndjson (any records) or .csv (interactions).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+        ),
+    ],
+    file_format: Annotated[
+        FormatOption,
+        typer.Option(
+            "--format", help="auto: by extension (.jsonl/.ndjson, .csv); or one for all files."
+        ),
+    ] = FormatOption.AUTO,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Read, validate and check against the store; write nothing."
+        ),
+    ] = False,
+    create_missing_people: Annotated[
+        bool,
+        typer.Option(
+            "--create-missing-people",
+            help="Create Person(id=x, name=x) for person ids that neither store nor files hold.",
+        ),
+    ] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, help="Records per all-or-nothing write."),
+    ] = 10_000,
+    store: StoreOption = None,
+    data_dir: DataDirOption = None,
+    neo4j_uri: Neo4jUriOption = None,
+    neo4j_database: Neo4jDatabaseOption = None,
+) -> None:
+    """Import records from JSON Lines and interactions from CSV (see docs/import-formats.md)."""
+    chosen = _FORMATS[file_format]
+    try:
+        for path in files:
+            format_of(path, chosen)
+    except UnknownFormat as error:
+        err.print(f"[red]usage error:[/red] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from error
+    settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
+
+    async def work(opened: GraphStore) -> ImportReport:
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("reading", total=None)
+
+            def show(done: int, total: int) -> None:
+                bar.update(task, description="applying", completed=done, total=total)
+
+            return await import_files(
+                opened,
+                files,
+                dry_run=dry_run,
+                create_missing_people=create_missing_people,
+                batch_size=batch_size,
+                file_format=chosen,
+                progress=show,
+            )
+
+    report = open_store_and_run(settings, work)
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ImportReport) -> None:
+    out = Console()
+    title = "Import (dry run: nothing was written)" if report.dry_run else "Import"
+    table = Table(title=title)
+    table.add_column("kind")
+    for heading in ("created", "updated", "unchanged", "rejected"):
+        table.add_column(heading, justify="right")
+    for kind, counts in report.rows():
+        table.add_row(
+            kind,
+            str(counts.created),
+            str(counts.updated),
+            str(counts.unchanged),
+            str(counts.rejected),
+        )
+    out.print(table)
+    # Plain echo: problems quote user data, which rich would read as markup or wrap.
+    for problem in report.problems[:SHOWN_PROBLEMS]:
+        typer.echo(str(problem))
+    hidden = len(report.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        typer.echo(f"... and {hidden} more problems")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``import`` command to ``app``."""
+    app.command("import")(import_command)

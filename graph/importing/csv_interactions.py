@@ -1,0 +1,282 @@
+"""Interactions from CSV: one contact between two people per row.
+
+The header contract: the columns ``at,person_a,person_b,kind`` are required, the columns
+``duration_s,initiator,channel,key`` optional, in any order; any other column, a repeated
+column or a missing required one rejects the file. Each row becomes an
+:class:`~graph.domain.model.Interaction` with ``participant_ids=(person_a, person_b)``.
+
+``at`` is ISO-8601 with an offset or ``Z``, or Unix seconds (whole or fractional); ``kind`` is an
+:class:`~graph.domain.model.InteractionKind` value; ``initiator``, when given, is ``person_a``'s
+or ``person_b``'s id. An empty cell means "not given". When ``key`` is empty, the row gets a
+key derived from its content (:func:`row_key`), so importing the same file again records
+nothing twice. See ``docs/import-formats.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from graph.domain.codec import format_instant
+from graph.domain.errors import Problem
+from graph.domain.model import Interaction, InteractionKind
+from graph.importing import ParseResult, Rejected, check_record, instant_from, line_excerpt
+
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "parse_interactions_csv",
+    "read_interactions_csv",
+    "row_key",
+]
+
+REQUIRED_COLUMNS = ("at", "person_a", "person_b", "kind")
+OPTIONAL_COLUMNS = ("duration_s", "initiator", "channel", "key")
+KEY_PREFIX = "csv:"
+"""Derived keys start with this; ``|`` is not allowed in keys, it marks keys tiegraph derives."""
+
+_HEADER = "(header)"
+_ROW = "(row)"
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+_KINDS = ", ".join(k.value for k in InteractionKind)
+# Domain validation speaks of the record's fields; a CSV user knows the columns.
+_COLUMN_OF_FIELD = {
+    "participant_ids[0]": "person_a",
+    "participant_ids[1]": "person_b",
+    "participant_ids": "person_b",
+    "initiator_id": "initiator",
+}
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def row_key(
+    *,
+    at: datetime,
+    person_a: str,
+    person_b: str,
+    kind: InteractionKind,
+    channel: str | None,
+    initiator: str | None,
+    duration_s: int | None,
+) -> str:
+    """Derive the key of a row that has none: the same content always gives the same key.
+
+    The key is ``"csv:"`` and the SHA-1 (hex) of the compact UTF-8 JSON array
+    ``[at, person_a, person_b, kind, channel, initiator, duration_s]``, where ``at`` is written
+    as UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (so every spelling of one instant gives one key) and
+    empty cells are ``null``.
+
+    >>> from datetime import UTC
+    >>> row_key(at=datetime(2024, 5, 1, 12, tzinfo=UTC), person_a="ann", person_b="bo",
+    ...         kind=InteractionKind.CALL, channel=None, initiator=None, duration_s=None)
+    'csv:9e406e3fbad16e72f441e03796239543cacd48f7'
+    """
+    content = [format_instant(at), person_a, person_b, kind.value, channel, initiator, duration_s]
+    digest = hashlib.sha1(orjson.dumps(content), usedforsecurity=False).hexdigest()
+    return KEY_PREFIX + digest
+
+
+def _header_problems(columns: list[str], label: str) -> list[Problem]:
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    problems: list[Problem] = []
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        problems.append(
+            Problem(
+                label,
+                _HEADER,
+                ",".join(unknown),
+                f"unknown column(s); the columns are {','.join(known)}",
+            )
+        )
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        problems.append(Problem(label, _HEADER, ",".join(repeated), "repeated column(s)"))
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        problems.append(
+            Problem(
+                label,
+                _HEADER,
+                ",".join(missing),
+                f"missing required column(s); required are {','.join(REQUIRED_COLUMNS)}",
+            )
+        )
+    return problems
+
+
+def _parse_row(cells: dict[str, str], label: str) -> ParseResult:
+    problems: list[Problem] = []
+    for column, cell in cells.items():
+        if _UNDECODABLE.search(cell):
+            shown = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            problems.append(Problem(label, column, shown, "is not valid UTF-8"))
+    if problems:
+        return Rejected(label, "interaction", tuple(problems))
+
+    def given(column: str) -> str | None:
+        # Ids, kinds, numbers and keys never hold white space; channels are kept as written.
+        cell = cells.get(column, "")
+        value = cell if column == "channel" else cell.strip()
+        return value or None
+
+    def required(column: str) -> str | None:
+        value = given(column)
+        if value is None:
+            problems.append(Problem(label, column, cells.get(column, ""), "is required"))
+        return value
+
+    at: datetime | None = None
+    at_text = required("at")
+    if at_text is not None:
+        try:
+            at = instant_from(at_text)
+        except ValueError as error:
+            problems.append(Problem(label, "at", at_text, str(error)))
+    person_a = required("person_a")
+    person_b = required("person_b")
+    if person_a is not None and person_a == person_b:
+        problems.append(Problem(label, "person_b", person_b, "must differ from person_a"))
+    kind: InteractionKind | None = None
+    kind_text = required("kind")
+    if kind_text is not None:
+        try:
+            kind = InteractionKind(kind_text)
+        except ValueError:
+            problems.append(Problem(label, "kind", kind_text, f"must be one of: {_KINDS}"))
+    duration_s: int | None = None
+    duration_text = given("duration_s")
+    if duration_text is not None:
+        if _WHOLE_NUMBER.fullmatch(duration_text):
+            duration_s = int(duration_text)
+        else:
+            problems.append(
+                Problem(label, "duration_s", duration_text, "must be a whole number of seconds")
+            )
+    initiator = given("initiator")
+    if initiator is not None and initiator not in (person_a, person_b):
+        problems.append(
+            Problem(label, "initiator", initiator, "must be the id in person_a or person_b")
+        )
+    channel = given("channel")
+    if problems or at is None or person_a is None or person_b is None or kind is None:
+        return Rejected(label, "interaction", tuple(problems))
+    key = given("key") or row_key(
+        at=at,
+        person_a=person_a,
+        person_b=person_b,
+        kind=kind,
+        channel=channel,
+        initiator=initiator,
+        duration_s=duration_s,
+    )
+    # The same few ids recur on many rows; one shared string each keeps a large import small.
+    person_a, person_b = sys.intern(person_a), sys.intern(person_b)
+    record = Interaction(
+        key=key,
+        at=at,
+        kind=kind,
+        participant_ids=(person_a, person_b),
+        initiator_id=None if initiator is None else sys.intern(initiator),
+        duration_s=duration_s,
+        channel=channel,
+    )
+    problems = [
+        Problem(p.record, _COLUMN_OF_FIELD.get(p.field, p.field), p.value, p.reason)
+        for p in check_record(record, label)
+    ]
+    if problems:
+        return Rejected(label, "interaction", tuple(problems))
+    return record, label
+
+
+def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[ParseResult]:
+    """Yield an interaction and its label per CSV row, or the row's rejection.
+
+    ``lines`` are the file's lines with their line endings (a quoted cell may span lines);
+    labels read ``"<source> line N"`` with N the row's first line. A bad header rejects itself
+    and, without problems of their own, every row after it. Blank rows are skipped.
+
+    >>> rows = ["at,person_a,person_b,kind\\n", "1714564800,ann,bo,call\\n"]
+    >>> [(r.participant_ids, label) for r, label in parse_interactions_csv(rows, source="c.csv")]
+    [(('ann', 'bo'), 'c.csv line 2')]
+    """
+    last_line = [""]
+
+    def remembered() -> Iterator[str]:
+        for text in _without_bom(lines):
+            last_line[0] = text
+            yield text
+
+    reader = csv.reader(remembered(), strict=True)
+    columns: list[str] | None = None
+    bad_header = False
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            label = f"{source} line {start}"
+            problem = Problem(label, _ROW, line_excerpt(last_line[0]), f"is not valid CSV: {error}")
+            yield Rejected(label, "interaction", (problem,))
+            continue
+        label = f"{source} line {start}"
+        if columns is None:
+            columns = [c.strip() for c in row]
+            problems = _header_problems(columns, label)
+            if problems:
+                bad_header = True
+                yield Rejected(label, "interaction", tuple(problems))
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if bad_header:
+            yield Rejected(label, "interaction", ())
+            continue
+        if len(row) != len(columns):
+            problem = Problem(
+                label,
+                _ROW,
+                line_excerpt(",".join(row)),
+                f"has {len(row)} cells; the header has {len(columns)} columns",
+            )
+            yield Rejected(label, "interaction", (problem,))
+            continue
+        yield _parse_row(dict(zip(columns, row, strict=True)), label)
+    if columns is None:
+        label = f"{source} line 1"
+        problem = Problem(
+            label,
+            _HEADER,
+            "",
+            f"the file is empty; it needs the header {','.join(REQUIRED_COLUMNS)}",
+        )
+        yield Rejected(label, "interaction", (problem,))
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    iterator = iter(lines)
+    for first in iterator:
+        yield first.removeprefix("\ufeff")
+        break
+    yield from iterator
+
+
+def read_interactions_csv(path: Path, *, source: str | None = None) -> Iterator[ParseResult]:
+    """Stream a CSV file of interactions through :func:`parse_interactions_csv`.
+
+    The file is read as UTF-8 line by line; a cell that is not valid UTF-8 rejects its row only.
+    ``source`` defaults to the path as given. Raises ``OSError`` if the file cannot be read.
+    """
+    with path.open("rb") as raw:
+        lines = (line.decode("utf-8", "surrogateescape") for line in raw)
+        yield from parse_interactions_csv(lines, source=str(path) if source is None else source)

@@ -1,0 +1,392 @@
+"""Import files into a store: read and check every line, then apply in batches, references first.
+
+The rule, so that a file may list people after the interactions that name them: one import
+run first reads every file once, keeping each valid record by kind (a bad line is rejected on
+its own and the rest still import), and then applies the kinds in reference order --
+organizations, interests, people, groups, memberships, meetings, attendance, breakouts, side
+conversations, interactions, introductions -- each in batches of ``batch_size`` records. Every
+batch is one all-or-nothing :meth:`~graph.ports.GraphStore.apply`.
+
+Before a batch is applied, every id it names is looked up (in this run and in the store); a
+record naming something that exists in neither is rejected alone. A batch the store still
+rejects (e.g. an interaction key already stored with other values) is reported with its
+records counted as rejected, and the run goes on with the next batch.
+
+Because records are upserted by id and interactions stored once per key, running an import
+again -- after it was interrupted, or after it finished -- ends with the same graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from graph.domain.batch import (
+    Snapshot,
+    WriteBatch,
+    WriteSummary,
+    plan_batch,
+    snapshot_request,
+    validate_batch,
+)
+from graph.domain.codec import ENTITY_KINDS, Record, record_id
+from graph.domain.errors import Conflict, InvalidInput, Problem
+from graph.domain.model import Attendance, Meeting, Person
+from graph.importing import ParseResult, Rejected
+from graph.importing.csv_interactions import read_interactions_csv
+from graph.importing.jsonl import read_jsonl
+from graph.ports import GraphStore
+
+__all__ = [
+    "FileFormat",
+    "FormatChoice",
+    "ImportReport",
+    "KindReport",
+    "ProgressCallback",
+    "UnknownFormat",
+    "format_of",
+    "import_files",
+]
+
+FileFormat = Literal["jsonl", "csv"]
+FormatChoice = Literal["auto", "jsonl", "csv"]
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(records_done, records_total)`` after each batch (and once at 0)."""
+
+UNKNOWN_KIND = "unknown"
+"""The kind rejected lines are counted under when they do not say what they are."""
+_EXTENSIONS: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_LOOKUP_CHUNK = 1_000
+"""Ids per ``store.get`` call when checking references."""
+_KIND_OF: dict[type[Record], str] = {kind: name for name, kind in ENTITY_KINDS.items()}
+_ID_FIELD = {
+    "membership": "group_id|person_id",
+    "attendance": "meeting_id|person_id",
+    "interaction": "key",
+}
+
+Labeled = tuple[Record, str]
+
+
+class UnknownFormat(ValueError):
+    """A file's format cannot be told from its name; name it with ``--format``."""
+
+
+def format_of(path: Path, requested: FormatChoice = "auto") -> FileFormat:
+    """Return the format to read ``path`` in: the requested one, or the one its extension names.
+
+    >>> format_of(Path("people.ndjson"))
+    'jsonl'
+    """
+    if requested != "auto":
+        return requested
+    found = _EXTENSIONS.get(path.suffix.lower())
+    if found is None:
+        raise UnknownFormat(
+            f"{path}: cannot tell the format from the extension {path.suffix!r}; "
+            "use .jsonl, .ndjson or .csv, or pass --format"
+        )
+    return found
+
+
+@dataclass(slots=True)
+class KindReport:
+    """What an import did with the records of one kind."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, per kind, and every problem that rejected a line or a batch.
+
+    Interactions that meetings, breakouts, side conversations and met introductions leave
+    behind are counted as interactions created, as the store counts them. With ``dry_run``
+    the counts say what the import would have done; nothing was written.
+    """
+
+    dry_run: bool
+    kinds: dict[str, KindReport] = field(default_factory=lambda: defaultdict(KindReport))
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Records (lines) rejected, of every kind."""
+        return sum(k.rejected for k in self.kinds.values())
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything read was imported (or, in a dry run, would have been)."""
+        return self.rejected == 0 and not self.problems
+
+    def rows(self) -> Iterator[tuple[str, KindReport]]:
+        """Yield ``(kind, counts)`` for every kind with something to say, in reference order."""
+        for kind in (*ENTITY_KINDS, UNKNOWN_KIND):
+            counts = self.kinds.get(kind)
+            if counts is not None and dataclasses.astuple(counts) != (0, 0, 0, 0):
+                yield kind, counts
+
+    def _add(self, summary: WriteSummary) -> None:
+        for kind, counts in summary.counts.items():
+            mine = self.kinds[kind]
+            mine.created += counts.created
+            mine.updated += counts.updated
+            mine.unchanged += counts.unchanged
+
+
+@dataclass(slots=True)
+class _RunState:
+    """What this run has established so far, to check references and plan dry runs."""
+
+    known: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Ids known to exist, by kind: found in the store or applied (or planned) in this run."""
+    planned_meetings: dict[str, Meeting] = field(default_factory=dict)
+    """Dry run only: meetings planned in earlier batches (the store does not have them)."""
+    planned_attendees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Dry run only: attendees planned in earlier batches, by meeting."""
+
+
+async def import_files(
+    store: GraphStore,
+    paths: Sequence[Path],
+    *,
+    dry_run: bool = False,
+    create_missing_people: bool = False,
+    batch_size: int = 10_000,
+    file_format: FormatChoice = "auto",
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import ``paths`` into ``store`` (see the module docstring for the rules) and report.
+
+    ``dry_run`` reads, validates and plans every batch against the store exactly as
+    :meth:`~graph.ports.GraphStore.apply` would, and writes nothing. ``create_missing_people``
+    adds ``Person(id=x, name=x)`` for every person id that records name but that neither the
+    store nor the files hold. Raises :class:`UnknownFormat` before reading anything if a file's
+    format cannot be told; errors of the store itself (e.g. ``StoreUnavailable``) propagate,
+    leaving the batches applied so far in place.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    formats = [format_of(path, file_format) for path in paths]
+    report = ImportReport(dry_run=dry_run)
+    buckets = _read(zip(paths, formats, strict=True), report)
+    state = _RunState()
+    if create_missing_people:
+        await _add_missing_people(store, buckets, state)
+    total = sum(len(bucket) for bucket in buckets.values())
+    done = 0
+    if progress is not None:
+        progress(done, total)
+    for kind in ENTITY_KINDS:
+        records = list(buckets.pop(kind, {}).values())
+        for start in range(0, len(records), batch_size):
+            chunk = records[start : start + batch_size]
+            await _apply_chunk(store, kind, chunk, state, report)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    return report
+
+
+def _read(
+    files: Iterable[tuple[Path, FileFormat]], report: ImportReport
+) -> dict[str, dict[str, Labeled]]:
+    """Parse every file, keeping valid records by kind and id; count and list rejected lines.
+
+    A record that repeats an earlier one exactly is counted unchanged; one that gives an
+    earlier id other values is rejected (which of two versions is meant cannot be guessed).
+    """
+    buckets: dict[str, dict[str, Labeled]] = {kind: {} for kind in ENTITY_KINDS}
+    for path, file_format in files:
+        results: Iterator[ParseResult] = (
+            read_jsonl(path) if file_format == "jsonl" else read_interactions_csv(path)
+        )
+        try:
+            for result in results:
+                if isinstance(result, Rejected):
+                    report.kinds[result.kind or UNKNOWN_KIND].rejected += 1
+                    report.problems.extend(result.problems)
+                    continue
+                record, label = result
+                kind = _KIND_OF[type(record)]
+                rid = record_id(record)
+                earlier = buckets[kind].get(rid)
+                if earlier is None:
+                    buckets[kind][rid] = result
+                elif earlier[0] == record:
+                    report.kinds[kind].unchanged += 1
+                else:
+                    report.kinds[kind].rejected += 1
+                    report.problems.append(
+                        Problem(
+                            label,
+                            _ID_FIELD.get(kind, "id"),
+                            rid,
+                            f"{earlier[1]} has this {kind.replace('_', ' ')} with other values",
+                        )
+                    )
+        except OSError as error:
+            report.problems.append(
+                Problem(str(path), "(file)", str(path), f"cannot be read: {error.strerror}")
+            )
+    return buckets
+
+
+def _batch_of(records: Iterable[Labeled]) -> WriteBatch:
+    batch = WriteBatch()
+    for record, label in records:
+        batch.add(record, label)
+    return batch
+
+
+def _chunks(items: Sequence[Labeled], size: int) -> Iterator[Sequence[Labeled]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def _stored(store: GraphStore, kind: str, ids: Collection[str]) -> dict[str, Record]:
+    """Return the stored records of ``kind`` among ``ids``, asking in modest chunks."""
+    wanted = sorted(ids)
+    found: dict[str, Record] = {}
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        found.update(await store.get(ENTITY_KINDS[kind], wanted[start : start + _LOOKUP_CHUNK]))
+    return found
+
+
+async def _add_missing_people(
+    store: GraphStore, buckets: dict[str, dict[str, Labeled]], state: _RunState
+) -> None:
+    """Add a person named after their id for every person id named but held nowhere."""
+    named: set[str] = set()
+    for kind, bucket in buckets.items():
+        if kind == "person":
+            continue
+        for chunk in _chunks(list(bucket.values()), 10_000):
+            named.update(snapshot_request(_batch_of(chunk)).references.get("person", ()))
+    people = buckets["person"]
+    unknown = named - people.keys()
+    stored = await _stored(store, "person", unknown)
+    state.known["person"].update(stored)
+    for pid in sorted(unknown - stored.keys()):
+        people[pid] = (Person(id=pid, name=pid), f"person {pid!r} (--create-missing-people)")
+
+
+async def _apply_chunk(
+    store: GraphStore,
+    kind: str,
+    chunk: Sequence[Labeled],
+    state: _RunState,
+    report: ImportReport,
+) -> None:
+    """Apply (or, in a dry run, plan) one batch of one kind, rejecting what cannot go in."""
+    kept = await _without_dangling_references(store, kind, chunk, state, report)
+    if not kept:
+        return
+    batch = _batch_of(kept)
+    try:
+        if report.dry_run:
+            summary = await _plan(store, batch, state)
+        else:
+            summary = await store.apply(batch)
+    except (InvalidInput, Conflict) as error:
+        report.kinds[kind].rejected += len(kept)
+        report.problems.extend(error.problems)
+        return
+    report._add(summary)
+    state.known[kind].update(record_id(record) for record, _ in kept)
+    if report.dry_run:
+        for record in batch.meetings:
+            state.planned_meetings[record.id] = record
+        for attendance in batch.attendance:
+            state.planned_attendees[attendance.meeting_id].add(attendance.person_id)
+
+
+async def _without_dangling_references(
+    store: GraphStore,
+    kind: str,
+    chunk: Sequence[Labeled],
+    state: _RunState,
+    report: ImportReport,
+) -> list[Labeled]:
+    """Return the records whose references all exist; reject the others one by one."""
+    missing: dict[str, set[str]] = {}
+    for target, ids in snapshot_request(_batch_of(chunk)).references.items():
+        unknown = ids - state.known[target]
+        if unknown:
+            found = (await _stored(store, target, unknown)).keys()
+            state.known[target].update(found)
+            if unknown - found:
+                missing[target] = set(unknown - found)
+    if not missing:
+        return list(chunk)
+    kept: list[Labeled] = []
+    for record, label in chunk:
+        problems = list(_dangling(record, label, missing))
+        if problems:
+            report.kinds[kind].rejected += 1
+            report.problems.extend(problems)
+        else:
+            kept.append((record, label))
+    return kept
+
+
+def _dangling(record: Record, label: str, missing: dict[str, set[str]]) -> Iterator[Problem]:
+    """Yield a problem for each id ``record`` names among the ``missing`` ones."""
+    named = snapshot_request(_batch_of([(record, label)])).references
+    for target, ids in named.items():
+        for ref in sorted(ids & missing.get(target, set())):
+            yield Problem(
+                label, _field_naming(record, ref), ref, f"no {target.replace('_', ' ')} has this id"
+            )
+
+
+def _field_naming(record: Record, ref: str) -> str:
+    """Return the name of the reference field of ``record`` that holds ``ref``."""
+    for f in dataclasses.fields(record):
+        if not f.name.endswith(("_id", "_ids")):
+            continue
+        value = getattr(record, f.name)
+        if value == ref or (isinstance(value, tuple) and ref in value):
+            return f.name
+    return "id"  # pragma: no cover - every reference is held by an *_id or *_ids field
+
+
+async def _plan(store: GraphStore, batch: WriteBatch, state: _RunState) -> WriteSummary:
+    """Plan ``batch`` as :meth:`GraphStore.apply` would, from the store and this run; write nothing.
+
+    Raises what ``apply`` raises (``InvalidInput``, ``Conflict``) for the same batch.
+    """
+    validate_batch(batch)
+    request = snapshot_request(batch)
+    snapshot = Snapshot()
+    for kind, ids in request.records.items():
+        snapshot.records[kind] = await _stored(store, kind, ids)
+    meetings = snapshot.records.setdefault("meeting", {})
+    for meeting_id in request.records.get("meeting", ()):
+        if meeting_id in state.planned_meetings:
+            meetings[meeting_id] = state.planned_meetings[meeting_id]
+    for target, ids in request.references.items():
+        snapshot.existing[target] = set(ids) & state.known[target]
+    if request.attendees_of:
+        attendees: dict[str, set[str]] = defaultdict(set)
+        for attendance in await _attendance(store, request.attendees_of):
+            attendees[attendance.meeting_id].add(attendance.person_id)
+        for meeting_id in request.attendees_of:
+            attendees[meeting_id] |= state.planned_attendees.get(meeting_id, set())
+        snapshot.attendees = dict(attendees)
+    return plan_batch(batch, snapshot).summary
+
+
+async def _attendance(store: GraphStore, meeting_ids: Collection[str]) -> list[Attendance]:
+    wanted = sorted(meeting_ids)
+    found: list[Attendance] = []
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        found += await store.attendance(meeting_ids=wanted[start : start + _LOOKUP_CHUNK])
+    return found

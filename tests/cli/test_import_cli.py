@@ -1,0 +1,188 @@
+"""``tiegraph import``: the report, the problems listed, and the exit status, on a real store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from graph.adapters.embedded.store import EmbeddedStore
+from graph.domain.model import Person
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    """The ``tiegraph`` app with its sub-commands registered, as ``main`` runs it."""
+    from api import cli
+
+    if not any(c.name == "import" for c in cli.app.registered_commands):
+        cli._register()
+    return cli.app
+
+
+@pytest.fixture(autouse=True)
+def no_store_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TIEGRAPH_STORE", "TIEGRAPH_DATA_DIR", "NEO4J_URI", "NEO4J_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(app: typer.Typer, data_dir: Path, *args: str | Path) -> Result:
+    return runner.invoke(app, ["import", *map(str, args), "--data-dir", str(data_dir)])
+
+
+def stored_people(data_dir: Path) -> dict[str, Person]:
+    async def read() -> dict[str, Person]:
+        store = EmbeddedStore(data_dir)
+        await store.open()
+        try:
+            page = await store.list_records(Person, first=1000)
+            return {p.id: p for p in page.items}
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def people_file(path: Path, *ids: str) -> Path:
+    path.write_text(
+        "".join(f'{{"type": "person", "id": "{pid}", "name": "{pid.title()}"}}\n' for pid in ids),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_importing_valid_files_exits_0_and_prints_the_counts_per_kind(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    people = people_file(tmp_path / "people.jsonl", "ann", "bo")
+    calls = tmp_path / "calls.csv"
+    calls.write_text("at,person_a,person_b,kind\n1714564800,ann,bo,call\n", encoding="utf-8")
+
+    result = run(app, tmp_path / "data", people, calls)
+
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["│", "person", "│", "2", "│", "0", "│", "0", "│", "0", "│"] in rows
+    assert ["│", "interaction", "│", "1", "│", "0", "│", "0", "│", "0", "│"] in rows
+    assert set(stored_people(tmp_path / "data")) == {"ann", "bo"}
+
+
+def test_rejected_lines_exit_1_and_are_listed_with_file_line_field_value_and_reason(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    people = people_file(tmp_path / "people.jsonl", "ann", "bo")
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "at,person_a,person_b,kind,initiator\n"
+        "1714564800,ann,bo,call,cy\n"
+        "1714564800,ann,bo,[bold]chat[/bold],\n"
+        "1714564800,ann,bo,call,ann\n",
+        encoding="utf-8",
+    )
+
+    result = run(app, tmp_path / "data", people, calls)
+
+    assert result.exit_code == 1
+    assert f"{calls} line 2: field 'initiator' = 'cy': must be the id in person_a or person_b" in (
+        result.stdout
+    )
+    assert f"{calls} line 3: field 'kind' = '[bold]chat[/bold]': must be one of:" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["│", "interaction", "│", "1", "│", "0", "│", "0", "│", "2", "│"] in rows
+
+
+def test_only_the_first_20_problems_are_listed_then_how_many_more(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text("{\n" * 25, encoding="utf-8")
+
+    result = run(app, tmp_path / "data", path)
+
+    assert result.exit_code == 1
+    listed = [line for line in result.stdout.splitlines() if line.startswith(str(path))]
+    assert len(listed) == 20
+    assert listed[0].startswith(f"{path} line 1: field '(line)' = '{{': is not valid JSON")
+    assert "... and 5 more problems" in result.stdout
+
+
+def test_a_dry_run_writes_nothing_and_says_so(app: typer.Typer, tmp_path: Path) -> None:
+    people = people_file(tmp_path / "people.jsonl", "ann")
+
+    result = runner.invoke(
+        app, ["import", str(people), "--dry-run", "--data-dir", str(tmp_path / "data")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing was written" in result.stdout
+    assert stored_people(tmp_path / "data") == {}
+
+
+def test_create_missing_people_creates_people_named_after_their_ids(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    calls = tmp_path / "calls.csv"
+    calls.write_text("at,person_a,person_b,kind\n1714564800,ann,bo,call\n", encoding="utf-8")
+
+    without = run(app, tmp_path / "data", calls)
+    with_flag = run(app, tmp_path / "data", calls, "--create-missing-people")
+
+    assert without.exit_code == 1
+    assert with_flag.exit_code == 0, with_flag.output
+    assert stored_people(tmp_path / "data") == {
+        "ann": Person(id="ann", name="ann"),
+        "bo": Person(id="bo", name="bo"),
+    }
+
+
+def test_format_names_the_format_of_files_whose_extension_does_not(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    export = people_file(tmp_path / "export.txt", "ann")
+
+    without = run(app, tmp_path / "data", export)
+    with_format = run(app, tmp_path / "data", export, "--format", "jsonl")
+
+    assert without.exit_code == 2
+    assert "export.txt" in without.output
+    assert "--format" in without.output
+    assert with_format.exit_code == 0, with_format.output
+    assert set(stored_people(tmp_path / "data")) == {"ann"}
+
+
+def test_batch_size_sets_how_many_records_each_write_holds(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    people = people_file(tmp_path / "people.jsonl", "ann", "bo", "cy")
+
+    result = run(app, tmp_path / "data", people, "--batch-size", "1")
+
+    assert result.exit_code == 0, result.output
+    assert set(stored_people(tmp_path / "data")) == {"ann", "bo", "cy"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["missing.jsonl"],
+        ["people.jsonl", "--batch-size", "0"],
+        ["people.jsonl", "--format", "xml"],
+        ["people.jsonl", "--store", "neo4j"],
+    ],
+    ids=["missing file", "zero batch size", "unknown format", "a neo4j store without a uri"],
+)
+def test_usage_and_configuration_errors_exit_2_and_write_nothing(
+    app: typer.Typer, tmp_path: Path, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people_file(tmp_path / "people.jsonl", "ann")
+    monkeypatch.chdir(tmp_path)
+
+    result = run(app, tmp_path / "data", *args)
+
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "data").exists()
