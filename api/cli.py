@@ -82,13 +82,21 @@ def open_store_and_run(settings: Settings, work: Callable[[GraphStore], Awaitabl
         raise typer.Exit(1) from error
 
 
+_registered = False
+
+
 def _register() -> None:
-    """Attach the sub-commands that live in their own modules."""
-    from api import cli_import, cli_neo4j, cli_serve
+    """Attach the sub-commands that live in their own modules (once)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from api import cli_import, cli_neo4j, cli_serve, cli_token
 
     app.add_typer(cli_neo4j.app, name="neo4j")
     cli_import.register(app)
     cli_serve.register(app)
+    cli_token.register(app)
 
 
 def main() -> None:

@@ -49,6 +49,12 @@ def register(app: typer.Typer) -> None:
         demo: Annotated[
             bool, typer.Option("--demo", help="Load a small demo network at start-up.")
         ] = False,
+        no_auth: Annotated[
+            bool,
+            typer.Option(
+                "--no-auth", help="Local development only: treat every request as an admin."
+            ),
+        ] = False,
         store: StoreOption = None,
         data_dir: DataDirOption = None,
         neo4j_uri: Neo4jUriOption = None,
@@ -65,6 +71,12 @@ def register(app: typer.Typer) -> None:
             os.environ["NEO4J_URI"] = settings.neo4j_uri
         os.environ["NEO4J_DATABASE"] = settings.neo4j_database
         os.environ[_DEMO_FLAG] = "1" if demo else "0"
+        if no_auth:
+            os.environ["TIEGRAPH_NO_AUTH"] = "true"
+            err.print(
+                "[bold red]AUTHENTICATION IS DISABLED[/bold red]: every request is treated as an"
+                " admin. Use this for local development only."
+            )
         where = (
             f"embedded store in {settings.data_dir}"
             if settings.store.value == "embedded"

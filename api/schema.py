@@ -1,187 +1,717 @@
-"""The GraphQL schema: a thin layer that turns use-case results into GraphQL types.
+"""The GraphQL schema: queries and mutations, a thin layer over :class:`Service`.
 
-Resolvers call use cases from the per-request context, never the store; nested lists go through
-per-request DataLoaders so a page of people costs one store call per kind of field, not one per
-person.
+Resolvers call use cases from the per-request context, never the store. Expected errors are
+part of the schema: a mutation returns a union of its payload and ``NotFound``,
+``InvalidInput`` (with field paths), ``Forbidden`` or ``Conflict``; a query returns null (for a
+node the viewer may not see, or an unknown one) or a GraphQL error naming what was wrong.
 """
 
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
-from strawberry.fastapi import BaseContext
+from strawberry.extensions import SchemaExtension
 
+from api.types import (
+    DEFAULT_PAGE,
+    NODE_TYPES,
+    Connection,
+    GroupFormat,
+    Info,
+    InteractionKind,
+    IntroductionStatus,
+    KindCount,
+    MembershipRole,
+    Node,
+    PersonRef,
+    check_first,
+    connection,
+    cursor_key,
+    decode_global_id,
+    key_of,
+    paginate,
+    to_node,
+)
+from api.types import (
+    Group as GroupNode,
+)
+from api.types import (
+    Interaction as InteractionNode,
+)
+from api.types import (
+    Introduction as IntroductionNode,
+)
+from api.types import (
+    Organization as OrganizationNode,
+)
+from api.types import (
+    Person as PersonNode,
+)
+from api.types import (
+    SideConversation as SideConversationNode,
+)
 from graph.domain import model
+from graph.domain.batch import WriteBatch, WriteSummary
+from graph.domain.errors import Conflict as ConflictError
+from graph.domain.errors import Forbidden as ForbiddenError
+from graph.domain.errors import InvalidInput as InvalidInputError
+from graph.domain.errors import NotFound as NotFoundError
+from graph.domain.errors import Problem
 from graph.ports import PeopleQuery
-from graph.usecases.directory import Directory
 
-__all__ = ["Context", "build_context", "schema"]
-
-
-@dataclass
-class Loaders:
-    """DataLoaders for one request."""
-
-    person: DataLoader[str, model.Person | None]
-    ties: DataLoader[str, list[model.Tie]]
+__all__ = ["build_schema", "schema"]
 
 
-class Context(BaseContext):
-    """What every resolver gets: the use cases and this request's DataLoaders."""
-
-    def __init__(self, directory: Directory) -> None:
-        super().__init__()
-        self.directory = directory
-        self.loaders = Loaders(
-            person=DataLoader(load_fn=directory.people_by_key),
-            ties=DataLoader(load_fn=directory.ties_of),
-        )
+# -- errors as data ----------------------------------------------------------------------------
 
 
-def build_context(directory: Directory) -> Context:
-    """Return a fresh context (and so fresh DataLoaders) for one request."""
-    return Context(directory)
+@strawberry.type(description="One thing wrong with the input: where, the value, and why.")
+class FieldProblem:
+    path: list[str] = strawberry.field(description="Path to the field, e.g. input/0/startsAt.")
+    value: str | None
+    reason: str
 
 
-def _cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode()
+@strawberry.type(description="The input was rejected; nothing was changed.")
+class InvalidInput:
+    message: str
+    problems: list[FieldProblem]
 
 
-def _after(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
+@strawberry.type(description="Something named by id or key does not exist.")
+class NotFound:
+    message: str
+    key: str
+
+
+@strawberry.type(description="The viewer may not do this; nothing was changed.")
+class Forbidden:
+    message: str
+
+
+@strawberry.type(description="The write contradicts what is stored; nothing was changed.")
+class Conflict:
+    message: str
+    problems: list[FieldProblem]
+
+
+@strawberry.type(description="How many records of one kind a write created, updated or kept.")
+class WriteCount:
+    kind: str
+    created: int
+    updated: int
+    unchanged: int
+
+
+@strawberry.type(description="A write was applied, all of it.")
+class WritePayload:
+    created: int
+    updated: int
+    unchanged: int
+    counts: list[WriteCount]
+    nodes: list[Node] = strawberry.field(description="The records as given, now stored.")
+
+
+WriteResult = Annotated[
+    WritePayload | InvalidInput | NotFound | Forbidden | Conflict,
+    strawberry.union("WriteResult", description="A write's payload, or why it was refused."),
+]
+
+_RENAMED = {
+    "id": "key",
+    "duration_s": "durationSeconds",
+    "speaking_s": "speakingSeconds",
+    "participant_ids": "participants",
+    "member_ids": "members",
+}
+
+
+def _graphql_field(name: str) -> str:
+    if name in _RENAMED:
+        return _RENAMED[name]
+    name = name.removesuffix("_ids").removesuffix("_id")
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _problem(p: Problem) -> FieldProblem:
+    record = p.record.replace("[", "/").replace("]", "")
+    field, _, index = p.field.partition("[")
+    path = [*record.split("/"), _graphql_field(field)]
+    if index:
+        path.append(index.rstrip("]"))
+    value = None if p.value is None else str(p.value)[:200]
+    return FieldProblem(path=path, value=value, reason=p.reason)
+
+
+async def _write(
+    info: Info, records: Sequence[object]
+) -> WritePayload | InvalidInput | NotFound | Forbidden | Conflict:
+    batch = WriteBatch()
+    for index, record in enumerate(records):
+        batch.add(record, label=f"input[{index}]")  # type: ignore[arg-type]
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"after: {cursor!r} is not a cursor this API gave out") from error
-    if not text.startswith("cursor:"):
-        raise ValueError(f"after: {cursor!r} is not a cursor this API gave out")
-    return text.removeprefix("cursor:")
+        summary: WriteSummary = await info.context.service.write(info.context.viewer, batch)
+    except InvalidInputError as error:
+        return InvalidInput(
+            message="the input was rejected; nothing was changed",
+            problems=[_problem(p) for p in error.problems],
+        )
+    except ConflictError as error:
+        return Conflict(
+            message="the write contradicts what is stored; nothing was changed",
+            problems=[_problem(p) for p in error.problems],
+        )
+    except ForbiddenError as error:
+        return Forbidden(message=str(error))
+    except NotFoundError as error:
+        return NotFound(message=str(error), key=error.id)
+    return WritePayload(
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        counts=[
+            WriteCount(kind=k, created=c.created, updated=c.updated, unchanged=c.unchanged)
+            for k, c in sorted(summary.counts.items())
+        ],
+        nodes=[to_node(r) for r in records],
+    )
 
 
-@strawberry.type(description="A tie: what two people's interactions add up to.")
-class Tie:
-    other_key: strawberry.Private[str]
-    count: int = strawberry.field(description="How many interactions the two shared.")
-    first_at: datetime = strawberry.field(description="Their first interaction.")
-    last_at: datetime = strawberry.field(description="Their latest interaction.")
-
-    @strawberry.field(description="The person at the other end of the tie.")
-    async def other(self, info: strawberry.Info[Context, None]) -> Person | None:
-        found = await info.context.loaders.person.load(self.other_key)
-        return None if found is None else Person.from_domain(found)
+def _refused(error: InvalidInputError) -> InvalidInput:
+    return InvalidInput(
+        message="the input was rejected; nothing was changed",
+        problems=[_problem(p) for p in error.problems],
+    )
 
 
-@strawberry.type(description="Someone in the network.")
-class Person:
-    key: str = strawberry.field(description="The stable application id.")
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+@strawberry.input(description="A person to create or update (upserted by key).")
+class PersonInput:
     name: str
-    title: str | None
-    profession: str | None
-    industry: str | None
-    location: str | None
-    interests: list[str]
+    key: str | None = strawberry.field(default=None, description="Generated when absent.")
+    title: str | None = None
+    profession: str | None = None
+    organization: strawberry.ID | None = None
+    industry: str | None = None
+    location: str | None = None
+    interests: list[str] = strawberry.field(default_factory=list)
+    offers: list[str] = strawberry.field(default_factory=list)
+    seeks: list[str] = strawberry.field(default_factory=list)
+    email: str | None = None
+    profile_url: str | None = None
+    discoverable: bool = True
+    intermediary: bool = True
+    share_post_group_contact: bool = True
 
-    @classmethod
-    def from_domain(cls, person: model.Person) -> Person:
-        """Show a domain person."""
-        return cls(
-            key=person.id,
-            name=person.name,
-            title=person.title,
-            profession=person.profession,
-            industry=person.industry,
-            location=person.location,
-            interests=list(person.interests),
+    def to_domain(self, where: str) -> model.Person:
+        return model.Person(
+            id=self.key or _new_key(),
+            name=self.name,
+            title=self.title,
+            profession=self.profession,
+            organization_id=(
+                key_of(self.organization, "Organization", argument=f"{where}/organization")
+                if self.organization
+                else None
+            ),
+            industry=self.industry,
+            location=self.location,
+            interests=tuple(self.interests),
+            offers=tuple(self.offers),
+            seeks=tuple(self.seeks),
+            email=self.email,
+            profile_url=self.profile_url,
+            discoverable=self.discoverable,
+            intermediary=self.intermediary,
+            share_post_group_contact=self.share_post_group_contact,
         )
 
-    @strawberry.field(description="This person's ties, ordered by the other person's key.")
-    async def ties(self, info: strawberry.Info[Context, None]) -> list[Tie]:
-        ties = await info.context.loaders.ties.load(self.key)
-        return [
-            Tie(other_key=t.other(self.key), count=t.count, first_at=t.first_at, last_at=t.last_at)
-            for t in ties
-        ]
+
+@strawberry.input(description="An organization to create or update.")
+class OrganizationInput:
+    name: str
+    key: str | None = None
+    industry: str | None = None
+
+    def to_domain(self, where: str) -> model.Organization:
+        return model.Organization(id=self.key or _new_key(), name=self.name, industry=self.industry)
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+@strawberry.input(description="An interest to create or update.")
+class InterestInput:
+    name: str
+    key: str | None = None
+
+    def to_domain(self, where: str) -> model.Interest:
+        return model.Interest(id=self.key or _new_key(), name=self.name)
 
 
-@strawberry.type
-class PersonEdge:
-    cursor: str
-    node: Person
+@strawberry.input(description="A group to create or update.")
+class GroupInput:
+    name: str
+    key: str | None = None
+    leader: strawberry.ID | None = None
+    capacity: int = 8
+    theme: str | None = None
+    format: GroupFormat = model.GroupFormat.DIGITAL  # type: ignore[valid-type]
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def to_domain(self, where: str) -> model.Group:
+        return model.Group(
+            id=self.key or _new_key(),
+            name=self.name,
+            leader_id=key_of(self.leader, "Person", argument=f"{where}/leader")
+            if self.leader
+            else None,
+            capacity=self.capacity,
+            theme=self.theme,
+            format=self.format,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+        )
 
 
-@strawberry.type
-class PersonConnection:
-    total_count: int
-    page_info: PageInfo
-    edges: list[PersonEdge]
+@strawberry.input(description="A person's membership of a group (upserted by the pair).")
+class MembershipInput:
+    group: strawberry.ID
+    person: strawberry.ID
+    role: MembershipRole = model.MembershipRole.MEMBER  # type: ignore[valid-type]
+    joined_on: date | None = None
+    left_on: date | None = None
+
+    def to_domain(self, where: str) -> model.Membership:
+        return model.Membership(
+            group_id=key_of(self.group, "Group", argument=f"{where}/group"),
+            person_id=key_of(self.person, "Person", argument=f"{where}/person"),
+            role=self.role,
+            joined_on=self.joined_on,
+            left_on=self.left_on,
+        )
+
+
+@strawberry.input(description="A meeting of a group.")
+class MeetingInput:
+    group: strawberry.ID
+    starts_at: datetime
+    key: str | None = None
+    duration_seconds: int = 90 * 60
+    theme: str | None = None
+    format: GroupFormat = model.GroupFormat.DIGITAL  # type: ignore[valid-type]
+
+    def to_domain(self, where: str) -> model.Meeting:
+        return model.Meeting(
+            id=self.key or _new_key(),
+            group_id=key_of(self.group, "Group", argument=f"{where}/group"),
+            starts_at=self.starts_at,
+            duration_s=self.duration_seconds,
+            theme=self.theme,
+            format=self.format,
+        )
+
+
+@strawberry.input(description="A person attended a meeting (upserted by the pair).")
+class AttendanceInput:
+    meeting: strawberry.ID
+    person: strawberry.ID
+    speaking_seconds: int | None = None
+
+    def to_domain(self, where: str) -> model.Attendance:
+        return model.Attendance(
+            meeting_id=key_of(self.meeting, "Meeting", argument=f"{where}/meeting"),
+            person_id=key_of(self.person, "Person", argument=f"{where}/person"),
+            speaking_s=self.speaking_seconds,
+        )
+
+
+@strawberry.input(description="A breakout group of a meeting.")
+class BreakoutInput:
+    meeting: strawberry.ID
+    members: list[strawberry.ID]
+    key: str | None = None
+
+    def to_domain(self, where: str) -> model.Breakout:
+        return model.Breakout(
+            id=self.key or _new_key(),
+            meeting_id=key_of(self.meeting, "Meeting", argument=f"{where}/meeting"),
+            member_ids=tuple(
+                key_of(m, "Person", argument=f"{where}/members/{i}")
+                for i, m in enumerate(self.members)
+            ),
+        )
+
+
+@strawberry.input(description="Members talking outside the meetings.")
+class SideConversationInput:
+    participants: list[strawberry.ID]
+    at: datetime
+    key: str | None = strawberry.field(default=None, description="Makes retries idempotent.")
+    channel: str | None = None
+    initiator: strawberry.ID | None = None
+    duration_seconds: int | None = None
+    group: strawberry.ID | None = None
+
+    def to_domain(self, where: str) -> model.SideConversation:
+        return model.SideConversation(
+            id=self.key or _new_key(),
+            participant_ids=tuple(
+                key_of(p, "Person", argument=f"{where}/participants/{i}")
+                for i, p in enumerate(self.participants)
+            ),
+            at=self.at,
+            channel=self.channel,
+            initiator_id=key_of(self.initiator, "Person", argument=f"{where}/initiator")
+            if self.initiator
+            else None,
+            duration_s=self.duration_seconds,
+            group_id=key_of(self.group, "Group", argument=f"{where}/group") if self.group else None,
+        )
+
+
+@strawberry.input(description="A contact between two or more people.")
+class InteractionInput:
+    participants: list[strawberry.ID]
+    at: datetime
+    kind: InteractionKind  # type: ignore[valid-type]
+    key: str | None = strawberry.field(
+        default=None, description="Idempotency key: the same key twice is stored once."
+    )
+    initiator: strawberry.ID | None = None
+    duration_seconds: int | None = None
+    channel: str | None = None
+
+    def to_domain(self, where: str) -> model.Interaction:
+        return model.Interaction(
+            key=self.key or _new_key(),
+            at=self.at,
+            kind=self.kind,
+            participant_ids=tuple(
+                key_of(p, "Person", argument=f"{where}/participants/{i}")
+                for i, p in enumerate(self.participants)
+            ),
+            initiator_id=key_of(self.initiator, "Person", argument=f"{where}/initiator")
+            if self.initiator
+            else None,
+            duration_s=self.duration_seconds,
+            channel=self.channel,
+        )
+
+
+@strawberry.input(description="An introduction: requested, then answered, then met or not.")
+class IntroductionInput:
+    requester: strawberry.ID
+    introducer: strawberry.ID
+    target: strawberry.ID
+    requested_at: datetime
+    key: str | None = None
+    status: IntroductionStatus = model.IntroductionStatus.REQUESTED  # type: ignore[valid-type]
+    updated_at: datetime | None = None
+    note: str | None = None
+
+    def to_domain(self, where: str) -> model.Introduction:
+        return model.Introduction(
+            id=self.key or _new_key(),
+            requester_id=key_of(self.requester, "Person", argument=f"{where}/requester"),
+            introducer_id=key_of(self.introducer, "Person", argument=f"{where}/introducer"),
+            target_id=key_of(self.target, "Person", argument=f"{where}/target"),
+            status=self.status,
+            requested_at=self.requested_at,
+            updated_at=self.updated_at,
+            note=self.note,
+        )
+
+
+def _converted(inputs: Sequence[Any]) -> list[object]:
+    return [item.to_domain(f"input/{i}") for i, item in enumerate(inputs)]
+
+
+def _write_field(input_type: type[Any], *, batch: bool, description: str) -> Any:
+    """Build a mutation field writing one (``batch=False``) or many records of one input type."""
+
+    async def write(info: Info, input: Any) -> Any:
+        try:
+            records = _converted(input if batch else [input])
+        except InvalidInputError as error:
+            return _refused(error)
+        return await _write(info, records)
+
+    # Annotations are strings under postponed evaluation; give Strawberry the real types.
+    write.__annotations__ = {
+        "info": Info,
+        "input": list[input_type] if batch else input_type,  # type: ignore[valid-type]
+        "return": WriteResult,
+    }
+    return strawberry.mutation(resolver=write, description=description)
+
+
+# -- queries ---------------------------------------------------------------------------------
 
 
 @strawberry.input(description="Filters for finding people; every given one must match.")
 class PeopleFilter:
-    name: str | None = None
+    name: str | None = strawberry.field(default=None, description="A part of the name.")
     interest: str | None = None
     profession: str | None = None
     industry: str | None = None
+    organization: strawberry.ID | None = None
     location: str | None = None
 
 
-@strawberry.type(description="How many records of one kind the store holds.")
-class KindCount:
-    kind: str
-    count: int
+def _one(found: Sequence[object | None]) -> object | None:
+    return found[0] if found else None
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A person by key.")
-    async def person(self, info: strawberry.Info[Context, None], key: str) -> Person | None:
+    @strawberry.field(description="Any entity by its global id; null if unknown or not visible.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return _one(await _nodes(info, [id]))  # type: ignore[return-value]
+
+    @strawberry.field(description="Entities by global id, in order; null where unknown.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > 100:
+            raise InvalidInputError([Problem("ids", "ids", len(ids), "at most 100 ids")])
+        return await _nodes(info, ids)
+
+    @strawberry.field(description="The person the viewer is signed in as.")
+    async def viewer(self, info: Info) -> PersonNode | None:
+        person_id = info.context.viewer.person_id
+        if person_id is None:
+            return None
+        found = await info.context.loaders.person.load(person_id)
+        return None if found is None else PersonNode.from_domain(found)  # type: ignore[arg-type]
+
+    @strawberry.field(description="A person by global id or key.")
+    async def person(self, info: Info, id: PersonRef) -> PersonNode | None:
+        key = key_of(id, "Person", argument="id")
         found = await info.context.loaders.person.load(key)
-        return None if found is None else Person.from_domain(found)
+        return None if found is None else PersonNode.from_domain(found)  # type: ignore[arg-type]
 
     @strawberry.field(description="People who agreed to be found, in key order.")
     async def people(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         filter: PeopleFilter | None = None,
-        first: int = 20,
+        first: int = DEFAULT_PAGE,
         after: str | None = None,
-    ) -> PersonConnection:
+    ) -> Connection[PersonNode]:
         f = filter or PeopleFilter()
-        page = await info.context.directory.find_people(
-            PeopleQuery(
-                name=f.name,
-                interest=f.interest,
-                profession=f.profession,
-                industry=f.industry,
-                location=f.location,
-            ),
-            first=first,
-            after=_after(after),
+        query = PeopleQuery(
+            name=f.name,
+            interest=f.interest,
+            profession=f.profession,
+            industry=f.industry,
+            organization_id=key_of(f.organization, "Organization", argument="filter.organization")
+            if f.organization
+            else None,
+            location=f.location,
         )
-        edges = [PersonEdge(cursor=_cursor(p.id), node=Person.from_domain(p)) for p in page.items]
-        return PersonConnection(
-            total_count=page.total,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-            edges=edges,
+        page = await info.context.service.search_people(
+            info.context.viewer, query, first=check_first(first), after=cursor_key(after)
+        )
+        return connection(
+            page,  # type: ignore[arg-type]
+            key=lambda p: p.id,  # type: ignore[attr-defined]
+            show=PersonNode.from_domain,  # type: ignore[arg-type]
+            after=after is not None,
         )
 
-    @strawberry.field(description="How many records of each kind are stored.")
-    async def counts(self, info: strawberry.Info[Context, None]) -> list[KindCount]:
-        counts = await info.context.directory.counts()
+    @strawberry.field(description="A group by global id or key.")
+    async def group(self, info: Info, id: strawberry.ID) -> GroupNode | None:
+        found = await info.context.loaders.group.load(key_of(id, "Group", argument="id"))
+        return None if found is None else GroupNode.from_domain(found)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Groups in key order.")
+    async def groups(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[GroupNode]:
+        page = await info.context.service.list_records(
+            info.context.viewer, model.Group, first=check_first(first), after=cursor_key(after)
+        )
+        return connection(
+            page,  # type: ignore[arg-type]
+            key=lambda g: g.id,  # type: ignore[attr-defined]
+            show=GroupNode.from_domain,  # type: ignore[arg-type]
+            after=after is not None,
+        )
+
+    @strawberry.field(description="Organizations in key order.")
+    async def organizations(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[OrganizationNode]:
+        page = await info.context.service.list_records(
+            info.context.viewer,
+            model.Organization,
+            first=check_first(first),
+            after=cursor_key(after),
+        )
+        return connection(
+            page,  # type: ignore[arg-type]
+            key=lambda o: o.id,  # type: ignore[attr-defined]
+            show=OrganizationNode.from_domain,  # type: ignore[arg-type]
+            after=after is not None,
+        )
+
+    @strawberry.field(description="A person's interactions in time order (theirs to see).")
+    async def interactions(
+        self,
+        info: Info,
+        person: PersonRef,
+        with_: Annotated[
+            strawberry.ID | None, strawberry.argument(name="with", description="Only with them.")
+        ] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> Connection[InteractionNode]:
+        found = await info.context.service.interactions_of(
+            info.context.viewer,
+            key_of(person, "Person", argument="person"),
+            other_id=key_of(with_, "Person", argument="with") if with_ else None,
+            since=since,
+            until=until,
+        )
+        return paginate(
+            found,
+            key=lambda i: i.key,  # type: ignore[attr-defined]
+            show=InteractionNode.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="A person's side conversations in time order (theirs to see).")
+    async def side_conversations(
+        self, info: Info, person: PersonRef, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[SideConversationNode]:
+        found = await info.context.service.side_conversations_of(
+            info.context.viewer, key_of(person, "Person", argument="person")
+        )
+        return paginate(
+            found,
+            key=lambda s: s.id,  # type: ignore[attr-defined]
+            show=SideConversationNode.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="The introductions a person is part of (theirs to see).")
+    async def introductions(
+        self, info: Info, person: PersonRef, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[IntroductionNode]:
+        found = await info.context.service.introductions_of(
+            info.context.viewer, key_of(person, "Person", argument="person")
+        )
+        return paginate(
+            found,
+            key=lambda i: i.id,  # type: ignore[attr-defined]
+            show=IntroductionNode.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="How many records of each kind are stored (admins only).")
+    async def statistics(self, info: Info) -> list[KindCount]:
+        counts = await info.context.service.counts(info.context.viewer)
         return [KindCount(kind=k, count=n) for k, n in counts.items()]
 
 
-schema = strawberry.Schema(query=Query)
+async def _nodes(info: Info, ids: Sequence[str]) -> list[Node | None]:
+    decoded = [decode_global_id(i) for i in ids]
+    by_type: dict[str, list[str]] = {}
+    for d in decoded:
+        if d is not None:
+            by_type.setdefault(d[0], []).append(d[1])
+    found: dict[tuple[str, str], object] = {}
+    for type_name, keys in by_type.items():
+        records = await info.context.service.records(
+            info.context.viewer,
+            NODE_TYPES[type_name],  # type: ignore[arg-type]
+            keys,
+        )
+        found.update({(type_name, k): r for k, r in zip(keys, records, strict=True) if r})
+    return [to_node(found[d]) if d is not None and d in found else None for d in decoded]
+
+
+@strawberry.type
+class Mutation:
+    upsert_person = _write_field(PersonInput, batch=False, description="Create or update a person.")
+    upsert_people = _write_field(PersonInput, batch=True, description="Create or update people.")
+    upsert_organization = _write_field(
+        OrganizationInput, batch=False, description="Create or update an organization."
+    )
+    upsert_organizations = _write_field(
+        OrganizationInput, batch=True, description="Create or update organizations."
+    )
+    upsert_interests = _write_field(
+        InterestInput, batch=True, description="Create or update interests."
+    )
+    upsert_group = _write_field(GroupInput, batch=False, description="Create or update a group.")
+    upsert_groups = _write_field(GroupInput, batch=True, description="Create or update groups.")
+    upsert_memberships = _write_field(
+        MembershipInput, batch=True, description="Add people to groups or change their role."
+    )
+    upsert_meeting = _write_field(
+        MeetingInput, batch=False, description="Create or update a meeting."
+    )
+    upsert_meetings = _write_field(
+        MeetingInput, batch=True, description="Create or update meetings."
+    )
+    record_attendance = _write_field(
+        AttendanceInput, batch=True, description="Record who attended meetings."
+    )
+    record_breakouts = _write_field(
+        BreakoutInput, batch=True, description="Record the breakout groups a meeting used."
+    )
+    record_side_conversation = _write_field(
+        SideConversationInput, batch=False, description="Record a conversation beside the meetings."
+    )
+    record_side_conversations = _write_field(
+        SideConversationInput, batch=True, description="Record conversations beside the meetings."
+    )
+    record_interaction = _write_field(
+        InteractionInput, batch=False, description="Record one contact (idempotent by key)."
+    )
+    record_interactions = _write_field(
+        InteractionInput, batch=True, description="Record contacts, all or nothing."
+    )
+    upsert_introduction = _write_field(
+        IntroductionInput, batch=False, description="Request or update an introduction."
+    )
+    upsert_introductions = _write_field(
+        IntroductionInput, batch=True, description="Request or update introductions."
+    )
+
+
+def build_schema(
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
+    """Build the schema with the given extensions (protections, metrics)."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[
+            PersonNode,
+            GroupNode,
+            OrganizationNode,
+            InteractionNode,
+            IntroductionNode,
+            SideConversationNode,
+        ],
+        extensions=list(extensions),
+    )
+
+
+schema = build_schema()
+"""The schema without runtime extensions, for printing ``schema.graphql``."""

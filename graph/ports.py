@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
 from graph.domain.codec import Record
+from graph.domain.errors import InvalidInput, Problem
 from graph.domain.model import (
     Attendance,
     Breakout,
@@ -27,13 +28,24 @@ from graph.domain.model import (
     Tie,
 )
 
-__all__ = ["GraphStore", "Page", "PeopleQuery"]
+__all__ = ["MAX_PAGE", "GraphStore", "Page", "PeopleQuery", "batch_of", "check_page_size"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
 
 MAX_PAGE = 1_000
 """The most records one page may hold."""
+
+
+def check_page_size(first: int) -> int:
+    """Return ``first`` if it is a page size a store serves; raise ``InvalidInput`` if not.
+
+    >>> check_page_size(20)
+    20
+    """
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput([Problem("page", "first", first, f"must be 0-{MAX_PAGE}")])
+    return first
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,24 @@ class Settings(BaseModel):
     neo4j_user: str = Field("neo4j")
     neo4j_password: SecretStr | None = Field(None)
     neo4j_database: str = Field("neo4j")
+    jwt_secret: SecretStr | None = Field(None)
+    """Signs and verifies bearer tokens (HS256); at least 32 characters."""
+    jwt_issuer: str = Field("tiegraph")
+    api_keys: SecretStr | None = Field(None)
+    """Static API keys for services: ``name:key:role[:person]`` entries separated by commas."""
+    no_auth: bool = Field(False)
+    """Treat every request as an admin; for local development only."""
+    rate_limit_per_minute: int = Field(600, ge=1)
+    max_body_bytes: int = Field(1_000_000, ge=1_000)
+    max_query_depth: int = Field(10, ge=2)
+    max_query_cost: int = Field(50_000, ge=100)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
 
     @field_validator("neo4j_uri")
     @classmethod
@@ -68,6 +86,14 @@ _ENV_NAMES = {
     "neo4j_user": "NEO4J_USER",
     "neo4j_password": "NEO4J_PASSWORD",
     "neo4j_database": "NEO4J_DATABASE",
+    "jwt_secret": "TIEGRAPH_JWT_SECRET",
+    "jwt_issuer": "TIEGRAPH_JWT_ISSUER",
+    "api_keys": "TIEGRAPH_API_KEYS",
+    "no_auth": "TIEGRAPH_NO_AUTH",
+    "rate_limit_per_minute": "TIEGRAPH_RATE_LIMIT_PER_MINUTE",
+    "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
+    "max_query_depth": "TIEGRAPH_MAX_QUERY_DEPTH",
+    "max_query_cost": "TIEGRAPH_MAX_QUERY_COST",
 }
 
 

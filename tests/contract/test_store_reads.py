@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.domain.model import Interest, InteractionKind, Person
+from graph.domain.errors import InvalidInput
+from graph.domain.model import InteractionKind, Interest, Person
 from graph.ports import GraphStore, PeopleQuery, batch_of
 from tests.contract.test_store_writes import a_small_network
 from tests.factories import (
@@ -36,8 +37,9 @@ async def test_an_empty_page_is_allowed_and_an_oversized_one_is_refused(
     await store.apply(batch_of([person("ada")]))
     empty = await store.list_records(Person, first=0)
     assert (empty.items, empty.total, empty.has_next) == ([], 1, True)
-    with pytest.raises(ValueError, match="first"):
+    with pytest.raises(InvalidInput) as caught:
         await store.list_records(Person, first=100_000)
+    assert caught.value.problems[0].field == "first"
 
 
 @pytest.mark.parametrize(

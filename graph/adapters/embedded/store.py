@@ -64,7 +64,7 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
-from graph.ports import MAX_PAGE, GraphStore, Page, PeopleQuery
+from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
@@ -417,7 +417,7 @@ class EmbeddedStore(GraphStore):
     async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
         """Return records of ``kind`` in id order after ``after``."""
         name = _KIND_NAMES[kind]
-        first = _page_size(first)
+        first = check_page_size(first)
 
         def run(conn: sqlite3.Connection) -> Page[R]:
             if name == "interaction":
@@ -447,7 +447,7 @@ class EmbeddedStore(GraphStore):
         self, query: PeopleQuery, *, first: int, after: str | None = None
     ) -> Page[Person]:
         """Return people matching every given filter, in id order."""
-        first = _page_size(first)
+        first = check_page_size(first)
         conditions = ["r.kind = 'person'"]
         params: list[Any] = []
         if query.name:
@@ -687,12 +687,6 @@ class EmbeddedStore(GraphStore):
             old = graph.adj[a].get(b) if a in graph else None
             graph.add_edge(a, b, tie=_merge_tie(None if old is None else old["tie"], delta))
         return graph, set(accumulator.deltas)
-
-
-def _page_size(first: int) -> int:
-    if not 0 <= first <= MAX_PAGE:
-        raise ValueError(f"first must be between 0 and {MAX_PAGE}")
-    return first
 
 
 def _select_in(

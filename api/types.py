@@ -1,0 +1,722 @@
+"""GraphQL object types: Relay nodes for every entity, connections, and their nested fields.
+
+Every entity is a ``Node`` with an opaque global ``id`` and its stable application id
+``key``. Nested lists are connections paged in memory from what one DataLoader call returned,
+so a page of people with their groups and meetings costs a fixed number of store calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from graph.domain import model
+from graph.domain.codec import record_id
+from graph.domain.errors import InvalidInput, Problem
+from graph.ports import MAX_PAGE, Page
+from graph.usecases.service import Service
+from graph.usecases.viewer import Viewer
+
+__all__ = [
+    "Connection",
+    "Context",
+    "Node",
+    "decode_global_id",
+    "global_id",
+    "paginate",
+    "to_node",
+]
+
+T = TypeVar("T")
+DEFAULT_PAGE = 20
+
+InteractionKind = strawberry.enum(model.InteractionKind, name="InteractionKind")
+GroupFormat = strawberry.enum(model.GroupFormat, name="Format")
+MembershipRole = strawberry.enum(model.MembershipRole, name="MembershipRole")
+IntroductionStatus = strawberry.enum(model.IntroductionStatus, name="IntroductionStatus")
+
+
+# -- global ids and cursors ------------------------------------------------------------------
+
+
+def global_id(type_name: str, key: str) -> str:
+    """Return the opaque global id of the ``type_name`` entity with application id ``key``."""
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_global_id(value: str) -> tuple[str, str] | None:
+    """Return ``(type name, key)`` if ``value`` is a global id this API gave out, else ``None``."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError, binascii.Error):
+        return None
+    type_name, sep, key = text.partition(":")
+    if not sep or type_name not in NODE_TYPES or not key:
+        return None
+    return type_name, key
+
+
+def key_of(value: str, type_name: str, *, argument: str) -> str:
+    """Accept a global id of ``type_name`` or a plain key; return the key.
+
+    A global id of another type is refused, naming the argument.
+    """
+    decoded = decode_global_id(value)
+    if decoded is None:
+        return value
+    found_type, key = decoded
+    if found_type != type_name:
+        raise InvalidInput(
+            [Problem(argument, argument, value, f"is the id of a {found_type}, not a {type_name}")]
+        )
+    return key
+
+
+def _cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(f"after:{key}".encode()).decode()
+
+
+def cursor_key(cursor: str | None, *, argument: str = "after") -> str | None:
+    """Return the key a cursor points after; refuse cursors this API did not give out."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError, binascii.Error):
+        text = ""
+    if not text.startswith("after:"):
+        raise InvalidInput(
+            [Problem(argument, argument, cursor, "is not a cursor this API gave out")]
+        )
+    return text.removeprefix("after:")
+
+
+def check_first(first: int) -> int:
+    """Refuse page sizes outside 0..MAX_PAGE, naming the argument."""
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput([Problem("first", "first", first, f"must be 0-{MAX_PAGE}")])
+    return first
+
+
+# -- context ---------------------------------------------------------------------------------
+
+
+class Loaders:
+    """The DataLoaders of one request: each batches what a whole query level asks for."""
+
+    def __init__(self, service: Service, viewer: Viewer) -> None:
+        def loader(fn: Callable[[list[str]], object]) -> DataLoader[str, object]:
+            return DataLoader(load_fn=fn)  # type: ignore[arg-type]
+
+        async def get(kind: type[model.Person] | type[object], keys: list[str]) -> list[object]:
+            return list(await service.get(viewer, kind, keys))  # type: ignore[arg-type]
+
+        async def meeting_attendance(keys: list[str]) -> list[object]:
+            return list((await service.meeting_details(viewer, keys))[0])
+
+        async def meeting_breakouts(keys: list[str]) -> list[object]:
+            return list((await service.meeting_details(viewer, keys))[1])
+
+        self.person = loader(lambda keys: service.people(viewer, keys))
+        self.organization = loader(lambda keys: get(model.Organization, keys))
+        self.group = loader(lambda keys: get(model.Group, keys))
+        self.meeting = loader(lambda keys: get(model.Meeting, keys))
+        self.breakout = loader(lambda keys: get(model.Breakout, keys))
+        self.group_memberships = loader(lambda keys: service.memberships_of_groups(viewer, keys))
+        self.person_memberships = loader(lambda keys: service.memberships_of_people(viewer, keys))
+        self.group_meetings = loader(lambda keys: service.meetings_of_groups(viewer, keys))
+        self.meeting_attendance = loader(meeting_attendance)
+        self.meeting_breakouts = loader(meeting_breakouts)
+        self.ties = loader(lambda keys: service.ties(viewer, keys))
+
+
+class Context(BaseContext):
+    """What every resolver gets: the viewer, the use cases and this request's DataLoaders."""
+
+    def __init__(self, service: Service, viewer: Viewer) -> None:
+        super().__init__()
+        self.service = service
+        self.viewer = viewer
+        self.loaders = Loaders(service, viewer)
+
+
+Info = strawberry.Info[Context, None]
+
+
+# -- connections -----------------------------------------------------------------------------
+
+
+@strawberry.type(description="Where a page of a connection stands.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a connection and the cursor to page after it.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, Relay style.")
+class Connection(Generic[T]):
+    total_count: int
+    page_info: PageInfo
+    edges: list[Edge[T]]
+
+    @strawberry.field(description="The items of this page, without their cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def connection(
+    page: Page[object], *, key: Callable[[object], str], show: Callable[[object], T], after: bool
+) -> Connection[T]:
+    """Turn a store page into a connection."""
+    edges = [Edge(cursor=_cursor(key(item)), node=show(item)) for item in page.items]
+    return Connection(
+        total_count=page.total,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=after,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        edges=edges,
+    )
+
+
+def paginate(
+    items: Sequence[object],
+    *,
+    key: Callable[[object], str],
+    show: Callable[[object], T],
+    first: int,
+    after: str | None,
+) -> Connection[T]:
+    """Page an in-memory list (already in its order) after the cursor ``after``."""
+    check_first(first)
+    start = 0
+    after_key = cursor_key(after)
+    if after_key is not None:
+        keys = [key(item) for item in items]
+        start = keys.index(after_key) + 1 if after_key in keys else len(items)
+    chosen = list(items[start : start + first])
+    page = Page(items=chosen, total=len(items), has_next=start + first < len(items))
+    return connection(page, key=key, show=show, after=after_key is not None)
+
+
+# -- nodes -----------------------------------------------------------------------------------
+
+
+@strawberry.interface(description="An entity with a global id.")
+class Node:
+    key: str = strawberry.field(description="The stable application id it was created with.")
+
+    @strawberry.field(description="The opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(type(self).__name__, self.key))
+
+
+def _show_person(p: object) -> Person:
+    assert isinstance(p, model.Person)
+    return Person.from_domain(p)
+
+
+@strawberry.type(description="A tie: what two people's interactions add up to.")
+class Tie:
+    other_key: strawberry.Private[str]
+    count: int = strawberry.field(description="How many interactions the two shared.")
+    first_at: datetime = strawberry.field(description="Their first interaction.")
+    last_at: datetime = strawberry.field(description="Their latest interaction.")
+    initiated_by_me: int = strawberry.field(description="Contacts the person asked about began.")
+    initiated_by_other: int = strawberry.field(description="Contacts the other person began.")
+    kind_counts: strawberry.Private[dict[model.InteractionKind, int]]
+
+    @strawberry.field(description="The person at the other end.")
+    async def other(self, info: Info) -> Person | None:
+        found = await info.context.loaders.person.load(self.other_key)
+        return None if found is None else _show_person(found)
+
+    @strawberry.field(description="How many interactions of each kind, by kind name.")
+    def kinds(self) -> list[KindCount]:
+        return [KindCount(kind=k.value, count=n) for k, n in sorted(self.kind_counts.items())]
+
+
+@strawberry.type(description="How many of one kind of thing.")
+class KindCount:
+    kind: str
+    count: int
+
+
+@strawberry.type(description="Someone in the network.")
+class Person(Node):
+    name: str
+    title: str | None
+    profession: str | None
+    industry: str | None
+    location: str | None
+    interests: list[str]
+    organization_key: strawberry.Private[str | None]
+    offers: list[str] | None = strawberry.field(description="Private: self and their leaders.")
+    seeks: list[str] | None = strawberry.field(description="Private: self and their leaders.")
+    email: str | None = strawberry.field(description="Private: self and their leaders.")
+    profile_url: str | None = strawberry.field(description="Private: self and their leaders.")
+    discoverable: bool = strawberry.field(description="May appear in search results.")
+    intermediary: bool = strawberry.field(description="May be shown on introduction paths.")
+    share_post_group_contact: bool = strawberry.field(
+        description="May be counted among members who kept in touch after a group ended."
+    )
+
+    @classmethod
+    def from_domain(cls, p: model.Person) -> Person:
+        """Show a domain person (already redacted by the use case where needed)."""
+        return cls(
+            key=p.id,
+            name=p.name,
+            title=p.title,
+            profession=p.profession,
+            industry=p.industry,
+            location=p.location,
+            interests=list(p.interests),
+            organization_key=p.organization_id,
+            offers=list(p.offers),
+            seeks=list(p.seeks),
+            email=p.email,
+            profile_url=p.profile_url,
+            discoverable=p.discoverable,
+            intermediary=p.intermediary,
+            share_post_group_contact=p.share_post_group_contact,
+        )
+
+    @strawberry.field(description="Where they work.")
+    async def organization(self, info: Info) -> Organization | None:
+        if self.organization_key is None:
+            return None
+        found = await info.context.loaders.organization.load(self.organization_key)
+        return None if found is None else Organization.from_domain(found)  # type: ignore[arg-type]
+
+    @strawberry.field(description="The groups they belong to, as memberships.")
+    async def memberships(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[Membership]:
+        found = await info.context.loaders.person_memberships.load(self.key)
+        return paginate(
+            found,  # type: ignore[arg-type]
+            key=lambda m: record_id(m),  # type: ignore[arg-type]
+            show=Membership.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(
+        description="Their ties by the other person's key; null unless it is the viewer's own."
+    )
+    async def ties(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[Tie] | None:
+        found = await info.context.loaders.ties.load(self.key)
+        if found is None:
+            return None
+        me = self.key
+
+        def show(t: object) -> Tie:
+            assert isinstance(t, model.Tie)
+            mine_first = t.a == me
+            return Tie(
+                other_key=t.other(me),
+                count=t.count,
+                first_at=t.first_at,
+                last_at=t.last_at,
+                initiated_by_me=t.initiated_by_a if mine_first else t.initiated_by_b,
+                initiated_by_other=t.initiated_by_b if mine_first else t.initiated_by_a,
+                kind_counts=dict(t.counts),
+            )
+
+        return paginate(
+            found,  # type: ignore[arg-type]
+            key=lambda t: t.other(me),  # type: ignore[attr-defined]
+            show=show,
+            first=first,
+            after=after,
+        )
+
+
+@strawberry.type(description="An employer or other organization.")
+class Organization(Node):
+    name: str
+    industry: str | None
+
+    @classmethod
+    def from_domain(cls, o: model.Organization) -> Organization:
+        """Show a domain organization."""
+        return cls(key=o.id, name=o.name, industry=o.industry)
+
+
+@strawberry.type(description="A topic people care about.")
+class Interest(Node):
+    name: str
+
+    @classmethod
+    def from_domain(cls, i: model.Interest) -> Interest:
+        """Show a domain interest."""
+        return cls(key=i.id, name=i.name)
+
+
+@strawberry.type(description="A networking group: a leader, members, meetings, a start and an end.")
+class Group(Node):
+    name: str
+    leader_key: strawberry.Private[str | None]
+    capacity: int
+    theme: str | None
+    format: GroupFormat  # type: ignore[valid-type]
+    starts_on: date | None
+    ends_on: date | None
+
+    @classmethod
+    def from_domain(cls, g: model.Group) -> Group:
+        """Show a domain group."""
+        return cls(
+            key=g.id,
+            name=g.name,
+            leader_key=g.leader_id,
+            capacity=g.capacity,
+            theme=g.theme,
+            format=g.format,
+            starts_on=g.starts_on,
+            ends_on=g.ends_on,
+        )
+
+    @strawberry.field(description="The group's leader.")
+    async def leader(self, info: Info) -> Person | None:
+        if self.leader_key is None:
+            return None
+        found = await info.context.loaders.person.load(self.leader_key)
+        return None if found is None else _show_person(found)
+
+    @strawberry.field(description="Its memberships; null unless the viewer leads or belongs to it.")
+    async def members(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[Membership] | None:
+        found = await info.context.loaders.group_memberships.load(self.key)
+        if found is None:
+            return None
+        return paginate(
+            found,  # type: ignore[arg-type]
+            key=lambda m: record_id(m),  # type: ignore[arg-type]
+            show=Membership.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="Its meetings in time order; null unless leader or member.")
+    async def meetings(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[Meeting] | None:
+        found = await info.context.loaders.group_meetings.load(self.key)
+        if found is None:
+            return None
+        return paginate(
+            found,  # type: ignore[arg-type]
+            key=lambda m: m.id,  # type: ignore[attr-defined]
+            show=Meeting.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+
+@strawberry.type(description="A person's place in a group.")
+class Membership(Node):
+    group_key: strawberry.Private[str]
+    person_key: strawberry.Private[str]
+    role: MembershipRole  # type: ignore[valid-type]
+    joined_on: date | None
+    left_on: date | None
+
+    @classmethod
+    def from_domain(cls, m: model.Membership) -> Membership:
+        """Show a domain membership; its key is ``group|person``."""
+        return cls(
+            key=record_id(m),
+            group_key=m.group_id,
+            person_key=m.person_id,
+            role=m.role,
+            joined_on=m.joined_on,
+            left_on=m.left_on,
+        )
+
+    @strawberry.field
+    async def group(self, info: Info) -> Group | None:
+        found = await info.context.loaders.group.load(self.group_key)
+        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        found = await info.context.loaders.person.load(self.person_key)
+        return None if found is None else _show_person(found)
+
+
+@strawberry.type(description="One meeting of a group.")
+class Meeting(Node):
+    group_key: strawberry.Private[str]
+    starts_at: datetime
+    duration_seconds: int
+    theme: str | None
+    format: GroupFormat  # type: ignore[valid-type]
+
+    @classmethod
+    def from_domain(cls, m: model.Meeting) -> Meeting:
+        """Show a domain meeting."""
+        return cls(
+            key=m.id,
+            group_key=m.group_id,
+            starts_at=m.starts_at,
+            duration_seconds=m.duration_s,
+            theme=m.theme,
+            format=m.format,
+        )
+
+    @strawberry.field
+    async def group(self, info: Info) -> Group | None:
+        found = await info.context.loaders.group.load(self.group_key)
+        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Who attended; null unless the viewer leads or belongs to it.")
+    async def attendance(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[Attendance] | None:
+        found = await info.context.loaders.meeting_attendance.load(self.key)
+        if found is None:
+            return None
+        return paginate(
+            found,  # type: ignore[arg-type]
+            key=lambda a: record_id(a),  # type: ignore[arg-type]
+            show=Attendance.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="Its breakout groups; null unless leader or member.")
+    async def breakouts(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> Connection[Breakout] | None:
+        found = await info.context.loaders.meeting_breakouts.load(self.key)
+        if found is None:
+            return None
+        return paginate(
+            found,  # type: ignore[arg-type]
+            key=lambda b: b.id,  # type: ignore[attr-defined]
+            show=Breakout.from_domain,  # type: ignore[arg-type]
+            first=first,
+            after=after,
+        )
+
+
+@strawberry.type(description="A person attended a meeting.")
+class Attendance(Node):
+    meeting_key: strawberry.Private[str]
+    person_key: strawberry.Private[str]
+    speaking_seconds: int | None
+
+    @classmethod
+    def from_domain(cls, a: model.Attendance) -> Attendance:
+        """Show a domain attendance; its key is ``meeting|person``."""
+        return cls(
+            key=record_id(a),
+            meeting_key=a.meeting_id,
+            person_key=a.person_id,
+            speaking_seconds=a.speaking_s,
+        )
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        found = await info.context.loaders.person.load(self.person_key)
+        return None if found is None else _show_person(found)
+
+    @strawberry.field
+    async def meeting(self, info: Info) -> Meeting | None:
+        found = await info.context.loaders.meeting.load(self.meeting_key)
+        return None if found is None else Meeting.from_domain(found)  # type: ignore[arg-type]
+
+
+async def _people(info: Info, keys: Sequence[str]) -> list[Person]:
+    found = await info.context.loaders.person.load_many(list(keys))
+    return [_show_person(p) for p in found if p is not None]
+
+
+@strawberry.type(description="A sub-group of a meeting's attendees who talked together.")
+class Breakout(Node):
+    meeting_key: strawberry.Private[str]
+    member_keys: strawberry.Private[tuple[str, ...]]
+
+    @classmethod
+    def from_domain(cls, b: model.Breakout) -> Breakout:
+        """Show a domain breakout."""
+        return cls(key=b.id, meeting_key=b.meeting_id, member_keys=b.member_ids)
+
+    @strawberry.field
+    async def meeting(self, info: Info) -> Meeting | None:
+        found = await info.context.loaders.meeting.load(self.meeting_key)
+        return None if found is None else Meeting.from_domain(found)  # type: ignore[arg-type]
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[Person]:
+        return await _people(info, self.member_keys)
+
+
+@strawberry.type(description="Members talking outside the meetings.")
+class SideConversation(Node):
+    participant_keys: strawberry.Private[tuple[str, ...]]
+    initiator_key: strawberry.Private[str | None]
+    at: datetime
+    channel: str | None
+    duration_seconds: int | None
+    group_key: strawberry.Private[str | None]
+
+    @classmethod
+    def from_domain(cls, s: model.SideConversation) -> SideConversation:
+        """Show a domain side conversation."""
+        return cls(
+            key=s.id,
+            participant_keys=s.participant_ids,
+            initiator_key=s.initiator_id,
+            at=s.at,
+            channel=s.channel,
+            duration_seconds=s.duration_s,
+            group_key=s.group_id,
+        )
+
+    @strawberry.field
+    async def participants(self, info: Info) -> list[Person]:
+        return await _people(info, self.participant_keys)
+
+    @strawberry.field
+    async def initiator(self, info: Info) -> Person | None:
+        if self.initiator_key is None:
+            return None
+        found = await info.context.loaders.person.load(self.initiator_key)
+        return None if found is None else _show_person(found)
+
+
+@strawberry.type(description="A time-stamped contact between two or more people.")
+class Interaction(Node):
+    at: datetime
+    kind: InteractionKind  # type: ignore[valid-type]
+    participant_keys: strawberry.Private[tuple[str, ...]]
+    initiator_key: strawberry.Private[str | None]
+    duration_seconds: int | None
+    channel: str | None
+
+    @classmethod
+    def from_domain(cls, i: model.Interaction) -> Interaction:
+        """Show a domain interaction; its key is its idempotency key."""
+        return cls(
+            key=i.key,
+            at=i.at,
+            kind=i.kind,
+            participant_keys=i.participant_ids,
+            initiator_key=i.initiator_id,
+            duration_seconds=i.duration_s,
+            channel=i.channel,
+        )
+
+    @strawberry.field
+    async def participants(self, info: Info) -> list[Person]:
+        return await _people(info, self.participant_keys)
+
+    @strawberry.field
+    async def initiator(self, info: Info) -> Person | None:
+        if self.initiator_key is None:
+            return None
+        found = await info.context.loaders.person.load(self.initiator_key)
+        return None if found is None else _show_person(found)
+
+
+@strawberry.type(description="A asked B to introduce them to C, and what came of it.")
+class Introduction(Node):
+    requester_key: strawberry.Private[str]
+    introducer_key: strawberry.Private[str]
+    target_key: strawberry.Private[str]
+    status: IntroductionStatus  # type: ignore[valid-type]
+    requested_at: datetime
+    updated_at: datetime | None
+    note: str | None
+
+    @classmethod
+    def from_domain(cls, i: model.Introduction) -> Introduction:
+        """Show a domain introduction."""
+        return cls(
+            key=i.id,
+            requester_key=i.requester_id,
+            introducer_key=i.introducer_id,
+            target_key=i.target_id,
+            status=i.status,
+            requested_at=i.requested_at,
+            updated_at=i.updated_at,
+            note=i.note,
+        )
+
+    @strawberry.field
+    async def requester(self, info: Info) -> Person | None:
+        found = await info.context.loaders.person.load(self.requester_key)
+        return None if found is None else _show_person(found)
+
+    @strawberry.field
+    async def introducer(self, info: Info) -> Person | None:
+        found = await info.context.loaders.person.load(self.introducer_key)
+        return None if found is None else _show_person(found)
+
+    @strawberry.field
+    async def target(self, info: Info) -> Person | None:
+        found = await info.context.loaders.person.load(self.target_key)
+        return None if found is None else _show_person(found)
+
+
+NODE_TYPES: dict[str, type[model.Person] | type[object]] = {
+    "Person": model.Person,
+    "Organization": model.Organization,
+    "Interest": model.Interest,
+    "Group": model.Group,
+    "Membership": model.Membership,
+    "Meeting": model.Meeting,
+    "Attendance": model.Attendance,
+    "Breakout": model.Breakout,
+    "SideConversation": model.SideConversation,
+    "Interaction": model.Interaction,
+    "Introduction": model.Introduction,
+}
+"""The domain kind behind each node type."""
+
+_SHOW: dict[type[object], Callable[[object], Node]] = {
+    model.Person: Person.from_domain,  # type: ignore[dict-item]
+    model.Organization: Organization.from_domain,  # type: ignore[dict-item]
+    model.Interest: Interest.from_domain,  # type: ignore[dict-item]
+    model.Group: Group.from_domain,  # type: ignore[dict-item]
+    model.Membership: Membership.from_domain,  # type: ignore[dict-item]
+    model.Meeting: Meeting.from_domain,  # type: ignore[dict-item]
+    model.Attendance: Attendance.from_domain,  # type: ignore[dict-item]
+    model.Breakout: Breakout.from_domain,  # type: ignore[dict-item]
+    model.SideConversation: SideConversation.from_domain,  # type: ignore[dict-item]
+    model.Interaction: Interaction.from_domain,  # type: ignore[dict-item]
+    model.Introduction: Introduction.from_domain,  # type: ignore[dict-item]
+}
+
+
+def to_node(record: object) -> Node:
+    """Show any domain record as its GraphQL node type."""
+    return _SHOW[type(record)](record)
+
+
+PersonRef = Annotated[
+    strawberry.ID, strawberry.argument(description="A person's global id or key.")
+]

@@ -1,0 +1,137 @@
+"""Who may read and write what: tiegraph's authorization policy, in one place.
+
+The rules, in words:
+
+- Nobody unauthenticated gets anything but health checks (enforced by the service).
+- Anyone authenticated reads public profile fields (name, title, profession, organization,
+  industry, location, interests) of people who are discoverable, and of anyone by key.
+- A person reads and writes their own data (private fields: e-mail, profile URL, offers,
+  seeks, consent flags), records interactions and side conversations they take part in,
+  requests introductions for themselves and answers those they are asked to make.
+- A leader (role ``leader``) reads everything about the groups they lead — members, meetings,
+  attendance, breakouts, and the private profile fields of the members — and records groups,
+  memberships, meetings, attendance and breakouts for them. Members read their own groups.
+- An admin reads and writes everything.
+
+Use cases call :func:`authorize` (or :func:`may`) with an :class:`Action` and the facts that
+matter (whose data, which group), so every feature inherits the same rules.
+:data:`OPERATION_ACTIONS` names the action each API operation needs; a test fails when an
+operation has none.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from graph.domain.errors import Forbidden
+from graph.usecases.viewer import Role, Viewer
+
+__all__ = ["Action", "Facts", "authorize", "may"]
+
+
+class Action(enum.StrEnum):
+    """Something a viewer may try to do."""
+
+    READ_PUBLIC_PROFILE = "read a public profile"
+    READ_PRIVATE_PROFILE = "read a private profile"
+    WRITE_PERSON = "write a person"
+    ERASE_PERSON = "erase a person"
+    WRITE_DIRECTORY = "write organizations and interests"
+    READ_GROUP = "read a group"
+    READ_GROUP_DETAILS = "read a group's members and meetings"
+    WRITE_GROUP = "write a group"
+    RECORD_GROUP_EVENT = "record memberships, meetings, attendance and breakouts"
+    READ_CONTACTS = "read interactions and side conversations"
+    RECORD_CONTACT = "record interactions and side conversations"
+    READ_INTRODUCTION = "read an introduction"
+    WRITE_INTRODUCTION = "request or answer an introduction"
+    READ_TIES = "read a person's ties"
+    READ_STATISTICS = "read store statistics"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Facts:
+    """What the decision depends on: whose data it is and which groups it belongs to.
+
+    ``people`` are the people the data is about (all must be the viewer for "own data" rules
+    that need it; one suffices for "takes part" rules); ``groups`` the groups it belongs to;
+    ``led_by_viewer`` the groups among them the viewer leads; ``member_of`` those the viewer
+    belongs to.
+    """
+
+    people: Collection[str] = ()
+    groups: Collection[str] = ()
+    led_by_viewer: Collection[str] = field(default_factory=frozenset)
+    member_of: Collection[str] = field(default_factory=frozenset)
+
+
+def _is_self(viewer: Viewer, facts: Facts) -> bool:
+    return viewer.person_id is not None and set(facts.people) == {viewer.person_id}
+
+
+def _takes_part(viewer: Viewer, facts: Facts) -> bool:
+    return viewer.person_id is not None and viewer.person_id in facts.people
+
+
+def _leads_all(viewer: Viewer, facts: Facts) -> bool:
+    return (
+        Role.LEADER in viewer.roles
+        and bool(facts.groups)
+        and set(facts.groups) <= set(facts.led_by_viewer)
+    )
+
+
+def _leads_any(viewer: Viewer, facts: Facts) -> bool:
+    return Role.LEADER in viewer.roles and bool(set(facts.groups) & set(facts.led_by_viewer))
+
+
+def _belongs(viewer: Viewer, facts: Facts) -> bool:
+    return bool(facts.groups) and set(facts.groups) <= set(facts.member_of)
+
+
+def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
+    """Return whether ``viewer`` may do ``action`` given ``facts``.
+
+    >>> may(Viewer(person_id="ada", roles=frozenset({Role.MEMBER}), subject="ada"),
+    ...     Action.WRITE_PERSON, Facts(people=["ada"]))
+    True
+    >>> may(Viewer(person_id="ada", roles=frozenset({Role.MEMBER}), subject="ada"),
+    ...     Action.WRITE_PERSON, Facts(people=["bo"]))
+    False
+    """
+    if viewer.is_admin:
+        return True
+    f = facts or Facts()
+    match action:
+        case Action.READ_PUBLIC_PROFILE | Action.READ_GROUP:
+            return True
+        case Action.READ_PRIVATE_PROFILE:
+            return _is_self(viewer, f) or _leads_any(viewer, f)
+        case Action.WRITE_PERSON | Action.ERASE_PERSON | Action.READ_TIES:
+            return _is_self(viewer, f)
+        case Action.WRITE_DIRECTORY:
+            return Role.LEADER in viewer.roles
+        case Action.READ_GROUP_DETAILS:
+            return _leads_all(viewer, f) or _belongs(viewer, f)
+        case Action.WRITE_GROUP:
+            # A leader creates groups they lead and changes the ones they already lead.
+            return Role.LEADER in viewer.roles and (
+                _leads_all(viewer, f) or (not f.groups and _is_self(viewer, f))
+            )
+        case Action.RECORD_GROUP_EVENT:
+            return _leads_all(viewer, f)
+        case Action.READ_CONTACTS | Action.RECORD_CONTACT:
+            return _takes_part(viewer, f) or _leads_all(viewer, f)
+        case Action.READ_INTRODUCTION | Action.WRITE_INTRODUCTION:
+            return _takes_part(viewer, f)
+        case Action.READ_STATISTICS:
+            return False
+    return False  # pragma: no cover - every action is matched above
+
+
+def authorize(viewer: Viewer, action: Action, facts: Facts | None = None) -> None:
+    """Return if ``viewer`` may do ``action``; raise :class:`Forbidden` naming it if not."""
+    if not may(viewer, action, facts):
+        raise Forbidden(f"not allowed to {action.value}")

@@ -1,0 +1,352 @@
+"""The application service: every read and write a viewer can ask for, authorized and private.
+
+Delivery layers (GraphQL, CLI) call this and nothing below it. Each method takes the
+:class:`~graph.usecases.viewer.Viewer` first, checks :mod:`graph.usecases.policy`, applies the
+people's consent flags, and only then touches the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
+from graph.domain.codec import Record
+from graph.domain.errors import Forbidden
+from graph.domain.model import (
+    Attendance,
+    Breakout,
+    Group,
+    Interaction,
+    Interest,
+    Introduction,
+    Meeting,
+    Membership,
+    Organization,
+    Person,
+    SideConversation,
+    Tie,
+)
+from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.usecases.policy import Action, Facts, authorize, may
+from graph.usecases.viewer import Viewer
+
+__all__ = ["Service", "redact"]
+
+
+def redact(person: Person) -> Person:
+    """Return ``person`` with only the public profile fields."""
+    return replace(
+        person,
+        email=None,
+        profile_url=None,
+        offers=(),
+        seeks=(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """tiegraph's use cases over one store."""
+
+    store: GraphStore
+
+    # -- facts ----------------------------------------------------------------------------------
+
+    async def facts(
+        self, viewer: Viewer, *, people: Collection[str] = (), groups: Collection[str] = ()
+    ) -> Facts:
+        """Gather what the policy needs: which of ``groups`` the viewer leads or belongs to."""
+        led: set[str] = set()
+        member_of: set[str] = set()
+        if groups and viewer.person_id is not None:
+            stored = await self.store.get(Group, list(groups))
+            led = {g.id for g in stored.values() if g.leader_id == viewer.person_id}
+            mine = await self.store.memberships(
+                group_ids=list(groups), person_ids=[viewer.person_id]
+            )
+            member_of = {m.group_id for m in mine}
+            led |= {m.group_id for m in mine if m.role.value == "leader"}
+        return Facts(
+            people=tuple(people), groups=tuple(groups), led_by_viewer=led, member_of=member_of
+        )
+
+    # -- people ---------------------------------------------------------------------------------
+
+    async def people(self, viewer: Viewer, keys: Sequence[str]) -> list[Person | None]:
+        """Return each person by key (``None`` if unknown), private fields only where allowed.
+
+        Costs a fixed number of store calls however many keys are asked for.
+        """
+        found = await self.store.get(Person, list(keys))
+        private = await self._sees_private(viewer, list(found))
+        shown = {k: p if k in private else redact(p) for k, p in found.items()}
+        return [shown.get(key) for key in keys]
+
+    async def _sees_private(self, viewer: Viewer, person_ids: list[str]) -> set[str]:
+        """Return which of ``person_ids`` the viewer may see the private fields of."""
+        if viewer.is_admin:
+            return set(person_ids)
+        allowed = {pid for pid in person_ids if pid == viewer.person_id}
+        if viewer.person_id is None or not person_ids:
+            return allowed
+        memberships = await self.store.memberships(person_ids=person_ids)
+        led = await self._led_groups(viewer, {m.group_id for m in memberships})
+        allowed |= {m.person_id for m in memberships if m.group_id in led}
+        return allowed
+
+    async def _led_groups(self, viewer: Viewer, group_ids: Collection[str]) -> set[str]:
+        """Return which of ``group_ids`` the viewer leads (as leader role and group leader)."""
+        facts = await self.facts(viewer, groups=sorted(group_ids))
+        return {
+            gid
+            for gid in facts.led_by_viewer
+            if may(viewer, Action.READ_PRIVATE_PROFILE, replace(facts, groups=(gid,), people=()))
+        }
+
+    async def search_people(
+        self, viewer: Viewer, query: PeopleQuery, *, first: int, after: str | None = None
+    ) -> Page[Person]:
+        """Search people who agreed to be discoverable (admins see everyone)."""
+        authorize(viewer, Action.READ_PUBLIC_PROFILE)
+        check_page_size(first)
+        visible = replace(query, discoverable_only=not viewer.is_admin)
+        page = await self.store.search_people(visible, first=first, after=after)
+        items = [
+            p if viewer.is_admin or p.id == viewer.person_id else redact(p) for p in page.items
+        ]
+        return Page(items=items, total=page.total, has_next=page.has_next)
+
+    async def ties(self, viewer: Viewer, person_ids: Sequence[str]) -> list[list[Tie] | None]:
+        """Return each person's ties where the viewer may see them (``None`` where not)."""
+        allowed = [pid for pid in person_ids if may(viewer, Action.READ_TIES, Facts(people=[pid]))]
+        found = await self.store.ties_of(allowed) if allowed else {}
+        return [found.get(pid, []) if pid in found else None for pid in person_ids]
+
+    async def records(
+        self, viewer: Viewer, kind: type[Record], keys: Sequence[str]
+    ) -> list[Record | None]:
+        """Return any kind of record by key, ``None`` where unknown or not the viewer's to see.
+
+        Used to resolve global ids: a record the viewer may not read looks like a missing one,
+        so ids do not reveal what exists.
+        """
+        if kind is Person:
+            return list(await self.people(viewer, keys))
+        found = await self.store.get(kind, list(keys))
+        visible: dict[str, Record] = {}
+        for key, record in found.items():
+            if await self._may_read(viewer, record):
+                visible[key] = record
+        return [visible.get(key) for key in keys]
+
+    async def _may_read(self, viewer: Viewer, record: Record) -> bool:
+        match record:
+            case Organization() | Interest() | Group() | Meeting():
+                return may(viewer, Action.READ_GROUP)
+            case Membership():
+                return record.person_id == viewer.person_id or bool(
+                    await self._group_details(viewer, [record.group_id])
+                )
+            case Attendance() | Breakout():
+                meeting = (await self.store.get(Meeting, [record.meeting_id])).get(
+                    record.meeting_id
+                )
+                return meeting is not None and bool(
+                    await self._group_details(viewer, [meeting.group_id])
+                )
+            case SideConversation():
+                groups = [record.group_id] if record.group_id else []
+                facts = await self.facts(viewer, people=record.participant_ids, groups=groups)
+                return may(viewer, Action.READ_CONTACTS, facts)
+            case Interaction():
+                return may(viewer, Action.READ_CONTACTS, Facts(people=record.participant_ids))
+            case Introduction():
+                people = (record.requester_id, record.introducer_id, record.target_id)
+                return may(viewer, Action.READ_INTRODUCTION, Facts(people=people))
+        return viewer.is_admin  # pragma: no cover - every kind is matched above
+
+    # -- groups and meetings --------------------------------------------------------------------
+
+    async def get(
+        self, viewer: Viewer, kind: type[Record], keys: Sequence[str]
+    ) -> list[Record | None]:
+        """Return records of a public kind (groups, organizations, interests, meetings) by key."""
+        authorize(viewer, Action.READ_GROUP)
+        found = await self.store.get(kind, list(keys))
+        return [found.get(key) for key in keys]
+
+    async def list_records(
+        self, viewer: Viewer, kind: type[Record], *, first: int, after: str | None = None
+    ) -> Page[Record]:
+        """List records of a public kind (groups, organizations) in key order."""
+        authorize(viewer, Action.READ_GROUP)
+        return await self.store.list_records(kind, first=first, after=after)
+
+    async def _group_details(self, viewer: Viewer, group_ids: Sequence[str]) -> set[str]:
+        """Return which of ``group_ids`` the viewer may see the members and meetings of.
+
+        Two store calls at most, however many groups are asked about.
+        """
+        wanted = sorted(set(group_ids))
+        if viewer.is_admin:
+            return set(wanted)
+        facts = await self.facts(viewer, groups=wanted)
+        return {
+            gid
+            for gid in wanted
+            if may(viewer, Action.READ_GROUP_DETAILS, replace(facts, groups=(gid,)))
+        }
+
+    async def memberships_of_groups(
+        self, viewer: Viewer, group_ids: Sequence[str]
+    ) -> list[list[Membership] | None]:
+        """Return each group's memberships (``None`` where the viewer may not see them)."""
+        allowed = await self._group_details(viewer, group_ids)
+        found = await self.store.memberships(group_ids=sorted(allowed)) if allowed else []
+        by_group: dict[str, list[Membership]] = {gid: [] for gid in allowed}
+        for m in found:
+            by_group[m.group_id].append(m)
+        return [by_group.get(gid) for gid in group_ids]
+
+    async def memberships_of_people(
+        self, viewer: Viewer, person_ids: Sequence[str]
+    ) -> list[list[Membership]]:
+        """Return each person's memberships that the viewer may see."""
+        found = await self.store.memberships(person_ids=list(person_ids))
+        allowed = await self._group_details(viewer, [m.group_id for m in found])
+        out: dict[str, list[Membership]] = {pid: [] for pid in person_ids}
+        for m in found:
+            if m.group_id in allowed or m.person_id == viewer.person_id:
+                out[m.person_id].append(m)
+        return [out[pid] for pid in person_ids]
+
+    async def meetings_of_groups(
+        self, viewer: Viewer, group_ids: Sequence[str]
+    ) -> list[list[Meeting] | None]:
+        """Return each group's meetings in time order (``None`` where not allowed)."""
+        allowed = await self._group_details(viewer, group_ids)
+        found = await self.store.meetings_of(sorted(allowed)) if allowed else []
+        by_group: dict[str, list[Meeting]] = {gid: [] for gid in allowed}
+        for m in found:
+            by_group[m.group_id].append(m)
+        return [by_group.get(gid) for gid in group_ids]
+
+    async def meeting_details(
+        self, viewer: Viewer, meeting_ids: Sequence[str]
+    ) -> tuple[list[list[Attendance] | None], list[list[Breakout] | None]]:
+        """Return each meeting's attendance and breakouts (``None`` where not allowed)."""
+        meetings = await self.store.get(Meeting, list(meeting_ids))
+        allowed_groups = await self._group_details(viewer, [m.group_id for m in meetings.values()])
+        allowed = [mid for mid, m in meetings.items() if m.group_id in allowed_groups]
+        attendance = await self.store.attendance(meeting_ids=allowed) if allowed else []
+        breakouts = await self.store.breakouts_of(allowed) if allowed else []
+        by_meeting_a: dict[str, list[Attendance]] = {mid: [] for mid in allowed}
+        by_meeting_b: dict[str, list[Breakout]] = {mid: [] for mid in allowed}
+        for a in attendance:
+            by_meeting_a[a.meeting_id].append(a)
+        for b in breakouts:
+            by_meeting_b[b.meeting_id].append(b)
+        return (
+            [by_meeting_a.get(mid) for mid in meeting_ids],
+            [by_meeting_b.get(mid) for mid in meeting_ids],
+        )
+
+    # -- contacts -------------------------------------------------------------------------------
+
+    async def interactions_of(
+        self,
+        viewer: Viewer,
+        person_id: str,
+        *,
+        other_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Interaction]:
+        """Return a person's interactions; only the person themselves (or an admin) may."""
+        authorize(viewer, Action.READ_CONTACTS, Facts(people=[person_id]))
+        return await self.store.interactions_of(
+            person_id, other_id=other_id, since=since, until=until
+        )
+
+    async def side_conversations_of(self, viewer: Viewer, person_id: str) -> list[SideConversation]:
+        """Return a person's side conversations; only the person themselves (or an admin) may."""
+        authorize(viewer, Action.READ_CONTACTS, Facts(people=[person_id]))
+        return await self.store.side_conversations_of(person_id)
+
+    async def introductions_of(self, viewer: Viewer, person_id: str) -> list[Introduction]:
+        """Return the introductions a person is part of; only they (or an admin) may."""
+        authorize(viewer, Action.READ_INTRODUCTION, Facts(people=[person_id]))
+        return await self.store.introductions_of(person_id)
+
+    async def counts(self, viewer: Viewer) -> dict[str, int]:
+        """Return how many records of each kind are stored (admins only)."""
+        authorize(viewer, Action.READ_STATISTICS)
+        return await self.store.counts()
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    async def write(self, viewer: Viewer, batch: WriteBatch) -> WriteSummary:
+        """Authorize every record of ``batch`` for ``viewer``, then apply it all or nothing."""
+        validate_batch(batch)
+        if not viewer.is_admin:
+            await self._authorize_batch(viewer, batch)
+        return await self.store.apply(batch)
+
+    async def _authorize_batch(self, viewer: Viewer, batch: WriteBatch) -> None:
+        meeting_ids = {a.meeting_id for a in batch.attendance} | {
+            b.meeting_id for b in batch.breakouts
+        }
+        stored_meetings = await self.store.get(Meeting, sorted(meeting_ids))
+        group_of_meeting = {m.id: m.group_id for m in stored_meetings.values()}
+        group_of_meeting.update({m.id: m.group_id for m in batch.meetings})
+        group_ids = (
+            {g.id for g in batch.groups}
+            | {m.group_id for m in batch.memberships}
+            | {m.group_id for m in batch.meetings}
+            | set(group_of_meeting.values())
+            | {s.group_id for s in batch.side_conversations if s.group_id}
+        )
+        stored_groups = await self.store.get(Group, sorted(group_ids))
+        base = await self.facts(viewer, groups=sorted(group_ids))
+        led = set(base.led_by_viewer)
+        # A leader may create a group and record its first events in the same batch.
+        led |= {
+            g.id
+            for g in batch.groups
+            if g.id not in stored_groups and g.leader_id == viewer.person_id
+        }
+
+        def check(
+            where: str, action: Action, people: Collection[str], groups: Collection[str]
+        ) -> None:
+            facts = Facts(people=people, groups=groups, led_by_viewer=led, member_of=base.member_of)
+            if not may(viewer, action, facts):
+                raise Forbidden(f"{where}: not allowed to {action.value}")
+
+        for kind, records in batch.sections():
+            for index, record in enumerate(records):
+                where = batch.label(kind, index, record)
+                match record:
+                    case Person():
+                        check(where, Action.WRITE_PERSON, [record.id], ())
+                    case Organization() | Interest():
+                        check(where, Action.WRITE_DIRECTORY, (), ())
+                    case Group():
+                        existing = stored_groups.get(record.id)
+                        groups = [record.id] if existing is not None else []
+                        check(where, Action.WRITE_GROUP, [record.leader_id or ""], groups)
+                    case Membership() | Meeting():
+                        check(where, Action.RECORD_GROUP_EVENT, (), [record.group_id])
+                    case Attendance() | Breakout():
+                        group = group_of_meeting.get(record.meeting_id, "")
+                        check(where, Action.RECORD_GROUP_EVENT, (), [group])
+                    case SideConversation():
+                        groups = [record.group_id] if record.group_id else []
+                        check(where, Action.RECORD_CONTACT, record.participant_ids, groups)
+                    case Interaction():
+                        check(where, Action.RECORD_CONTACT, record.participant_ids, ())
+                    case Introduction():
+                        people = (record.requester_id, record.introducer_id, record.target_id)
+                        check(where, Action.WRITE_INTRODUCTION, people, ())
