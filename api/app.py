@@ -14,11 +14,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 from strawberry.fastapi import GraphQLRouter
 
 from api.auth import Authenticator, Unauthenticated
+from api.observability import graphql_metrics_extension, install_observability
+from api.protections import enforce_rate_limit, graphql_protections, install_protections
 from api.schema import build_schema
 from api.types import Context
 from graph.bootstrap import build_store
@@ -94,9 +97,12 @@ def create_app(
 
     async def context(request: Request) -> Context:
         viewer: Viewer = request.state.viewer
+        enforce_rate_limit(request, viewer.subject)
         return Context(request.app.state.service, viewer)
 
-    graphql: GraphQLRouter[Any, None] = GraphQLRouter(build_schema(), context_getter=context)
+    registry = CollectorRegistry()
+    schema = build_schema([*graphql_protections(settings), graphql_metrics_extension(registry)])
+    graphql: GraphQLRouter[Any, None] = GraphQLRouter(schema, context_getter=context)
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/healthz")
@@ -114,4 +120,7 @@ def create_app(
             return JSONResponse({"status": "store unavailable"}, status_code=503)
         return {"status": "ready", "store": opened.backend}
 
+    install_protections(app, settings)
+    # Last, so that it wraps everything: refused requests get a request id and are counted too.
+    install_observability(app, registry)
     return app

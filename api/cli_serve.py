@@ -25,8 +25,11 @@ _DEMO_FLAG = "TIEGRAPH_DEMO"
 def app_from_environment() -> FastAPI:
     """Build the app from the environment: the entry point each uvicorn worker calls once."""
     from api.app import create_app
+    from api.observability import configure_logging
     from graph.demo import load_demo
     from graph.settings import load_settings
+
+    configure_logging("INFO")
 
     async def demo(store: object) -> None:
         from graph.ports import GraphStore
@@ -90,6 +93,8 @@ def register(app: typer.Typer) -> None:
             port=port,
             workers=workers,
             log_level="info",
+            # Our own JSON access log never records query strings or headers; uvicorn's would.
+            access_log=False,
         )
 
     @app.command("schema")

@@ -8,13 +8,16 @@ node the viewer may not see, or an unknown one) or a GraphQL error naming what w
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from api.types import (
     DEFAULT_PAGE,
@@ -60,10 +63,12 @@ from graph.domain.errors import Conflict as ConflictError
 from graph.domain.errors import Forbidden as ForbiddenError
 from graph.domain.errors import InvalidInput as InvalidInputError
 from graph.domain.errors import NotFound as NotFoundError
-from graph.domain.errors import Problem
+from graph.domain.errors import Problem, TiegraphError
 from graph.ports import PeopleQuery
 
 __all__ = ["build_schema", "schema"]
+
+log = logging.getLogger("tiegraph.graphql")
 
 
 # -- errors as data ----------------------------------------------------------------------------
@@ -694,11 +699,27 @@ class Mutation:
     )
 
 
+class _Schema(strawberry.Schema):
+    """The schema, logging errors without the query text or argument values they may carry."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            path = "/".join(str(p) for p in error.path or ())
+            if original is None or isinstance(original, TiegraphError):
+                kind = type(original).__name__ if original is not None else "GraphQLError"
+                log.info("graphql request refused: %s at %s", kind, path or "-")
+            else:
+                log.error("unexpected error at %s", path or "-", exc_info=original)
+
+
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """Build the schema with the given extensions (protections, metrics)."""
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         mutation=Mutation,
         types=[

@@ -1,0 +1,536 @@
+"""Limits that keep one caller from hurting the service: body size, request rate, query shape.
+
+* :class:`BodyLimitMiddleware` refuses bodies over ``max_body_bytes`` with 413, before reading
+  them when ``Content-Length`` says so, and as soon as the streamed bytes pass the limit when not.
+* :class:`RateLimiter` is an in-memory token bucket per credential; :func:`enforce_rate_limit`
+  is what the GraphQL context getter calls with the viewer's subject, and the handler
+  :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``.
+* :func:`graphql_protections` returns the schema extensions: a depth limit, a cost limit
+  (:class:`QueryCostRule`) and the masking of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+    is_interface_type,
+    is_object_type,
+)
+from graphql.type.definition import GraphQLNamedType
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
+
+from api.observability import current_request_id, error_kind
+from graph.ports import MAX_PAGE
+from graph.settings import Settings
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "BodyLimitMiddleware",
+    "QueryCostLimiter",
+    "QueryCostRule",
+    "RateLimited",
+    "RateLimiter",
+    "enforce_rate_limit",
+    "graphql_protections",
+    "install_protections",
+    "query_cost",
+    "rate_limit_response",
+]
+
+DEFAULT_PAGE_SIZE = 20
+"""Items a ``first`` argument stands for when the query leaves it out and it has no default."""
+MAX_PAGE_SIZE = MAX_PAGE
+"""The most items one page may hold (the store's limit); larger ``first`` values count as this."""
+
+
+# --- request body ------------------------------------------------------------------------
+
+
+class _BodyTooLarge(Exception):
+    """The streamed body passed the limit; raised into the app to stop it reading."""
+
+
+class BodyLimitMiddleware:
+    """Refuse HTTP request bodies larger than ``max_bytes`` with 413 and a GraphQL-shaped body.
+
+    A ``Content-Length`` over the limit is refused before the app runs. Otherwise the bytes are
+    counted as the app reads them; once past the limit the app's next read raises, the rest of
+    the body is never read, and whatever the app tries to answer is replaced by the 413.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(send)
+            return
+
+        received = 0
+        too_large = False
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            if too_large:
+                raise _BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if too_large:
+                # The app turned our exception into a response of its own: answer 413 instead.
+                if not response_started:
+                    response_started = True
+                    await self._refuse(send)
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not response_started:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"request body is larger than {self.max_bytes} bytes",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server rejects these; counting still protects us
+    return None
+
+
+# --- request rate ------------------------------------------------------------------------
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Allow each key ``per_minute`` requests a minute, in bursts of up to ``per_minute``.
+
+    A token bucket per key: it holds at most ``per_minute`` tokens, refills at
+    ``per_minute / 60`` tokens a second, and each allowed request takes one. Memory is bounded:
+    a bucket left alone long enough to be full again is forgotten (a new one is the same), and
+    past ``max_keys`` the least recently used bucket is dropped. State is per process, so with
+    several workers each enforces the limit on its own.
+
+    >>> now = [0.0]
+    >>> limiter = RateLimiter(2, clock=lambda: now[0])
+    >>> limiter.allow("ada"), limiter.allow("ada"), limiter.allow("ada")
+    ((True, 0.0), (True, 0.0), (False, 30.0))
+    >>> now[0] = 30.0
+    >>> limiter.allow("ada")
+    (True, 0.0)
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        max_keys: int = 10_000,
+    ) -> None:
+        if per_minute < 1:
+            raise ValueError(f"per_minute must be at least 1, got {per_minute}")
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be at least 1, got {max_keys}")
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_keys = max_keys
+        self._clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """Return how many buckets are held."""
+        return len(self._buckets)
+
+    def allow(self, key: str) -> tuple[bool, float]:
+        """Take a token for ``key``: ``(True, 0.0)``, or ``(False, seconds until one is free)``.
+
+        Amortised O(1).
+        """
+        with self._lock:
+            now = self._clock()
+            bucket = self._buckets.pop(key, None)
+            if bucket is None:
+                bucket = _Bucket(tokens=self.capacity, updated=now)
+            else:
+                elapsed = max(0.0, now - bucket.updated)
+                bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)
+                bucket.updated = now
+            self._buckets[key] = bucket  # most recently used last
+            self._forget_idle(now)
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return True, 0.0
+            return False, (1.0 - bucket.tokens) / self.rate
+
+    def _forget_idle(self, now: float) -> None:
+        full_after = self.capacity / self.rate
+        while self._buckets:
+            oldest_key, oldest = next(iter(self._buckets.items()))
+            idle_and_full = now - oldest.updated >= full_after
+            if not idle_and_full and len(self._buckets) <= self.max_keys:
+                return
+            del self._buckets[oldest_key]
+
+
+class RateLimited(Exception):
+    """A caller went over its request rate; ``retry_after`` says when it may try again."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"rate limit exceeded; retry after {retry_after:.1f} s")
+
+
+def rate_limit_response(retry_after: float) -> JSONResponse:
+    """Return the 429 answer for a caller that must wait ``retry_after`` seconds."""
+    seconds = max(1, math.ceil(retry_after))
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": f"rate limit exceeded; retry after {seconds} s",
+                    "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
+                }
+            ]
+        },
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def enforce_rate_limit(connection: HTTPConnection, key: str) -> None:
+    """Take one request from ``key``'s allowance, or raise :class:`RateLimited`.
+
+    Call it from the GraphQL context getter with the viewer's subject (e.g. ``user:<sub>``,
+    ``key:<name>``, or ``anonymous:<client address>``); the handler that
+    :func:`install_protections` registers answers 429 with ``Retry-After``.
+    """
+    limiter = getattr(connection.app.state, "rate_limiter", None)
+    if not isinstance(limiter, RateLimiter):
+        raise RuntimeError("install_protections(app, settings) must run before rate limiting")
+    allowed, retry_after = limiter.allow(key)
+    if not allowed:
+        raise RateLimited(retry_after)
+
+
+async def _rate_limited_handler(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RateLimited)
+    return rate_limit_response(error.retry_after)
+
+
+def install_protections(app: FastAPI, settings: Settings) -> None:
+    """Limit request bodies and keep a rate limiter for :func:`enforce_rate_limit` on ``app``.
+
+    Call it before :func:`api.observability.install_observability`, so refusals are counted
+    and logged with a request id.
+    """
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.add_exception_handler(RateLimited, _rate_limited_handler)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+
+# --- query cost --------------------------------------------------------------------------
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None = None,
+) -> int:
+    """Return what running ``operation`` may cost: one per field, times its enclosing pages.
+
+    The formula, for a selection set ``S`` (fragments expanded, inline fragments all counted)::
+
+        cost(S) = sum over fields f in S of  1 + page(f) * cost(selection set of f)
+
+    where ``page(f)`` is 1 unless the schema gives ``f`` a ``first`` argument; then it is the
+    ``first`` value (a literal, or the variable's value or default), else the argument's default
+    when it is an int, else ``DEFAULT_PAGE_SIZE``; capped at ``MAX_PAGE_SIZE``. Values that
+    cannot be read (negative, or a variable with no value) count as ``MAX_PAGE_SIZE``. So every
+    field costs 1 for each time it may be resolved. Lists without ``first`` count once: their
+    size is bounded some other way (``edges`` by the connection's ``first``). Linear in the
+    size of the document.
+
+    >>> from graphql import build_schema, parse
+    >>> schema = build_schema("type P { name: String, friends(first: Int): [P] } "
+    ...                       "type Query { people(first: Int = 20): [P] }")
+    >>> doc = parse("{ people(first: 50) { name friends(first: 10) { name } } }")
+    >>> query_cost(schema, doc, doc.definitions[0])  # 1 + 50 * (1 + 1 + 10 * 1)
+    601
+    """
+    return _CostCounter(schema, document, variables or {}).operation(operation)
+
+
+class _CostCounter:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+    ) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.fragment_costs: dict[str, int] = {}
+        self.expanding: set[str] = set()
+        self.variable_defaults: dict[str, Any] = {}
+
+    def operation(self, operation: OperationDefinitionNode) -> int:
+        self.variable_defaults = {
+            d.variable.name.value: d.default_value
+            for d in operation.variable_definitions or ()
+            if d.default_value is not None
+        }
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return 0
+        return self.selection_set(operation.selection_set, root)
+
+    def selection_set(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                found = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection_set(selection.selection_set, found or parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(selection.name.value)
+        return total
+
+    def fragment(self, name: str) -> int:
+        if name in self.fragment_costs:
+            return self.fragment_costs[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.expanding:
+            return 0  # unknown fragments and cycles are reported by graphql-core's own rules
+        self.expanding.add(name)
+        found = self.schema.get_type(definition.type_condition.name.value)
+        cost = 0 if found is None else self.selection_set(definition.selection_set, found)
+        self.expanding.discard(name)
+        self.fragment_costs[name] = cost
+        return cost
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
+        if node.selection_set is None:
+            return 1
+        if not (is_object_type(parent) or is_interface_type(parent)):
+            return 1
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            return 1  # __typename, introspection, or unknown (reported elsewhere)
+        child = get_named_type(definition.type)
+        page = self.page(node, definition.args.get("first"))
+        return 1 + page * self.selection_set(node.selection_set, child)
+
+    def page(self, node: FieldNode, argument: Any) -> int:
+        if argument is None:
+            return 1
+        given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+        if given is None:
+            default = argument.default_value
+            value: Any = default if isinstance(default, int) else DEFAULT_PAGE_SIZE
+        elif isinstance(given, IntValueNode):
+            value = int(given.value)
+        elif isinstance(given, VariableNode):
+            value = self.variable(given.name.value)
+        elif isinstance(given, NullValueNode):
+            default = argument.default_value
+            value = default if isinstance(default, int) else DEFAULT_PAGE_SIZE
+        else:
+            value = None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return MAX_PAGE_SIZE
+        return min(value, MAX_PAGE_SIZE)
+
+    def variable(self, name: str) -> Any:
+        if name in self.variables:
+            return self.variables[name]
+        default = self.variable_defaults.get(name)
+        if isinstance(default, IntValueNode):
+            return int(default.value)
+        return None
+
+
+class QueryCostRule(ValidationRule):
+    """Reject operations whose :func:`query_cost` is over ``max_cost``.
+
+    graphql-core builds rules from their class alone, so the limit and the request's variables
+    are class attributes: :meth:`limited_to` makes a subclass carrying them.
+    """
+
+    max_cost: ClassVar[int] = 50_000
+    variables: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def limited_to(
+        cls, max_cost: int, variables: Mapping[str, Any] | None = None
+    ) -> type[QueryCostRule]:
+        """Return a subclass of this rule bound to ``max_cost`` and the request's variables.
+
+        A subclass, because graphql-core builds each rule from its class with nothing but the
+        validation context.
+        """
+        return type(
+            "QueryCostRule",
+            (cls,),
+            {"max_cost": max_cost, "variables": dict(variables or {})},
+        )
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        document = context.document
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode):
+                continue
+            cost = query_cost(context.schema, document, definition, self.variables)
+            if cost > self.max_cost:
+                context.report_error(
+                    GraphQLError(
+                        f"query cost {cost} exceeds the limit {self.max_cost}",
+                        definition,
+                        extensions={
+                            "code": "QUERY_TOO_COSTLY",
+                            "cost": cost,
+                            "limit": self.max_cost,
+                        },
+                    )
+                )
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Add :class:`QueryCostRule` to an operation's validation, with its variables' values."""
+
+    def __init__(self, *, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        rule = QueryCostRule.limited_to(self.max_cost, context.variables)
+        context.validation_rules = (*context.validation_rules, rule)
+        yield
+
+
+# --- error masking -----------------------------------------------------------------------
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    return error_kind(error) == "unexpected"
+
+
+class _MaskUnexpectedErrors(MaskErrors):
+    """Mask unexpected errors as ``Unexpected error.`` with code ``INTERNAL`` and a request id.
+
+    The caller can quote the id; an operator finds the original, traceback and all, in the log
+    line Strawberry writes for it, which carries the same id.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        extensions: dict[str, Any] = {"code": "INTERNAL"}
+        request_id = current_request_id()
+        if request_id is not None:
+            extensions["requestId"] = request_id
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=extensions,
+        )
+
+
+def graphql_protections(
+    settings: Settings,
+) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """Return the schema extensions that bound query depth and cost and mask unexpected errors.
+
+    Each entry is a class or a factory, so Strawberry builds fresh instances per operation.
+    Validation errors and the domain's own errors (:class:`~graph.domain.errors.TiegraphError`)
+    keep their messages; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
+    """
+    return [
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(QueryCostLimiter, max_cost=settings.max_query_cost),
+        _MaskUnexpectedErrors,
+    ]

@@ -1,0 +1,104 @@
+"""The whole service refuses what it must: deep, costly, huge, too frequent; and says no-auth loudly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import NO_AUTH_HEADER, create_app
+from graph.demo import load_demo
+from tests.api.conftest import Api, bearer, settings_for
+
+DEEP = (
+    '{ person(id: "amir") { memberships { nodes { group { members { nodes { person {'
+    " memberships { nodes { group { members { nodes { person { key } } } } } } } } } } } } } }"
+)
+
+
+async def test_a_too_deep_query_is_refused_before_it_runs(api: Api) -> None:
+    body = await api.query(DEEP)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert body.get("data") is None
+
+
+async def test_a_too_costly_query_is_refused_with_its_cost(api: Api) -> None:
+    costly = (
+        "{ people(first: 1000) { edges { node { memberships(first: 1000) {"
+        " nodes { group { meetings(first: 1000) { nodes { key } } } } } } } } }"
+    )
+    body = await api.query(costly)
+    error = body["errors"][0]
+    assert "exceeds the limit" in error["message"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+async def test_a_huge_body_is_refused_with_413(api: Api) -> None:
+    filler = "x" * (api.settings.max_body_bytes + 10)
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ viewer { key } }", "variables": {"x": filler}},
+        headers=api.admin,
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_metrics_count_operations_by_name(api: Api) -> None:
+    await api.data('query PersonPage { person(id: "amir") { key } }')
+    metrics = await api.client.get("/metrics", headers=api.admin)
+    assert metrics.status_code == 200
+    assert 'tiegraph_graphql_operations_total{operation="PersonPage",outcome="ok"} 1.0' in (
+        metrics.text
+    )
+    assert (await api.client.get("/metrics")).status_code == 401
+
+
+async def test_every_response_carries_a_request_id(api: Api) -> None:
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ viewer { key } }"},
+        headers={**api.admin, "X-Request-ID": "abc123"},
+    )
+    assert response.headers["X-Request-ID"] == "abc123"
+
+
+@pytest.fixture
+async def strict_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """A service on the embedded store that allows three requests a minute per credential."""
+    settings = settings_for("embedded", tmp_path, None, rate_limit_per_minute=3)
+    app = create_app(settings, on_open=load_demo)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            yield client, settings
+
+
+async def test_each_credential_is_rate_limited_on_its_own(
+    strict_client: tuple[httpx.AsyncClient, Any],
+) -> None:
+    client, settings = strict_client
+    amir, britt = bearer(settings, "amir"), bearer(settings, "britt")
+    query = {"query": "{ viewer { key } }"}
+    statuses = [
+        (await client.post("/graphql", json=query, headers=amir)).status_code for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    refused = await client.post("/graphql", json=query, headers=amir)
+    assert float(refused.headers["Retry-After"]) > 0
+    assert (await client.post("/graphql", json=query, headers=britt)).status_code == 200
+
+
+async def test_serving_without_auth_says_so_in_every_response(tmp_path: Path) -> None:
+    settings = settings_for("embedded", tmp_path, None, no_auth=True)
+    app = create_app(settings, on_open=load_demo)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            response = await client.post("/graphql", json={"query": "{ statistics { kind } }"})
+    assert response.status_code == 200
+    assert "errors" not in response.json()
+    assert "admin" in response.headers[NO_AUTH_HEADER]
