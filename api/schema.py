@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -65,8 +65,9 @@ from graph.domain.errors import InvalidInput as InvalidInputError
 from graph.domain.errors import NotFound as NotFoundError
 from graph.domain.errors import Problem, TiegraphError
 from graph.ports import PeopleQuery
+from graph.usecases.policy import Action
 
-__all__ = ["build_schema", "schema"]
+__all__ = ["OPERATION_ACTIONS", "build_schema", "schema"]
 
 log = logging.getLogger("tiegraph.graphql")
 
@@ -110,6 +111,19 @@ class WriteCount:
     created: int
     updated: int
     unchanged: int
+
+
+@strawberry.type(description="A person was erased, or there was nothing left to erase.")
+class ErasePayload:
+    erased: bool = strawberry.field(description="False when nothing was stored (idempotent).")
+    removed: list[KindCount] = strawberry.field(description="Records removed, by kind.")
+    rewritten: int = strawberry.field(description="Shared records kept for others without them.")
+
+
+EraseResult = Annotated[
+    ErasePayload | Forbidden,
+    strawberry.union("EraseResult", description="An erasure, or why it was refused."),
+]
 
 
 @strawberry.type(description="A write was applied, all of it.")
@@ -651,6 +665,23 @@ async def _nodes(info: Info, ids: Sequence[str]) -> list[Node | None]:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Erase a person and every attribution to them (GDPR); idempotent."
+    )
+    async def erase_person(self, info: Info, person: PersonRef) -> EraseResult:
+        key = key_of(person, "Person", argument="person")
+        try:
+            receipt = await info.context.service.erase_person(
+                info.context.viewer, key, at=datetime.now(UTC)
+            )
+        except ForbiddenError as error:
+            return Forbidden(message=str(error))
+        return ErasePayload(
+            erased=receipt.erased,
+            removed=[KindCount(kind=k, count=n) for k, n in sorted(receipt.removed.items())],
+            rewritten=receipt.rewritten,
+        )
+
     upsert_person = _write_field(PersonInput, batch=False, description="Create or update a person.")
     upsert_people = _write_field(PersonInput, batch=True, description="Create or update people.")
     upsert_organization = _write_field(
@@ -697,6 +728,47 @@ class Mutation:
     upsert_introductions = _write_field(
         IntroductionInput, batch=True, description="Request or update introductions."
     )
+
+
+OPERATION_ACTIONS: dict[str, Action] = {
+    "Query.node": Action.READ_PUBLIC_PROFILE,
+    "Query.nodes": Action.READ_PUBLIC_PROFILE,
+    "Query.viewer": Action.READ_PUBLIC_PROFILE,
+    "Query.person": Action.READ_PUBLIC_PROFILE,
+    "Query.people": Action.READ_PUBLIC_PROFILE,
+    "Query.group": Action.READ_GROUP,
+    "Query.groups": Action.READ_GROUP,
+    "Query.organizations": Action.READ_GROUP,
+    "Query.interactions": Action.READ_CONTACTS,
+    "Query.sideConversations": Action.READ_CONTACTS,
+    "Query.introductions": Action.READ_INTRODUCTION,
+    "Query.statistics": Action.READ_STATISTICS,
+    "Mutation.upsertPerson": Action.WRITE_PERSON,
+    "Mutation.upsertPeople": Action.WRITE_PERSON,
+    "Mutation.upsertOrganization": Action.WRITE_DIRECTORY,
+    "Mutation.upsertOrganizations": Action.WRITE_DIRECTORY,
+    "Mutation.upsertInterests": Action.WRITE_DIRECTORY,
+    "Mutation.upsertGroup": Action.WRITE_GROUP,
+    "Mutation.upsertGroups": Action.WRITE_GROUP,
+    "Mutation.upsertMemberships": Action.RECORD_GROUP_EVENT,
+    "Mutation.upsertMeeting": Action.RECORD_GROUP_EVENT,
+    "Mutation.upsertMeetings": Action.RECORD_GROUP_EVENT,
+    "Mutation.recordAttendance": Action.RECORD_GROUP_EVENT,
+    "Mutation.recordBreakouts": Action.RECORD_GROUP_EVENT,
+    "Mutation.recordSideConversation": Action.RECORD_CONTACT,
+    "Mutation.recordSideConversations": Action.RECORD_CONTACT,
+    "Mutation.recordInteraction": Action.RECORD_CONTACT,
+    "Mutation.recordInteractions": Action.RECORD_CONTACT,
+    "Mutation.upsertIntroduction": Action.WRITE_INTRODUCTION,
+    "Mutation.upsertIntroductions": Action.WRITE_INTRODUCTION,
+    "Mutation.erasePerson": Action.ERASE_PERSON,
+}
+"""The policy action each root operation needs (see :mod:`graph.usecases.policy`).
+
+Nested fields apply the policy too (private profile fields, a group's members and meetings,
+ties); the authorization matrix test runs every operation here as every role and fails when
+an operation is missing.
+"""
 
 
 class _Schema(strawberry.Schema):

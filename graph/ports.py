@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
 from graph.domain.codec import Record
+from graph.domain.erasure import ErasureReceipt
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.model import (
     Attendance,
@@ -194,6 +195,14 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def counts(self) -> dict[str, int]:
         """Return how many records of each kind are stored, and how many ties (``tie``)."""
+
+    @abc.abstractmethod
+    async def erase_person(self, person_id: str, *, by: str, at: datetime) -> ErasureReceipt:
+        """Erase a person and every attribution to them (see :mod:`graph.domain.erasure`).
+
+        One transaction; leaves an audit record with when, ``by`` whom and how many records,
+        never who. Erasing an unknown or already erased person changes nothing.
+        """
 
     @abc.abstractmethod
     async def delete_everything(self) -> None:

@@ -53,7 +53,7 @@ class Settings(BaseModel):
     rate_limit_per_minute: int = Field(600, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1_000)
     max_query_depth: int = Field(10, ge=2)
-    max_query_cost: int = Field(50_000, ge=100)
+    max_query_cost: int = Field(200_000, ge=100)
 
     @field_validator("jwt_secret")
     @classmethod

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
 from graph.domain.codec import Record
+from graph.domain.erasure import ErasureReceipt
 from graph.domain.errors import Forbidden
 from graph.domain.model import (
     Attendance,
@@ -284,6 +285,11 @@ class Service:
         """Return how many records of each kind are stored (admins only)."""
         authorize(viewer, Action.READ_STATISTICS)
         return await self.store.counts()
+
+    async def erase_person(self, viewer: Viewer, person_id: str, *, at: datetime) -> ErasureReceipt:
+        """Erase a person (GDPR): themselves or an admin may; erasing twice changes nothing."""
+        authorize(viewer, Action.ERASE_PERSON, Facts(people=[person_id]))
+        return await self.store.erase_person(person_id, by=viewer.subject, at=at)
 
     # -- writes ---------------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
 from graph.domain.errors import ConfigurationError, StoreUnavailable
 from graph.domain.model import (
     Attendance,
@@ -94,6 +95,10 @@ CREATE TABLE IF NOT EXISTS interactions (
     seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL,
     kind TEXT NOT NULL, participants TEXT NOT NULL, initiator TEXT, duration_s INTEGER,
     channel TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL,
+    details BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS interaction_people (
     person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
@@ -651,6 +656,89 @@ class EmbeddedStore(GraphStore):
             self._graph = nx.Graph()
             self._dirty = set()
 
+    async def erase_person(self, person_id: str, *, by: str, at: datetime) -> ErasureReceipt:
+        """Erase a person and every attribution to them; leave an audit record naming no one."""
+        if self._writer is None or self._write_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+
+        def run(conn: sqlite3.Connection) -> ErasurePlan:
+            with self._transaction(conn):
+                plan = plan_erasure(person_id, self._involvement(conn, person_id))
+                if plan.is_empty:
+                    return plan
+                for kind, ids in plan.delete.items():
+                    if kind == "interaction":
+                        _delete_interactions(conn, ids)
+                    elif ids:
+                        conn.executemany(
+                            "DELETE FROM records WHERE kind = ? AND id = ?",
+                            [(kind, i) for i in ids],
+                        )
+                        conn.executemany(
+                            "DELETE FROM refs WHERE kind = ? AND id = ?", [(kind, i) for i in ids]
+                        )
+                for record in plan.rewrite:
+                    if isinstance(record, Interaction):
+                        _rewrite_interaction(conn, record, person_id)
+                    else:
+                        kind = _KIND_NAMES[type(record)]
+                        rid = record_id(record)
+                        values = encode(record)
+                        conn.execute("DELETE FROM refs WHERE kind = ? AND id = ?", (kind, rid))
+                        conn.execute(
+                            "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)",
+                            (kind, rid, _dumps(values)),
+                        )
+                        conn.executemany(
+                            "INSERT OR IGNORE INTO refs VALUES (?, ?, ?, ?, ?)",
+                            list(_ref_rows(kind, values, rid)),
+                        )
+                conn.execute("DELETE FROM ties WHERE a = ? OR b = ?", (person_id, person_id))
+                conn.execute(
+                    "INSERT INTO audit (at_us, action, by, details)"
+                    " VALUES (?, 'erase_person', ?, ?)",
+                    (_micros(at), by, orjson.dumps(_receipt(plan).removed)),
+                )
+            return plan
+
+        async with self._write_lock:
+            plan = await self._on(self._write_thread, run, self._writer)
+            if person_id in self._graph:
+                self._dirty = {pair for pair in self._dirty if person_id not in pair}
+                self._graph.remove_node(person_id)
+        return _receipt(plan)
+
+    @staticmethod
+    def _involvement(conn: sqlite3.Connection, person_id: str) -> Involvement:
+        def referencing(kind: str, ref_kind: str = "person") -> list[Any]:
+            ids = [
+                rid
+                for (rid,) in conn.execute(
+                    "SELECT id FROM refs WHERE kind = ? AND ref_kind = ? AND ref = ?",
+                    (kind, ref_kind, person_id),
+                )
+            ]
+            return list(_load_records(conn, kind, ids).values())
+
+        interactions = [
+            _interaction(row)
+            for row in conn.execute(
+                f"SELECT {_INTERACTION_COLUMNS_OF_I} FROM interaction_people p"  # noqa: S608
+                " JOIN interactions i ON i.seq = p.seq WHERE p.person = ?",
+                (person_id,),
+            )
+        ]
+        return Involvement(
+            person_exists=bool(_existing_ids(conn, "person", [person_id])),
+            memberships=referencing("membership"),
+            attendance=referencing("attendance"),
+            breakouts=referencing("breakout"),
+            side_conversations=referencing("side_conversation"),
+            interactions=interactions,
+            introductions=referencing("introduction"),
+            groups_led=referencing("group"),
+        )
+
     # -- the in-memory graph --------------------------------------------------------------------
 
     @staticmethod
@@ -687,6 +775,34 @@ class EmbeddedStore(GraphStore):
             old = graph.adj[a].get(b) if a in graph else None
             graph.add_edge(a, b, tie=_merge_tie(None if old is None else old["tie"], delta))
         return graph, set(accumulator.deltas)
+
+
+def _delete_interactions(conn: sqlite3.Connection, keys: list[str]) -> None:
+    """Delete interactions by key, with their index rows."""
+    rows = conn.execute(
+        "SELECT seq FROM interactions WHERE key IN (SELECT value FROM json_each(?))",
+        (orjson.dumps(keys).decode(),),
+    ).fetchall()
+    conn.executemany("DELETE FROM interaction_people WHERE seq = ?", rows)
+    conn.executemany("DELETE FROM interactions WHERE seq = ?", rows)
+
+
+def _rewrite_interaction(conn: sqlite3.Connection, i: Interaction, person_id: str) -> None:
+    """Store an interaction again with fewer participants, dropping the erased one's index row."""
+    row = conn.execute("SELECT seq FROM interactions WHERE key = ?", (i.key,)).fetchone()
+    conn.execute(
+        "UPDATE interactions SET participants = ?, initiator = ? WHERE seq = ?",
+        ("|".join(i.participant_ids), i.initiator_id, row[0]),
+    )
+    conn.execute("DELETE FROM interaction_people WHERE seq = ? AND person = ?", (row[0], person_id))
+
+
+def _receipt(plan: ErasurePlan) -> ErasureReceipt:
+    return ErasureReceipt(
+        erased=not plan.is_empty,
+        removed={kind: len(ids) for kind, ids in plan.delete.items() if ids},
+        rewritten=len(plan.rewrite),
+    )
 
 
 def _select_in(

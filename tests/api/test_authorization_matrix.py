@@ -1,0 +1,246 @@
+"""Every operation, as every role, is allowed or refused exactly as the policy says.
+
+The expected outcome of each (operation, role) pair is computed by the policy itself
+(:func:`graph.usecases.policy.may`) from the facts of the scenario, and the operations are read
+from the schema, so a new operation without a scenario or a rule fails here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from api.schema import OPERATION_ACTIONS, schema
+from api.types import global_id
+from graph.usecases.policy import Facts, may
+from graph.usecases.viewer import Role, Viewer
+from tests.api.conftest import Api
+
+GROUP = "spring-2024"
+AT = "2024-10-01T10:00:00Z"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Someone calling the API: who they are and which demo groups they lead or belong to."""
+
+    name: str
+    person: str | None
+    roles: tuple[Role, ...]
+    leads: frozenset[str] = frozenset()
+    member_of: frozenset[str] = frozenset()
+
+    def viewer(self) -> Viewer:
+        return Viewer(person_id=self.person, roles=frozenset(self.roles), subject=self.name)
+
+
+CALLERS = [
+    Caller("the person themselves", "amir", (Role.MEMBER,), member_of=frozenset({GROUP})),
+    Caller("a fellow member", "dina", (Role.MEMBER,), member_of=frozenset({GROUP})),
+    Caller("an outsider", "stranger", (Role.MEMBER,)),
+    Caller(
+        "the group's leader",
+        "lena",
+        (Role.LEADER,),
+        leads=frozenset({GROUP}),
+        member_of=frozenset({GROUP}),
+    ),
+    Caller("another group's leader", "carl", (Role.LEADER,), member_of=frozenset({GROUP})),
+    Caller("an admin", None, (Role.ADMIN,)),
+]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One operation acting on the data of ``people`` in ``groups``."""
+
+    document: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    people: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+def _write(mutation: str, input_type: str, value: object, **facts: Any) -> Scenario:
+    doc = (
+        f"mutation($input: {input_type}) {{ {mutation}(input: $input) {{ __typename"
+        " ... on InvalidInput { problems { path reason } } } }"
+    )
+    return Scenario(doc, {"input": value}, **facts)
+
+
+AMIR = {
+    "key": "amir",
+    "name": "Amir Haddad",
+    "profession": "communications",
+    "organization": "northbank",
+    "industry": "fintech",
+    "location": "Stockholm",
+    "interests": ["storytelling", "crisis communication"],
+}
+GROUP_INPUT = {
+    "key": GROUP,
+    "name": "Communicators, spring 2024",
+    "leader": "lena",
+    "theme": "Communication across industries",
+    "startsOn": "2024-01-15",
+    "endsOn": "2024-05-13",
+}
+MEETING = {"key": "spring-2024-extra", "group": GROUP, "startsAt": AT}
+CALL = {"key": "call-x", "at": AT, "kind": "CALL", "participants": ["amir", "carl"]}
+SIDE = {"key": "side-x", "at": AT, "participants": ["amir", "carl"], "group": GROUP}
+INTRO = {
+    "key": "intro-x",
+    "requester": "amir",
+    "introducer": "carl",
+    "target": "hanna",
+    "requestedAt": AT,
+}
+
+SCENARIOS: dict[str, Scenario] = {
+    "Query.node": Scenario(f'{{ node(id: "{global_id("Person", "amir")}") {{ key }} }}'),
+    "Query.nodes": Scenario(f'{{ nodes(ids: ["{global_id("Group", GROUP)}"]) {{ key }} }}'),
+    "Query.viewer": Scenario("{ viewer { key } }"),
+    "Query.person": Scenario('{ person(id: "amir") { key } }'),
+    "Query.people": Scenario("{ people { totalCount } }"),
+    "Query.group": Scenario(f'{{ group(id: "{GROUP}") {{ key }} }}'),
+    "Query.groups": Scenario("{ groups { totalCount } }"),
+    "Query.organizations": Scenario("{ organizations { totalCount } }"),
+    "Query.interactions": Scenario(
+        '{ interactions(person: "amir") { totalCount } }', people=("amir",)
+    ),
+    "Query.sideConversations": Scenario(
+        '{ sideConversations(person: "amir") { totalCount } }', people=("amir",)
+    ),
+    "Query.introductions": Scenario(
+        '{ introductions(person: "amir") { totalCount } }', people=("amir",)
+    ),
+    "Query.statistics": Scenario("{ statistics { kind } }"),
+    "Mutation.upsertPerson": _write("upsertPerson", "PersonInput!", AMIR, people=("amir",)),
+    "Mutation.upsertPeople": _write("upsertPeople", "[PersonInput!]!", [AMIR], people=("amir",)),
+    "Mutation.upsertOrganization": _write(
+        "upsertOrganization",
+        "OrganizationInput!",
+        {"key": "northbank", "name": "Northbank", "industry": "fintech"},
+    ),
+    "Mutation.upsertOrganizations": _write(
+        "upsertOrganizations", "[OrganizationInput!]!", [{"key": "acme", "name": "Acme"}]
+    ),
+    "Mutation.upsertInterests": _write(
+        "upsertInterests", "[InterestInput!]!", [{"key": "ai", "name": "AI"}]
+    ),
+    "Mutation.upsertGroup": _write(
+        "upsertGroup", "GroupInput!", GROUP_INPUT, people=("lena",), groups=(GROUP,)
+    ),
+    "Mutation.upsertGroups": _write(
+        "upsertGroups", "[GroupInput!]!", [GROUP_INPUT], people=("lena",), groups=(GROUP,)
+    ),
+    "Mutation.upsertMemberships": _write(
+        "upsertMemberships",
+        "[MembershipInput!]!",
+        [{"group": GROUP, "person": "amir"}],
+        groups=(GROUP,),
+    ),
+    "Mutation.upsertMeeting": _write("upsertMeeting", "MeetingInput!", MEETING, groups=(GROUP,)),
+    "Mutation.upsertMeetings": _write(
+        "upsertMeetings", "[MeetingInput!]!", [MEETING], groups=(GROUP,)
+    ),
+    "Mutation.recordAttendance": _write(
+        "recordAttendance",
+        "[AttendanceInput!]!",
+        [{"meeting": "spring-2024-m1", "person": "lena", "speakingSeconds": 600}],
+        groups=(GROUP,),
+    ),
+    "Mutation.recordBreakouts": _write(
+        "recordBreakouts",
+        "[BreakoutInput!]!",
+        [
+            {
+                "key": "spring-2024-m1-b1",
+                "meeting": "spring-2024-m1",
+                "members": ["amir", "britt", "carl", "dina"],
+            }
+        ],
+        groups=(GROUP,),
+    ),
+    "Mutation.recordSideConversation": _write(
+        "recordSideConversation",
+        "SideConversationInput!",
+        SIDE,
+        people=("amir", "carl"),
+        groups=(GROUP,),
+    ),
+    "Mutation.recordSideConversations": _write(
+        "recordSideConversations",
+        "[SideConversationInput!]!",
+        [SIDE],
+        people=("amir", "carl"),
+        groups=(GROUP,),
+    ),
+    "Mutation.recordInteraction": _write(
+        "recordInteraction", "InteractionInput!", CALL, people=("amir", "carl")
+    ),
+    "Mutation.recordInteractions": _write(
+        "recordInteractions", "[InteractionInput!]!", [CALL], people=("amir", "carl")
+    ),
+    "Mutation.upsertIntroduction": _write(
+        "upsertIntroduction", "IntroductionInput!", INTRO, people=("amir", "carl", "hanna")
+    ),
+    "Mutation.upsertIntroductions": _write(
+        "upsertIntroductions", "[IntroductionInput!]!", [INTRO], people=("amir", "carl", "hanna")
+    ),
+    "Mutation.erasePerson": Scenario(
+        'mutation { erasePerson(person: "stranger") { __typename } }', people=("stranger",)
+    ),
+}
+
+
+def _root_fields() -> set[str]:
+    found: set[str] = set()
+    for root in ("Query", "Mutation"):
+        graphql_type = schema._schema.get_type(root)
+        assert graphql_type is not None
+        found.update(f"{root}.{name}" for name in graphql_type.fields)  # type: ignore[attr-defined]
+    return found
+
+
+def test_every_operation_has_a_policy_rule_and_a_scenario() -> None:
+    operations = _root_fields()
+    assert operations == set(OPERATION_ACTIONS), "give each new operation a policy action"
+    assert operations == set(SCENARIOS), "give each new operation a scenario here"
+
+
+def _refused(body: dict[str, Any]) -> bool:
+    errors = body.get("errors") or []
+    if any("not allowed" in e["message"] for e in errors):
+        return True
+    data = body.get("data") or {}
+    typenames = [v.get("__typename") for v in data.values() if isinstance(v, dict)]
+    return "Forbidden" in typenames
+
+
+@pytest.mark.parametrize("operation", sorted(SCENARIOS))
+async def test_each_role_is_allowed_or_refused_as_the_policy_says(api: Api, operation: str) -> None:
+    scenario = SCENARIOS[operation]
+    action = OPERATION_ACTIONS[operation]
+    outcomes = {}
+    expected = {}
+    for caller in CALLERS:
+        facts = Facts(
+            people=scenario.people,
+            groups=scenario.groups,
+            led_by_viewer=caller.leads,
+            member_of=caller.member_of,
+        )
+        expected[caller.name] = may(caller.viewer(), action, facts)
+        headers = api.as_(caller.person, *caller.roles)
+        body = await api.query(scenario.document, headers, **scenario.variables)
+        invalid = [
+            v
+            for v in (body.get("data") or {}).values()
+            if isinstance(v, dict) and v.get("__typename") == "InvalidInput"
+        ]
+        assert not invalid, f"{operation} as {caller.name}: the scenario itself is invalid: {body}"
+        outcomes[caller.name] = not _refused(body)
+    assert outcomes == expected

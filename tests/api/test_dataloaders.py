@@ -1,0 +1,68 @@
+"""Nested queries cost a bounded number of store calls, however many people they show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+
+from api.app import create_app
+from graph.adapters.embedded.store import EmbeddedStore
+from graph.ports import GraphStore, batch_of
+from graph.usecases.viewer import Role
+from tests.api.conftest import bearer, settings_for
+from tests.factories import group, meeting, membership, person
+from tests.support.counting import CountingStore
+
+NESTED = """
+  query($first: Int!) {
+    people(first: $first) { edges { node { key memberships { nodes {
+      group { name meetings { nodes { key startsAt } } } } } } } }
+  }
+"""
+
+
+async def _seed(store: GraphStore, people: int) -> None:
+    records: list[Any] = []
+    for g in range(10):
+        records += [group(f"g{g}", leader_id=None), meeting(f"m{g}a", f"g{g}", day=g)]
+        records.append(meeting(f"m{g}b", f"g{g}", day=g + 7))
+    for i in range(people):
+        records += [person(f"p{i:03d}"), membership(f"g{i % 10}", f"p{i:03d}")]
+        records.append(membership(f"g{(i + 3) % 10}", f"p{i:03d}"))
+    await store.apply(batch_of(records))
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.MEMBER])
+async def test_fifty_people_with_groups_and_meetings_cost_as_few_calls_as_five(
+    tmp_path: Path, role: Role
+) -> None:
+    settings = settings_for("embedded", tmp_path, None)
+    counting = CountingStore(EmbeddedStore(tmp_path / "store"))
+    store = cast(GraphStore, counting)
+    app = create_app(settings, store=store, on_open=lambda s: _seed(s, 50))
+    headers = bearer(settings, "p000", role)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            counting.calls.clear()
+            small = await client.post(
+                "/graphql", json={"query": NESTED, "variables": {"first": 5}}, headers=headers
+            )
+            calls_for_five = sum(counting.calls.values())
+            counting.calls.clear()
+            large = await client.post(
+                "/graphql", json={"query": NESTED, "variables": {"first": 50}}, headers=headers
+            )
+            calls_for_fifty = sum(counting.calls.values())
+    assert "errors" not in large.json(), large.json()
+    people = large.json()["data"]["people"]["edges"]
+    assert len(people) == 50
+    shown = [len(p["node"]["memberships"]["nodes"]) for p in people]
+    # An admin sees every membership; a member only those in groups they belong to.
+    assert all(n == 2 for n in shown) if role is Role.ADMIN else 0 < sum(n > 0 for n in shown) < 50
+    assert "errors" not in small.json()
+    assert calls_for_fifty == calls_for_five
+    assert calls_for_fifty <= 10, counting.calls

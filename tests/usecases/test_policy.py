@@ -1,0 +1,71 @@
+"""The policy's rules, pinned: what each kind of caller may and may not do."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.domain.errors import Forbidden
+from graph.usecases.policy import Action, Facts, authorize, may
+from graph.usecases.viewer import Role, Viewer
+
+
+def member(person: str) -> Viewer:
+    return Viewer(person_id=person, roles=frozenset({Role.MEMBER}), subject=person)
+
+
+def leader(person: str) -> Viewer:
+    return Viewer(person_id=person, roles=frozenset({Role.LEADER}), subject=person)
+
+
+ADMIN = Viewer.admin()
+
+
+def test_anyone_signed_in_reads_public_profiles_and_groups() -> None:
+    assert may(member("ada"), Action.READ_PUBLIC_PROFILE)
+    assert may(member("ada"), Action.READ_GROUP, Facts(groups=["g"]))
+
+
+def test_a_person_writes_their_own_profile_and_nobody_elses() -> None:
+    assert may(member("ada"), Action.WRITE_PERSON, Facts(people=["ada"]))
+    assert not may(member("ada"), Action.WRITE_PERSON, Facts(people=["bo"]))
+    assert not may(leader("ada"), Action.WRITE_PERSON, Facts(people=["bo"]))
+
+
+def test_contacts_are_recorded_by_those_who_took_part() -> None:
+    assert may(member("ada"), Action.RECORD_CONTACT, Facts(people=["ada", "bo"]))
+    assert not may(member("cy"), Action.RECORD_CONTACT, Facts(people=["ada", "bo"]))
+
+
+def test_a_leader_records_events_only_for_groups_they_lead() -> None:
+    mine = Facts(groups=["g"], led_by_viewer={"g"})
+    theirs = Facts(groups=["h"], led_by_viewer={"g"})
+    assert may(leader("lena"), Action.RECORD_GROUP_EVENT, mine)
+    assert not may(leader("lena"), Action.RECORD_GROUP_EVENT, theirs)
+    # Leading a group is not enough without the leader role, and vice versa.
+    assert not may(member("lena"), Action.RECORD_GROUP_EVENT, mine)
+
+
+def test_members_and_leaders_see_their_groups_details_but_outsiders_do_not() -> None:
+    assert may(member("bo"), Action.READ_GROUP_DETAILS, Facts(groups=["g"], member_of={"g"}))
+    assert may(leader("lena"), Action.READ_GROUP_DETAILS, Facts(groups=["g"], led_by_viewer={"g"}))
+    assert not may(member("cy"), Action.READ_GROUP_DETAILS, Facts(groups=["g"]))
+
+
+def test_private_profiles_are_for_the_person_and_their_leaders() -> None:
+    assert may(member("ada"), Action.READ_PRIVATE_PROFILE, Facts(people=["ada"]))
+    assert may(
+        leader("lena"),
+        Action.READ_PRIVATE_PROFILE,
+        Facts(people=["ada"], groups=["g"], led_by_viewer={"g"}),
+    )
+    assert not may(member("bo"), Action.READ_PRIVATE_PROFILE, Facts(people=["ada"]))
+
+
+def test_only_admins_read_statistics_and_admins_may_do_anything() -> None:
+    assert not may(leader("lena"), Action.READ_STATISTICS)
+    assert all(may(ADMIN, action) for action in Action)
+
+
+def test_a_refusal_names_what_was_refused() -> None:
+    with pytest.raises(Forbidden, match="not allowed to erase a person"):
+        authorize(member("ada"), Action.ERASE_PERSON, Facts(people=["bo"]))
