@@ -1,4 +1,4 @@
-"""The whole service refuses what it must: deep, costly, huge, too frequent; and says no-auth loudly."""
+"""The service refuses what it must (deep, costly, huge, too frequent) and flags no-auth."""
 
 from __future__ import annotations
 

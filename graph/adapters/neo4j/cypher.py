@@ -1,0 +1,913 @@
+"""Every Cypher statement the Neo4j adapter runs, as typed constants.
+
+One clause per line; values only as ``$parameters``; batches as ``UNWIND $rows AS row`` (or
+``UNWIND $ids AS id``); schema statements named and ``IF NOT EXISTS``. Nothing here is built
+at run time, so the driver sees ``LiteralString`` queries and the server caches one plan per
+statement. The graph model these statements maintain is described in
+:mod:`graph.adapters.neo4j.store`.
+"""
+
+from __future__ import annotations
+
+from typing import Final, LiteralString
+
+SCHEMA_VERSION: Final = 1
+"""The version of the graph model below; :data:`WRITE_SCHEMA_VERSION` records it."""
+
+# ---------------------------------------------------------------------------------------------
+# Schema
+
+SCHEMA_STATEMENTS: Final[tuple[LiteralString, ...]] = (
+    """
+CREATE CONSTRAINT tiegraph_schema_name IF NOT EXISTS
+FOR (n:TiegraphSchema)
+REQUIRE n.name IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT person_id IF NOT EXISTS
+FOR (n:Person)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT organization_id IF NOT EXISTS
+FOR (n:Organization)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT interest_id IF NOT EXISTS
+FOR (n:Interest)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT group_id IF NOT EXISTS
+FOR (n:Group)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT meeting_id IF NOT EXISTS
+FOR (n:Meeting)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT breakout_id IF NOT EXISTS
+FOR (n:Breakout)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT side_conversation_id IF NOT EXISTS
+FOR (n:SideConversation)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT interaction_key IF NOT EXISTS
+FOR (n:Interaction)
+REQUIRE n.key IS UNIQUE
+""",
+    """
+CREATE CONSTRAINT introduction_id IF NOT EXISTS
+FOR (n:Introduction)
+REQUIRE n.id IS UNIQUE
+""",
+    """
+CREATE INDEX interaction_at IF NOT EXISTS
+FOR (n:Interaction)
+ON (n.at)
+""",
+    """
+CREATE INDEX person_name IF NOT EXISTS
+FOR (n:Person)
+ON (n.name)
+""",
+    """
+CREATE INDEX meeting_starts_at IF NOT EXISTS
+FOR (n:Meeting)
+ON (n.starts_at)
+""",
+    """
+CREATE INDEX side_conversation_at IF NOT EXISTS
+FOR (n:SideConversation)
+ON (n.at)
+""",
+    """
+CREATE INDEX interest_name_key IF NOT EXISTS
+FOR (n:Interest)
+ON (n.name_key)
+""",
+    """
+CREATE INDEX member_of_id IF NOT EXISTS
+FOR ()-[r:MEMBER_OF]-()
+ON (r.id)
+""",
+    """
+CREATE INDEX attended_id IF NOT EXISTS
+FOR ()-[r:ATTENDED]-()
+ON (r.id)
+""",
+)
+"""Uniqueness constraints on every application id, and the indexes reads rely on."""
+
+AWAIT_INDEXES: Final[LiteralString] = """
+CALL db.awaitIndexes($timeout_s)
+"""
+
+READ_SCHEMA_VERSION: Final[LiteralString] = """
+MATCH (s:TiegraphSchema {name: 'tiegraph'})
+RETURN s.version AS version
+"""
+
+WRITE_SCHEMA_VERSION: Final[LiteralString] = """
+MERGE (s:TiegraphSchema {name: 'tiegraph'})
+SET s.version = $version
+"""
+
+PING: Final[LiteralString] = """
+RETURN 1 AS ok
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Records by id. Each returns one map per stored record, shaped as graph.domain.codec.encode
+# wrote it (relationship records gain their end points' ids).
+
+GET_ORGANIZATIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Organization {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_INTERESTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Interest {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_PEOPLE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Person {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_GROUPS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Group {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_MEMBERSHIPS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (p:Person)-[r:MEMBER_OF {id: id}]->(g:Group)
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
+GET_MEETINGS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Meeting {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_ATTENDANCE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (p:Person)-[r:ATTENDED {id: id}]->(m:Meeting)
+RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
+"""
+
+GET_BREAKOUTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Breakout {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_SIDE_CONVERSATIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:SideConversation {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_INTERACTIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Interaction {key: id})
+RETURN collect(properties(n)) AS props
+"""
+
+GET_INTRODUCTIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Introduction {id: id})
+RETURN collect(properties(n)) AS props
+"""
+
+# Existence only, for the references a batch makes (cheaper than whole records).
+
+EXISTING_ORGANIZATION_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Organization {id: id})
+RETURN collect(n.id) AS ids
+"""
+
+EXISTING_PERSON_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Person {id: id})
+RETURN collect(n.id) AS ids
+"""
+
+EXISTING_GROUP_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Group {id: id})
+RETURN collect(n.id) AS ids
+"""
+
+EXISTING_MEETING_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Meeting {id: id})
+RETURN collect(n.id) AS ids
+"""
+
+ATTENDEES_OF_MEETINGS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Meeting {id: id})<-[:ATTENDED]-(p:Person)
+RETURN collect([id, p.id]) AS attendees
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Writes. ``SET n = row.props`` replaces every property, so a field that became None is removed.
+# Instants travel as [epoch seconds, nanoseconds] and become DateTime here: the driver's own
+# conversion of a Python datetime costs tens of microseconds each, the bulk of a large batch.
+
+UPSERT_ORGANIZATIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (n:Organization {id: row.id})
+SET n = row.props
+"""
+
+UPSERT_INTERESTS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (n:Interest {id: row.id})
+SET n = row.props, n.name_key = toLower(trim(row.props.name))
+"""
+
+UNLINK_INTERESTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Interest {id: id})<-[r:INTERESTED_IN]-(:Person)
+DELETE r
+"""
+
+# Person interests are free text; a label links to the interests whose folded name or id it
+# equals. Written interests can match labels of any stored person, hence the scan.
+LINK_PEOPLE_TO_INTERESTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (i:Interest {id: id})
+WITH collect(i.name_key) + collect(i.id) AS keys
+MATCH (p:Person)
+UNWIND coalesce(p.interests, []) AS label
+WITH p, toLower(trim(label)) AS key, keys
+WHERE key IN keys
+MATCH (i:Interest)
+WHERE i.name_key = key OR i.id = key
+MERGE (p)-[:INTERESTED_IN]->(i)
+"""
+
+UPSERT_PEOPLE: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (n:Person {id: row.id})
+SET n = row.props
+"""
+
+UNLINK_PEOPLE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Person {id: id})-[r:WORKS_AT|INTERESTED_IN]->()
+DELETE r
+"""
+
+LINK_PEOPLE_TO_ORGANIZATIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (p:Person {id: row.id})
+MATCH (o:Organization {id: row.organization_id})
+CREATE (p)-[:WORKS_AT]->(o)
+"""
+
+LINK_INTERESTS_OF_PEOPLE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+UNWIND coalesce(p.interests, []) AS label
+WITH p, toLower(trim(label)) AS key
+MATCH (i:Interest)
+WHERE i.name_key = key OR i.id = key
+MERGE (p)-[:INTERESTED_IN]->(i)
+"""
+
+UPSERT_GROUPS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (n:Group {id: row.id})
+SET n = row.props
+"""
+
+UNLINK_GROUPS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Group {id: id})-[r:LED_BY]->()
+DELETE r
+"""
+
+LINK_GROUPS_TO_LEADERS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (g:Group {id: row.id})
+MATCH (p:Person {id: row.leader_id})
+CREATE (g)-[:LED_BY]->(p)
+"""
+
+UPSERT_MEMBERSHIPS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (p:Person {id: row.person_id})
+MATCH (g:Group {id: row.group_id})
+MERGE (p)-[r:MEMBER_OF]->(g)
+SET r = row.props
+"""
+
+UPSERT_MEETINGS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (n:Meeting {id: row.id})
+SET
+  n = row.props,
+  n.starts_at = datetime({epochSeconds: row.starts_at[0], nanosecond: row.starts_at[1]})
+"""
+
+UNLINK_MEETINGS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Meeting {id: id})-[r:OF_GROUP]->()
+DELETE r
+"""
+
+LINK_MEETINGS_TO_GROUPS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (m:Meeting {id: row.id})
+MATCH (g:Group {id: row.group_id})
+CREATE (m)-[:OF_GROUP]->(g)
+"""
+
+UPSERT_ATTENDANCE: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (p:Person {id: row.person_id})
+MATCH (m:Meeting {id: row.meeting_id})
+MERGE (p)-[r:ATTENDED]->(m)
+SET r = row.props
+"""
+
+# Breakouts, side conversations and interactions record what happened: the planner only ever
+# creates them, so their relationships are created once, with them.
+CREATE_BREAKOUTS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (m:Meeting {id: row.meeting_id})
+CREATE (b:Breakout)
+SET b = row.props
+CREATE (b)-[:DURING]->(m)
+WITH b, row
+UNWIND row.people AS person_id
+MATCH (p:Person {id: person_id})
+CREATE (p)-[:IN_BREAKOUT]->(b)
+"""
+
+CREATE_SIDE_CONVERSATIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+CREATE (s:SideConversation)
+SET s = row.props, s.at = datetime({epochSeconds: row.at[0], nanosecond: row.at[1]})
+WITH s, row
+UNWIND row.people AS person_id
+MATCH (p:Person {id: person_id})
+CREATE (p)-[:TOOK_PART]->(s)
+"""
+
+# Properties are spelled out (null ones are simply not stored): unlike ``SET i = row.props``
+# this lets the planner stream rows instead of buffering them all (no Eager operator).
+# ``row.people`` is given only when participant_ids repeats someone.
+CREATE_INTERACTIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+CREATE (i:Interaction {
+  key: row.key,
+  at: datetime({epochSeconds: row.at[0], nanosecond: row.at[1]}),
+  kind: row.kind,
+  participant_ids: row.participant_ids,
+  initiator_id: row.initiator_id,
+  duration_s: row.duration_s,
+  channel: row.channel
+})
+WITH i, row
+UNWIND coalesce(row.people, row.participant_ids) AS person_id
+MATCH (p:Person {id: person_id})
+CREATE (p)-[:PARTICIPATED]->(i)
+"""
+
+UPSERT_INTRODUCTIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (n:Introduction {id: row.id})
+SET
+  n = row.props,
+  n.requested_at = datetime({epochSeconds: row.requested_at[0], nanosecond: row.requested_at[1]})
+WITH n, row
+WHERE row.updated_at IS NOT NULL
+SET n.updated_at = datetime({epochSeconds: row.updated_at[0], nanosecond: row.updated_at[1]})
+"""
+
+UNLINK_INTRODUCTIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Introduction {id: id})-[r:REQUESTED_BY|INTRODUCER|TARGET]->()
+DELETE r
+"""
+
+LINK_INTRODUCTIONS_TO_PEOPLE: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (n:Introduction {id: row.id})
+MATCH (requester:Person {id: row.requester_id})
+MATCH (introducer:Person {id: row.introducer_id})
+MATCH (target:Person {id: row.target_id})
+CREATE (n)-[:REQUESTED_BY]->(requester)
+CREATE (n)-[:INTRODUCER]->(introducer)
+CREATE (n)-[:TARGET]->(target)
+"""
+
+TIE_COUNT_PROPERTIES: Final[tuple[str, ...]] = (
+    "n_meeting",
+    "n_breakout",
+    "n_side_conversation",
+    "n_message",
+    "n_call",
+    "n_contact",
+    "n_introduction",
+)
+"""The per-kind counters of a tie, one per InteractionKind value (the store checks this)."""
+
+# The instants are converted where they are used: a WITH computing them once would make the
+# planner buffer every row (Eager) before merging.
+# A tie runs from the person whose id sorts first. Deltas add up; first/last take min/max.
+# A row names only the kinds it counts (null otherwise): a counter stays absent until counted,
+# and coalesce() adds whichever of the stored and new counts exist.
+MERGE_TIES: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (a:Person {id: row.a})
+MATCH (b:Person {id: row.b})
+MERGE (a)-[t:TIE]->(b)
+ON CREATE SET
+  t.first_at = datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}),
+  t.last_at = datetime({epochSeconds: row.last_at[0], nanosecond: row.last_at[1]}),
+  t.count = row.count,
+  t.initiated_by_a = row.initiated_by_a,
+  t.initiated_by_b = row.initiated_by_b,
+  t.n_meeting = row.n_meeting,
+  t.n_breakout = row.n_breakout,
+  t.n_side_conversation = row.n_side_conversation,
+  t.n_message = row.n_message,
+  t.n_call = row.n_call,
+  t.n_contact = row.n_contact,
+  t.n_introduction = row.n_introduction
+ON MATCH SET
+  t.first_at = CASE
+    WHEN datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}) < t.first_at
+    THEN datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]})
+    ELSE t.first_at
+  END,
+  t.last_at = CASE
+    WHEN datetime({epochSeconds: row.last_at[0], nanosecond: row.last_at[1]}) > t.last_at
+    THEN datetime({epochSeconds: row.last_at[0], nanosecond: row.last_at[1]})
+    ELSE t.last_at
+  END,
+  t.count = t.count + row.count,
+  t.initiated_by_a = t.initiated_by_a + row.initiated_by_a,
+  t.initiated_by_b = t.initiated_by_b + row.initiated_by_b,
+  t.n_meeting = coalesce(
+    t.n_meeting + row.n_meeting,
+    t.n_meeting,
+    row.n_meeting
+  ),
+  t.n_breakout = coalesce(
+    t.n_breakout + row.n_breakout,
+    t.n_breakout,
+    row.n_breakout
+  ),
+  t.n_side_conversation = coalesce(
+    t.n_side_conversation + row.n_side_conversation,
+    t.n_side_conversation,
+    row.n_side_conversation
+  ),
+  t.n_message = coalesce(
+    t.n_message + row.n_message,
+    t.n_message,
+    row.n_message
+  ),
+  t.n_call = coalesce(
+    t.n_call + row.n_call,
+    t.n_call,
+    row.n_call
+  ),
+  t.n_contact = coalesce(
+    t.n_contact + row.n_contact,
+    t.n_contact,
+    row.n_contact
+  ),
+  t.n_introduction = coalesce(
+    t.n_introduction + row.n_introduction,
+    t.n_introduction,
+    row.n_introduction
+  )
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Listings, keyset-paginated by id: ``$after`` is "" for the first page (every id sorts after
+# it), which keeps the predicate a plain range the id index can seek and order by.
+
+LIST_ORGANIZATIONS: Final[LiteralString] = """
+MATCH (n:Organization)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_INTERESTS: Final[LiteralString] = """
+MATCH (n:Interest)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_PEOPLE: Final[LiteralString] = """
+MATCH (n:Person)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_GROUPS: Final[LiteralString] = """
+MATCH (n:Group)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_MEMBERSHIPS: Final[LiteralString] = """
+MATCH (p:Person)-[r:MEMBER_OF]->(g:Group)
+WHERE r.id > $after
+WITH r, p, g
+ORDER BY r.id
+LIMIT $limit
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
+LIST_MEETINGS: Final[LiteralString] = """
+MATCH (n:Meeting)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_ATTENDANCE: Final[LiteralString] = """
+MATCH (p:Person)-[r:ATTENDED]->(m:Meeting)
+WHERE r.id > $after
+WITH r, p, m
+ORDER BY r.id
+LIMIT $limit
+RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
+"""
+
+LIST_BREAKOUTS: Final[LiteralString] = """
+MATCH (n:Breakout)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_SIDE_CONVERSATIONS: Final[LiteralString] = """
+MATCH (n:SideConversation)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_INTERACTIONS: Final[LiteralString] = """
+MATCH (n:Interaction)
+WHERE n.key > $after
+WITH n
+ORDER BY n.key
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+LIST_INTRODUCTIONS: Final[LiteralString] = """
+MATCH (n:Introduction)
+WHERE n.id > $after
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+# Each count reads the server's count store, so one round trip costs next to nothing.
+COUNT_EVERYTHING: Final[LiteralString] = """
+CALL () { MATCH (n:Organization) RETURN count(n) AS organization }
+CALL () { MATCH (n:Interest) RETURN count(n) AS interest }
+CALL () { MATCH (n:Person) RETURN count(n) AS person }
+CALL () { MATCH (n:Group) RETURN count(n) AS group }
+CALL () { MATCH ()-[r:MEMBER_OF]->() RETURN count(r) AS membership }
+CALL () { MATCH (n:Meeting) RETURN count(n) AS meeting }
+CALL () { MATCH ()-[r:ATTENDED]->() RETURN count(r) AS attendance }
+CALL () { MATCH (n:Breakout) RETURN count(n) AS breakout }
+CALL () { MATCH (n:SideConversation) RETURN count(n) AS side_conversation }
+CALL () { MATCH (n:Interaction) RETURN count(n) AS interaction }
+CALL () { MATCH (n:Introduction) RETURN count(n) AS introduction }
+CALL () { MATCH ()-[r:TIE]->() RETURN count(r) AS tie }
+RETURN {
+  organization: organization,
+  interest: interest,
+  person: person,
+  group: group,
+  membership: membership,
+  meeting: meeting,
+  attendance: attendance,
+  breakout: breakout,
+  side_conversation: side_conversation,
+  interaction: interaction,
+  introduction: introduction,
+  tie: tie
+} AS counts
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Reads for the use cases.
+
+# Filters arrive folded with toLower on this side too, so both sides fold alike.
+SEARCH_PEOPLE: Final[LiteralString] = """
+MATCH (n:Person)
+WHERE n.id > $after
+AND ($name IS NULL OR toLower(n.name) CONTAINS toLower($name))
+AND ($interest IS NULL OR any(x IN coalesce(n.interests, []) WHERE toLower(x) = toLower($interest)))
+AND ($profession IS NULL OR toLower(n.profession) = toLower($profession))
+AND ($industry IS NULL OR toLower(n.industry) = toLower($industry))
+AND ($organization_id IS NULL OR toLower(n.organization_id) = toLower($organization_id))
+AND ($location IS NULL OR toLower(n.location) = toLower($location))
+AND (NOT $discoverable_only OR n.discoverable)
+WITH n
+ORDER BY n.id
+LIMIT $limit
+RETURN collect(properties(n)) AS props
+"""
+
+COUNT_PEOPLE_FOUND: Final[LiteralString] = """
+MATCH (n:Person)
+WHERE ($name IS NULL OR toLower(n.name) CONTAINS toLower($name))
+AND ($interest IS NULL OR any(x IN coalesce(n.interests, []) WHERE toLower(x) = toLower($interest)))
+AND ($profession IS NULL OR toLower(n.profession) = toLower($profession))
+AND ($industry IS NULL OR toLower(n.industry) = toLower($industry))
+AND ($organization_id IS NULL OR toLower(n.organization_id) = toLower($organization_id))
+AND ($location IS NULL OR toLower(n.location) = toLower($location))
+AND (NOT $discoverable_only OR n.discoverable)
+RETURN count(n) AS total
+"""
+
+MEMBERSHIPS_OF_GROUPS: Final[LiteralString] = """
+UNWIND $group_ids AS group_id
+MATCH (p:Person)-[r:MEMBER_OF]->(g:Group {id: group_id})
+WHERE $person_ids IS NULL OR p.id IN $person_ids
+WITH r, p, g
+ORDER BY g.id, p.id
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
+MEMBERSHIPS_OF_PEOPLE: Final[LiteralString] = """
+UNWIND $person_ids AS person_id
+MATCH (p:Person {id: person_id})-[r:MEMBER_OF]->(g:Group)
+WITH r, p, g
+ORDER BY g.id, p.id
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
+ALL_MEMBERSHIPS: Final[LiteralString] = """
+MATCH (p:Person)-[r:MEMBER_OF]->(g:Group)
+WITH r, p, g
+ORDER BY g.id, p.id
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
+MEETINGS_OF_GROUPS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Meeting)-[:OF_GROUP]->(:Group {id: id})
+WITH n
+ORDER BY n.starts_at, n.id
+RETURN collect(properties(n)) AS props
+"""
+
+ATTENDANCE_AT_MEETINGS: Final[LiteralString] = """
+UNWIND $meeting_ids AS meeting_id
+MATCH (p:Person)-[r:ATTENDED]->(m:Meeting {id: meeting_id})
+WHERE $person_ids IS NULL OR p.id IN $person_ids
+WITH r, p, m
+ORDER BY m.id, p.id
+RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
+"""
+
+ATTENDANCE_OF_PEOPLE: Final[LiteralString] = """
+UNWIND $person_ids AS person_id
+MATCH (p:Person {id: person_id})-[r:ATTENDED]->(m:Meeting)
+WITH r, p, m
+ORDER BY m.id, p.id
+RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
+"""
+
+ALL_ATTENDANCE: Final[LiteralString] = """
+MATCH (p:Person)-[r:ATTENDED]->(m:Meeting)
+WITH r, p, m
+ORDER BY m.id, p.id
+RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
+"""
+
+BREAKOUTS_OF_MEETINGS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Breakout)-[:DURING]->(:Meeting {id: id})
+WITH n
+ORDER BY n.meeting_id, n.id
+RETURN collect(properties(n)) AS props
+"""
+
+SIDE_CONVERSATIONS_OF_PERSON: Final[LiteralString] = """
+MATCH (:Person {id: $person_id})-[:TOOK_PART]->(n:SideConversation)
+WITH n
+ORDER BY n.at, n.id
+RETURN collect(properties(n)) AS props
+"""
+
+INTRODUCTIONS_OF_PERSON: Final[LiteralString] = """
+MATCH (:Person {id: $person_id})<-[:REQUESTED_BY|INTRODUCER|TARGET]-(n:Introduction)
+WITH DISTINCT n
+ORDER BY n.id
+RETURN collect(properties(n)) AS props
+"""
+
+INTERACTIONS_OF_PERSON: Final[LiteralString] = """
+MATCH (:Person {id: $person_id})-[:PARTICIPATED]->(n:Interaction)
+WHERE ($since IS NULL OR n.at >= $since)
+AND ($until IS NULL OR n.at < $until)
+WITH n
+ORDER BY n.at, n.key
+RETURN collect(properties(n)) AS props
+"""
+
+INTERACTIONS_OF_PAIR: Final[LiteralString] = """
+MATCH (:Person {id: $person_id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (n)<-[:PARTICIPATED]-(:Person {id: $other_id})
+WHERE ($since IS NULL OR n.at >= $since)
+AND ($until IS NULL OR n.at < $until)
+WITH n
+ORDER BY n.at, n.key
+RETURN collect(properties(n)) AS props
+"""
+
+GET_TIE: Final[LiteralString] = """
+MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
+RETURN properties(t) AS props
+"""
+
+TIES_OF_PEOPLE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Person {id: id})-[t:TIE]-(other:Person)
+WITH id, other, t
+ORDER BY id, other.id
+RETURN collect([id, other.id, properties(t)]) AS ties
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Erasing a person (graph.domain.erasure decides what goes; these find and remove it).
+
+ERASURE_INVOLVEMENT: Final[LiteralString] = """
+OPTIONAL MATCH (p:Person {id: $person_id})
+RETURN
+  p IS NOT NULL AS person_exists,
+  COLLECT {
+    MATCH (p)-[r:MEMBER_OF]->(g:Group)
+    RETURN r {.*, group_id: g.id, person_id: p.id}
+  } AS memberships,
+  COLLECT {
+    MATCH (p)-[r:ATTENDED]->(m:Meeting)
+    RETURN r {.*, meeting_id: m.id, person_id: p.id}
+  } AS attendance,
+  COLLECT {
+    MATCH (p)-[:IN_BREAKOUT]->(b:Breakout)
+    RETURN properties(b)
+  } AS breakouts,
+  COLLECT {
+    MATCH (p)-[:TOOK_PART]->(s:SideConversation)
+    RETURN properties(s)
+  } AS side_conversations,
+  COLLECT {
+    MATCH (p)-[:PARTICIPATED]->(i:Interaction)
+    RETURN properties(i)
+  } AS interactions,
+  COLLECT {
+    MATCH (n:Introduction)-[:REQUESTED_BY|INTRODUCER|TARGET]->(p)
+    WITH DISTINCT n
+    RETURN properties(n)
+  } AS introductions,
+  COLLECT {
+    MATCH (g:Group)-[:LED_BY]->(p)
+    RETURN properties(g)
+  } AS groups_led
+"""
+
+REWRITE_BREAKOUTS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (n:Breakout {id: row.id})
+SET n = row.props
+"""
+
+REWRITE_SIDE_CONVERSATIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (n:SideConversation {id: row.id})
+SET n = row.props, n.at = datetime({epochSeconds: row.at[0], nanosecond: row.at[1]})
+"""
+
+REWRITE_INTERACTIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (n:Interaction {key: row.id})
+SET n = row.props, n.at = datetime({epochSeconds: row.at[0], nanosecond: row.at[1]})
+"""
+
+# Deleting a node takes its relationships with it: a person's ties, memberships, attendance.
+DELETE_PEOPLE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Person {id: id})
+DETACH DELETE n
+"""
+
+DELETE_MEMBERSHIPS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH ()-[r:MEMBER_OF {id: id}]->()
+DELETE r
+"""
+
+DELETE_ATTENDANCE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH ()-[r:ATTENDED {id: id}]->()
+DELETE r
+"""
+
+DELETE_BREAKOUTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Breakout {id: id})
+DETACH DELETE n
+"""
+
+DELETE_SIDE_CONVERSATIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:SideConversation {id: id})
+DETACH DELETE n
+"""
+
+DELETE_INTERACTIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Interaction {key: id})
+DETACH DELETE n
+"""
+
+DELETE_INTRODUCTIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (n:Introduction {id: id})
+DETACH DELETE n
+"""
+
+# The audit record says when, by whom and how much, never who was erased.
+RECORD_ERASURE: Final[LiteralString] = """
+CREATE (:TiegraphAudit {
+  action: 'erase_person',
+  at: $at,
+  by: $by,
+  removed: $removed,
+  rewritten: $rewritten
+})
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Wiping, in bounded transactions so a large graph never needs one huge one. The schema
+# record, the audit trail, and the constraints and indexes stay.
+
+DELETE_SOME_RELATIONSHIPS: Final[LiteralString] = """
+MATCH ()-[r]->()
+WITH r
+LIMIT $limit
+DELETE r
+RETURN count(*) AS deleted
+"""
+
+DELETE_SOME_NODES: Final[LiteralString] = """
+MATCH (n)
+WHERE NOT n:TiegraphSchema AND NOT n:TiegraphAudit
+WITH n
+LIMIT $limit
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""

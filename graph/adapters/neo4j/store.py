@@ -1,0 +1,948 @@
+"""The Neo4j store: tiegraph's records and ties in a Neo4j 5 server or cluster.
+
+The graph model (application ids only; the database's internal ids are never used)::
+
+    (:Person {id, name, ..., interests: [...]})
+    (:Person)-[:WORKS_AT]->(:Organization {id, name, industry})
+    (:Person)-[:INTERESTED_IN]->(:Interest {id, name, name_key})
+    (:Person)-[:MEMBER_OF {id: "group|person", role, joined_on, left_on}]->(:Group {id, ...})
+    (:Group)-[:LED_BY]->(:Person)                          when the group has a leader
+    (:Meeting {id, group_id, starts_at, ...})-[:OF_GROUP]->(:Group)
+    (:Person)-[:ATTENDED {id: "meeting|person", speaking_s}]->(:Meeting)
+    (:Breakout {id, meeting_id, member_ids})-[:DURING]->(:Meeting)
+    (:Person)-[:IN_BREAKOUT]->(:Breakout)
+    (:Person)-[:TOOK_PART]->(:SideConversation {id, participant_ids, at, ...})
+    (:Person)-[:PARTICIPATED]->(:Interaction {key, at, kind, participant_ids, ...})
+    (:Introduction {id, ...})-[:REQUESTED_BY|INTRODUCER|TARGET]->(:Person)
+    (:Person {id: a})-[:TIE {first_at, last_at, count, initiated_by_a, initiated_by_b,
+                             n_meeting, n_breakout, ..., n_introduction}]->(:Person {id: b})
+    (:TiegraphSchema {name: 'tiegraph', version})
+
+Every node keeps all of its record's fields as properties (lists in order, absent when
+``None``), so a record read back equals the record written; foreign ids are kept as properties
+beside the relationships that mirror them. A person's ``interests`` are free-text labels:
+``INTERESTED_IN`` links a person to each stored interest whose id or folded name
+(``name_key``) equals a folded label. There is one ``TIE`` per pair of people who interacted,
+directed from the id that sorts first; it sums the pair's interactions, in total and per kind.
+
+Writes run as one managed write transaction per batch: load what the batch touches with a few
+batched reads, let :func:`graph.domain.batch.plan_batch` decide, then write the plan with
+``UNWIND`` statements in chunks. The number of statements per batch depends on the kinds of
+record in it, never on how many records there are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Concatenate, Final, LiteralString, ParamSpec, TypeVar
+
+import neo4j
+from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import (
+    AuthError,
+    ConnectionPoolError,
+    ConstraintError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+from neo4j.exceptions import ConfigurationError as DriverConfigurationError
+
+from graph.adapters.neo4j import cypher
+from graph.domain.batch import (
+    Snapshot,
+    SnapshotRequest,
+    TieDelta,
+    WriteBatch,
+    WritePlan,
+    WriteSummary,
+    plan_batch,
+    snapshot_request,
+)
+from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
+from graph.domain.errors import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    Problem,
+    StoreUnavailable,
+)
+from graph.domain.model import (
+    Attendance,
+    Breakout,
+    Group,
+    Interaction,
+    InteractionKind,
+    Introduction,
+    Meeting,
+    Membership,
+    Person,
+    SideConversation,
+    Tie,
+    pair_key,
+)
+from graph.ports import MAX_PAGE, GraphStore, Page, PeopleQuery
+
+__all__ = ["Neo4jStore"]
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+P = ParamSpec("P")
+
+CHUNK_ROWS: Final = 5_000
+"""Rows per ``UNWIND`` statement: large enough to amortize a round trip, small enough to keep
+one statement's memory on the server bounded."""
+
+DELETE_CHUNK: Final = 10_000
+"""Nodes or relationships removed per transaction by :meth:`Neo4jStore.delete_everything`."""
+
+RACE_ATTEMPTS: Final = 10
+"""How often a batch is planned at most when concurrent writers keep storing its new records
+first; each attempt waits a little longer (with jitter) so that racing writers fall apart."""
+
+_TIE_COUNTERS: Final = tuple((kind, f"n_{kind.value}") for kind in InteractionKind)
+if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES):
+    # MERGE_TIES spells every counter out; a new InteractionKind must be added there too.
+    raise RuntimeError("cypher.MERGE_TIES does not cover every InteractionKind")
+
+_TIE_COUNTER_OF: Final = dict(_TIE_COUNTERS)
+
+_KIND_NAMES: Final[dict[type[Any], str]] = {kind: name for name, kind in ENTITY_KINDS.items()}
+
+_GET: Final[dict[str, LiteralString]] = {
+    "organization": cypher.GET_ORGANIZATIONS,
+    "interest": cypher.GET_INTERESTS,
+    "person": cypher.GET_PEOPLE,
+    "group": cypher.GET_GROUPS,
+    "membership": cypher.GET_MEMBERSHIPS,
+    "meeting": cypher.GET_MEETINGS,
+    "attendance": cypher.GET_ATTENDANCE,
+    "breakout": cypher.GET_BREAKOUTS,
+    "side_conversation": cypher.GET_SIDE_CONVERSATIONS,
+    "interaction": cypher.GET_INTERACTIONS,
+    "introduction": cypher.GET_INTRODUCTIONS,
+}
+
+_EXISTING: Final[dict[str, LiteralString]] = {
+    "organization": cypher.EXISTING_ORGANIZATION_IDS,
+    "person": cypher.EXISTING_PERSON_IDS,
+    "group": cypher.EXISTING_GROUP_IDS,
+    "meeting": cypher.EXISTING_MEETING_IDS,
+}
+
+_LIST: Final[dict[str, LiteralString]] = {
+    "organization": cypher.LIST_ORGANIZATIONS,
+    "interest": cypher.LIST_INTERESTS,
+    "person": cypher.LIST_PEOPLE,
+    "group": cypher.LIST_GROUPS,
+    "membership": cypher.LIST_MEMBERSHIPS,
+    "meeting": cypher.LIST_MEETINGS,
+    "attendance": cypher.LIST_ATTENDANCE,
+    "breakout": cypher.LIST_BREAKOUTS,
+    "side_conversation": cypher.LIST_SIDE_CONVERSATIONS,
+    "interaction": cypher.LIST_INTERACTIONS,
+    "introduction": cypher.LIST_INTRODUCTIONS,
+}
+
+_ERASE: Final[dict[str, LiteralString]] = {
+    "membership": cypher.DELETE_MEMBERSHIPS,
+    "attendance": cypher.DELETE_ATTENDANCE,
+    "introduction": cypher.DELETE_INTRODUCTIONS,
+    "breakout": cypher.DELETE_BREAKOUTS,
+    "side_conversation": cypher.DELETE_SIDE_CONVERSATIONS,
+    "interaction": cypher.DELETE_INTERACTIONS,
+    "person": cypher.DELETE_PEOPLE,  # last: the rest is found through the person
+}
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+_SCHEMES: Final = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+"""Bolt URIs only: a direct connection (bolt) or a routed one (neo4j), with or without TLS."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Translating driver errors into domain errors.
+
+
+@contextlib.contextmanager
+def _driver_errors(uri: str, database: str) -> Iterator[None]:
+    """Turn the driver's errors into tiegraph's, keeping the cause (``raise ... from``)."""
+    try:
+        yield
+    except AuthError as error:
+        raise ConfigurationError(
+            f"Neo4j at {uri} refused the credentials: check NEO4J_USER and NEO4J_PASSWORD"
+            f" ({error.message})"
+        ) from error
+    except (ServiceUnavailable, SessionExpired, ConnectionPoolError) as error:
+        raise StoreUnavailable(f"Neo4j at {uri} cannot be reached: {error}") from error
+    except TransientError as error:
+        # The driver already retried for a while; the server is busy, starting or failing over.
+        raise StoreUnavailable(f"Neo4j at {uri} is unavailable: {error.message}") from error
+    except Neo4jError as error:
+        if error.code == "Neo.ClientError.Database.DatabaseNotFound":
+            raise ConfigurationError(
+                f"NEO4J_DATABASE: Neo4j at {uri} has no database {database!r}"
+            ) from error
+        raise
+    except DriverConfigurationError as error:
+        raise ConfigurationError(f"NEO4J_URI: cannot connect to {uri}: {error}") from error
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers for transaction functions. Each consumes its result before returning, as the
+# driver requires of managed transactions.
+
+
+async def _column(tx: AsyncManagedTransaction, query: LiteralString, /, **params: Any) -> list[Any]:
+    """Run a query and return its first column."""
+    result = await tx.run(query, params)
+    return await result.value()
+
+
+async def _execute(tx: AsyncManagedTransaction, query: LiteralString, /, **params: Any) -> None:
+    """Run a query for its effects."""
+    result = await tx.run(query, params)
+    await result.consume()
+
+
+async def _execute_chunked(
+    tx: AsyncManagedTransaction,
+    query: LiteralString,
+    rows: Sequence[Any],
+    *,
+    key: str = "rows",
+    chunk: int = CHUNK_ROWS,
+) -> None:
+    """Run an ``UNWIND $rows`` query over ``rows``, at most ``chunk`` rows per statement."""
+    for start in range(0, len(rows), chunk):
+        result = await tx.run(query, {key: rows[start : start + chunk]})
+        await result.consume()
+
+
+async def _collected(
+    tx: AsyncManagedTransaction, query: LiteralString, /, **params: Any
+) -> list[Any]:
+    """Run a query that returns one row holding one list (``RETURN collect(...)``); return it.
+
+    One list costs the driver far less to decode than as many rows.
+    """
+    result = await tx.run(query, params)
+    row = await result.single(strict=True)
+    return list(row[0])
+
+
+async def _collected_chunked(
+    tx: AsyncManagedTransaction,
+    query: LiteralString,
+    ids: Collection[str],
+    *,
+    chunk: int = CHUNK_ROWS,
+) -> list[Any]:
+    """Run an ``UNWIND $ids ... RETURN collect(...)`` query over ``ids`` in chunks; join them."""
+    listed = list(ids)
+    out: list[Any] = []
+    for start in range(0, len(listed), chunk):
+        out.extend(await _collected(tx, query, ids=listed[start : start + chunk]))
+    return out
+
+
+def _instant(at: datetime) -> list[int]:
+    """Return an aware instant as [whole seconds since the epoch, nanoseconds], exactly."""
+    delta = at - _EPOCH
+    return [delta.days * 86_400 + delta.seconds, delta.microseconds * 1_000]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading records.
+
+
+async def _get_records(
+    tx: AsyncManagedTransaction, kind_name: str, ids: Collection[str], chunk: int
+) -> dict[str, Record]:
+    """Return the stored records of one kind among ``ids``, by id."""
+    kind = ENTITY_KINDS[kind_name]
+    records: dict[str, Record] = {}
+    for props in await _collected_chunked(tx, _GET[kind_name], ids, chunk=chunk):
+        record = decode(kind, props)
+        records[record_id(record)] = record
+    return records
+
+
+async def _load_snapshot(
+    tx: AsyncManagedTransaction, request: SnapshotRequest, chunk: int
+) -> Snapshot:
+    """Read what :func:`plan_batch` needs: whole records, existing ids and meeting attendees."""
+    snapshot = Snapshot()
+    for kind_name, ids in request.records.items():
+        if ids:
+            records = await _get_records(tx, kind_name, ids, chunk)
+            snapshot.records[kind_name] = records
+            snapshot.existing[kind_name] = set(records)
+    for kind_name, ids in request.references.items():
+        existing = snapshot.existing.setdefault(kind_name, set())
+        unknown = ids - existing - request.records.get(kind_name, frozenset())
+        if not unknown:
+            continue
+        query = _EXISTING.get(kind_name)
+        if query is None:
+            existing.update(await _get_records(tx, kind_name, unknown, chunk))
+        else:
+            existing.update(await _collected_chunked(tx, query, unknown, chunk=chunk))
+    if request.attendees_of:
+        pairs = await _collected_chunked(
+            tx, cypher.ATTENDEES_OF_MEETINGS, request.attendees_of, chunk=chunk
+        )
+        for meeting_id, person_id in pairs:
+            snapshot.attendees.setdefault(meeting_id, set()).add(person_id)
+    return snapshot
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a plan.
+
+
+def _node_rows(records: Sequence[Record], *instants: str) -> list[dict[str, Any]]:
+    """Rows of ``{id, props}`` for node records, with the named instants moved out of props."""
+    rows = []
+    for record in records:
+        props = encode(record, temporal="native")
+        row: dict[str, Any] = {"id": record_id(record), "props": props}
+        for name in instants:
+            at = props.pop(name, None)
+            row[name] = None if at is None else _instant(at)
+        rows.append(row)
+    return rows
+
+
+async def _write_records(
+    tx: AsyncManagedTransaction, kind_name: str, records: Sequence[Record], chunk: int
+) -> None:
+    """Write new or changed records of one kind, with the relationships that mirror them."""
+    ids = [record_id(r) for r in records]
+    rows: list[dict[str, Any]] = []
+    match kind_name:
+        case "organization":
+            await _execute_chunked(
+                tx, cypher.UPSERT_ORGANIZATIONS, _node_rows(records), chunk=chunk
+            )
+        case "interest":
+            await _execute_chunked(tx, cypher.UPSERT_INTERESTS, _node_rows(records), chunk=chunk)
+            await _execute_chunked(tx, cypher.UNLINK_INTERESTS, ids, key="ids", chunk=chunk)
+            await _execute_chunked(tx, cypher.LINK_PEOPLE_TO_INTERESTS, ids, key="ids", chunk=chunk)
+        case "person":
+            people = [r for r in records if isinstance(r, Person)]
+            await _execute_chunked(tx, cypher.UPSERT_PEOPLE, _node_rows(people), chunk=chunk)
+            await _execute_chunked(tx, cypher.UNLINK_PEOPLE, ids, key="ids", chunk=chunk)
+            employed = [
+                {"id": p.id, "organization_id": p.organization_id}
+                for p in people
+                if p.organization_id is not None
+            ]
+            await _execute_chunked(tx, cypher.LINK_PEOPLE_TO_ORGANIZATIONS, employed, chunk=chunk)
+            curious = [p.id for p in people if p.interests]
+            await _execute_chunked(
+                tx, cypher.LINK_INTERESTS_OF_PEOPLE, curious, key="ids", chunk=chunk
+            )
+        case "group":
+            groups = [r for r in records if isinstance(r, Group)]
+            await _execute_chunked(tx, cypher.UPSERT_GROUPS, _node_rows(groups), chunk=chunk)
+            await _execute_chunked(tx, cypher.UNLINK_GROUPS, ids, key="ids", chunk=chunk)
+            led = [{"id": g.id, "leader_id": g.leader_id} for g in groups if g.leader_id]
+            await _execute_chunked(tx, cypher.LINK_GROUPS_TO_LEADERS, led, chunk=chunk)
+        case "membership":
+            for m in records:
+                assert isinstance(m, Membership)
+                props = encode(m, temporal="native")
+                del props["group_id"], props["person_id"]
+                props["id"] = record_id(m)
+                rows.append({"group_id": m.group_id, "person_id": m.person_id, "props": props})
+            await _execute_chunked(tx, cypher.UPSERT_MEMBERSHIPS, rows, chunk=chunk)
+        case "meeting":
+            meetings = [r for r in records if isinstance(r, Meeting)]
+            await _execute_chunked(
+                tx, cypher.UPSERT_MEETINGS, _node_rows(meetings, "starts_at"), chunk=chunk
+            )
+            await _execute_chunked(tx, cypher.UNLINK_MEETINGS, ids, key="ids", chunk=chunk)
+            held = [{"id": m.id, "group_id": m.group_id} for m in meetings]
+            await _execute_chunked(tx, cypher.LINK_MEETINGS_TO_GROUPS, held, chunk=chunk)
+        case "attendance":
+            for a in records:
+                assert isinstance(a, Attendance)
+                props = encode(a, temporal="native")
+                del props["meeting_id"], props["person_id"]
+                props["id"] = record_id(a)
+                rows.append({"meeting_id": a.meeting_id, "person_id": a.person_id, "props": props})
+            await _execute_chunked(tx, cypher.UPSERT_ATTENDANCE, rows, chunk=chunk)
+        case "breakout":
+            for b in records:
+                assert isinstance(b, Breakout)
+                rows.append(
+                    {
+                        "props": encode(b, temporal="native"),
+                        "meeting_id": b.meeting_id,
+                        "people": sorted(set(b.member_ids)),
+                    }
+                )
+            await _execute_chunked(tx, cypher.CREATE_BREAKOUTS, rows, chunk=chunk)
+        case "side_conversation":
+            for s in records:
+                assert isinstance(s, SideConversation)
+                props = encode(s, temporal="native")
+                del props["at"]
+                rows.append(
+                    {"props": props, "at": _instant(s.at), "people": sorted(set(s.participant_ids))}
+                )
+            await _execute_chunked(tx, cypher.CREATE_SIDE_CONVERSATIONS, rows, chunk=chunk)
+        case "introduction":
+            introductions = [r for r in records if isinstance(r, Introduction)]
+            await _execute_chunked(
+                tx,
+                cypher.UPSERT_INTRODUCTIONS,
+                _node_rows(introductions, "requested_at", "updated_at"),
+                chunk=chunk,
+            )
+            await _execute_chunked(tx, cypher.UNLINK_INTRODUCTIONS, ids, key="ids", chunk=chunk)
+            links = [
+                {
+                    "id": i.id,
+                    "requester_id": i.requester_id,
+                    "introducer_id": i.introducer_id,
+                    "target_id": i.target_id,
+                }
+                for i in introductions
+            ]
+            await _execute_chunked(tx, cypher.LINK_INTRODUCTIONS_TO_PEOPLE, links, chunk=chunk)
+        case _:  # pragma: no cover - plan_batch never writes other kinds here
+            raise AssertionError(f"cannot write records of kind {kind_name!r}")
+
+
+def _interaction_row(interaction: Interaction) -> dict[str, Any]:
+    """Return the row CREATE_INTERACTIONS takes; absent keys read as null there."""
+    # Spelled out rather than encode(): this runs for every interaction of every batch, and
+    # every value left out is one the driver need not pack.
+    participants = interaction.participant_ids
+    row: dict[str, Any] = {
+        "key": interaction.key,
+        "at": _instant(interaction.at),
+        "kind": interaction.kind.value,
+        "participant_ids": participants,
+    }
+    if interaction.initiator_id is not None:
+        row["initiator_id"] = interaction.initiator_id
+    if interaction.duration_s is not None:
+        row["duration_s"] = interaction.duration_s
+    if interaction.channel is not None:
+        row["channel"] = interaction.channel
+    if len(set(participants)) < len(participants):
+        row["people"] = sorted(set(participants))
+    return row
+
+
+def _tie_row(delta: TieDelta) -> dict[str, Any]:
+    """Return the row MERGE_TIES takes; kinds not counted are left out (null there)."""
+    row: dict[str, Any] = {
+        "a": delta.a,
+        "b": delta.b,
+        "first_at": _instant(delta.first_at),
+        "last_at": _instant(delta.last_at),
+        "count": delta.count,
+        "initiated_by_a": delta.initiated_by_a,
+        "initiated_by_b": delta.initiated_by_b,
+    }
+    for kind, count in delta.counts.items():
+        if count:
+            row[_TIE_COUNTER_OF[kind]] = count
+    return row
+
+
+async def _write_plan(tx: AsyncManagedTransaction, plan: WritePlan, chunk: int) -> None:
+    """Write what a plan asks for: records (references first), interactions, ties."""
+    for kind_name in ENTITY_KINDS:  # references before the records that name them
+        records = plan.writes.get(kind_name)
+        if records:
+            await _write_records(tx, kind_name, records, chunk)
+    if plan.interactions:
+        rows = [_interaction_row(i) for i in plan.interactions]
+        await _execute_chunked(tx, cypher.CREATE_INTERACTIONS, rows, chunk=chunk)
+    if plan.ties:
+        # One lock order for every writer makes deadlocks between concurrent batches rarer.
+        ties = sorted(plan.ties, key=lambda d: (d.a, d.b))
+        await _execute_chunked(tx, cypher.MERGE_TIES, [_tie_row(d) for d in ties], chunk=chunk)
+
+
+async def _apply_batch(tx: AsyncManagedTransaction, batch: WriteBatch, chunk: int) -> WriteSummary:
+    """Plan and write a batch inside one transaction; the driver may call this more than once.
+
+    Everything is recomputed from what the transaction reads, so a retried attempt starts
+    afresh; ``InvalidInput`` and ``Conflict`` propagate and roll the transaction back.
+    """
+    snapshot = await _load_snapshot(tx, snapshot_request(batch), chunk)
+    plan = plan_batch(batch, snapshot)
+    await _write_plan(tx, plan, chunk)
+    return plan.summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Erasing a person.
+
+
+def _receipt(plan: ErasurePlan) -> ErasureReceipt:
+    """Summarize an erasure plan without naming anyone."""
+    return ErasureReceipt(
+        erased=not plan.is_empty,
+        removed={kind: len(ids) for kind, ids in plan.delete.items() if ids},
+        rewritten=len(plan.rewrite),
+    )
+
+
+async def _erase_person(
+    tx: AsyncManagedTransaction, person_id: str, by: str, at: datetime, chunk: int
+) -> ErasureReceipt:
+    """Find everything that names a person, then delete or rewrite it as the plan says."""
+    result = await tx.run(cypher.ERASURE_INVOLVEMENT, {"person_id": person_id})
+    found = await result.single(strict=True)
+    involvement = Involvement(
+        person_exists=bool(found["person_exists"]),
+        memberships=[decode(Membership, props) for props in found["memberships"]],
+        attendance=[decode(Attendance, props) for props in found["attendance"]],
+        breakouts=[decode(Breakout, props) for props in found["breakouts"]],
+        side_conversations=[
+            decode(SideConversation, props) for props in found["side_conversations"]
+        ],
+        interactions=[decode(Interaction, props) for props in found["interactions"]],
+        introductions=[decode(Introduction, props) for props in found["introductions"]],
+        groups_led=[decode(Group, props) for props in found["groups_led"]],
+    )
+    plan = plan_erasure(person_id, involvement)
+    receipt = _receipt(plan)
+    if plan.is_empty:
+        return receipt
+    groups = [r for r in plan.rewrite if isinstance(r, Group)]
+    if groups:
+        await _write_records(tx, "group", groups, chunk)
+    rewrites: tuple[tuple[LiteralString, type[Record], tuple[str, ...]], ...] = (
+        (cypher.REWRITE_BREAKOUTS, Breakout, ()),
+        (cypher.REWRITE_SIDE_CONVERSATIONS, SideConversation, ("at",)),
+        (cypher.REWRITE_INTERACTIONS, Interaction, ("at",)),
+    )
+    for query, kind, instants in rewrites:
+        records = [r for r in plan.rewrite if isinstance(r, kind)]
+        await _execute_chunked(tx, query, _node_rows(records, *instants), chunk=chunk)
+    for kind_name, query in _ERASE.items():
+        ids = plan.delete.get(kind_name, [])
+        await _execute_chunked(tx, query, ids, key="ids", chunk=chunk)
+    await _execute(
+        tx,
+        cypher.RECORD_ERASURE,
+        at=at.astimezone(UTC),
+        by=by,
+        removed=json.dumps(receipt.removed, sort_keys=True),
+        rewritten=receipt.rewritten,
+    )
+    return receipt
+
+
+# ---------------------------------------------------------------------------------------------
+# Transaction functions for reads and maintenance.
+
+
+async def _list_in_tx(
+    tx: AsyncManagedTransaction, query: LiteralString, kind_name: str, after: str, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of a listing and how many records of the kind there are."""
+    rows = await _collected(tx, query, after=after, limit=limit)
+    counts = await _column(tx, cypher.COUNT_EVERYTHING)
+    return rows, int(counts[0][kind_name])
+
+
+async def _search_in_tx(
+    tx: AsyncManagedTransaction, filters: dict[str, Any], after: str, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of people found and how many are found in all."""
+    rows = await _collected(tx, cypher.SEARCH_PEOPLE, after=after, limit=limit, **filters)
+    total = await _column(tx, cypher.COUNT_PEOPLE_FOUND, **filters)
+    return rows, int(total[0])
+
+
+async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit: int) -> int:
+    """Delete up to ``limit`` nodes or relationships; return how many went."""
+    deleted = await _column(tx, query, limit=limit)
+    return int(deleted[0]) if deleted else 0
+
+
+async def _read_schema_version(tx: AsyncManagedTransaction) -> int | None:
+    """Return the graph model version the database records, if any."""
+    versions = await _column(tx, cypher.READ_SCHEMA_VERSION)
+    return int(versions[0]) if versions else None
+
+
+def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
+    """Build a domain tie from the properties of a TIE relationship."""
+    first_at = props["first_at"]
+    last_at = props["last_at"]
+    counts = {kind: int(props.get(name) or 0) for kind, name in _TIE_COUNTERS}
+    return Tie(
+        a=a,
+        b=b,
+        first_at=first_at.to_native().astimezone(UTC),
+        last_at=last_at.to_native().astimezone(UTC),
+        count=int(props["count"]),
+        counts={kind: n for kind, n in counts.items() if n},
+        initiated_by_a=int(props.get("initiated_by_a") or 0),
+        initiated_by_b=int(props.get("initiated_by_b") or 0),
+    )
+
+
+def _page_size(first: int) -> int:
+    """Return ``first`` if the port allows that page size, else raise ``InvalidInput``."""
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput([Problem("page", "first", first, f"must be 0-{MAX_PAGE}")])
+    return first
+
+
+# ---------------------------------------------------------------------------------------------
+# The store.
+
+
+class Neo4jStore(GraphStore):
+    """A graph store on a Neo4j 5 server or cluster, in the graph model the module describes.
+
+    One async driver per store; every unit of work is a managed transaction in the configured
+    database, reads routed as reads, with one bookmark manager so a read sees the writes before
+    it even on a cluster.
+    """
+
+    backend = "neo4j"
+
+    def __init__(
+        self,
+        *,
+        uri: str,
+        auth: tuple[str, str] | None = None,
+        database: str = "neo4j",
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
+        self._uri = uri
+        self._auth = auth
+        self._database = database
+        self._chunk = chunk_rows
+        self._driver: AsyncDriver | None = None
+        self._bookmarks = neo4j.AsyncGraphDatabase.bookmark_manager()
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore(uri={self._uri!r}, database={self._database!r})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, check the schema version, and create constraints and indexes if missing.
+
+        Raises ``ConfigurationError`` for a bad URI, refused credentials, an unknown database or
+        a database written by a newer tiegraph; ``StoreUnavailable`` when the server is down.
+        """
+        if self._driver is not None:
+            return
+        if not self._uri.startswith(_SCHEMES):
+            raise ConfigurationError(
+                f"NEO4J_URI: {self._uri!r} must start with one of {', '.join(_SCHEMES)}"
+            )
+        try:
+            driver = neo4j.AsyncGraphDatabase.driver(
+                self._uri,
+                auth=self._auth,
+                user_agent="tiegraph",
+                notifications_min_severity="WARNING",
+                # A fresh or wiped database lacks labels and properties that queries name;
+                # warnings about those are noise, not mistakes.
+                notifications_disabled_classifications=["UNRECOGNIZED"],
+            )
+        except (ValueError, DriverConfigurationError) as error:
+            raise ConfigurationError(f"NEO4J_URI: {self._uri!r} is not usable: {error}") from error
+        self._driver = driver
+        try:
+            with _driver_errors(self._uri, self._database):
+                await driver.verify_connectivity()
+            await self._prepare_schema()
+        except BaseException:
+            self._driver = None
+            await driver.close()
+            raise
+
+    async def _prepare_schema(self) -> None:
+        """Refuse a newer graph model; create constraints and indexes; record ours."""
+        version = await self._read(_read_schema_version)
+        if version is not None and version > cypher.SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"NEO4J_DATABASE: database {self._database!r} at {self._uri} holds tiegraph"
+                f" schema version {version}, newer than this tiegraph knows"
+                f" ({cypher.SCHEMA_VERSION}); upgrade tiegraph or use another database"
+            )
+        # Schema changes cannot share a transaction with other writes: one each.
+        for statement in cypher.SCHEMA_STATEMENTS:
+            await self._write(_execute, statement)
+        await self._read(_execute, cypher.AWAIT_INDEXES, timeout_s=300)
+        await self._write(_execute, cypher.WRITE_SCHEMA_VERSION, version=cypher.SCHEMA_VERSION)
+
+    async def close(self) -> None:
+        """Close the driver and its connections; :meth:`open` may be called again."""
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            with _driver_errors(self._uri, self._database):
+                await driver.close()
+
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query, else raise ``StoreUnavailable``.
+
+        No retries: a health check should report the state now, not wait out a failover.
+        """
+        with _driver_errors(self._uri, self._database):
+            async with self._session(neo4j.READ_ACCESS, max_transaction_retry_time=0) as session:
+                await session.execute_read(_execute, cypher.PING)
+
+    # -- units of work --------------------------------------------------------------------------
+
+    def _session(self, access_mode: str, **config: Any) -> neo4j.AsyncSession:
+        """Open a session on the configured database; raise ``StoreUnavailable`` if closed."""
+        if self._driver is None:
+            raise StoreUnavailable("the Neo4j store is not open")
+        return self._driver.session(
+            database=self._database,
+            default_access_mode=access_mode,
+            bookmark_manager=self._bookmarks,
+            **config,
+        )
+
+    async def _read(
+        self,
+        work: Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work`` as a managed read transaction, translating driver errors."""
+        with _driver_errors(self._uri, self._database):
+            async with self._session(neo4j.READ_ACCESS) as session:
+                return await session.execute_read(work, *args, **kwargs)
+
+    async def _write(
+        self,
+        work: Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work`` as a managed write transaction, translating driver errors."""
+        with _driver_errors(self._uri, self._database):
+            async with self._session(neo4j.WRITE_ACCESS) as session:
+                return await session.execute_write(work, *args, **kwargs)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    async def _apply(self, batch: WriteBatch) -> WriteSummary:
+        """Write a batch in one transaction; re-plan if a concurrent writer won a race."""
+        attempt = 1
+        while True:
+            try:
+                return await self._write(_apply_batch, batch, self._chunk)
+            except ConstraintError as error:
+                # A concurrent batch created one of our new records after we looked; planning
+                # again sees it (unchanged, or a conflict) instead of counting it twice.
+                log.info("batch raced another writer (attempt %d): %s", attempt, error)
+                if attempt >= RACE_ATTEMPTS:
+                    raise Conflict(
+                        [
+                            Problem(
+                                "batch",
+                                "id",
+                                error.message,
+                                "concurrent writers kept storing the same new records first",
+                            )
+                        ]
+                    ) from error
+                await asyncio.sleep(min(1.0, 0.01 * 2**attempt) * random.uniform(0.5, 1.5))
+                attempt += 1
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def get(self, kind: type[R], ids: Collection[str]) -> dict[str, R]:
+        """Return the stored records of ``kind`` among ``ids``, by id."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        kind_name = _KIND_NAMES[kind]
+        records = await self._read(_get_records, kind_name, wanted, self._chunk)
+        return {rid: record for rid, record in records.items() if isinstance(record, kind)}
+
+    async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
+        """Return records of ``kind`` in id order, ``first`` at most, after the id ``after``."""
+        size = _page_size(first)
+        kind_name = _KIND_NAMES[kind]
+        rows, total = await self._read(
+            _list_in_tx, _LIST[kind_name], kind_name, after or "", size + 1
+        )
+        items = [decode(kind, props) for props in rows[:size]]
+        return Page(items=items, total=total, has_next=len(rows) > size)
+
+    async def search_people(
+        self, query: PeopleQuery, *, first: int, after: str | None = None
+    ) -> Page[Person]:
+        """Return the people matching ``query`` in id order (filters case-insensitive)."""
+        size = _page_size(first)
+        filters = {
+            "name": query.name,
+            "interest": query.interest,
+            "profession": query.profession,
+            "industry": query.industry,
+            "organization_id": query.organization_id,
+            "location": query.location,
+            "discoverable_only": query.discoverable_only,
+        }
+        rows, total = await self._read(_search_in_tx, filters, after or "", size + 1)
+        items = [decode(Person, props) for props in rows[:size]]
+        return Page(items=items, total=total, has_next=len(rows) > size)
+
+    async def memberships(
+        self,
+        *,
+        group_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Membership]:
+        """Return memberships matching every given filter, by group then person."""
+        people = None if person_ids is None else sorted(set(person_ids))
+        if group_ids is not None:
+            rows = await self._read(
+                _collected,
+                cypher.MEMBERSHIPS_OF_GROUPS,
+                group_ids=sorted(set(group_ids)),
+                person_ids=people,
+            )
+        elif people is not None:
+            rows = await self._read(_collected, cypher.MEMBERSHIPS_OF_PEOPLE, person_ids=people)
+        else:
+            rows = await self._read(_collected, cypher.ALL_MEMBERSHIPS)
+        return [decode(Membership, props) for props in rows]
+
+    async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
+        """Return the meetings of the given groups by start time, then id."""
+        ids = sorted(set(group_ids))
+        if not ids:
+            return []
+        rows = await self._read(_collected, cypher.MEETINGS_OF_GROUPS, ids=ids)
+        return [decode(Meeting, props) for props in rows]
+
+    async def attendance(
+        self,
+        *,
+        meeting_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Attendance]:
+        """Return attendance matching every given filter, by meeting then person."""
+        people = None if person_ids is None else sorted(set(person_ids))
+        if meeting_ids is not None:
+            rows = await self._read(
+                _collected,
+                cypher.ATTENDANCE_AT_MEETINGS,
+                meeting_ids=sorted(set(meeting_ids)),
+                person_ids=people,
+            )
+        elif people is not None:
+            rows = await self._read(_collected, cypher.ATTENDANCE_OF_PEOPLE, person_ids=people)
+        else:
+            rows = await self._read(_collected, cypher.ALL_ATTENDANCE)
+        return [decode(Attendance, props) for props in rows]
+
+    async def breakouts_of(self, meeting_ids: Collection[str]) -> list[Breakout]:
+        """Return the breakouts of the given meetings, by meeting then id."""
+        ids = sorted(set(meeting_ids))
+        if not ids:
+            return []
+        rows = await self._read(_collected, cypher.BREAKOUTS_OF_MEETINGS, ids=ids)
+        return [decode(Breakout, props) for props in rows]
+
+    async def side_conversations_of(self, person_id: str) -> list[SideConversation]:
+        """Return the side conversations a person took part in, by time, then id."""
+        rows = await self._read(
+            _collected, cypher.SIDE_CONVERSATIONS_OF_PERSON, person_id=person_id
+        )
+        return [decode(SideConversation, props) for props in rows]
+
+    async def introductions_of(self, person_id: str) -> list[Introduction]:
+        """Return the introductions a person requested, made or was introduced in, by id."""
+        rows = await self._read(_collected, cypher.INTRODUCTIONS_OF_PERSON, person_id=person_id)
+        return [decode(Introduction, props) for props in rows]
+
+    async def interactions_of(
+        self,
+        person_id: str,
+        *,
+        other_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Interaction]:
+        """Return a person's interactions in time order, then by key (``until`` exclusive)."""
+        window: dict[str, Any] = {
+            "person_id": person_id,
+            "since": None if since is None else since.astimezone(UTC),
+            "until": None if until is None else until.astimezone(UTC),
+        }
+        if other_id is None:
+            rows = await self._read(_collected, cypher.INTERACTIONS_OF_PERSON, **window)
+        else:
+            rows = await self._read(
+                _collected, cypher.INTERACTIONS_OF_PAIR, other_id=other_id, **window
+            )
+        return [decode(Interaction, props) for props in rows]
+
+    async def tie(self, a: str, b: str) -> Tie | None:
+        """Return the tie between two people, or ``None`` if they never interacted."""
+        if a == b:
+            return None
+        first, second = pair_key(a, b)
+        rows = await self._read(_column, cypher.GET_TIE, a=first, b=second)
+        return _tie(first, second, rows[0]) if rows else None
+
+    async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
+        """Return each given person's ties, ordered by the other person's id."""
+        ids = sorted(set(person_ids))
+        ties: dict[str, list[Tie]] = {pid: [] for pid in ids}
+        if not ids:
+            return ties
+        found = await self._read(_collected, cypher.TIES_OF_PEOPLE, ids=ids)
+        for pid, other_id, props in found:
+            a, b = pair_key(pid, other_id)
+            ties[pid].append(_tie(a, b, props))
+        return ties
+
+    async def counts(self) -> dict[str, int]:
+        """Return how many records of each kind are stored, and how many ties (``tie``)."""
+        rows = await self._read(_column, cypher.COUNT_EVERYTHING)
+        counted: dict[str, Any] = rows[0]
+        return {name: int(counted[name]) for name in (*ENTITY_KINDS, "tie")}
+
+    async def erase_person(self, person_id: str, *, by: str, at: datetime) -> ErasureReceipt:
+        """Erase a person and every attribution to them, in one transaction.
+
+        :mod:`graph.domain.erasure` decides what goes and what is rewritten; an audit record
+        says when, by whom and how much, never who.
+        """
+        return await self._write(_erase_person, person_id, by, at, self._chunk)
+
+    async def delete_everything(self) -> None:
+        """Remove every record and tie, a bounded transaction at a time.
+
+        The schema record and the audit trail of erasures stay, as do constraints and indexes.
+        """
+        # Relationships first, so no single node deletion has to drag along a huge degree.
+        while await self._write(_delete_some, cypher.DELETE_SOME_RELATIONSHIPS, DELETE_CHUNK):
+            pass
+        while await self._write(_delete_some, cypher.DELETE_SOME_NODES, DELETE_CHUNK):
+            pass
