@@ -15,8 +15,8 @@ $(UV):
 setup: $(UV) ## Install the locked dependencies into .venv
 	$(UV) sync --locked --no-progress
 
-run: setup ## Serve tiegraph on the embedded store (data in $$TIEGRAPH_DATA_DIR or ~/.local/share/tiegraph)
-	$(RUN) tiegraph serve --demo
+run: setup ## Serve tiegraph on 127.0.0.1:8000, embedded store, demo network, no auth (local development)
+	$(RUN) tiegraph serve --demo --no-auth
 
 lint: setup
 	$(RUN) ruff check .

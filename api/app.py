@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 
 from api.auth import Authenticator, Unauthenticated
@@ -101,7 +102,15 @@ def create_app(
         return Context(request.app.state.service, viewer)
 
     registry = CollectorRegistry()
-    schema = build_schema([*graphql_protections(settings), graphql_metrics_extension(registry)])
+    schema = build_schema(
+        [
+            # Frontends send the same few documents again and again: parse and validate once.
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            *graphql_protections(settings),
+            graphql_metrics_extension(registry),
+        ]
+    )
     graphql: GraphQLRouter[Any, None] = GraphQLRouter(schema, context_getter=context)
     app.include_router(graphql, prefix="/graphql")
 
