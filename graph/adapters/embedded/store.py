@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS refs (
     kind TEXT NOT NULL, ref_kind TEXT NOT NULL, ref TEXT NOT NULL, at TEXT NOT NULL,
     id TEXT NOT NULL, PRIMARY KEY (kind, ref_kind, ref, at, id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refs_of_record ON refs (kind, id);
 CREATE TABLE IF NOT EXISTS ties (
     a TEXT NOT NULL, b TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
     count INTEGER NOT NULL, counts BLOB NOT NULL, initiated_by_a INTEGER NOT NULL,
@@ -331,16 +332,19 @@ class EmbeddedStore(GraphStore):
         graph: nx.Graph[str],
     ) -> tuple[WritePlan, dict[tuple[str, str], _TieState]]:
         with self._transaction(conn):
-            plan = plan_batch(batch, self._snapshot(conn, request))
+            snapshot = self._snapshot(conn, request)
+            plan = plan_batch(batch, snapshot)
             record_rows: list[tuple[str, str, bytes]] = []
             ref_rows: list[tuple[str, ...]] = []
             stale_refs: list[tuple[str, str]] = []
             for kind, records in plan.writes.items():
+                stored = snapshot.records.get(kind, {})
                 for record in records:
                     rid = record_id(record)
                     values = encode(record)
                     record_rows.append((kind, rid, _dumps(values)))
-                    stale_refs.append((kind, rid))
+                    if rid in stored:  # an update: what it named before may have changed
+                        stale_refs.append((kind, rid))
                     ref_rows.extend(_ref_rows(kind, values, rid))
             if plan.interactions:
                 self._insert_interactions(conn, plan.interactions)

@@ -1,0 +1,1 @@
+"""Benchmarks for tiegraph; each module runs as ``python -m bench.<name>``."""
