@@ -216,6 +216,22 @@ def paginate(
     return connection(page, key=key, show=show, after=after_key is not None)
 
 
+async def page_of(
+    loader: DataLoader[str, object],
+    key: str,
+    *,
+    item_key: Callable[[object], str],
+    show: Callable[[object], T],
+    first: int,
+    after: str | None,
+) -> Connection[T] | None:
+    """Load one parent's list through ``loader`` and page it; ``None`` where it is not shown."""
+    found = await loader.load(key)
+    if found is None:
+        return None
+    return paginate(found, key=item_key, show=show, first=first, after=after)  # type: ignore[arg-type]
+
+
 # -- nodes -----------------------------------------------------------------------------------
 
 
@@ -408,12 +424,10 @@ class Group(Node):
     async def members(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
     ) -> Connection[Membership] | None:
-        found = await info.context.loaders.group_memberships.load(self.key)
-        if found is None:
-            return None
-        return paginate(
-            found,  # type: ignore[arg-type]
-            key=lambda m: record_id(m),  # type: ignore[arg-type]
+        return await page_of(
+            info.context.loaders.group_memberships,
+            self.key,
+            item_key=lambda m: record_id(m),  # type: ignore[arg-type]
             show=Membership.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -423,12 +437,10 @@ class Group(Node):
     async def meetings(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
     ) -> Connection[Meeting] | None:
-        found = await info.context.loaders.group_meetings.load(self.key)
-        if found is None:
-            return None
-        return paginate(
-            found,  # type: ignore[arg-type]
-            key=lambda m: m.id,  # type: ignore[attr-defined]
+        return await page_of(
+            info.context.loaders.group_meetings,
+            self.key,
+            item_key=lambda m: m.id,  # type: ignore[attr-defined]
             show=Meeting.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -495,12 +507,10 @@ class Meeting(Node):
     async def attendance(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
     ) -> Connection[Attendance] | None:
-        found = await info.context.loaders.meeting_attendance.load(self.key)
-        if found is None:
-            return None
-        return paginate(
-            found,  # type: ignore[arg-type]
-            key=lambda a: record_id(a),  # type: ignore[arg-type]
+        return await page_of(
+            info.context.loaders.meeting_attendance,
+            self.key,
+            item_key=lambda a: record_id(a),  # type: ignore[arg-type]
             show=Attendance.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -510,12 +520,10 @@ class Meeting(Node):
     async def breakouts(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
     ) -> Connection[Breakout] | None:
-        found = await info.context.loaders.meeting_breakouts.load(self.key)
-        if found is None:
-            return None
-        return paginate(
-            found,  # type: ignore[arg-type]
-            key=lambda b: b.id,  # type: ignore[attr-defined]
+        return await page_of(
+            info.context.loaders.meeting_breakouts,
+            self.key,
+            item_key=lambda b: b.id,  # type: ignore[attr-defined]
             show=Breakout.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
