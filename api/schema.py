@@ -49,6 +49,9 @@ from api.types import (
     Introduction as IntroductionNode,
 )
 from api.types import (
+    Meeting as MeetingNode,
+)
+from api.types import (
     Organization as OrganizationNode,
 )
 from api.types import (
@@ -551,6 +554,11 @@ class Query:
         found = await info.context.loaders.group.load(key_of(id, "Group", argument="id"))
         return None if found is None else GroupNode.from_domain(found)  # type: ignore[arg-type]
 
+    @strawberry.field(description="A meeting by global id or key.")
+    async def meeting(self, info: Info, id: strawberry.ID) -> MeetingNode | None:
+        found = await info.context.loaders.meeting.load(key_of(id, "Meeting", argument="id"))
+        return None if found is None else MeetingNode.from_domain(found)  # type: ignore[arg-type]
+
     @strawberry.field(description="Groups in key order.")
     async def groups(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
@@ -690,11 +698,17 @@ class Mutation:
     upsert_organizations = _write_field(
         OrganizationInput, batch=True, description="Create or update organizations."
     )
+    upsert_interest = _write_field(
+        InterestInput, batch=False, description="Create or update an interest."
+    )
     upsert_interests = _write_field(
         InterestInput, batch=True, description="Create or update interests."
     )
     upsert_group = _write_field(GroupInput, batch=False, description="Create or update a group.")
     upsert_groups = _write_field(GroupInput, batch=True, description="Create or update groups.")
+    upsert_membership = _write_field(
+        MembershipInput, batch=False, description="Add a person to a group or change their role."
+    )
     upsert_memberships = _write_field(
         MembershipInput, batch=True, description="Add people to groups or change their role."
     )
@@ -704,8 +718,14 @@ class Mutation:
     upsert_meetings = _write_field(
         MeetingInput, batch=True, description="Create or update meetings."
     )
+    record_attendee = _write_field(
+        AttendanceInput, batch=False, description="Record that someone attended a meeting."
+    )
     record_attendance = _write_field(
         AttendanceInput, batch=True, description="Record who attended meetings."
+    )
+    record_breakout = _write_field(
+        BreakoutInput, batch=False, description="Record a breakout group a meeting used."
     )
     record_breakouts = _write_field(
         BreakoutInput, batch=True, description="Record the breakout groups a meeting used."
@@ -738,6 +758,7 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.people": Action.READ_PUBLIC_PROFILE,
     "Query.group": Action.READ_GROUP,
     "Query.groups": Action.READ_GROUP,
+    "Query.meeting": Action.READ_GROUP,
     "Query.organizations": Action.READ_GROUP,
     "Query.interactions": Action.READ_CONTACTS,
     "Query.sideConversations": Action.READ_CONTACTS,
@@ -747,13 +768,17 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Mutation.upsertPeople": Action.WRITE_PERSON,
     "Mutation.upsertOrganization": Action.WRITE_DIRECTORY,
     "Mutation.upsertOrganizations": Action.WRITE_DIRECTORY,
+    "Mutation.upsertInterest": Action.WRITE_DIRECTORY,
     "Mutation.upsertInterests": Action.WRITE_DIRECTORY,
     "Mutation.upsertGroup": Action.WRITE_GROUP,
     "Mutation.upsertGroups": Action.WRITE_GROUP,
+    "Mutation.upsertMembership": Action.RECORD_GROUP_EVENT,
     "Mutation.upsertMemberships": Action.RECORD_GROUP_EVENT,
     "Mutation.upsertMeeting": Action.RECORD_GROUP_EVENT,
     "Mutation.upsertMeetings": Action.RECORD_GROUP_EVENT,
+    "Mutation.recordAttendee": Action.RECORD_GROUP_EVENT,
     "Mutation.recordAttendance": Action.RECORD_GROUP_EVENT,
+    "Mutation.recordBreakout": Action.RECORD_GROUP_EVENT,
     "Mutation.recordBreakouts": Action.RECORD_GROUP_EVENT,
     "Mutation.recordSideConversation": Action.RECORD_CONTACT,
     "Mutation.recordSideConversations": Action.RECORD_CONTACT,

@@ -106,6 +106,7 @@ SCENARIOS: dict[str, Scenario] = {
     "Query.people": Scenario("{ people { totalCount } }"),
     "Query.group": Scenario(f'{{ group(id: "{GROUP}") {{ key }} }}'),
     "Query.groups": Scenario("{ groups { totalCount } }"),
+    "Query.meeting": Scenario('{ meeting(id: "spring-2024-m1") { key } }'),
     "Query.organizations": Scenario("{ organizations { totalCount } }"),
     "Query.interactions": Scenario(
         '{ interactions(person: "amir") { totalCount } }', people=("amir",)
@@ -127,6 +128,9 @@ SCENARIOS: dict[str, Scenario] = {
     "Mutation.upsertOrganizations": _write(
         "upsertOrganizations", "[OrganizationInput!]!", [{"key": "acme", "name": "Acme"}]
     ),
+    "Mutation.upsertInterest": _write(
+        "upsertInterest", "InterestInput!", {"key": "ai", "name": "AI"}
+    ),
     "Mutation.upsertInterests": _write(
         "upsertInterests", "[InterestInput!]!", [{"key": "ai", "name": "AI"}]
     ),
@@ -135,6 +139,9 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "Mutation.upsertGroups": _write(
         "upsertGroups", "[GroupInput!]!", [GROUP_INPUT], people=("lena",), groups=(GROUP,)
+    ),
+    "Mutation.upsertMembership": _write(
+        "upsertMembership", "MembershipInput!", {"group": GROUP, "person": "amir"}, groups=(GROUP,)
     ),
     "Mutation.upsertMemberships": _write(
         "upsertMemberships",
@@ -146,10 +153,26 @@ SCENARIOS: dict[str, Scenario] = {
     "Mutation.upsertMeetings": _write(
         "upsertMeetings", "[MeetingInput!]!", [MEETING], groups=(GROUP,)
     ),
+    "Mutation.recordAttendee": _write(
+        "recordAttendee",
+        "AttendanceInput!",
+        {"meeting": "spring-2024-m1", "person": "lena", "speakingSeconds": 600},
+        groups=(GROUP,),
+    ),
     "Mutation.recordAttendance": _write(
         "recordAttendance",
         "[AttendanceInput!]!",
         [{"meeting": "spring-2024-m1", "person": "lena", "speakingSeconds": 600}],
+        groups=(GROUP,),
+    ),
+    "Mutation.recordBreakout": _write(
+        "recordBreakout",
+        "BreakoutInput!",
+        {
+            "key": "spring-2024-m1-b1",
+            "meeting": "spring-2024-m1",
+            "members": ["amir", "britt", "carl", "dina"],
+        },
         groups=(GROUP,),
     ),
     "Mutation.recordBreakouts": _write(
