@@ -71,7 +71,6 @@ from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_
 from graph.domain.errors import (
     ConfigurationError,
     Conflict,
-    InvalidInput,
     Problem,
     StoreUnavailable,
 )
@@ -89,7 +88,7 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
-from graph.ports import MAX_PAGE, GraphStore, Page, PeopleQuery
+from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
 
 __all__ = ["Neo4jStore"]
 
@@ -604,13 +603,6 @@ def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
     )
 
 
-def _page_size(first: int) -> int:
-    """Return ``first`` if the port allows that page size, else raise ``InvalidInput``."""
-    if not 0 <= first <= MAX_PAGE:
-        raise InvalidInput([Problem("page", "first", first, f"must be 0-{MAX_PAGE}")])
-    return first
-
-
 # ---------------------------------------------------------------------------------------------
 # The store.
 
@@ -784,7 +776,7 @@ class Neo4jStore(GraphStore):
 
     async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
         """Return records of ``kind`` in id order, ``first`` at most, after the id ``after``."""
-        size = _page_size(first)
+        size = check_page_size(first)
         kind_name = _KIND_NAMES[kind]
         rows, total = await self._read(
             _list_in_tx, _LIST[kind_name], kind_name, after or "", size + 1
@@ -796,7 +788,7 @@ class Neo4jStore(GraphStore):
         self, query: PeopleQuery, *, first: int, after: str | None = None
     ) -> Page[Person]:
         """Return the people matching ``query`` in id order (filters case-insensitive)."""
-        size = _page_size(first)
+        size = check_page_size(first)
         filters = {
             "name": query.name,
             "interest": query.interest,
