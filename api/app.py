@@ -7,18 +7,19 @@ checks and metrics. Nothing here reads the environment.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.fastapi import GraphQLRouter
 
 from api.auth import Authenticator, Unauthenticated
 from api.observability import graphql_metrics_extension, install_observability
@@ -48,6 +49,57 @@ def _unauthenticated(reason: str) -> JSONResponse:
     )
 
 
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class Authenticate:
+    """Every request but the health checks needs a valid bearer token or API key.
+
+    Plain ASGI (not ``BaseHTTPMiddleware``, which costs a quarter of a millisecond a request):
+    it puts the viewer in the request state, and flags every response when auth is off.
+    """
+
+    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, no_auth: bool) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.no_auth = no_auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        header = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        try:
+            viewer = self.authenticator.authenticate(header)
+        except Unauthenticated as error:
+            await _unauthenticated(str(error))(scope, receive, send)
+            return
+        scope.setdefault("state", {})["viewer"] = viewer
+        if not self.no_auth:
+            await self.app(scope, receive, send)
+            return
+
+        async def flagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((NO_AUTH_HEADER.lower().encode(), NO_AUTH_WARNING.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, flagged)
+
+
+class _GraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
+
+    async def get_context(self, request: Request | WebSocket, response: object) -> Context:
+        viewer: Viewer = request.state.viewer
+        enforce_rate_limit(request, viewer.subject)
+        return Context(request.app.state.service, viewer)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -72,34 +124,17 @@ def create_app(
                 await on_open(opened)
             app.state.store = opened
             app.state.service = Service(opened)
+            # The embedded store holds millions of long-lived objects; leaving them out of
+            # every full garbage collection removes pauses of half a second under load.
+            gc.collect()
+            gc.freeze()
             yield
         finally:
             await opened.close()
 
     app = FastAPI(title="tiegraph", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    class Authenticate(BaseHTTPMiddleware):
-        """Every path but the health checks needs a valid bearer token or API key."""
-
-        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-            if request.url.path in ("/healthz", "/readyz"):
-                return await call_next(request)
-            try:
-                viewer = authenticator.authenticate(request.headers.get("authorization"))
-            except Unauthenticated as error:
-                return _unauthenticated(str(error))
-            request.state.viewer = viewer
-            response = await call_next(request)
-            if settings.no_auth:
-                response.headers[NO_AUTH_HEADER] = NO_AUTH_WARNING
-            return response
-
-    app.add_middleware(Authenticate)
-
-    async def context(request: Request) -> Context:
-        viewer: Viewer = request.state.viewer
-        enforce_rate_limit(request, viewer.subject)
-        return Context(request.app.state.service, viewer)
+    app.add_middleware(Authenticate, authenticator=authenticator, no_auth=settings.no_auth)
 
     registry = CollectorRegistry()
     schema = build_schema(
@@ -111,8 +146,9 @@ def create_app(
             graphql_metrics_extension(registry),
         ]
     )
-    graphql: GraphQLRouter[Any, None] = GraphQLRouter(schema, context_getter=context)
-    app.include_router(graphql, prefix="/graphql")
+    # A plain Starlette route to Strawberry's ASGI app: FastAPI's GraphQLRouter adds a third of
+    # a millisecond per request for dependency injection this endpoint does not use.
+    app.router.routes.append(Route("/graphql", _GraphQL(schema), methods=["GET", "POST"]))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

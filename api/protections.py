@@ -6,7 +6,7 @@
   is what the GraphQL context getter calls with the viewer's subject, and the handler
   :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``.
 * :func:`graphql_protections` returns the schema extensions: a depth limit, a cost limit
-  (:class:`QueryCostRule`) and the masking of unexpected errors.
+  (:class:`QueryCostLimiter`) and the masking of unexpected errors.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -34,8 +34,6 @@ from graphql import (
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
     VariableNode,
     get_named_type,
     is_interface_type,
@@ -44,7 +42,8 @@ from graphql import (
 from graphql.type.definition import GraphQLNamedType
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import MaskErrors, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
+from strawberry.extensions.query_depth_limiter import create_validator
 
 from api.observability import current_request_id, error_kind
 from graph.ports import MAX_PAGE
@@ -55,7 +54,6 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "BodyLimitMiddleware",
     "QueryCostLimiter",
-    "QueryCostRule",
     "RateLimited",
     "RateLimiter",
     "enforce_rate_limit",
@@ -428,40 +426,36 @@ class _CostCounter:
         return None
 
 
-class QueryCostRule(ValidationRule):
-    """Reject operations whose :func:`query_cost` is over ``max_cost``.
+class QueryCostLimiter(SchemaExtension):
+    """Refuse operations whose :func:`query_cost` is over ``max_cost``, after validation.
 
-    graphql-core builds rules from their class alone, so the limit and the request's variables
-    are class attributes: :meth:`limited_to` makes a subclass carrying them.
+    The cost depends on the request's variables (``first: $n``), so it cannot be part of the
+    cached validation, which is keyed by the document alone; it runs in ``on_validate`` right
+    after the cache (list this extension after ``ValidationCache``).
     """
 
-    max_cost: ClassVar[int] = 50_000
-    variables: ClassVar[Mapping[str, Any]] = {}
+    def __init__(self, *, max_cost: int) -> None:
+        self.max_cost = max_cost
 
-    @classmethod
-    def limited_to(
-        cls, max_cost: int, variables: Mapping[str, Any] | None = None
-    ) -> type[QueryCostRule]:
-        """Return a subclass of this rule bound to ``max_cost`` and the request's variables.
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and not context.pre_execution_errors:
+            errors = self._too_costly(context.schema._schema, document, context.variables)
+            if errors:
+                context.pre_execution_errors = errors
+        yield
 
-        A subclass, because graphql-core builds each rule from its class with nothing but the
-        validation context.
-        """
-        return type(
-            "QueryCostRule",
-            (cls,),
-            {"max_cost": max_cost, "variables": dict(variables or {})},
-        )
-
-    def __init__(self, context: ValidationContext) -> None:
-        super().__init__(context)
-        document = context.document
+    def _too_costly(
+        self, schema: Any, document: DocumentNode, variables: Mapping[str, Any] | None
+    ) -> list[GraphQLError]:
+        found = []
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):
                 continue
-            cost = query_cost(context.schema, document, definition, self.variables)
+            cost = query_cost(schema, document, definition, dict(variables or {}))
             if cost > self.max_cost:
-                context.report_error(
+                found.append(
                     GraphQLError(
                         f"query cost {cost} exceeds the limit {self.max_cost}",
                         definition,
@@ -472,19 +466,7 @@ class QueryCostRule(ValidationRule):
                         },
                     )
                 )
-
-
-class QueryCostLimiter(SchemaExtension):
-    """Add :class:`QueryCostRule` to an operation's validation, with its variables' values."""
-
-    def __init__(self, *, max_cost: int) -> None:
-        self.max_cost = max_cost
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        rule = QueryCostRule.limited_to(self.max_cost, context.variables)
-        context.validation_rules = (*context.validation_rules, rule)
-        yield
+        return found
 
 
 # --- error masking -----------------------------------------------------------------------
@@ -529,8 +511,11 @@ def graphql_protections(
     Validation errors and the domain's own errors (:class:`~graph.domain.errors.TiegraphError`)
     keep their messages; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
     """
+    # One depth rule for the app's life: the validation cache is keyed by the rule classes,
+    # so a rule made per request would never hit it.
+    depth_rule = create_validator(settings.max_query_depth, None, None)
     return [
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        lambda: AddValidationRules([depth_rule]),
         partial(QueryCostLimiter, max_cost=settings.max_query_cost),
         _MaskUnexpectedErrors,
     ]

@@ -631,6 +631,9 @@ class Neo4jStore(GraphStore):
         self._chunk = chunk_rows
         self._driver: AsyncDriver | None = None
         self._bookmarks = neo4j.AsyncGraphDatabase.bookmark_manager()
+        # Concurrent batches lock people in different orders and deadlock, and the driver's
+        # retries then wait for seconds; one batch at a time per process avoids that.
+        self._write_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"Neo4jStore(uri={self._uri!r}, database={self._database!r})"
@@ -744,7 +747,8 @@ class Neo4jStore(GraphStore):
         attempt = 1
         while True:
             try:
-                return await self._write(_apply_batch, batch, self._chunk)
+                async with self._write_lock:
+                    return await self._write(_apply_batch, batch, self._chunk)
             except ConstraintError as error:
                 # A concurrent batch created one of our new records after we looked; planning
                 # again sees it (unchanged, or a conflict) instead of counting it twice.
