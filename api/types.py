@@ -220,16 +220,24 @@ async def page_of(
     loader: DataLoader[str, object],
     key: str,
     *,
-    item_key: Callable[[object], str],
     show: Callable[[object], T],
     first: int,
     after: str | None,
 ) -> Connection[T] | None:
-    """Load one parent's list through ``loader`` and page it; ``None`` where it is not shown."""
+    """Load one parent's records through ``loader`` and page them by record id.
+
+    Returns ``None`` where the viewer may not see the list (the loader said so).
+    """
     found = await loader.load(key)
     if found is None:
         return None
-    return paginate(found, key=item_key, show=show, first=first, after=after)  # type: ignore[arg-type]
+    return paginate(
+        found,  # type: ignore[arg-type]
+        key=record_id,  # type: ignore[arg-type]
+        show=show,
+        first=first,
+        after=after,
+    )
 
 
 # -- nodes -----------------------------------------------------------------------------------
@@ -427,7 +435,6 @@ class Group(Node):
         return await page_of(
             info.context.loaders.group_memberships,
             self.key,
-            item_key=lambda m: record_id(m),  # type: ignore[arg-type]
             show=Membership.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -440,7 +447,6 @@ class Group(Node):
         return await page_of(
             info.context.loaders.group_meetings,
             self.key,
-            item_key=lambda m: m.id,  # type: ignore[attr-defined]
             show=Meeting.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -510,7 +516,6 @@ class Meeting(Node):
         return await page_of(
             info.context.loaders.meeting_attendance,
             self.key,
-            item_key=lambda a: record_id(a),  # type: ignore[arg-type]
             show=Attendance.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -523,7 +528,6 @@ class Meeting(Node):
         return await page_of(
             info.context.loaders.meeting_breakouts,
             self.key,
-            item_key=lambda b: b.id,  # type: ignore[attr-defined]
             show=Breakout.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
