@@ -62,6 +62,7 @@ from api.types import (
 )
 from graph.domain import model
 from graph.domain.batch import WriteBatch, WriteSummary
+from graph.domain.codec import record_id
 from graph.domain.errors import Conflict as ConflictError
 from graph.domain.errors import Forbidden as ForbiddenError
 from graph.domain.errors import InvalidInput as InvalidInputError
@@ -612,7 +613,7 @@ class Query:
         )
         return paginate(
             found,
-            key=lambda i: i.key,  # type: ignore[attr-defined]
+            key=record_id,  # type: ignore[arg-type]
             show=InteractionNode.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -627,7 +628,7 @@ class Query:
         )
         return paginate(
             found,
-            key=lambda s: s.id,  # type: ignore[attr-defined]
+            key=record_id,  # type: ignore[arg-type]
             show=SideConversationNode.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
@@ -642,7 +643,7 @@ class Query:
         )
         return paginate(
             found,
-            key=lambda i: i.id,  # type: ignore[attr-defined]
+            key=record_id,  # type: ignore[arg-type]
             show=IntroductionNode.from_domain,  # type: ignore[arg-type]
             first=first,
             after=after,
