@@ -67,6 +67,12 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
+        if workers > 1 and settings.store.value == "embedded":
+            err.print(
+                "[red]--workers must be 1 on the embedded store[/red]: it serves one process"
+                " (its tie graph lives in that process's memory). Use Neo4j for several workers."
+            )
+            raise typer.Exit(2)
         # Workers are separate processes: hand them the settings through their environment.
         os.environ["TIEGRAPH_STORE"] = settings.store.value
         os.environ["TIEGRAPH_DATA_DIR"] = str(settings.data_dir)

@@ -26,6 +26,7 @@ loop never blocks on disk; the in-memory graph is only touched on the event loop
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import networkx as nx
 import orjson
@@ -167,6 +168,7 @@ class EmbeddedStore(GraphStore):
         self._write_thread: ThreadPoolExecutor | None = None
         self._read_thread: ThreadPoolExecutor | None = None
         self._write_lock = asyncio.Lock()
+        self._lock_file: IO[bytes] | None = None
         self._graph: nx.Graph[str] = nx.Graph()
         self._dirty: set[tuple[str, str]] = set()
         """Ties changed since the last checkpoint."""
@@ -181,11 +183,31 @@ class EmbeddedStore(GraphStore):
             raise ConfigurationError(
                 f"TIEGRAPH_DATA_DIR {str(self._dir)!r} cannot be created: {error}"
             ) from error
+        self._lock_file = self._take_lock()
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-write")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-read")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
         self._graph, self._dirty = await self._read(self._load_graph)
+
+    def _take_lock(self) -> IO[bytes]:
+        """Hold an exclusive lock on the directory for as long as the store is open.
+
+        The tie graph lives in this process's memory, so a second process writing the same
+        files would leave both with wrong ties. The operating system drops the lock when the
+        process ends, even by ``kill -9``.
+        """
+        handle = (self._dir / "tiegraph.lock").open("a+b")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            handle.close()
+            raise ConfigurationError(
+                f"TIEGRAPH_DATA_DIR {str(self._dir)!r} is in use by another tiegraph process;"
+                " the embedded store serves one process at a time (stop the other one, or"
+                " use Neo4j for several processes)"
+            ) from error
+        return handle
 
     def _connect(self, writer: bool) -> sqlite3.Connection:
         try:
@@ -231,6 +253,9 @@ class EmbeddedStore(GraphStore):
                 thread.shutdown(wait=True)
         self._writer = self._reader = None
         self._write_thread = self._read_thread = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the file releases the lock
+            self._lock_file = None
 
     async def ping(self) -> None:
         """Run a trivial query on the reader connection."""
