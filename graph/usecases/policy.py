@@ -103,6 +103,8 @@ def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
     """
     if viewer.is_admin:
         return True
+    if not viewer.roles:
+        return False  # not signed in as anyone: nothing at all
     f = facts or Facts()
     match action:
         case Action.READ_PUBLIC_PROFILE | Action.READ_GROUP:

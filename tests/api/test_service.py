@@ -258,3 +258,13 @@ async def test_the_response_is_plain_json_over_http(api: Api) -> None:
     assert isinstance(response, httpx.Response)
     assert response.headers["content-type"].startswith("application/json")
     assert response.json() == {"data": {"viewer": {"key": "amir"}}}
+
+
+async def test_a_browser_gets_graphiql_without_credentials_but_no_data(api: Api) -> None:
+    page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    query = await api.client.get(
+        "/graphql", params={"query": "{ viewer { key } }"}, headers={"Accept": "text/html"}
+    )
+    assert query.status_code == 401

@@ -69,3 +69,8 @@ def test_only_admins_read_statistics_and_admins_may_do_anything() -> None:
 def test_a_refusal_names_what_was_refused() -> None:
     with pytest.raises(Forbidden, match="not allowed to erase a person"):
         authorize(member("ada"), Action.ERASE_PERSON, Facts(people=["bo"]))
+
+
+def test_a_viewer_without_roles_may_do_nothing() -> None:
+    nobody = Viewer(person_id=None, roles=frozenset(), subject="anonymous")
+    assert not any(may(nobody, action, Facts(people=["ada"])) for action in Action)
