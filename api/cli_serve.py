@@ -30,15 +30,8 @@ def app_from_environment() -> FastAPI:
     from graph.settings import load_settings
 
     configure_logging("INFO")
-
-    async def demo(store: object) -> None:
-        from graph.ports import GraphStore
-
-        assert isinstance(store, GraphStore)
-        await load_demo(store)
-
     settings = load_settings()
-    return create_app(settings, on_open=demo if os.environ.get(_DEMO_FLAG) == "1" else None)
+    return create_app(settings, on_open=load_demo if os.environ.get(_DEMO_FLAG) == "1" else None)
 
 
 def register(app: typer.Typer) -> None:

@@ -129,7 +129,6 @@ class Loaders:
         self.organization = loader(lambda keys: get(model.Organization, keys))
         self.group = loader(lambda keys: get(model.Group, keys))
         self.meeting = loader(lambda keys: get(model.Meeting, keys))
-        self.breakout = loader(lambda keys: get(model.Breakout, keys))
         self.group_memberships = loader(lambda keys: service.memberships_of_groups(viewer, keys))
         self.person_memberships = loader(lambda keys: service.memberships_of_people(viewer, keys))
         self.group_meetings = loader(lambda keys: service.meetings_of_groups(viewer, keys))

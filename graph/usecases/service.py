@@ -24,6 +24,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipRole,
     Organization,
     Person,
     SideConversation,
@@ -47,6 +48,15 @@ def redact(person: Person) -> Person:
     )
 
 
+PUBLIC_KINDS: frozenset[type[Record]] = frozenset({Organization, Interest, Group, Meeting})
+"""Kinds anyone signed in may read whole; the others carry people's data and are filtered."""
+
+
+def _check_public(kind: type[Record]) -> None:
+    if kind not in PUBLIC_KINDS:
+        raise TypeError(f"{kind.__name__} is not public: read it through its own use case")
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     """tiegraph's use cases over one store."""
@@ -68,7 +78,7 @@ class Service:
                 group_ids=list(groups), person_ids=[viewer.person_id]
             )
             member_of = {m.group_id for m in mine}
-            led |= {m.group_id for m in mine if m.role.value == "leader"}
+            led |= {m.group_id for m in mine if m.role is MembershipRole.LEADER}
         return Facts(
             people=tuple(people), groups=tuple(groups), led_by_viewer=led, member_of=member_of
         )
@@ -174,6 +184,7 @@ class Service:
         self, viewer: Viewer, kind: type[Record], keys: Sequence[str]
     ) -> list[Record | None]:
         """Return records of a public kind (groups, organizations, interests, meetings) by key."""
+        _check_public(kind)
         authorize(viewer, Action.READ_GROUP)
         found = await self.store.get(kind, list(keys))
         return [found.get(key) for key in keys]
@@ -182,6 +193,7 @@ class Service:
         self, viewer: Viewer, kind: type[Record], *, first: int, after: str | None = None
     ) -> Page[Record]:
         """List records of a public kind (groups, organizations) in key order."""
+        _check_public(kind)
         authorize(viewer, Action.READ_GROUP)
         return await self.store.list_records(kind, first=first, after=after)
 

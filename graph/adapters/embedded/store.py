@@ -420,18 +420,13 @@ class EmbeddedStore(GraphStore):
         for kind, ids in request.references.items():
             snapshot.existing[kind] = _existing_ids(conn, kind, ids)
         for meeting_id in request.attendees_of:
-            snapshot.attendees[meeting_id] = {
-                person
-                for (person,) in conn.execute(
-                    "SELECT id FROM refs WHERE kind = 'attendance' AND ref_kind = 'meeting'"
-                    " AND ref = ?",
-                    (meeting_id,),
-                )
-            }
-            # refs ids for attendance are "meeting|person": keep the person part.
-            snapshot.attendees[meeting_id] = {
-                rid.split("|", 1)[1] for rid in snapshot.attendees[meeting_id]
-            }
+            rows = conn.execute(
+                "SELECT id FROM refs WHERE kind = 'attendance' AND ref_kind = 'meeting'"
+                " AND ref = ?",
+                (meeting_id,),
+            )
+            # An attendance id is "meeting|person": keep the person part.
+            snapshot.attendees[meeting_id] = {rid.split("|", 1)[1] for (rid,) in rows}
         return snapshot
 
     # -- reads ----------------------------------------------------------------------------------
