@@ -22,7 +22,8 @@ def build_store(settings: Settings) -> GraphStore:
             uri=settings.require_neo4j(),
             auth=(settings.neo4j_user, password) if password is not None else None,
             database=settings.neo4j_database,
+            model=settings.strength_model(),
         )
     from graph.adapters.embedded.store import EmbeddedStore
 
-    return EmbeddedStore(settings.data_dir)
+    return EmbeddedStore(settings.data_dir, settings.strength_model())

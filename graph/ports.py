@@ -28,6 +28,7 @@ from graph.domain.model import (
     SideConversation,
     Tie,
 )
+from graph.domain.strength import StrengthModel
 
 __all__ = ["MAX_PAGE", "GraphStore", "Page", "PeopleQuery", "batch_of", "check_page_size"]
 
@@ -88,6 +89,8 @@ class GraphStore(abc.ABC):
 
     backend: str
     """A short name of the backend, e.g. ``embedded`` or ``neo4j``."""
+    model: StrengthModel
+    """How the store scores ties as interactions arrive (fixed for the store's lifetime)."""
 
     @abc.abstractmethod
     async def open(self) -> None:

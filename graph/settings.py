@@ -6,8 +6,10 @@ composition root (the CLI or the app factory) and the result is injected.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from graph.domain.errors import ConfigurationError
+from graph.domain.model import InteractionKind
+from graph.domain.strength import DEFAULT_WEIGHTS, StrengthModel
 
 __all__ = ["Settings", "StoreKind", "default_data_dir", "load_settings"]
 
@@ -54,6 +58,28 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1_000)
     max_query_depth: int = Field(10, ge=2)
     max_query_cost: int = Field(200_000, ge=100)
+    strength_half_life_days: float = Field(60.0, gt=0, le=36_500)
+    """How many days without contact halve a tie's strength score."""
+    strength_weights: str | None = Field(None)
+    """Per-kind weights overriding the defaults, e.g. ``call=3,meeting=1.5``."""
+    privacy_min_group: int = Field(5, ge=1)
+    """Groups smaller than this are shown to viewers other than their leader only in aggregate."""
+
+    @field_validator("strength_weights")
+    @classmethod
+    def _known_weights(cls, value: str | None) -> str | None:
+        if value:
+            _parse_weights(value)
+        return value or None
+
+    def strength_model(self) -> StrengthModel:
+        """Return the tie-strength model these settings describe."""
+        weights = dict(DEFAULT_WEIGHTS)
+        if self.strength_weights:
+            weights.update(_parse_weights(self.strength_weights))
+        return StrengthModel(
+            half_life=timedelta(days=self.strength_half_life_days), weights=weights
+        )
 
     @field_validator("jwt_secret")
     @classmethod
@@ -79,6 +105,26 @@ class Settings(BaseModel):
         return self.neo4j_uri
 
 
+def _parse_weights(text: str) -> dict[InteractionKind, float]:
+    """Parse ``kind=weight`` pairs separated by commas; raise ``ValueError`` naming the bad one."""
+    kinds = ", ".join(k.value for k in InteractionKind)
+    weights: dict[InteractionKind, float] = {}
+    for item in text.split(","):
+        name, sep, number = item.partition("=")
+        try:
+            kind = InteractionKind(name.strip())
+        except ValueError:
+            raise ValueError(f"{name.strip()!r} is not an interaction kind ({kinds})") from None
+        try:
+            weight = float(number) if sep else math.nan
+        except ValueError:
+            weight = math.nan
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"{item.strip()!r}: the weight must be a number >= 0")
+        weights[kind] = weight
+    return weights
+
+
 _ENV_NAMES = {
     "store": "TIEGRAPH_STORE",
     "data_dir": "TIEGRAPH_DATA_DIR",
@@ -94,6 +140,9 @@ _ENV_NAMES = {
     "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
     "max_query_depth": "TIEGRAPH_MAX_QUERY_DEPTH",
     "max_query_cost": "TIEGRAPH_MAX_QUERY_COST",
+    "strength_half_life_days": "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS",
+    "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
+    "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
 }
 
 

@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from graph.adapters.embedded.store import EmbeddedStore
+from graph.domain.strength import StrengthModel
 from graph.ports import GraphStore
 from tests.support.neo4j import Neo4jTarget, Neo4jUnavailable, provide_neo4j
 
 BACKENDS = ("embedded", "neo4j")
 _ran_on: Counter[str] = Counter()
 _neo4j_missing: list[str] = []
-Reopen = Callable[[GraphStore], Awaitable[GraphStore]]
+
+
+class Reopen(Protocol):
+    """Close a store and open it again, optionally scoring ties with another model."""
+
+    def __call__(
+        self, store: GraphStore, model: StrengthModel | None = None
+    ) -> Awaitable[GraphStore]: ...
 
 
 @pytest.fixture(scope="session")
@@ -70,16 +79,19 @@ async def store(
 def reopen(tmp_path: Path, neo4j_target: Neo4jTarget | None) -> Reopen:
     """Open the same store again, as a restarted process would (without wiping it)."""
 
-    async def again(store: GraphStore) -> GraphStore:
+    async def again(store: GraphStore, model: StrengthModel | None = None) -> GraphStore:
         await store.close()
         if isinstance(store, EmbeddedStore):
-            fresh: GraphStore = EmbeddedStore(tmp_path / "store")
+            fresh: GraphStore = EmbeddedStore(tmp_path / "store", model)
         else:
             from graph.adapters.neo4j.store import Neo4jStore
 
             assert neo4j_target is not None
             fresh = Neo4jStore(
-                uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database
+                uri=neo4j_target.uri,
+                auth=neo4j_target.auth,
+                database=neo4j_target.database,
+                model=model,
             )
         await fresh.open()
         return fresh

@@ -33,6 +33,7 @@ from graph.domain.model import (
     SideConversation,
     pair_key,
 )
+from graph.domain.strength import StrengthModel, combine
 
 __all__ = [
     "ID_PATTERN",
@@ -52,6 +53,7 @@ MAX_ID_LENGTH = 200
 MAX_TEXT_LENGTH = 2_000
 MAX_LIST_ITEMS = 200
 MAX_PARTICIPANTS = 500
+MAX_GROUP_SIZE = 100_000
 ID_PATTERN = re.compile(r"[^\s|\x00-\x1f\x7f]{1,200}")
 """An id is 1-200 printable characters with no white space and no ``|`` (used in derived keys)."""
 
@@ -291,6 +293,19 @@ def _validate_record(problems: list[Problem], where: str, record: Record) -> Non
             _check_instant(problems, where, "at", record.at)
             _check_seconds(problems, where, "duration_s", record.duration_s)
             _check_text(problems, where, "channel", record.channel)
+            size = record.group_size
+            if size is not None and not (
+                len(set(record.participant_ids)) <= size <= MAX_GROUP_SIZE
+            ):
+                problems.append(
+                    Problem(
+                        where,
+                        "group_size",
+                        size,
+                        "must count at least the participants and at most"
+                        f" {MAX_GROUP_SIZE:,} people",
+                    )
+                )
         case Introduction():
             _check_id(problems, where, "id", record.id)
             for name in ("requester_id", "introducer_id", "target_id"):
@@ -371,6 +386,8 @@ class TieDelta:
     counts: dict[InteractionKind, int] = field(default_factory=dict)
     initiated_by_a: int = 0
     initiated_by_b: int = 0
+    score: float = 0.0
+    """The decaying score these interactions add, at ``last_at``."""
 
 
 @dataclass(slots=True)
@@ -445,9 +462,10 @@ def derived_key(kind: str, *parts: str) -> str:
 
 
 class TieAccumulator:
-    """Sums what interactions add to each pair's tie."""
+    """Sums what interactions add to each pair's tie, scored by ``model``."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: StrengthModel) -> None:
+        self.model = model
         self.deltas: dict[tuple[str, str], TieDelta] = {}
 
     def add(self, interaction: Interaction) -> None:
@@ -455,13 +473,19 @@ class TieAccumulator:
         people = sorted(set(interaction.participant_ids))
         at = interaction.at
         initiator = interaction.initiator_id
+        weight = self.model.weight_of(interaction)
+        half_life = self.model.half_life
         for a, b in itertools.combinations(people, 2):
             delta = self.deltas.get((a, b))
             if delta is None:
-                delta = self.deltas[(a, b)] = TieDelta(a=a, b=b, first_at=at, last_at=at)
+                delta = self.deltas[(a, b)] = TieDelta(
+                    a=a, b=b, first_at=at, last_at=at, score=weight
+                )
             else:
                 delta.first_at = min(delta.first_at, at)
-                delta.last_at = max(delta.last_at, at)
+                delta.score, delta.last_at = combine(
+                    delta.score, delta.last_at, weight, at, half_life
+                )
             delta.count += 1
             delta.counts[interaction.kind] = delta.counts.get(interaction.kind, 0) + 1
             if initiator == a:
@@ -492,13 +516,13 @@ _IMMUTABLE = {"breakout", "side_conversation", "interaction"}
 """Kinds that record what happened: re-sending one unchanged is fine, changing one conflicts."""
 
 
-def plan_batch(batch: WriteBatch, snapshot: Snapshot) -> WritePlan:
+def plan_batch(batch: WriteBatch, snapshot: Snapshot, model: StrengthModel) -> WritePlan:
     """Decide what ``batch`` writes over ``snapshot``; raise if it must be rejected as a whole.
 
     Raises :class:`InvalidInput` when a record names something that exists neither in the store
     nor in the batch, and :class:`Conflict` when it would change a recorded fact (an
     interaction, breakout or side conversation stored with other values). Runs in
-    O(records + derived pairs).
+    O(records + derived pairs). Tie deltas are scored by ``model``.
     """
     problems: list[Problem] = []
     conflicts: list[Problem] = []
@@ -569,6 +593,7 @@ def plan_batch(batch: WriteBatch, snapshot: Snapshot) -> WritePlan:
     for meeting_id, arrivals in new_attendees.items():
         meeting = meeting_at(meeting_id)
         present = sorted(snapshot.attendees.get(meeting_id, set()))
+        size = len(present) + len(set(arrivals))
         pairs = itertools.chain(
             itertools.combinations(sorted(arrivals), 2),
             ((a, p) for a in arrivals for p in present),
@@ -583,6 +608,7 @@ def plan_batch(batch: WriteBatch, snapshot: Snapshot) -> WritePlan:
                     participant_ids=(a, b),
                     duration_s=meeting.duration_s,
                     channel=meeting.format.value,
+                    group_size=size,
                 )
             )
     for record in writes.get("breakout", ()):
@@ -635,7 +661,7 @@ def plan_batch(batch: WriteBatch, snapshot: Snapshot) -> WritePlan:
         new_interactions.append(interaction)
         summary.counts["interaction"].created += 1
 
-    ties = TieAccumulator()
+    ties = TieAccumulator(model)
     for interaction in new_interactions:
         ties.add(interaction)
     return WritePlan(

@@ -105,6 +105,10 @@ def plan_erasure(person_id: str, involvement: Involvement) -> ErasurePlan:
             delete["interaction"].append(i.key)
         else:
             initiator = None if i.initiator_id == person_id else i.initiator_id
-            rewrite.append(replace(i, participant_ids=rest, initiator_id=initiator))
+            # The event's size stays what it was, so the others' strength does not change.
+            size = i.group_size or len(set(i.participant_ids))
+            rewrite.append(
+                replace(i, participant_ids=rest, initiator_id=initiator, group_size=size)
+            )
     rewrite.extend(replace(g, leader_id=None) for g in involvement.groups_led)
     return ErasurePlan(delete=delete, rewrite=rewrite)

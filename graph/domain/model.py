@@ -205,6 +205,9 @@ class Interaction:
     initiator_id: str | None = None
     duration_s: int | None = None
     channel: str | None = None
+    group_size: int | None = None
+    """How many people were at the group event this pairwise contact comes from (a meeting's
+    attendees when it was recorded); ``None`` means just the participants."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,7 +238,8 @@ class Tie:
     """What two people's interaction history adds up to, maintained as interactions arrive.
 
     ``a`` sorts before ``b``. ``counts`` holds the number of interactions of each kind;
-    ``initiated_by_a``/``initiated_by_b`` count contacts each side started.
+    ``initiated_by_a``/``initiated_by_b`` count contacts each side started. ``score`` is the
+    decaying strength score at ``last_at`` (see :mod:`graph.domain.strength`).
     """
 
     a: str
@@ -246,6 +250,7 @@ class Tie:
     counts: dict[InteractionKind, int] = field(default_factory=dict)
     initiated_by_a: int = 0
     initiated_by_b: int = 0
+    score: float = 0.0
 
     def other(self, person_id: str) -> str:
         """Return the person at the other end of the tie from ``person_id``."""

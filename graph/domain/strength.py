@@ -20,9 +20,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from graph.domain.model import InteractionKind
+from graph.domain.model import Interaction, InteractionKind
 
-__all__ = ["DEFAULT_WEIGHTS", "DecayingScore", "StrengthModel", "score_history"]
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "DecayingScore",
+    "StrengthModel",
+    "combine",
+    "decay",
+    "score_history",
+]
 
 DEFAULT_WEIGHTS: Mapping[InteractionKind, float] = MappingProxyType(
     {
@@ -70,6 +77,21 @@ class StrengthModel:
             return base / (group_size - 1)
         return base
 
+    def weight_of(self, interaction: Interaction) -> float:
+        """Return what ``interaction`` adds to each pair of its participants' score."""
+        size = interaction.group_size or len(set(interaction.participant_ids))
+        return self.weight(interaction.kind, group_size=size)
+
+    def fingerprint(self) -> str:
+        """Return a stable text naming this model; stores keep it to notice a changed model.
+
+        >>> one_day = timedelta(days=1)
+        >>> StrengthModel(half_life=one_day, weights={InteractionKind.CALL: 2}).fingerprint()
+        'half_life_s=86400;call=2.0'
+        """
+        weights = ";".join(f"{k.value}={float(w)!r}" for k, w in sorted(self.weights.items()))
+        return f"half_life_s={self.half_life.total_seconds():g};{weights}"
+
 
 @dataclass(frozen=True, slots=True)
 class DecayingScore:
@@ -95,11 +117,32 @@ class DecayingScore:
         return DecayingScore(self.value + weight * _decay(self.at - when, half_life), self.at)
 
 
-def _decay(elapsed: timedelta, half_life: timedelta) -> float:
+def decay(elapsed: timedelta, half_life: timedelta) -> float:
     """Return ``2 ** (-elapsed / half_life)``, exactly 1.0 when nothing elapsed."""
     if not elapsed:
         return 1.0
     return math.pow(2.0, -(elapsed / half_life))
+
+
+_decay = decay
+
+
+def combine(
+    score: float, at: datetime, other: float, other_at: datetime, half_life: timedelta
+) -> tuple[float, datetime]:
+    """Add two decaying scores, each given at its own instant; return the sum at the later one.
+
+    This is how a tie's stored score (at its last contact) takes in a batch's contribution (at
+    the batch's last contact for that pair), in either order. O(1).
+
+    >>> from datetime import UTC
+    >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> combine(2.0, t, 3.0, t + timedelta(days=60), timedelta(days=60))[0]
+    4.0
+    """
+    if other_at >= at:
+        return score * decay(other_at - at, half_life) + other, other_at
+    return score + other * decay(at - other_at, half_life), at
 
 
 def score_history(

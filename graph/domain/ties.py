@@ -6,14 +6,18 @@ from collections.abc import Iterable
 
 from graph.domain.batch import TieAccumulator
 from graph.domain.model import Interaction, Tie
+from graph.domain.strength import StrengthModel
 
 __all__ = ["ties_from_history"]
 
 
-def ties_from_history(interactions: Iterable[Interaction]) -> dict[tuple[str, str], Tie]:
+def ties_from_history(
+    interactions: Iterable[Interaction], model: StrengthModel | None = None
+) -> dict[tuple[str, str], Tie]:
     """Return every pairwise tie that ``interactions`` add up to, by canonical pair.
 
-    Interactions with the same key count once (the first one seen). O(sum of pairs).
+    Interactions with the same key count once (the first one seen); scores follow ``model``
+    (the default model if none). O(sum of pairs).
 
     >>> from datetime import UTC, datetime
     >>> from graph.domain.model import InteractionKind
@@ -23,7 +27,7 @@ def ties_from_history(interactions: Iterable[Interaction]) -> dict[tuple[str, st
     1
     """
     seen: set[str] = set()
-    accumulator = TieAccumulator()
+    accumulator = TieAccumulator(model or StrengthModel())
     for interaction in interactions:
         if interaction.key in seen:
             continue
@@ -39,6 +43,7 @@ def ties_from_history(interactions: Iterable[Interaction]) -> dict[tuple[str, st
             counts=dict(d.counts),
             initiated_by_a=d.initiated_by_a,
             initiated_by_b=d.initiated_by_b,
+            score=d.score,
         )
         for pair, d in accumulator.deltas.items()
     }

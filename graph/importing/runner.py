@@ -381,7 +381,7 @@ async def _plan(store: GraphStore, batch: WriteBatch, state: _RunState) -> Write
         for meeting_id in request.attendees_of:
             attendees[meeting_id] |= state.planned_attendees.get(meeting_id, set())
         snapshot.attendees = dict(attendees)
-    return plan_batch(batch, snapshot).summary
+    return plan_batch(batch, snapshot, store.model).summary
 
 
 async def _attendance(store: GraphStore, meeting_ids: Collection[str]) -> list[Attendance]:

@@ -66,11 +66,12 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
+from graph.domain.strength import StrengthModel, combine
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _CHECKPOINT_AFTER = 200_000
 """Checkpoint the ties once this many have changed, to bound the replay after a crash."""
 T = TypeVar("T")
@@ -91,12 +92,12 @@ CREATE INDEX IF NOT EXISTS refs_of_record ON refs (kind, id);
 CREATE TABLE IF NOT EXISTS ties (
     a TEXT NOT NULL, b TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
     count INTEGER NOT NULL, counts BLOB NOT NULL, initiated_by_a INTEGER NOT NULL,
-    initiated_by_b INTEGER NOT NULL, PRIMARY KEY (a, b)
+    initiated_by_b INTEGER NOT NULL, score REAL NOT NULL DEFAULT 0, PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS interactions (
     seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL,
     kind TEXT NOT NULL, participants TEXT NOT NULL, initiator TEXT, duration_s INTEGER,
-    channel TEXT
+    channel TEXT, group_size INTEGER
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL,
@@ -153,6 +154,7 @@ class _TieState:
     counts: dict[InteractionKind, int]
     initiated_by_a: int
     initiated_by_b: int
+    score: float
 
 
 class EmbeddedStore(GraphStore):
@@ -160,8 +162,9 @@ class EmbeddedStore(GraphStore):
 
     backend = "embedded"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, model: StrengthModel | None = None) -> None:
         self._dir = Path(data_dir)
+        self.model = model or StrengthModel()
         self._path = self._dir / "tiegraph.sqlite3"
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
@@ -188,7 +191,9 @@ class EmbeddedStore(GraphStore):
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-read")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
-        self._graph, self._dirty = await self._read(self._load_graph)
+        self._graph, self._dirty, rebuilt = await self._read(self._load_graph)
+        if rebuilt:  # scored by another model (or none): store the rescored ties right away
+            await self._checkpoint_ties(replace_all=True)
 
     def _take_lock(self) -> IO[bytes]:
         """Hold an exclusive lock on the directory for as long as the store is open.
@@ -241,6 +246,11 @@ class EmbeddedStore(GraphStore):
                 f"TIEGRAPH_DATA_DIR holds a store of schema version {row[0]}, newer than this "
                 f"tiegraph understands ({SCHEMA_VERSION}); upgrade tiegraph"
             )
+        elif int(row[0]) == 1:  # version 2 scores ties and keeps the size of group events
+            conn.execute("ALTER TABLE interactions ADD COLUMN group_size INTEGER")
+            conn.execute("ALTER TABLE ties ADD COLUMN score REAL NOT NULL DEFAULT 0")
+            conn.execute("DELETE FROM meta WHERE key = 'strength_model'")
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", ("2",))
 
     async def close(self) -> None:
         """Checkpoint the ties, then close both connections and their threads."""
@@ -314,9 +324,14 @@ class EmbeddedStore(GraphStore):
                 await self._checkpoint_ties()
         return plan.summary
 
-    async def _checkpoint_ties(self) -> None:
-        """Write the changed ties and the interaction row they are complete through."""
-        if not self._dirty or self._writer is None or self._write_thread is None:
+    async def _checkpoint_ties(self, *, replace_all: bool = False) -> None:
+        """Write the changed ties (or all ties, replacing the stored ones) and the interaction
+        row they are complete through, with the strength model that scored them."""
+        if self._writer is None or self._write_thread is None:
+            return
+        if replace_all:
+            self._dirty = {(a, b) for a, b in self._graph.edges}
+        elif not self._dirty:
             return
         graph = self._graph
         rows = []
@@ -332,18 +347,26 @@ class EmbeddedStore(GraphStore):
                     orjson.dumps({k.value: n for k, n in state.counts.items()}),
                     state.initiated_by_a,
                     state.initiated_by_b,
+                    state.score,
                 )
             )
+        fingerprint = self.model.fingerprint()
 
         def run(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
                 through = conn.execute("SELECT coalesce(max(seq), 0) FROM interactions")
+                if replace_all:
+                    conn.execute("DELETE FROM ties")
                 conn.executemany(
-                    "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('ties_through', ?)",
                     (str(through.fetchone()[0]),),
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('strength_model', ?)",
+                    (fingerprint,),
                 )
 
         await self._on(self._write_thread, run, self._writer)
@@ -358,7 +381,7 @@ class EmbeddedStore(GraphStore):
     ) -> tuple[WritePlan, dict[tuple[str, str], _TieState]]:
         with self._transaction(conn):
             snapshot = self._snapshot(conn, request)
-            plan = plan_batch(batch, snapshot)
+            plan = plan_batch(batch, snapshot, self.model)
             record_rows: list[tuple[str, str, bytes]] = []
             ref_rows: list[tuple[str, ...]] = []
             stale_refs: list[tuple[str, str]] = []
@@ -384,7 +407,9 @@ class EmbeddedStore(GraphStore):
         new_ties = {}
         for delta in plan.ties:
             old = adjacency[delta.a].get(delta.b) if delta.a in adjacency else None
-            new_ties[(delta.a, delta.b)] = _merge_tie(None if old is None else old["tie"], delta)
+            new_ties[(delta.a, delta.b)] = _merge_tie(
+                None if old is None else old["tie"], delta, self.model
+            )
         return plan, new_ties
 
     @staticmethod
@@ -406,10 +431,11 @@ class EmbeddedStore(GraphStore):
                     i.initiator_id,
                     i.duration_s,
                     i.channel,
+                    i.group_size,
                 )
             )
             people.extend((p, at_us, seq) for p in dict.fromkeys(i.participant_ids))
-        conn.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO interaction_people VALUES (?, ?, ?)", people)
 
     @staticmethod
@@ -765,15 +791,23 @@ class EmbeddedStore(GraphStore):
 
     # -- the in-memory graph --------------------------------------------------------------------
 
-    @staticmethod
-    def _load_graph(conn: sqlite3.Connection) -> tuple[nx.Graph[str], set[tuple[str, str]]]:
-        """Load the tie checkpoint, then replay the interactions recorded after it."""
+    def _load_graph(
+        self, conn: sqlite3.Connection
+    ) -> tuple[nx.Graph[str], set[tuple[str, str]], bool]:
+        """Load the tie checkpoint, then replay the interactions recorded after it.
+
+        If the checkpoint was scored by another strength model, rebuild every tie from the whole
+        history instead (and say so: the third value is ``True``).
+        """
         graph: nx.Graph[str] = nx.Graph()
+        row = conn.execute("SELECT value FROM meta WHERE key = 'strength_model'").fetchone()
+        rebuild = row is None or row[0] != self.model.fingerprint()
         rows = conn.execute(
-            "SELECT a, b, first_us, last_us, count, counts, initiated_by_a, initiated_by_b"
-            " FROM ties"
+            "SELECT a, b, first_us, last_us, count, counts, initiated_by_a, initiated_by_b,"
+            " score FROM ties WHERE NOT ?",
+            (rebuild,),
         )
-        for a, b, first_us, last_us, count, counts, by_a, by_b in rows:
+        for a, b, first_us, last_us, count, counts, by_a, by_b, score in rows:
             graph.add_edge(
                 a,
                 b,
@@ -784,11 +818,12 @@ class EmbeddedStore(GraphStore):
                     counts={InteractionKind(k): n for k, n in orjson.loads(counts).items()},
                     initiated_by_a=by_a,
                     initiated_by_b=by_b,
+                    score=score,
                 ),
             )
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
-        through = int(row[0]) if row else 0
-        accumulator = TieAccumulator()
+        through = 0 if rebuild or row is None else int(row[0])
+        accumulator = TieAccumulator(self.model)
         replay = conn.execute(
             f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE seq > ? ORDER BY seq",  # noqa: S608
             (through,),
@@ -797,8 +832,10 @@ class EmbeddedStore(GraphStore):
             accumulator.add(_interaction(found))
         for (a, b), delta in accumulator.deltas.items():
             old = graph.adj[a].get(b) if a in graph else None
-            graph.add_edge(a, b, tie=_merge_tie(None if old is None else old["tie"], delta))
-        return graph, set(accumulator.deltas)
+            graph.add_edge(
+                a, b, tie=_merge_tie(None if old is None else old["tie"], delta, self.model)
+            )
+        return graph, set(accumulator.deltas), rebuild
 
 
 def _delete_interactions(conn: sqlite3.Connection, keys: list[str]) -> None:
@@ -815,8 +852,8 @@ def _rewrite_interaction(conn: sqlite3.Connection, i: Interaction, person_id: st
     """Store an interaction again with fewer participants, dropping the erased one's index row."""
     row = conn.execute("SELECT seq FROM interactions WHERE key = ?", (i.key,)).fetchone()
     conn.execute(
-        "UPDATE interactions SET participants = ?, initiator = ? WHERE seq = ?",
-        ("|".join(i.participant_ids), i.initiator_id, row[0]),
+        "UPDATE interactions SET participants = ?, initiator = ?, group_size = ? WHERE seq = ?",
+        ("|".join(i.participant_ids), i.initiator_id, i.group_size, row[0]),
     )
     conn.execute("DELETE FROM interaction_people WHERE seq = ? AND person = ?", (row[0], person_id))
 
@@ -839,15 +876,15 @@ def _select_in(
     ).fetchall()
 
 
-_INTERACTION_COLUMNS = "key, at_us, kind, participants, initiator, duration_s, channel"
+_INTERACTION_COLUMNS = "key, at_us, kind, participants, initiator, duration_s, channel, group_size"
 _INTERACTION_COLUMNS_OF_I = (
-    "i.key, i.at_us, i.kind, i.participants, i.initiator, i.duration_s, i.channel"
+    "i.key, i.at_us, i.kind, i.participants, i.initiator, i.duration_s, i.channel, i.group_size"
 )
 
 
 def _interaction(row: tuple[Any, ...]) -> Interaction:
     """Rebuild an interaction from its columns (in the order of ``_INTERACTION_COLUMNS``)."""
-    key, at_us, kind, participants, initiator, duration_s, channel = row
+    key, at_us, kind, participants, initiator, duration_s, channel, group_size = row
     return Interaction(
         key=key,
         at=_instant(at_us),
@@ -856,6 +893,7 @@ def _interaction(row: tuple[Any, ...]) -> Interaction:
         initiator_id=initiator,
         duration_s=duration_s,
         channel=channel,
+        group_size=group_size,
     )
 
 
@@ -903,7 +941,7 @@ def _instant(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
-def _merge_tie(old: _TieState | None, delta: TieDelta) -> _TieState:
+def _merge_tie(old: _TieState | None, delta: TieDelta, model: StrengthModel) -> _TieState:
     """Return the tie after ``delta``, from the tie as it was (if there was one)."""
     if old is None:
         return _TieState(
@@ -913,17 +951,20 @@ def _merge_tie(old: _TieState | None, delta: TieDelta) -> _TieState:
             counts=dict(delta.counts),
             initiated_by_a=delta.initiated_by_a,
             initiated_by_b=delta.initiated_by_b,
+            score=delta.score,
         )
     counts = dict(old.counts)
     for kind, n in delta.counts.items():
         counts[kind] = counts.get(kind, 0) + n
+    score, last_at = combine(old.score, old.last_at, delta.score, delta.last_at, model.half_life)
     return _TieState(
         first_at=min(old.first_at, delta.first_at),
-        last_at=max(old.last_at, delta.last_at),
+        last_at=last_at,
         count=old.count + delta.count,
         counts=counts,
         initiated_by_a=old.initiated_by_a + delta.initiated_by_a,
         initiated_by_b=old.initiated_by_b + delta.initiated_by_b,
+        score=score,
     )
 
 
@@ -938,4 +979,5 @@ def _tie(x: str, y: str, state: _TieState) -> Tie:
         counts=dict(state.counts),
         initiated_by_a=state.initiated_by_a,
         initiated_by_b=state.initiated_by_b,
+        score=state.score,
     )

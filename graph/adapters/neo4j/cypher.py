@@ -385,7 +385,8 @@ CREATE (i:Interaction {
   participant_ids: row.participant_ids,
   initiator_id: row.initiator_id,
   duration_s: row.duration_s,
-  channel: row.channel
+  channel: row.channel,
+  group_size: row.group_size
 })
 WITH i, row
 UNWIND coalesce(row.people, row.participant_ids) AS person_id
@@ -435,6 +436,9 @@ TIE_COUNT_PROPERTIES: Final[tuple[str, ...]] = (
 # The instants are converted where they are used: a WITH computing them once would make the
 # planner buffer every row (Eager) before merging.
 # A tie runs from the person whose id sorts first. Deltas add up; first/last take min/max.
+# The score is a decaying sum kept at the last contact (graph.domain.strength.combine): the
+# older of the stored and the new score is decayed to the later instant, then they are added.
+# It is set first, while t.last_at still holds the stored instant.
 # A row names only the kinds it counts (null otherwise): a counter stays absent until counted,
 # and coalesce() adds whichever of the stored and new counts exist.
 MERGE_TIES: Final[LiteralString] = """
@@ -448,6 +452,7 @@ ON CREATE SET
   t.count = row.count,
   t.initiated_by_a = row.initiated_by_a,
   t.initiated_by_b = row.initiated_by_b,
+  t.score = row.score,
   t.n_meeting = row.n_meeting,
   t.n_breakout = row.n_breakout,
   t.n_side_conversation = row.n_side_conversation,
@@ -456,6 +461,18 @@ ON CREATE SET
   t.n_contact = row.n_contact,
   t.n_introduction = row.n_introduction
 ON MATCH SET
+  t.score = CASE
+    WHEN row.last_at[0] > t.last_at.epochSeconds
+      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
+    THEN coalesce(t.score, 0.0) * 2.0 ^ (-(
+      (row.last_at[0] - t.last_at.epochSeconds)
+      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
+    ) / $half_life_s) + row.score
+    ELSE coalesce(t.score, 0.0) + row.score * 2.0 ^ (-(
+      (t.last_at.epochSeconds - row.last_at[0])
+      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
+    ) / $half_life_s)
+  END,
   t.first_at = CASE
     WHEN datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}) < t.first_at
     THEN datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]})
@@ -504,6 +521,44 @@ ON MATCH SET
     t.n_introduction,
     row.n_introduction
   )
+"""
+
+READ_STRENGTH_MODEL: Final[LiteralString] = """
+MATCH (s:TiegraphSchema {name: 'tiegraph'})
+RETURN s.strength_model AS model
+"""
+
+WRITE_STRENGTH_MODEL: Final[LiteralString] = """
+MERGE (s:TiegraphSchema {name: 'tiegraph'})
+SET s.strength_model = $model
+"""
+
+ALL_INTERACTIONS: Final[LiteralString] = """
+MATCH (n:Interaction)
+RETURN n.at AS at, n.kind AS kind, n.participant_ids AS participant_ids,
+  n.initiator_id AS initiator_id, n.group_size AS group_size
+"""
+
+# Rewrites a tie whole (a full recompute from history); every counter is set, null if absent.
+SET_TIES: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (a:Person {id: row.a})
+MATCH (b:Person {id: row.b})
+MERGE (a)-[t:TIE]->(b)
+SET
+  t.first_at = datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}),
+  t.last_at = datetime({epochSeconds: row.last_at[0], nanosecond: row.last_at[1]}),
+  t.count = row.count,
+  t.initiated_by_a = row.initiated_by_a,
+  t.initiated_by_b = row.initiated_by_b,
+  t.score = row.score,
+  t.n_meeting = row.n_meeting,
+  t.n_breakout = row.n_breakout,
+  t.n_side_conversation = row.n_side_conversation,
+  t.n_message = row.n_message,
+  t.n_call = row.n_call,
+  t.n_contact = row.n_contact,
+  t.n_introduction = row.n_introduction
 """
 
 # ---------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from graph.adapters.neo4j import cypher
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
+    TieAccumulator,
     TieDelta,
     WriteBatch,
     WritePlan,
@@ -88,6 +89,7 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
+from graph.domain.strength import StrengthModel
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
 
 __all__ = ["Neo4jStore"]
@@ -219,13 +221,15 @@ async def _execute_chunked(
     tx: AsyncManagedTransaction,
     query: LiteralString,
     rows: Sequence[Any],
+    /,
     *,
     key: str = "rows",
     chunk: int = CHUNK_ROWS,
+    **params: Any,
 ) -> None:
     """Run an ``UNWIND $rows`` query over ``rows``, at most ``chunk`` rows per statement."""
     for start in range(0, len(rows), chunk):
-        result = await tx.run(query, {key: rows[start : start + chunk]})
+        result = await tx.run(query, {**params, key: rows[start : start + chunk]})
         await result.consume()
 
 
@@ -443,6 +447,8 @@ def _interaction_row(interaction: Interaction) -> dict[str, Any]:
         row["duration_s"] = interaction.duration_s
     if interaction.channel is not None:
         row["channel"] = interaction.channel
+    if interaction.group_size is not None:
+        row["group_size"] = interaction.group_size
     if len(set(participants)) < len(participants):
         row["people"] = sorted(set(participants))
     return row
@@ -458,6 +464,7 @@ def _tie_row(delta: TieDelta) -> dict[str, Any]:
         "count": delta.count,
         "initiated_by_a": delta.initiated_by_a,
         "initiated_by_b": delta.initiated_by_b,
+        "score": delta.score,
     }
     for kind, count in delta.counts.items():
         if count:
@@ -465,7 +472,9 @@ def _tie_row(delta: TieDelta) -> dict[str, Any]:
     return row
 
 
-async def _write_plan(tx: AsyncManagedTransaction, plan: WritePlan, chunk: int) -> None:
+async def _write_plan(
+    tx: AsyncManagedTransaction, plan: WritePlan, chunk: int, model: StrengthModel
+) -> None:
     """Write what a plan asks for: records (references first), interactions, ties."""
     for kind_name in ENTITY_KINDS:  # references before the records that name them
         records = plan.writes.get(kind_name)
@@ -477,18 +486,26 @@ async def _write_plan(tx: AsyncManagedTransaction, plan: WritePlan, chunk: int) 
     if plan.ties:
         # One lock order for every writer makes deadlocks between concurrent batches rarer.
         ties = sorted(plan.ties, key=lambda d: (d.a, d.b))
-        await _execute_chunked(tx, cypher.MERGE_TIES, [_tie_row(d) for d in ties], chunk=chunk)
+        await _execute_chunked(
+            tx,
+            cypher.MERGE_TIES,
+            [_tie_row(d) for d in ties],
+            chunk=chunk,
+            half_life_s=model.half_life.total_seconds(),
+        )
 
 
-async def _apply_batch(tx: AsyncManagedTransaction, batch: WriteBatch, chunk: int) -> WriteSummary:
+async def _apply_batch(
+    tx: AsyncManagedTransaction, batch: WriteBatch, chunk: int, model: StrengthModel
+) -> WriteSummary:
     """Plan and write a batch inside one transaction; the driver may call this more than once.
 
     Everything is recomputed from what the transaction reads, so a retried attempt starts
     afresh; ``InvalidInput`` and ``Conflict`` propagate and roll the transaction back.
     """
     snapshot = await _load_snapshot(tx, snapshot_request(batch), chunk)
-    plan = plan_batch(batch, snapshot)
-    await _write_plan(tx, plan, chunk)
+    plan = plan_batch(batch, snapshot, model)
+    await _write_plan(tx, plan, chunk, model)
     return plan.summary
 
 
@@ -580,6 +597,22 @@ async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit:
     return int(deleted[0]) if deleted else 0
 
 
+async def _fold_interactions(tx: AsyncManagedTransaction, into: TieAccumulator) -> None:
+    """Stream every stored interaction into a tie accumulator."""
+    result = await tx.run(cypher.ALL_INTERACTIONS)
+    async for found in result:
+        into.add(
+            Interaction(
+                key="",
+                at=found["at"].to_native().astimezone(UTC),
+                kind=InteractionKind(found["kind"]),
+                participant_ids=tuple(found["participant_ids"]),
+                initiator_id=found["initiator_id"],
+                group_size=found["group_size"],
+            )
+        )
+
+
 async def _read_schema_version(tx: AsyncManagedTransaction) -> int | None:
     """Return the graph model version the database records, if any."""
     versions = await _column(tx, cypher.READ_SCHEMA_VERSION)
@@ -600,6 +633,7 @@ def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
         counts={kind: n for kind, n in counts.items() if n},
         initiated_by_a=int(props.get("initiated_by_a") or 0),
         initiated_by_b=int(props.get("initiated_by_b") or 0),
+        score=float(props.get("score") or 0.0),
     )
 
 
@@ -624,7 +658,9 @@ class Neo4jStore(GraphStore):
         auth: tuple[str, str] | None = None,
         database: str = "neo4j",
         chunk_rows: int = CHUNK_ROWS,
+        model: StrengthModel | None = None,
     ) -> None:
+        self.model = model or StrengthModel()
         self._uri = uri
         self._auth = auth
         self._database = database
@@ -688,6 +724,34 @@ class Neo4jStore(GraphStore):
             await self._write(_execute, statement)
         await self._read(_execute, cypher.AWAIT_INDEXES, timeout_s=300)
         await self._write(_execute, cypher.WRITE_SCHEMA_VERSION, version=cypher.SCHEMA_VERSION)
+        stored = await self._read(_column, cypher.READ_STRENGTH_MODEL)
+        fingerprint = self.model.fingerprint()
+        if not stored or stored[0] != fingerprint:
+            await self.recompute_ties()
+            await self._write(_execute, cypher.WRITE_STRENGTH_MODEL, model=fingerprint)
+
+    async def recompute_ties(self) -> int:
+        """Rebuild every tie from the whole interaction history with this store's model.
+
+        Runs when the database was scored by another model (or by none). The history is
+        streamed once and folded in memory (O(ties)); the ties are written back in chunks.
+        Returns how many ties were written.
+        """
+        accumulator = TieAccumulator(self.model)
+        await self._read(_fold_interactions, accumulator)
+        rows = [_tie_row(d) for d in sorted(accumulator.deltas.values(), key=lambda d: (d.a, d.b))]
+        for _, counter in _TIE_COUNTERS:  # SET_TIES names every counter
+            for row in rows:
+                row.setdefault(counter, None)
+        async with self._write_lock:
+            for start in range(0, len(rows), 50_000):
+                await self._write(
+                    _execute_chunked,
+                    cypher.SET_TIES,
+                    rows[start : start + 50_000],
+                    chunk=self._chunk,
+                )
+        return len(rows)
 
     async def close(self) -> None:
         """Close the driver and its connections; :meth:`open` may be called again."""
@@ -748,7 +812,7 @@ class Neo4jStore(GraphStore):
         while True:
             try:
                 async with self._write_lock:
-                    return await self._write(_apply_batch, batch, self._chunk)
+                    return await self._write(_apply_batch, batch, self._chunk, self.model)
             except ConstraintError as error:
                 # A concurrent batch created one of our new records after we looked; planning
                 # again sees it (unchanged, or a conflict) instead of counting it twice.
