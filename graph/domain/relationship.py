@@ -1,0 +1,298 @@
+"""How strong a tie is at a given moment, and why: a normalized strength, a band, and its parts.
+
+The decaying score of :mod:`graph.domain.strength` is the core. It factors into two of the
+components: **recency** (how much of the score survives the time since the last contact,
+``2 ** (-(t - last) / h)``) and **frequency** (how much weighted, recent contact had built up by
+that last contact, saturating: ``1 - 2 ** (-score_at_last / saturation)``). Together they give
+the **intensity**, ``1 - 2 ** (-score_now / saturation)``, which is what decays when contact
+stops. The other components say what kind of tie it is, each in ``[0, 1]``:
+
+- **longevity**: first to last contact, ``1 - 2 ** (-(last - first) / longevity_half)``;
+- **reciprocity**: ``2 * min / (a + b)`` of the contacts each side started (1 when both start
+  equally, 0 when one side always does); ties with no started contact (only group events,
+  which are mutual) count as reciprocal;
+- **diversity**: distinct kinds of contact (meeting, breakout, call, ...), ``kinds / 4``, capped;
+- **embeddedness**: shared contacts (Jaccard of the two people's other contacts), combined with
+  shared groups (one shared group counts 0.5, two or more 1) as ``1 - (1 - c)(1 - g)``.
+
+``strength = intensity * (base + sum of component weight * component)`` with the default
+``base`` 0.6 and 0.1 for each of reciprocity, diversity, longevity and embeddedness, so a tie
+nobody keeps up fades towards 0 whatever its history, and among equally active ties the
+reciprocal, varied, long and embedded ones rank higher. Bands cut the strength at 0.5
+(strong), 0.2 (moderate) and 0.05 (weak); below is dormant. ``bench/strength_eval.py`` measures
+how well this separates real ties on SocioPatterns contacts (docs/strength.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from graph.domain.model import Interaction, Tie
+from graph.domain.strength import StrengthModel, combine, decay
+from graph.domain.ties import ties_from_history
+
+__all__ = [
+    "Assessment",
+    "Band",
+    "Components",
+    "Relationship",
+    "StrengthScale",
+    "assess",
+    "band_of",
+    "contributions",
+    "embeddedness",
+    "pair_series",
+    "shared_group_counts",
+]
+
+
+class Band(StrEnum):
+    """A tie's strength in words; the order is strongest first."""
+
+    STRONG = "strong"
+    MODERATE = "moderate"
+    WEAK = "weak"
+    DORMANT = "dormant"
+
+    @property
+    def rank(self) -> int:
+        """3 for strong down to 0 for dormant: a higher rank is a stronger band."""
+        return _RANKS[self]
+
+
+_RANKS = {Band.STRONG: 3, Band.MODERATE: 2, Band.WEAK: 1, Band.DORMANT: 0}
+
+
+@dataclass(frozen=True, slots=True)
+class StrengthScale:
+    """How a raw score and a tie's history become a strength in ``[0, 1]`` and a band."""
+
+    saturation: float = 3.0
+    """The score at which intensity is one half: one call today (weight 3)."""
+    longevity_half: timedelta = timedelta(days=90)
+    diversity_kinds: int = 4
+    base: float = 0.6
+    reciprocity_weight: float = 0.1
+    diversity_weight: float = 0.1
+    longevity_weight: float = 0.1
+    embeddedness_weight: float = 0.1
+    strong: float = 0.5
+    moderate: float = 0.2
+    weak: float = 0.05
+
+    def __post_init__(self) -> None:
+        total = (
+            self.base
+            + self.reciprocity_weight
+            + self.diversity_weight
+            + self.longevity_weight
+            + self.embeddedness_weight
+        )
+        if not math.isclose(total, 1.0) or min(self.base, self.reciprocity_weight) < 0:
+            raise ValueError("base and component weights must be >= 0 and add up to 1")
+        if not 0 < self.weak < self.moderate < self.strong <= 1:
+            raise ValueError("band thresholds must rise: 0 < weak < moderate < strong <= 1")
+        if self.saturation <= 0 or self.longevity_half <= timedelta(0):
+            raise ValueError("saturation and longevity_half must be positive")
+
+
+DEFAULT_SCALE = StrengthScale()
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """The parts a strength is explained by, each in ``[0, 1]``."""
+
+    recency: float
+    frequency: float
+    longevity: float
+    reciprocity: float
+    diversity: float
+    embeddedness: float
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """A tie's strength at ``at``: the raw decaying ``score``, normalized ``strength``, band."""
+
+    at: datetime
+    score: float
+    strength: float
+    band: Band
+    components: Components
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    """A tie and how strong it is at one moment."""
+
+    tie: Tie
+    assessment: Assessment
+
+    @property
+    def strength(self) -> float:
+        """The normalized strength at the assessed moment."""
+        return self.assessment.strength
+
+
+def band_of(strength: float, scale: StrengthScale = DEFAULT_SCALE) -> Band:
+    """Return the band a strength falls in.
+
+    >>> [band_of(s).value for s in (0.7, 0.3, 0.1, 0.0)]
+    ['strong', 'moderate', 'weak', 'dormant']
+    """
+    if strength >= scale.strong:
+        return Band.STRONG
+    if strength >= scale.moderate:
+        return Band.MODERATE
+    if strength >= scale.weak:
+        return Band.WEAK
+    return Band.DORMANT
+
+
+def embeddedness(
+    contacts_a: Collection[str], contacts_b: Collection[str], a: str, b: str, shared_groups: int
+) -> float:
+    """Return how embedded the tie between ``a`` and ``b`` is in ``[0, 1]``.
+
+    Contacts are each person's other contacts (the tie itself is left out of both).
+
+    >>> embeddedness({"b", "c", "d"}, {"a", "c"}, "a", "b", shared_groups=0)
+    0.5
+    >>> embeddedness(set(), set(), "a", "b", shared_groups=1)
+    0.5
+    """
+    mine = set(contacts_a) - {a, b}
+    theirs = set(contacts_b) - {a, b}
+    union = len(mine | theirs)
+    contacts = len(mine & theirs) / union if union else 0.0
+    groups = min(1.0, shared_groups / 2)
+    return 1.0 - (1.0 - contacts) * (1.0 - groups)
+
+
+def assess(
+    tie: Tie,
+    at: datetime,
+    model: StrengthModel,
+    *,
+    embedded: float = 0.0,
+    scale: StrengthScale = DEFAULT_SCALE,
+) -> Assessment:
+    """Return how strong ``tie`` is at ``at`` (not before its last contact), and why.
+
+    ``tie`` must hold the history up to ``at`` (a stored tie for now, or one recomputed from
+    the interactions before a past moment); ``embedded`` is :func:`embeddedness` for the pair.
+    """
+    if at < tie.last_at:
+        raise ValueError("assess a tie only at or after its last contact; recompute it first")
+    recency = decay(at - tie.last_at, model.half_life)
+    score = tie.score * recency
+    intensity = _saturate(score, scale.saturation)
+    started = tie.initiated_by_a + tie.initiated_by_b
+    components = Components(
+        recency=recency,
+        frequency=_saturate(tie.score, scale.saturation),
+        longevity=1.0 - decay(tie.last_at - tie.first_at, scale.longevity_half),
+        reciprocity=(
+            1.0 if not started else 2 * min(tie.initiated_by_a, tie.initiated_by_b) / started
+        ),
+        diversity=min(1.0, sum(1 for n in tie.counts.values() if n) / scale.diversity_kinds),
+        embeddedness=min(1.0, max(0.0, embedded)),
+    )
+    quality = (
+        scale.base
+        + scale.reciprocity_weight * components.reciprocity
+        + scale.diversity_weight * components.diversity
+        + scale.longevity_weight * components.longevity
+        + scale.embeddedness_weight * components.embeddedness
+    )
+    strength = min(1.0, intensity * quality)
+    return Assessment(
+        at=at, score=score, strength=strength, band=band_of(strength, scale), components=components
+    )
+
+
+def _saturate(score: float, saturation: float) -> float:
+    return 1.0 - math.pow(2.0, -score / saturation) if score > 0 else 0.0
+
+
+def contributions(
+    interactions: Iterable[Interaction], at: datetime, model: StrengthModel
+) -> list[tuple[Interaction, float]]:
+    """Return what each interaction (before or at ``at``) still adds to a score at ``at``,
+    largest first; ties in contribution go to the later, then the smaller key."""
+    found = [
+        (i, model.weight_of(i) * decay(at - i.at, model.half_life))
+        for i in interactions
+        if i.at <= at
+    ]
+    found.sort(key=lambda pair: (-pair[1], -pair[0].at.timestamp(), pair[0].key))
+    return found
+
+
+def pair_series(
+    interactions: Sequence[Interaction],
+    a: str,
+    b: str,
+    times: Sequence[datetime],
+    model: StrengthModel,
+    *,
+    embedded: float = 0.0,
+    scale: StrengthScale = DEFAULT_SCALE,
+) -> list[tuple[datetime, Assessment | None]]:
+    """Return the pair's assessment at each of ``times`` (ascending), from their history.
+
+    ``None`` where they had not met yet. One pass over the history: O(interactions + times).
+    Embeddedness is the one given (today's), for every moment.
+    """
+    ordered = sorted(
+        (i for i in interactions if a in i.participant_ids and b in i.participant_ids),
+        key=lambda i: (i.at, i.key),
+    )
+    result: list[tuple[datetime, Assessment | None]] = []
+    tie: Tie | None = None
+    position = 0
+    pair = (min(a, b), max(a, b))
+    for when in times:
+        start = position
+        while position < len(ordered) and ordered[position].at <= when:
+            position += 1
+        if position > start:
+            grown = ties_from_history(ordered[start:position], model).get(pair)
+            tie = grown if tie is None or grown is None else _merged(tie, grown, model)
+        result.append(
+            (
+                when,
+                None if tie is None else assess(tie, when, model, embedded=embedded, scale=scale),
+            )
+        )
+    return result
+
+
+def _merged(old: Tie, new: Tie, model: StrengthModel) -> Tie:
+    """Return ``old`` followed by ``new`` (a later stretch of the same pair's history)."""
+    counts = dict(old.counts)
+    for kind, n in new.counts.items():
+        counts[kind] = counts.get(kind, 0) + n
+    score, last = combine(old.score, old.last_at, new.score, new.last_at, model.half_life)
+    return replace(
+        old,
+        first_at=min(old.first_at, new.first_at),
+        last_at=last,
+        count=old.count + new.count,
+        counts=counts,
+        initiated_by_a=old.initiated_by_a + new.initiated_by_a,
+        initiated_by_b=old.initiated_by_b + new.initiated_by_b,
+        score=score,
+    )
+
+
+def shared_group_counts(
+    groups_of: dict[str, set[str]], pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Return how many groups each pair shares, from each person's group ids."""
+    return {(a, b): len(groups_of.get(a, set()) & groups_of.get(b, set())) for a, b in pairs}
