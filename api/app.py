@@ -145,7 +145,7 @@ def create_app(
             if on_open is not None:
                 await on_open(opened)
             app.state.store = opened
-            app.state.service = Service(opened)
+            app.state.service = Service(opened, privacy_min_group=settings.privacy_min_group)
             # The embedded store holds millions of long-lived objects; leaving them out of
             # every full garbage collection removes pauses of half a second under load.
             gc.collect()

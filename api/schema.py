@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from api import insights
 from api.types import (
     DEFAULT_PAGE,
     NODE_TYPES,
@@ -649,6 +650,35 @@ class Query:
             after=after,
         )
 
+    relationship = strawberry.field(
+        resolver=insights.relationship,
+        description="How strong the tie between two people is, why, and the contacts behind"
+        " it; null if they have not interacted (by `at`).",
+    )
+    strongest_ties = strawberry.field(
+        resolver=insights.strongest_ties,
+        description="A person's ties, strongest first (theirs to see).",
+    )
+    tie_history = strawberry.field(
+        resolver=insights.tie_history,
+        description="A pair's strength over time, one point per step (at most 1,000).",
+    )
+    drifting_ties = strawberry.field(
+        resolver=insights.drifting_ties,
+        description="Ties of a person, or among a group's members (its leader only), that fell"
+        " to a weaker band within the window: the contacts being lost.",
+    )
+    group_retention = strawberry.field(
+        resolver=insights.group_retention,
+        description="Who in a group kept in touch after it ended, with the survival curve of"
+        " its member pairs (its leader and members; small groups only in aggregate for"
+        " members).",
+    )
+    compare_groups = strawberry.field(
+        resolver=insights.compare_groups,
+        description="Several groups' keep-in-touch figures side by side.",
+    )
+
     @strawberry.field(description="How many records of each kind are stored (admins only).")
     async def statistics(self, info: Info) -> list[KindCount]:
         counts = await info.context.service.counts(info.context.viewer)
@@ -788,6 +818,12 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Mutation.upsertIntroduction": Action.WRITE_INTRODUCTION,
     "Mutation.upsertIntroductions": Action.WRITE_INTRODUCTION,
     "Mutation.erasePerson": Action.ERASE_PERSON,
+    "Query.relationship": Action.READ_RELATIONSHIP,
+    "Query.strongestTies": Action.READ_TIES,
+    "Query.tieHistory": Action.READ_RELATIONSHIP,
+    "Query.driftingTies": Action.READ_TIES,
+    "Query.groupRetention": Action.READ_GROUP_RETENTION,
+    "Query.compareGroups": Action.READ_GROUP_RETENTION,
 }
 """The policy action each root operation needs (see :mod:`graph.usecases.policy`).
 

@@ -20,6 +20,7 @@ from strawberry.fastapi import BaseContext
 from graph.domain import model
 from graph.domain.codec import record_id
 from graph.domain.errors import InvalidInput, Problem
+from graph.domain.relationship import Assessment, Band
 from graph.ports import MAX_PAGE, Page
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
@@ -41,6 +42,7 @@ InteractionKind = strawberry.enum(model.InteractionKind, name="InteractionKind")
 GroupFormat = strawberry.enum(model.GroupFormat, name="Format")
 MembershipRole = strawberry.enum(model.MembershipRole, name="MembershipRole")
 IntroductionStatus = strawberry.enum(model.IntroductionStatus, name="IntroductionStatus")
+TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
 
 
 # -- global ids and cursors ------------------------------------------------------------------
@@ -135,6 +137,7 @@ class Loaders:
         self.meeting_attendance = loader(meeting_attendance)
         self.meeting_breakouts = loader(meeting_breakouts)
         self.ties = loader(lambda keys: service.ties(viewer, keys))
+        self.tie_strengths = loader(lambda keys: service.insights.ties_with_strength(viewer, keys))
 
 
 class Context(BaseContext):
@@ -265,15 +268,68 @@ class Tie:
     initiated_by_me: int = strawberry.field(description="Contacts the person asked about began.")
     initiated_by_other: int = strawberry.field(description="Contacts the other person began.")
     kind_counts: strawberry.Private[dict[model.InteractionKind, int]]
+    me_key: strawberry.Private[str]
 
     @strawberry.field(description="The person at the other end.")
     async def other(self, info: Info) -> Person | None:
         found = await info.context.loaders.person.load(self.other_key)
         return None if found is None else _show_person(found)
 
+    @strawberry.field(description="How strong the tie is now, and why.")
+    async def strength(self, info: Info) -> TieStrength | None:
+        found = await info.context.loaders.tie_strengths.load(self.me_key)
+        if not isinstance(found, dict) or self.other_key not in found:
+            return None
+        return TieStrength.of(found[self.other_key])
+
     @strawberry.field(description="How many interactions of each kind, by kind name.")
     def kinds(self) -> list[KindCount]:
         return [KindCount(kind=k.value, count=n) for k, n in sorted(self.kind_counts.items())]
+
+
+TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
+
+
+@strawberry.type(description="What a strength is made of, each part between 0 and 1.")
+class StrengthComponents:
+    recency: float = strawberry.field(description="How much survives since the last contact.")
+    frequency: float = strawberry.field(
+        description="How much recent, weighted contact had built up by the last contact."
+    )
+    longevity: float = strawberry.field(description="How long from first to last contact.")
+    reciprocity: float = strawberry.field(
+        description="1 when both start contact equally, 0 when one side always does."
+    )
+    diversity: float = strawberry.field(description="How many kinds of contact they share.")
+    embeddedness: float = strawberry.field(description="Shared contacts and shared groups.")
+
+
+@strawberry.type(description="How strong a tie is at one moment.")
+class TieStrength:
+    at: datetime
+    strength: float = strawberry.field(description="Normalized strength between 0 and 1.")
+    band: TieBand  # type: ignore[valid-type]
+    score: float = strawberry.field(description="The raw decaying score behind the strength.")
+    components: StrengthComponents
+
+    @classmethod
+    def of(cls, a: Assessment) -> TieStrength:
+        """Show an assessment."""
+        c = a.components
+        return cls(
+            at=a.at,
+            strength=a.strength,
+            band=a.band,
+            score=a.score,
+            components=StrengthComponents(
+                recency=c.recency,
+                frequency=c.frequency,
+                longevity=c.longevity,
+                reciprocity=c.reciprocity,
+                diversity=c.diversity,
+                embeddedness=c.embeddedness,
+            ),
+        )
 
 
 @strawberry.type(description="How many of one kind of thing.")
@@ -364,6 +420,7 @@ class Person(Node):
                 initiated_by_me=t.initiated_by_a if mine_first else t.initiated_by_b,
                 initiated_by_other=t.initiated_by_b if mine_first else t.initiated_by_a,
                 kind_counts=dict(t.counts),
+                me_key=me,
             )
 
         return paginate(

@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from graph.domain.model import InteractionKind
+from graph.domain.model import InteractionKind, Tie
+from graph.domain.relationship import DEFAULT_SCALE, StrengthScale, assess, embeddedness
 from graph.domain.strength import DecayingScore, StrengthModel
 
 DATASETS = ("thiers_2012.csv", "Primary_School.csv")
 CONTACT_SECONDS = 20
+EMBEDDEDNESS_SWEEP = (0.0, 0.1, 0.2, 0.3)
+BASELINES = ("contact count", "contact time", "last contact")
 HALF_LIVES = (timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(days=3))
 
 Pair = tuple[str, str]
@@ -50,6 +53,7 @@ class PairHistory:
     """What the baselines need of a pair, plus the decaying scores by half-life."""
 
     count: int = 0
+    first: datetime | None = None
     last: datetime | None = None
     scores: dict[timedelta, DecayingScore] | None = None
 
@@ -81,6 +85,7 @@ def histories(
     for contact in contacts:
         history = found[(contact.a, contact.b)]
         history.count += 1
+        history.first = history.first or contact.at
         history.last = contact.at
         if history.scores is None:
             history.scores = {}
@@ -123,23 +128,48 @@ def roc_auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
 
 
 def _features(
-    found: dict[Pair, PairHistory], at: datetime
-) -> dict[str, Callable[[PairHistory], float]]:
+    found: dict[Pair, PairHistory], at: datetime, scale: StrengthScale = DEFAULT_SCALE
+) -> dict[str, Callable[[Pair, PairHistory], float]]:
     def last(h: PairHistory) -> float:
         return h.last.timestamp() if h.last else -math.inf
 
-    features: dict[str, Callable[[PairHistory], float]] = {
-        "contact count": lambda h: float(h.count),
-        "contact time": lambda h: float(h.count * CONTACT_SECONDS),
-        "last contact": last,
+    features: dict[str, Callable[[Pair, PairHistory], float]] = {
+        "contact count": lambda _, h: float(h.count),
+        "contact time": lambda _, h: float(h.count * CONTACT_SECONDS),
+        "last contact": lambda _, h: last(h),
     }
+    contacts: dict[str, set[str]] = defaultdict(set)
+    for a, b in found:
+        contacts[a].add(b)
+        contacts[b].add(a)
     for half_life in HALF_LIVES:
 
-        def score(h: PairHistory, half: timedelta = half_life) -> float:
+        def score(_: Pair, h: PairHistory, half: timedelta = half_life) -> float:
             assert h.scores is not None
             return h.scores[half].at_time(at, half)
 
         features[f"decaying score, half-life {_human(half_life)}"] = score
+    for half_life in HALF_LIVES:
+        model = StrengthModel(half_life=half_life)
+
+        def strength(pair: Pair, h: PairHistory, model: StrengthModel = model) -> float:
+            assert h.scores is not None
+            assert h.first is not None
+            assert h.last is not None
+            a, b = pair
+            tie = Tie(
+                a=a,
+                b=b,
+                first_at=h.first,
+                last_at=h.last,
+                count=h.count,
+                counts={InteractionKind.CONTACT: h.count},
+                score=h.scores[model.half_life].value,
+            )
+            embedded = embeddedness(contacts[a], contacts[b], a, b, shared_groups=0)
+            return assess(tie, at, model, embedded=embedded, scale=scale).strength
+
+        features[f"tiegraph strength, half-life {_human(half_life)}"] = strength
     return features
 
 
@@ -148,7 +178,7 @@ def _human(delta: timedelta) -> str:
     return f"{hours:g} h" if hours < 24 else f"{hours / 24:g} d"
 
 
-def evaluate(path: Path) -> list[tuple[str, float, float]]:
+def evaluate(path: Path, scale: StrengthScale = DEFAULT_SCALE) -> list[tuple[str, float, float]]:
     """Return ``(feature, AUC same class, AUC keep in touch)`` for one dataset."""
     contacts, classes = read_contacts(path)
 
@@ -162,14 +192,14 @@ def evaluate(path: Path) -> list[tuple[str, float, float]]:
     met_later = {(c.a, c.b) for c in contacts if c.at >= middle}
 
     rows = []
-    all_features = _features(everything, end)
-    early_features = _features(first_half, middle)
+    all_features = _features(everything, end, scale)
+    early_features = _features(first_half, middle, scale)
     for name, feature in all_features.items():
-        same = [feature(h) for (a, b), h in everything.items() if classes[a] == classes[b]]
-        across = [feature(h) for (a, b), h in everything.items() if classes[a] != classes[b]]
+        same = [feature(p, h) for p, h in everything.items() if classes[p[0]] == classes[p[1]]]
+        across = [feature(p, h) for p, h in everything.items() if classes[p[0]] != classes[p[1]]]
         early = early_features[name]
-        kept = [early(h) for pair, h in first_half.items() if pair in met_later]
-        lost = [early(h) for pair, h in first_half.items() if pair not in met_later]
+        kept = [early(p, h) for p, h in first_half.items() if p in met_later]
+        lost = [early(p, h) for p, h in first_half.items() if p not in met_later]
         rows.append((name, roc_auc(same, across), roc_auc(kept, lost)))
     return rows
 
@@ -188,15 +218,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{name}")
         print(f"{'feature':40s} {'AUC (a) same class':>20s} {'AUC (b) keep in touch':>22s}")
         rows = evaluate(path)
-        best_a = max(a for n, a, _ in rows if not n.startswith("decaying"))
-        best_b = max(b for n, _, b in rows if not n.startswith("decaying"))
+        baselines = [(a, b) for n, a, b in rows if n in BASELINES]
         for feature, auc_a, auc_b in rows:
             print(f"{feature:40s} {auc_a:20.3f} {auc_b:22.3f}")
-        ours = [(a, b) for n, a, b in rows if n.startswith("decaying")]
         print(
-            f"best baseline: (a) {best_a:.3f}, (b) {best_b:.3f}; best decaying score:"
-            f" (a) {max(a for a, _ in ours):.3f}, (b) {max(b for _, b in ours):.3f}"
+            f"best baseline: (a) {max(a for a, _ in baselines):.3f},"
+            f" (b) {max(b for _, b in baselines):.3f}"
         )
+        for prefix in ("decaying score", "tiegraph strength"):
+            ours = [(a, b) for n, a, b in rows if n.startswith(prefix)]
+            print(
+                f"best {prefix}: (a) {max(a for a, _ in ours):.3f},"
+                f" (b) {max(b for _, b in ours):.3f}"
+            )
+        print("embeddedness weight (half-life 3 d):", end="")
+        for weight in EMBEDDEDNESS_SWEEP:
+            scale = StrengthScale(base=0.8 - weight, embeddedness_weight=weight)
+            swept = {n: (a, b) for n, a, b in evaluate(path, scale)}
+            a, b = swept["tiegraph strength, half-life 3 d"]
+            print(f"  {weight:.1f}: (a) {a:.3f} (b) {b:.3f}", end="")
+        print()
     return 0
 
 

@@ -30,7 +30,15 @@ from graph.domain.model import (
 )
 from graph.domain.strength import StrengthModel
 
-__all__ = ["MAX_PAGE", "GraphStore", "Page", "PeopleQuery", "batch_of", "check_page_size"]
+__all__ = [
+    "MAX_PAGE",
+    "GraphStore",
+    "Page",
+    "PeopleQuery",
+    "TieContext",
+    "batch_of",
+    "check_page_size",
+]
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -77,6 +85,21 @@ class PeopleQuery:
     organization_id: str | None = None
     location: str | None = None
     discoverable_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TieContext:
+    """A tie seen from one of its people, with the neighbourhood its embeddedness comes from."""
+
+    tie: Tie
+    other_id: str
+    shared_contacts: int
+    """People both have a tie with."""
+    degree: int
+    """How many ties the person asked about has."""
+    other_degree: int
+    shared_groups: int
+    """Groups both are members of."""
 
 
 class GraphStore(abc.ABC):
@@ -194,6 +217,13 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
         """Return each given person's ties, ordered by the other person's id."""
+
+    @abc.abstractmethod
+    async def tie_contexts(
+        self, person_id: str, others: Collection[str] | None = None
+    ) -> list[TieContext]:
+        """Return a person's ties (only those with ``others``, if given), by the other's id,
+        each with what its embeddedness needs: shared contacts, both degrees, shared groups."""
 
     @abc.abstractmethod
     async def counts(self) -> dict[str, int]:

@@ -33,7 +33,7 @@ from graph.domain.model import (
     SideConversation,
     pair_key,
 )
-from graph.domain.strength import StrengthModel, combine
+from graph.domain.strength import StrengthModel, combine_scores
 
 __all__ = [
     "ID_PATTERN",
@@ -388,6 +388,9 @@ class TieDelta:
     initiated_by_b: int = 0
     score: float = 0.0
     """The decaying score these interactions add, at ``last_at``."""
+    score_by_a: float = 0.0
+    """The part of ``score`` from contacts ``a`` started."""
+    score_by_b: float = 0.0
 
 
 @dataclass(slots=True)
@@ -476,15 +479,22 @@ class TieAccumulator:
         weight = self.model.weight_of(interaction)
         half_life = self.model.half_life
         for a, b in itertools.combinations(people, 2):
+            by_a = weight if initiator == a else 0.0
+            by_b = weight if initiator == b else 0.0
             delta = self.deltas.get((a, b))
             if delta is None:
                 delta = self.deltas[(a, b)] = TieDelta(
-                    a=a, b=b, first_at=at, last_at=at, score=weight
-                )
+                    a=a, b=b, first_at=at, last_at=at, score=weight, score_by_a=by_a,
+                    score_by_b=by_b,
+                )  # fmt: skip
             else:
                 delta.first_at = min(delta.first_at, at)
-                delta.score, delta.last_at = combine(
-                    delta.score, delta.last_at, weight, at, half_life
+                (delta.score, delta.score_by_a, delta.score_by_b), delta.last_at = combine_scores(
+                    (delta.score, delta.score_by_a, delta.score_by_b),
+                    delta.last_at,
+                    (weight, by_a, by_b),
+                    at,
+                    half_life,
                 )
             delta.count += 1
             delta.counts[interaction.kind] = delta.counts.get(interaction.kind, 0) + 1

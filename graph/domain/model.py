@@ -239,7 +239,8 @@ class Tie:
 
     ``a`` sorts before ``b``. ``counts`` holds the number of interactions of each kind;
     ``initiated_by_a``/``initiated_by_b`` count contacts each side started. ``score`` is the
-    decaying strength score at ``last_at`` (see :mod:`graph.domain.strength`).
+    decaying strength score at ``last_at`` (see :mod:`graph.domain.strength`);
+    ``score_by_a``/``score_by_b`` are the parts of it from contacts each side started.
     """
 
     a: str
@@ -251,6 +252,8 @@ class Tie:
     initiated_by_a: int = 0
     initiated_by_b: int = 0
     score: float = 0.0
+    score_by_a: float = 0.0
+    score_by_b: float = 0.0
 
     def other(self, person_id: str) -> str:
         """Return the person at the other end of the tie from ``person_id``."""

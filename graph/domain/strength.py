@@ -27,6 +27,7 @@ __all__ = [
     "DecayingScore",
     "StrengthModel",
     "combine",
+    "combine_scores",
     "decay",
     "score_history",
 ]
@@ -125,6 +126,37 @@ def decay(elapsed: timedelta, half_life: timedelta) -> float:
 
 
 _decay = decay
+
+
+def combine_scores(
+    scores: tuple[float, float, float],
+    at: datetime,
+    others: tuple[float, float, float],
+    other_at: datetime,
+    half_life: timedelta,
+) -> tuple[tuple[float, float, float], datetime]:
+    """:func:`combine` for a tie's three scores at once: the total, and the parts started by
+    each side; the decay is computed once.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> combine_scores((2.0, 2.0, 0.0), t, (3.0, 0.0, 3.0), t + timedelta(days=60),
+    ...                timedelta(days=60))[0]
+    (4.0, 1.0, 3.0)
+    """
+    if other_at >= at:
+        factor = decay(other_at - at, half_life)
+        return (
+            scores[0] * factor + others[0],
+            scores[1] * factor + others[1],
+            scores[2] * factor + others[2],
+        ), other_at
+    factor = decay(at - other_at, half_life)
+    return (
+        scores[0] + others[0] * factor,
+        scores[1] + others[1] * factor,
+        scores[2] + others[2] * factor,
+    ), at
 
 
 def combine(

@@ -44,6 +44,8 @@ def ties_from_history(
             initiated_by_a=d.initiated_by_a,
             initiated_by_b=d.initiated_by_b,
             score=d.score,
+            score_by_a=d.score_by_a,
+            score_by_b=d.score_by_b,
         )
         for pair, d in accumulator.deltas.items()
     }

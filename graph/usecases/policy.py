@@ -11,6 +11,11 @@ The rules, in words:
 - A leader (role ``leader``) reads everything about the groups they lead — members, meetings,
   attendance, breakouts, and the private profile fields of the members — and records groups,
   memberships, meetings, attendance and breakouts for them. Members read their own groups.
+- How strong a tie is (its strength, history and evidence) is for the two people in it and
+  for the leader of a group both belong to. A person's ranked or drifting ties are their own.
+- A group's keep-in-touch figures are for its leader and its members (members of a group
+  smaller than the configured minimum see them only in aggregate); per-pair drift within a
+  group is for its leader.
 - An admin reads and writes everything.
 
 Use cases call :func:`authorize` (or :func:`may`) with an :class:`Action` and the facts that
@@ -48,6 +53,9 @@ class Action(enum.StrEnum):
     READ_INTRODUCTION = "read an introduction"
     WRITE_INTRODUCTION = "request or answer an introduction"
     READ_TIES = "read a person's ties"
+    READ_RELATIONSHIP = "read how strong a tie is"
+    READ_GROUP_RETENTION = "read who kept in touch after a group"
+    READ_GROUP_TIES = "read the ties among a group's members"
     READ_STATISTICS = "read store statistics"
 
 
@@ -128,6 +136,12 @@ def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
             return _takes_part(viewer, f) or _leads_all(viewer, f)
         case Action.READ_INTRODUCTION | Action.WRITE_INTRODUCTION:
             return _takes_part(viewer, f)
+        case Action.READ_RELATIONSHIP:
+            return _takes_part(viewer, f) or _leads_any(viewer, f)
+        case Action.READ_GROUP_RETENTION:
+            return _leads_all(viewer, f) or _belongs(viewer, f)
+        case Action.READ_GROUP_TIES:
+            return _leads_all(viewer, f)
         case Action.READ_STATISTICS:
             return False
     return False  # pragma: no cover - every action is matched above

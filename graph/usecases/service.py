@@ -7,7 +7,7 @@ people's consent flags, and only then touches the store.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from graph.domain.model import (
     Tie,
 )
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.usecases.insights import Insights, utc_now
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -62,6 +63,15 @@ class Service:
     """tiegraph's use cases over one store."""
 
     store: GraphStore
+    clock: Callable[[], datetime] = utc_now
+    """What "now" is for insights (strength decays with time)."""
+    privacy_min_group: int = 5
+    """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+
+    @property
+    def insights(self) -> Insights:
+        """The relationship-strength and keep-in-touch use cases over the same store."""
+        return Insights(self.store, self.clock, privacy_min_group=self.privacy_min_group)
 
     # -- facts ----------------------------------------------------------------------------------
 

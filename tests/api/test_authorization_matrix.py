@@ -118,6 +118,29 @@ SCENARIOS: dict[str, Scenario] = {
         '{ introductions(person: "amir") { totalCount } }', people=("amir",)
     ),
     "Query.statistics": Scenario("{ statistics { kind } }"),
+    "Query.relationship": Scenario(
+        f'{{ relationship(a: "amir", b: "carl", at: "{AT}") {{ strength {{ band }} }} }}',
+        people=("amir", "carl"),
+        groups=(GROUP,),
+    ),
+    "Query.strongestTies": Scenario(
+        '{ strongestTies(person: "amir") { strength { strength } } }', people=("amir",)
+    ),
+    "Query.tieHistory": Scenario(
+        '{ tieHistory(a: "amir", b: "carl", from: "2024-01-01T00:00:00Z",'
+        ' to: "2024-12-31T00:00:00Z", stepDays: 30) { at } }',
+        people=("amir", "carl"),
+        groups=(GROUP,),
+    ),
+    "Query.driftingTies": Scenario(
+        f'{{ driftingTies(person: "amir", at: "{AT}") {{ now {{ band }} }} }}', people=("amir",)
+    ),
+    "Query.groupRetention": Scenario(
+        f'{{ groupRetention(group: "{GROUP}", at: "{AT}") {{ shareAfter }} }}', groups=(GROUP,)
+    ),
+    "Query.compareGroups": Scenario(
+        f'{{ compareGroups(groups: ["{GROUP}"], at: "{AT}") {{ shareAfter }} }}', groups=(GROUP,)
+    ),
     "Mutation.upsertPerson": _write("upsertPerson", "PersonInput!", AMIR, people=("amir",)),
     "Mutation.upsertPeople": _write("upsertPeople", "[PersonInput!]!", [AMIR], people=("amir",)),
     "Mutation.upsertOrganization": _write(

@@ -66,8 +66,8 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
-from graph.domain.strength import StrengthModel, combine
-from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.domain.strength import StrengthModel, combine_scores
+from graph.ports import GraphStore, Page, PeopleQuery, TieContext, check_page_size
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
@@ -92,7 +92,8 @@ CREATE INDEX IF NOT EXISTS refs_of_record ON refs (kind, id);
 CREATE TABLE IF NOT EXISTS ties (
     a TEXT NOT NULL, b TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
     count INTEGER NOT NULL, counts BLOB NOT NULL, initiated_by_a INTEGER NOT NULL,
-    initiated_by_b INTEGER NOT NULL, score REAL NOT NULL DEFAULT 0, PRIMARY KEY (a, b)
+    initiated_by_b INTEGER NOT NULL, score REAL NOT NULL DEFAULT 0,
+    score_by_a REAL NOT NULL DEFAULT 0, score_by_b REAL NOT NULL DEFAULT 0, PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS interactions (
     seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL,
@@ -155,6 +156,8 @@ class _TieState:
     initiated_by_a: int
     initiated_by_b: int
     score: float
+    score_by_a: float
+    score_by_b: float
 
 
 class EmbeddedStore(GraphStore):
@@ -248,7 +251,8 @@ class EmbeddedStore(GraphStore):
             )
         elif int(row[0]) == 1:  # version 2 scores ties and keeps the size of group events
             conn.execute("ALTER TABLE interactions ADD COLUMN group_size INTEGER")
-            conn.execute("ALTER TABLE ties ADD COLUMN score REAL NOT NULL DEFAULT 0")
+            for column in ("score", "score_by_a", "score_by_b"):
+                conn.execute(f"ALTER TABLE ties ADD COLUMN {column} REAL NOT NULL DEFAULT 0")
             conn.execute("DELETE FROM meta WHERE key = 'strength_model'")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", ("2",))
 
@@ -348,6 +352,8 @@ class EmbeddedStore(GraphStore):
                     state.initiated_by_a,
                     state.initiated_by_b,
                     state.score,
+                    state.score_by_a,
+                    state.score_by_b,
                 )
             )
         fingerprint = self.model.fingerprint()
@@ -358,7 +364,7 @@ class EmbeddedStore(GraphStore):
                 if replace_all:
                     conn.execute("DELETE FROM ties")
                 conn.executemany(
-                    "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('ties_through', ?)",
@@ -671,6 +677,49 @@ class EmbeddedStore(GraphStore):
             out[pid] = [_tie(pid, other, data["tie"]) for other, data in neighbours]
         return out
 
+    async def tie_contexts(
+        self, person_id: str, others: Collection[str] | None = None
+    ) -> list[TieContext]:
+        """Return the person's ties with their neighbourhoods, from the in-memory graph."""
+        if person_id not in self._graph:
+            return []
+        adjacency = self._graph.adj
+        mine = adjacency[person_id]
+        wanted = sorted(mine if others is None else set(others) & mine.keys())
+        if not wanted:
+            return []
+        people = [person_id, *wanted]
+
+        def groups(conn: sqlite3.Connection) -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {p: set() for p in people}
+            rows = conn.execute(
+                "SELECT ref, id FROM refs WHERE kind = 'membership' AND ref_kind = 'person'"
+                " AND ref IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(people).decode(),),
+            )
+            for person, membership_id in rows:
+                found[person].add(membership_id.split("|", 1)[0])
+            return found
+
+        groups_of = await self._read(groups)
+        my_groups = groups_of[person_id]
+        degree = len(mine)
+        contexts = []
+        for other in wanted:
+            theirs = adjacency[other]
+            small, large = (mine, theirs) if len(mine) <= len(theirs) else (theirs, mine)
+            contexts.append(
+                TieContext(
+                    tie=_tie(person_id, other, mine[other]["tie"]),
+                    other_id=other,
+                    shared_contacts=sum(1 for p in small if p in large),
+                    degree=degree,
+                    other_degree=len(theirs),
+                    shared_groups=len(my_groups & groups_of[other]),
+                )
+            )
+        return contexts
+
     async def counts(self) -> dict[str, int]:
         """Return how many records of each kind are stored, and how many ties."""
 
@@ -804,10 +853,10 @@ class EmbeddedStore(GraphStore):
         rebuild = row is None or row[0] != self.model.fingerprint()
         rows = conn.execute(
             "SELECT a, b, first_us, last_us, count, counts, initiated_by_a, initiated_by_b,"
-            " score FROM ties WHERE NOT ?",
+            " score, score_by_a, score_by_b FROM ties WHERE NOT ?",
             (rebuild,),
         )
-        for a, b, first_us, last_us, count, counts, by_a, by_b, score in rows:
+        for a, b, first_us, last_us, count, counts, by_a, by_b, *scores in rows:
             graph.add_edge(
                 a,
                 b,
@@ -818,7 +867,9 @@ class EmbeddedStore(GraphStore):
                     counts={InteractionKind(k): n for k, n in orjson.loads(counts).items()},
                     initiated_by_a=by_a,
                     initiated_by_b=by_b,
-                    score=score,
+                    score=scores[0],
+                    score_by_a=scores[1],
+                    score_by_b=scores[2],
                 ),
             )
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
@@ -952,11 +1003,19 @@ def _merge_tie(old: _TieState | None, delta: TieDelta, model: StrengthModel) -> 
             initiated_by_a=delta.initiated_by_a,
             initiated_by_b=delta.initiated_by_b,
             score=delta.score,
+            score_by_a=delta.score_by_a,
+            score_by_b=delta.score_by_b,
         )
     counts = dict(old.counts)
     for kind, n in delta.counts.items():
         counts[kind] = counts.get(kind, 0) + n
-    score, last_at = combine(old.score, old.last_at, delta.score, delta.last_at, model.half_life)
+    (score, by_a, by_b), last_at = combine_scores(
+        (old.score, old.score_by_a, old.score_by_b),
+        old.last_at,
+        (delta.score, delta.score_by_a, delta.score_by_b),
+        delta.last_at,
+        model.half_life,
+    )
     return _TieState(
         first_at=min(old.first_at, delta.first_at),
         last_at=last_at,
@@ -965,6 +1024,8 @@ def _merge_tie(old: _TieState | None, delta: TieDelta, model: StrengthModel) -> 
         initiated_by_a=old.initiated_by_a + delta.initiated_by_a,
         initiated_by_b=old.initiated_by_b + delta.initiated_by_b,
         score=score,
+        score_by_a=by_a,
+        score_by_b=by_b,
     )
 
 
@@ -980,4 +1041,6 @@ def _tie(x: str, y: str, state: _TieState) -> Tie:
         initiated_by_a=state.initiated_by_a,
         initiated_by_b=state.initiated_by_b,
         score=state.score,
+        score_by_a=state.score_by_a,
+        score_by_b=state.score_by_b,
     )

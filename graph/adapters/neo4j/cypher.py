@@ -438,7 +438,7 @@ TIE_COUNT_PROPERTIES: Final[tuple[str, ...]] = (
 # A tie runs from the person whose id sorts first. Deltas add up; first/last take min/max.
 # The score is a decaying sum kept at the last contact (graph.domain.strength.combine): the
 # older of the stored and the new score is decayed to the later instant, then they are added.
-# It is set first, while t.last_at still holds the stored instant.
+# The scores are set first, while t.last_at still holds the stored instant.
 # A row names only the kinds it counts (null otherwise): a counter stays absent until counted,
 # and coalesce() adds whichever of the stored and new counts exist.
 MERGE_TIES: Final[LiteralString] = """
@@ -453,6 +453,8 @@ ON CREATE SET
   t.initiated_by_a = row.initiated_by_a,
   t.initiated_by_b = row.initiated_by_b,
   t.score = row.score,
+  t.score_by_a = row.score_by_a,
+  t.score_by_b = row.score_by_b,
   t.n_meeting = row.n_meeting,
   t.n_breakout = row.n_breakout,
   t.n_side_conversation = row.n_side_conversation,
@@ -469,6 +471,30 @@ ON MATCH SET
       + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
     ) / $half_life_s) + row.score
     ELSE coalesce(t.score, 0.0) + row.score * 2.0 ^ (-(
+      (t.last_at.epochSeconds - row.last_at[0])
+      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
+    ) / $half_life_s)
+  END,
+  t.score_by_a = CASE
+    WHEN row.last_at[0] > t.last_at.epochSeconds
+      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
+    THEN coalesce(t.score_by_a, 0.0) * 2.0 ^ (-(
+      (row.last_at[0] - t.last_at.epochSeconds)
+      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
+    ) / $half_life_s) + row.score_by_a
+    ELSE coalesce(t.score_by_a, 0.0) + row.score_by_a * 2.0 ^ (-(
+      (t.last_at.epochSeconds - row.last_at[0])
+      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
+    ) / $half_life_s)
+  END,
+  t.score_by_b = CASE
+    WHEN row.last_at[0] > t.last_at.epochSeconds
+      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
+    THEN coalesce(t.score_by_b, 0.0) * 2.0 ^ (-(
+      (row.last_at[0] - t.last_at.epochSeconds)
+      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
+    ) / $half_life_s) + row.score_by_b
+    ELSE coalesce(t.score_by_b, 0.0) + row.score_by_b * 2.0 ^ (-(
       (t.last_at.epochSeconds - row.last_at[0])
       + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
     ) / $half_life_s)
@@ -552,6 +578,8 @@ SET
   t.initiated_by_a = row.initiated_by_a,
   t.initiated_by_b = row.initiated_by_b,
   t.score = row.score,
+  t.score_by_a = row.score_by_a,
+  t.score_by_b = row.score_by_b,
   t.n_meeting = row.n_meeting,
   t.n_breakout = row.n_breakout,
   t.n_side_conversation = row.n_side_conversation,
@@ -773,6 +801,24 @@ MATCH (p:Person {id: person_id})-[r:ATTENDED]->(m:Meeting)
 WITH r, p, m
 ORDER BY m.id, p.id
 RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
+"""
+
+# The person is bound by the unique id before the expansion; each tie's neighbourhood is
+# counted with COUNT subqueries (shared contacts through the other's ties, never a cartesian
+# product), and the person's groups are collected once.
+TIE_CONTEXTS: Final[LiteralString] = """
+MATCH (p:Person {id: $person_id})
+CALL (p) {
+  OPTIONAL MATCH (p)-[:MEMBER_OF]->(g:Group)
+  RETURN collect(g.id) AS groups, COUNT { (p)-[:TIE]-(:Person) } AS degree
+}
+MATCH (p)-[t:TIE]-(o:Person)
+WHERE $others IS NULL OR o.id IN $others
+RETURN o.id AS other_id, properties(t) AS props, degree,
+  COUNT { (o)-[:TIE]-(:Person) } AS other_degree,
+  COUNT { (p)-[:TIE]-(m:Person)-[:TIE]-(o) WHERE m <> p AND m <> o } AS shared_contacts,
+  COUNT { (o)-[:MEMBER_OF]->(g:Group) WHERE g.id IN groups } AS shared_groups
+ORDER BY other_id
 """
 
 ALL_ATTENDANCE: Final[LiteralString] = """

@@ -90,7 +90,7 @@ from graph.domain.model import (
     pair_key,
 )
 from graph.domain.strength import StrengthModel
-from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.ports import GraphStore, Page, PeopleQuery, TieContext, check_page_size
 
 __all__ = ["Neo4jStore"]
 
@@ -231,6 +231,14 @@ async def _execute_chunked(
     for start in range(0, len(rows), chunk):
         result = await tx.run(query, {**params, key: rows[start : start + chunk]})
         await result.consume()
+
+
+async def _records(
+    tx: AsyncManagedTransaction, query: LiteralString, /, **params: Any
+) -> list[neo4j.Record]:
+    """Run a query and return all its rows."""
+    result = await tx.run(query, params)
+    return [row async for row in result]
 
 
 async def _collected(
@@ -465,6 +473,8 @@ def _tie_row(delta: TieDelta) -> dict[str, Any]:
         "initiated_by_a": delta.initiated_by_a,
         "initiated_by_b": delta.initiated_by_b,
         "score": delta.score,
+        "score_by_a": delta.score_by_a,
+        "score_by_b": delta.score_by_b,
     }
     for kind, count in delta.counts.items():
         if count:
@@ -634,6 +644,8 @@ def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
         initiated_by_a=int(props.get("initiated_by_a") or 0),
         initiated_by_b=int(props.get("initiated_by_b") or 0),
         score=float(props.get("score") or 0.0),
+        score_by_a=float(props.get("score_by_a") or 0.0),
+        score_by_b=float(props.get("score_by_b") or 0.0),
     )
 
 
@@ -981,6 +993,27 @@ class Neo4jStore(GraphStore):
             a, b = pair_key(pid, other_id)
             ties[pid].append(_tie(a, b, props))
         return ties
+
+    async def tie_contexts(
+        self, person_id: str, others: Collection[str] | None = None
+    ) -> list[TieContext]:
+        """Return the person's ties with their neighbourhoods, counted in one query."""
+        wanted = None if others is None else sorted(set(others))
+        rows = await self._read(_records, cypher.TIE_CONTEXTS, person_id=person_id, others=wanted)
+        contexts = []
+        for row in rows:
+            a, b = pair_key(person_id, row["other_id"])
+            contexts.append(
+                TieContext(
+                    tie=_tie(a, b, row["props"]),
+                    other_id=row["other_id"],
+                    shared_contacts=int(row["shared_contacts"]),
+                    degree=int(row["degree"]),
+                    other_degree=int(row["other_degree"]),
+                    shared_groups=int(row["shared_groups"]),
+                )
+            )
+        return contexts
 
     async def counts(self) -> dict[str, int]:
         """Return how many records of each kind are stored, and how many ties (``tie``)."""

@@ -1,0 +1,443 @@
+"""Relationship insights: how strong ties are, how they change, and who kept in touch.
+
+Everything here reads the store and leaves the arithmetic to the pure domain modules
+(:mod:`graph.domain.relationship`, :mod:`graph.domain.retention`). The clock is injected, so
+"now" is whatever the caller says (tests and benchmarks pin it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from graph.domain.errors import InvalidInput, NotFound, Problem
+from graph.domain.model import Group, Interaction, MembershipRole, Person, Tie, pair_key
+from graph.domain.relationship import (
+    DEFAULT_SCALE,
+    Assessment,
+    Relationship,
+    StrengthScale,
+    assess,
+    contributions,
+    embeddedness_of_counts,
+    pair_series,
+)
+from graph.domain.retention import GroupRetention, aggregate_only, group_retention
+from graph.domain.ties import ties_from_history
+from graph.ports import GraphStore, TieContext, check_page_size
+from graph.usecases.policy import Action, Facts, authorize, may
+from graph.usecases.viewer import Viewer
+
+__all__ = [
+    "DEFAULT_HORIZONS",
+    "Drift",
+    "Insights",
+    "RelationshipReport",
+    "utc_now",
+]
+
+DEFAULT_HORIZONS: tuple[int, ...] = (30, 90, 180)
+"""Days after a group's end at which its keep-in-touch curve is read, unless asked otherwise."""
+MAX_SERIES_POINTS = 1_000
+MAX_EVIDENCE = 50
+RECENT = timedelta(days=90)
+"""How far back "recent interactions" in a relationship report look."""
+_JUST_AFTER = timedelta(microseconds=1)
+"""Store reads take ``until`` exclusive; a moment's own interactions count at that moment."""
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC: the default "now" of every insight."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipReport:
+    """Everything about one tie at one moment: strength, why, and the contacts behind it."""
+
+    relationship: Relationship
+    evidence: list[tuple[Interaction, float]]
+    """The interactions that contribute most to the score at the moment, with what each adds."""
+    recent_interactions: int
+    """Interactions in the 90 days up to the moment."""
+    shared_contacts: int
+    shared_groups: int
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A tie that fell to a weaker band within a window."""
+
+    tie: Tie
+    other_id: str
+    """For a person's drift: the other person; for a group's: the second of the pair."""
+    person_id: str
+    before: Assessment
+    now: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class Insights:
+    """The strength and keep-in-touch use cases over one store."""
+
+    store: GraphStore
+    clock: Callable[[], datetime] = utc_now
+    scale: StrengthScale = DEFAULT_SCALE
+    privacy_min_group: int = 5
+    """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+
+    # -- authorization helpers ------------------------------------------------------------------
+
+    async def _groups_of(self, person_ids: Collection[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {p: set() for p in person_ids}
+        for m in await self.store.memberships(person_ids=list(person_ids)):
+            found[m.person_id].add(m.group_id)
+        return found
+
+    async def _group_facts(self, viewer: Viewer, group_ids: Collection[str]) -> Facts:
+        led: set[str] = set()
+        member_of: set[str] = set()
+        if group_ids and viewer.person_id is not None:
+            stored = await self.store.get(Group, list(group_ids))
+            led = {g.id for g in stored.values() if g.leader_id == viewer.person_id}
+            mine = await self.store.memberships(
+                group_ids=list(group_ids), person_ids=[viewer.person_id]
+            )
+            member_of = {m.group_id for m in mine}
+            led |= {m.group_id for m in mine if m.role is MembershipRole.LEADER}
+        return Facts(groups=tuple(group_ids), led_by_viewer=led, member_of=member_of)
+
+    async def _authorize_pair(self, viewer: Viewer, a: str, b: str) -> None:
+        if may(viewer, Action.READ_RELATIONSHIP, Facts(people=(a, b))):
+            return
+        groups = await self._groups_of([a, b])
+        shared = groups[a] & groups[b]
+        facts = await self._group_facts(viewer, sorted(shared))
+        authorize(viewer, Action.READ_RELATIONSHIP, replace(facts, people=(a, b)))
+
+    def _moment(self, at: datetime | None) -> datetime:
+        if at is None:
+            return self.clock()
+        if at.tzinfo is None:
+            raise InvalidInput([Problem("query", "at", at.isoformat(), "needs a time zone")])
+        return at.astimezone(UTC)
+
+    # -- one tie --------------------------------------------------------------------------------
+
+    async def relationship(
+        self, viewer: Viewer, a: str, b: str, *, at: datetime | None = None, evidence: int = 5
+    ) -> RelationshipReport | None:
+        """Return how strong the tie between ``a`` and ``b`` is at ``at`` (default now), why,
+        and the interactions behind it; ``None`` if they had not interacted by then."""
+        if a == b:
+            raise InvalidInput([Problem("query", "b", b, "must be someone other than a")])
+        if not 0 <= evidence <= MAX_EVIDENCE:
+            raise InvalidInput(
+                [Problem("query", "evidence", evidence, f"must be 0 to {MAX_EVIDENCE}")]
+            )
+        await self._authorize_pair(viewer, a, b)
+        when = self._moment(at)
+        contexts = await self.store.tie_contexts(a, [b])
+        if not contexts:
+            return None
+        context = contexts[0]
+        history = await self.store.interactions_of(a, other_id=b, until=when + _JUST_AFTER)
+        tie = context.tie
+        if when < tie.last_at:
+            past = ties_from_history(history, self.store.model).get(pair_key(a, b))
+            if past is None:
+                return None
+            tie = past
+        assessment = assess(
+            tie, when, self.store.model, embedded=_embedded(context), scale=self.scale
+        )
+        return RelationshipReport(
+            relationship=Relationship(tie, assessment),
+            evidence=contributions(history, when, self.store.model)[:evidence],
+            recent_interactions=sum(1 for i in history if i.at > when - RECENT),
+            shared_contacts=context.shared_contacts,
+            shared_groups=context.shared_groups,
+        )
+
+    async def tie_history(
+        self,
+        viewer: Viewer,
+        a: str,
+        b: str,
+        *,
+        start: datetime,
+        end: datetime,
+        step: timedelta,
+    ) -> list[tuple[datetime, Assessment | None]]:
+        """Return the pair's strength at ``start``, ``start + step``, ... up to ``end``."""
+        if a == b:
+            raise InvalidInput([Problem("query", "b", b, "must be someone other than a")])
+        start, end = self._moment(start), self._moment(end)
+        problems = []
+        if step <= timedelta(0):
+            problems.append(Problem("query", "step", str(step), "must be positive"))
+        elif end < start:
+            problems.append(Problem("query", "to", end.isoformat(), "must not be before from"))
+        elif (end - start) / step >= MAX_SERIES_POINTS:
+            problems.append(
+                Problem(
+                    "query",
+                    "step",
+                    str(step),
+                    f"gives more than {MAX_SERIES_POINTS} points between from and to",
+                )
+            )
+        if problems:
+            raise InvalidInput(problems)
+        await self._authorize_pair(viewer, a, b)
+        times = []
+        moment = start
+        while moment <= end:
+            times.append(moment)
+            moment += step
+        history = await self.store.interactions_of(a, other_id=b, until=end + _JUST_AFTER)
+        contexts = await self.store.tie_contexts(a, [b])
+        embedded = _embedded(contexts[0]) if contexts else 0.0
+        return pair_series(
+            history, a, b, times, self.store.model, embedded=embedded, scale=self.scale
+        )
+
+    # -- a person's ties ------------------------------------------------------------------------
+
+    async def strongest_ties(
+        self,
+        viewer: Viewer,
+        person_id: str,
+        *,
+        first: int,
+        min_strength: float = 0.0,
+        at: datetime | None = None,
+    ) -> list[Relationship]:
+        """Return a person's ties by strength at ``at`` (strongest first, then by the other's
+        id), at least ``min_strength``, at most ``first``."""
+        check_page_size(first)
+        authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
+        when = self._moment(at)
+        ranked = await self._assessed(person_id, when)
+        ranked = [r for r in ranked if r.strength >= min_strength]
+        ranked.sort(key=lambda r: (-r.strength, r.tie.other(person_id)))
+        return ranked[:first]
+
+    async def ties_with_strength(
+        self, viewer: Viewer, person_ids: Sequence[str]
+    ) -> list[dict[str, Assessment] | None]:
+        """Return, for each person whose ties the viewer may read, each tie's assessment now
+        by the other person's id (``None`` for the others)."""
+        when = self.clock()
+        result: list[dict[str, Assessment] | None] = []
+        for pid in person_ids:
+            if not may(viewer, Action.READ_TIES, Facts(people=[pid])):
+                result.append(None)
+                continue
+            assessed = await self._assessed(pid, when)
+            result.append({r.tie.other(pid): r.assessment for r in assessed})
+        return result
+
+    async def _assessed(self, person_id: str, when: datetime) -> list[Relationship]:
+        """Assess every tie of a person at ``when``, recomputing from history if needed."""
+        contexts = await self.store.tie_contexts(person_id)
+        model = self.store.model
+        past: dict[tuple[str, str], Tie] = {}
+        if any(c.tie.last_at > when for c in contexts):
+            history = await self.store.interactions_of(person_id, until=when + _JUST_AFTER)
+            past = ties_from_history(history, model)
+        out = []
+        for context in contexts:
+            tie: Tie | None = context.tie
+            if context.tie.last_at > when:
+                tie = past.get(pair_key(person_id, context.other_id))
+            if tie is None:
+                continue
+            out.append(
+                Relationship(
+                    tie,
+                    assess(tie, when, model, embedded=_embedded(context), scale=self.scale),
+                )
+            )
+        return out
+
+    async def drifting_ties(
+        self,
+        viewer: Viewer,
+        *,
+        person_id: str | None = None,
+        group_id: str | None = None,
+        window: timedelta,
+        at: datetime | None = None,
+    ) -> list[Drift]:
+        """Return the ties of a person, or among a group's members, whose band fell within
+        ``window`` up to ``at`` (default now): the contacts they are losing touch with.
+
+        Sorted by how far they fell (most bands first), then by strength lost.
+        """
+        if (person_id is None) == (group_id is None):
+            raise InvalidInput(
+                [Problem("query", "person", person_id, "give exactly one of person or group")]
+            )
+        if window <= timedelta(0):
+            raise InvalidInput([Problem("query", "window", str(window), "must be positive")])
+        now = self._moment(at)
+        before = now - window
+        if person_id is not None:
+            authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
+            centres = [person_id]
+            members: set[str] | None = None
+        else:
+            assert group_id is not None
+            await self._require_group(group_id)
+            authorize(viewer, Action.READ_GROUP_TIES, await self._group_facts(viewer, [group_id]))
+            members = {m.person_id for m in await self.store.memberships(group_ids=[group_id])}
+            centres = sorted(members)
+        drifts: list[Drift] = []
+        seen: set[tuple[str, str]] = set()
+        for centre in centres:
+            then = {r.tie.other(centre): r for r in await self._assessed(centre, before)}
+            for now_r in await self._assessed(centre, now):
+                other = now_r.tie.other(centre)
+                pair = pair_key(centre, other)
+                if pair in seen or (members is not None and other not in members):
+                    continue
+                seen.add(pair)
+                was = then.get(other)
+                if was is not None and now_r.assessment.band.rank < was.assessment.band.rank:
+                    drifts.append(
+                        Drift(
+                            tie=now_r.tie,
+                            other_id=other,
+                            person_id=centre,
+                            before=was.assessment,
+                            now=now_r.assessment,
+                        )
+                    )
+        drifts.sort(
+            key=lambda d: (
+                d.now.band.rank - d.before.band.rank,
+                d.now.strength - d.before.strength,
+                d.person_id,
+                d.other_id,
+            )
+        )
+        return drifts
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    async def _require_group(self, group_id: str) -> Group:
+        found = (await self.store.get(Group, [group_id])).get(group_id)
+        if found is None:
+            raise NotFound("group", group_id)
+        return found
+
+    async def group_retention(
+        self,
+        viewer: Viewer,
+        group_id: str,
+        *,
+        after: datetime | None = None,
+        horizons: Sequence[int] = DEFAULT_HORIZONS,
+        at: datetime | None = None,
+    ) -> GroupRetention:
+        """Return who in a group kept in touch after ``after`` (default: the group's end)."""
+        group = await self._require_group(group_id)
+        facts = await self._group_facts(viewer, [group_id])
+        authorize(viewer, Action.READ_GROUP_RETENTION, facts)
+        now = self._moment(at)
+        if after is None:
+            if group.ends_on is None:
+                raise InvalidInput(
+                    [
+                        Problem(
+                            "query", "after", None, f"group {group_id!r} has no end date; give one"
+                        )
+                    ]
+                )
+            after = _end_of(group.ends_on)
+        else:
+            after = self._moment(after)
+        if any(h <= 0 for h in horizons):
+            raise InvalidInput(
+                [Problem("query", "horizons", list(horizons), "days must be positive")]
+            )
+        memberships = await self.store.memberships(group_ids=[group_id])
+        # The leader runs the group; the pairs that matter are the members'.
+        member_ids = sorted(
+            {m.person_id for m in memberships if m.role is not MembershipRole.LEADER}
+            - ({group.leader_id} if group.leader_id else set())
+        )
+        people = await self.store.get(Person, member_ids)
+        consenting = {p.id for p in people.values() if p.share_post_group_contact}
+        interactions: dict[str, Interaction] = {}
+        for pid in member_ids:
+            for i in await self.store.interactions_of(pid, until=now + _JUST_AFTER):
+                interactions[i.key] = i
+        contacts = {
+            p for i in interactions.values() for p in i.participant_ids if p not in member_ids
+        }
+        groups_of = await self._groups_of(sorted(contacts | set(member_ids)))
+        embedded: dict[tuple[str, str], float] = {}
+        for pid in member_ids:
+            for context in await self.store.tie_contexts(pid, member_ids):
+                embedded[pair_key(pid, context.other_id)] = _embedded(context)
+        starts = group.starts_on or min(
+            (i.at.date() for i in interactions.values()), default=after.date()
+        )
+        starts_at = datetime.combine(starts, time(), UTC)
+        if after < starts_at:
+            raise InvalidInput(
+                [Problem("query", "after", after.isoformat(), "is before the group started")]
+            )
+        retention = group_retention(
+            group_id=group_id,
+            member_ids=member_ids,
+            consenting=consenting,
+            starts_at=starts_at,
+            after=after,
+            now=now,
+            horizons=sorted(set(horizons)),
+            interactions=interactions.values(),
+            groups_of=groups_of,
+            model=self.store.model,
+            embedded=embedded,
+        )
+        leads = viewer.is_admin or group_id in facts.led_by_viewer
+        if not leads and len(member_ids) < self.privacy_min_group:
+            return aggregate_only(retention)
+        return retention
+
+    async def compare_groups(
+        self,
+        viewer: Viewer,
+        group_ids: Sequence[str],
+        *,
+        horizons: Sequence[int] = DEFAULT_HORIZONS,
+        at: datetime | None = None,
+    ) -> list[GroupRetention]:
+        """Return each group's keep-in-touch figures side by side, from each group's end."""
+        if not 1 <= len(group_ids) <= 20:
+            raise InvalidInput(
+                [Problem("query", "ids", len(group_ids), "compare between 1 and 20 groups")]
+            )
+        return [
+            await self.group_retention(viewer, gid, horizons=horizons, at=at)
+            for gid in dict.fromkeys(group_ids)
+        ]
+
+
+def _embedded(context: TieContext) -> float:
+    """Embeddedness of a tie from its context (each side's contacts besides the other)."""
+    return embeddedness_of_counts(
+        context.shared_contacts,
+        context.degree - 1,
+        context.other_degree - 1,
+        context.shared_groups,
+    )
+
+
+def _end_of(day: date) -> datetime:
+    """The first instant after ``day`` ends, in UTC: a group's end date counts as in-group."""
+    return datetime.combine(day + timedelta(days=1), time(), UTC)
