@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from typer.testing import CliRunner
 
 from api import cli
 from graph.domain.errors import ConfigurationError
+from graph.domain.model import InteractionKind
+from graph.domain.strength import StrengthModel
 from graph.settings import StoreKind, load_settings
 
 
@@ -37,11 +40,30 @@ def test_command_line_options_win_over_the_environment(tmp_path: Path) -> None:
         ({"NEO4J_URI": "http://localhost:7474"}, "NEO4J_URI"),
         ({"TIEGRAPH_JWT_SECRET": "short"}, "TIEGRAPH_JWT_SECRET"),
         ({"TIEGRAPH_RATE_LIMIT_PER_MINUTE": "0"}, "TIEGRAPH_RATE_LIMIT_PER_MINUTE"),
+        ({"TIEGRAPH_STRENGTH_HALF_LIFE_DAYS": "0"}, "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS"),
+        ({"TIEGRAPH_STRENGTH_WEIGHTS": "hug=3"}, "'hug' is not an interaction kind"),
+        ({"TIEGRAPH_STRENGTH_WEIGHTS": "call=-1"}, "'call=-1': the weight must be a number"),
+        ({"TIEGRAPH_STRENGTH_WEIGHTS": "call"}, "TIEGRAPH_STRENGTH_WEIGHTS"),
     ],
 )
 def test_a_missing_or_invalid_setting_is_named(environ: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         load_settings(environ=environ)
+
+
+def test_strength_settings_build_the_model_the_stores_score_with() -> None:
+    settings = load_settings(
+        environ={
+            "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS": "30",
+            "TIEGRAPH_STRENGTH_WEIGHTS": "call=4, meeting=0.5",
+        }
+    )
+    model = settings.strength_model()
+    assert model.half_life == timedelta(days=30)
+    assert model.weights[InteractionKind.CALL] == 4.0
+    assert model.weights[InteractionKind.MEETING] == 0.5
+    assert model.weights[InteractionKind.SIDE_CONVERSATION] == 3.0  # default kept
+    assert load_settings(environ={}).strength_model() == StrengthModel()
 
 
 def test_the_command_line_stops_with_the_setting_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import ConfigurationError
+from tests.contract.test_store_writes import a_small_network
+from tests.support.ties import assert_same_ties
 
 
 async def test_a_second_store_on_the_same_directory_is_refused_until_the_first_closes(
@@ -28,3 +31,30 @@ async def test_an_unusable_data_directory_is_named_in_the_error(tmp_path: Path) 
     blocker.write_text("not a directory")
     with pytest.raises(ConfigurationError, match="TIEGRAPH_DATA_DIR"):
         await EmbeddedStore(blocker / "store").open()
+
+
+async def test_a_store_from_before_tie_scores_is_upgraded_and_rescored_on_open(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path)
+    await store.open()
+    await store.apply(a_small_network())
+    expected = await store.ties_of(["ada", "bo", "cy"])
+    await store.close()
+    # What schema version 1 looked like: no scores, no group sizes, no model on record.
+    with sqlite3.connect(tmp_path / "tiegraph.sqlite3") as conn:
+        for column in ("score", "score_by_a", "score_by_b"):
+            conn.execute(f"ALTER TABLE ties DROP COLUMN {column}")
+        conn.execute("ALTER TABLE interactions DROP COLUMN group_size")
+        conn.execute("DELETE FROM meta WHERE key = 'strength_model'")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    upgraded = EmbeddedStore(tmp_path)
+    await upgraded.open()
+    try:
+        found = await upgraded.ties_of(["ada", "bo", "cy"])
+        for pid in expected:
+            assert_same_ties(
+                {t.other(pid): t for t in found[pid]}, {t.other(pid): t for t in expected[pid]}
+            )
+    finally:
+        await upgraded.close()

@@ -253,6 +253,13 @@ class EmbeddedStore(GraphStore):
             conn.execute("ALTER TABLE interactions ADD COLUMN group_size INTEGER")
             for column in ("score", "score_by_a", "score_by_b"):
                 conn.execute(f"ALTER TABLE ties ADD COLUMN {column} REAL NOT NULL DEFAULT 0")
+            # A meeting's pairwise contacts were as many as its attendees then; they are now.
+            conn.execute(
+                "UPDATE interactions SET group_size = ("
+                " SELECT count(*) FROM refs WHERE kind = 'attendance' AND ref_kind = 'meeting'"
+                " AND ref = substr(key, 9, instr(substr(key, 9), '|') - 1))"
+                " WHERE kind = 'meeting' AND key LIKE 'meeting|%'"
+            )
             conn.execute("DELETE FROM meta WHERE key = 'strength_model'")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", ("2",))
 
