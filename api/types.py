@@ -684,6 +684,9 @@ class Interaction(Node):
     initiator_key: strawberry.Private[str | None]
     duration_seconds: int | None
     channel: str | None
+    group_size: int | None = strawberry.field(
+        description="For a meeting's pairwise contact: how many attended (weights it down)."
+    )
 
     @classmethod
     def from_domain(cls, i: model.Interaction) -> Interaction:
@@ -696,6 +699,7 @@ class Interaction(Node):
             initiator_key=i.initiator_id,
             duration_seconds=i.duration_s,
             channel=i.channel,
+            group_size=i.group_size,
         )
 
     @strawberry.field
