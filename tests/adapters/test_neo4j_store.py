@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from graph.adapters.neo4j import store as neo4j_store
 from graph.adapters.neo4j.store import Neo4jStore
 from graph.domain.errors import ConfigurationError, StoreUnavailable
-from graph.domain.model import Person
+from graph.domain.model import InteractionKind, Person
 from graph.ports import batch_of
-from tests.factories import person
+from tests.factories import interaction, person
 from tests.support.neo4j import Neo4jTarget
+from tests.support.ties import assert_same_ties
+
+CALL = InteractionKind.CALL
 
 
 def _target(neo4j_target: Neo4jTarget | None) -> Neo4jTarget:
@@ -50,3 +54,34 @@ async def test_a_server_that_is_not_there_is_unavailable_not_a_crash() -> None:
     with pytest.raises(StoreUnavailable):
         await store.open()
     await store.close()
+
+
+async def test_rescoring_reads_the_history_a_page_at_a_time_and_misses_nothing(
+    neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _target(neo4j_target)
+    store = Neo4jStore(uri=target.uri, auth=target.auth, database=target.database)
+    await store.open()
+    try:
+        await store.delete_everything()
+        people = ["ann", "ben", "cat"]
+        await store.apply(batch_of([person(p) for p in people]))
+        await store.apply(
+            batch_of(
+                [
+                    interaction(f"k{n}", people[n % 3], people[(n + 1) % 3], day=n, kind=CALL)
+                    for n in range(7)
+                ]
+            )
+        )
+        before = await store.ties_of(people)
+        monkeypatch.setattr(neo4j_store, "HISTORY_PAGE", 2)
+        assert await store.recompute_ties() == 3
+        after = await store.ties_of(people)
+        for pid in people:
+            assert_same_ties(
+                {t.other(pid): t for t in after[pid]}, {t.other(pid): t for t in before[pid]}
+            )
+    finally:
+        await store.delete_everything()
+        await store.close()

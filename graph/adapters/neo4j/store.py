@@ -39,7 +39,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, Final, LiteralString, ParamSpec, TypeVar
 
 import neo4j
@@ -101,6 +101,8 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 CHUNK_ROWS: Final = 5_000
+HISTORY_PAGE: Final = 50_000
+"""Interactions read per transaction when all of them are read (rescoring every tie)."""
 """Rows per ``UNWIND`` statement: large enough to amortize a round trip, small enough to keep
 one statement's memory on the server bounded."""
 
@@ -607,20 +609,27 @@ async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit:
     return int(deleted[0]) if deleted else 0
 
 
-async def _fold_interactions(tx: AsyncManagedTransaction, into: TieAccumulator) -> None:
-    """Stream every stored interaction into a tie accumulator."""
-    result = await tx.run(cypher.ALL_INTERACTIONS)
+async def _fold_interactions(
+    tx: AsyncManagedTransaction, into: TieAccumulator, after: str, limit: int
+) -> str | None:
+    """Fold one page of the stored interactions (keys after ``after``) into a tie accumulator;
+    return the last key folded, ``None`` when there were none."""
+    result = await tx.run(cypher.INTERACTIONS_PAGE, {"after": after, "limit": limit})
+    last: str | None = None
     async for found in result:
+        last = found["key"]
         into.add(
             Interaction(
-                key="",
-                at=found["at"].to_native().astimezone(UTC),
+                key=last,
+                at=_EPOCH
+                + timedelta(seconds=found["seconds"], microseconds=found["nanos"] // 1000),
                 kind=InteractionKind(found["kind"]),
                 participant_ids=tuple(found["participant_ids"]),
                 initiator_id=found["initiator_id"],
                 group_size=found["group_size"],
             )
         )
+    return last
 
 
 async def _read_schema_version(tx: AsyncManagedTransaction) -> int | None:
@@ -745,12 +754,15 @@ class Neo4jStore(GraphStore):
     async def recompute_ties(self) -> int:
         """Rebuild every tie from the whole interaction history with this store's model.
 
-        Runs when the database was scored by another model (or by none). The history is
-        streamed once and folded in memory (O(ties)); the ties are written back in chunks.
-        Returns how many ties were written.
+        Runs when the database was scored by another model (or by none). The history is read
+        once, a page per read transaction (so no transaction outlives the server's timeout),
+        and folded in memory (O(ties)); the ties are written back in chunks. Returns how many
+        ties were written.
         """
         accumulator = TieAccumulator(self.model)
-        await self._read(_fold_interactions, accumulator)
+        after: str | None = ""
+        while after is not None:
+            after = await self._read(_fold_interactions, accumulator, after, HISTORY_PAGE)
         rows = [_tie_row(d) for d in sorted(accumulator.deltas.values(), key=lambda d: (d.a, d.b))]
         for _, counter in _TIE_COUNTERS:  # SET_TIES names every counter
             for row in rows:
