@@ -237,6 +237,10 @@ class PersonInput:
     discoverable: bool = True
     intermediary: bool = True
     share_post_group_contact: bool = True
+    blocked: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="People not to be introduced to or through (private to the person).",
+    )
 
     def to_domain(self, where: str) -> model.Person:
         return model.Person(
@@ -259,6 +263,9 @@ class PersonInput:
             discoverable=self.discoverable,
             intermediary=self.intermediary,
             share_post_group_contact=self.share_post_group_contact,
+            blocked_ids=tuple(
+                key_of(b, "Person", argument=f"{where}/blocked") for b in self.blocked
+            ),
         )
 
 

@@ -356,6 +356,7 @@ class Person(Node):
     share_post_group_contact: bool = strawberry.field(
         description="May be counted among members who kept in touch after a group ended."
     )
+    blocked_keys: strawberry.Private[tuple[str, ...]] = ()
 
     @classmethod
     def from_domain(cls, p: model.Person) -> Person:
@@ -376,7 +377,18 @@ class Person(Node):
             discoverable=p.discoverable,
             intermediary=p.intermediary,
             share_post_group_contact=p.share_post_group_contact,
+            blocked_keys=p.blocked_ids,
         )
+
+    @strawberry.field(
+        description="Keys of people they will not be introduced to or through; only for"
+        " themselves (null for anyone else)."
+    )
+    def blocked(self, info: Info) -> list[str] | None:
+        viewer = info.context.viewer
+        if viewer.person_id != self.key and not viewer.is_admin:
+            return None
+        return list(self.blocked_keys)
 
     @strawberry.field(description="Where they work.")
     async def organization(self, info: Info) -> Organization | None:

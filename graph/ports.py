@@ -21,6 +21,7 @@ from graph.domain.model import (
     Attendance,
     Breakout,
     Interaction,
+    InteractionKind,
     Introduction,
     Meeting,
     Membership,
@@ -28,6 +29,7 @@ from graph.domain.model import (
     SideConversation,
     Tie,
 )
+from graph.domain.paths import Path, Strategy
 from graph.domain.strength import StrengthModel
 
 __all__ = [
@@ -224,6 +226,65 @@ class GraphStore(abc.ABC):
     ) -> list[TieContext]:
         """Return a person's ties (only those with ``others``, if given), by the other's id,
         each with what its embeddedness needs: shared contacts, both degrees, shared groups."""
+
+    @abc.abstractmethod
+    async def introduction_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        max_hops: int,
+        first: int,
+        strategy: Strategy,
+        min_link_strength: float,
+        at: datetime,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> list[Path]:
+        """Return the best paths between two people through ties, as
+        :func:`graph.domain.paths.best_paths` ranks them, searched where the data lives.
+
+        A link's strength is :func:`graph.domain.relationship.link_strength` at ``at`` (which
+        must not be before any tie's last contact: pass "now"); links weaker than
+        ``min_link_strength`` are not used, nor ties either person blocked, nor people who do
+        not consent to be intermediaries (inside a path). ``kinds``, if given, only uses ties
+        with at least one interaction of those kinds.
+        """
+
+    @abc.abstractmethod
+    async def distance(
+        self,
+        source: str,
+        target: str,
+        *,
+        limit: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> int | None:
+        """Return the fewest ties between two people (0 for the same person), ``None`` if they
+        are not connected within ``limit`` hops. Consent and blocks do not apply: this is
+        about the graph, not about introductions."""
+
+    @abc.abstractmethod
+    async def shortest_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        limit: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> list[tuple[str, ...]]:
+        """Return every shortest path (of at most ``limit`` hops) between two different
+        people, as the people on it, in order of those sequences; ``[]`` if none."""
+
+    @abc.abstractmethod
+    async def neighbourhood(
+        self,
+        person_id: str,
+        *,
+        max_hops: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> dict[str, int]:
+        """Return everyone within ``max_hops`` ties of a person (not the person), with their
+        distance."""
 
     @abc.abstractmethod
     async def counts(self) -> dict[str, int]:

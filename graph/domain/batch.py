@@ -239,6 +239,13 @@ def _validate_record(problems: list[Problem], where: str, record: Record) -> Non
                 _check_id(problems, where, "organization_id", record.organization_id)
             for name in ("interests", "offers", "seeks"):
                 _check_list(problems, where, name, getattr(record, name))
+            _check_list(problems, where, "blocked_ids", record.blocked_ids)
+            for blocked in record.blocked_ids:
+                _check_id(problems, where, "blocked_ids", blocked)
+            if record.id in record.blocked_ids:
+                problems.append(
+                    Problem(where, "blocked_ids", record.id, "a person cannot block themselves")
+                )
         case Organization() | Interest():
             _check_id(problems, where, "id", record.id)
             _check_text(problems, where, "name", record.name, required=True)

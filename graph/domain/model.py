@@ -48,6 +48,8 @@ class InteractionKind(enum.StrEnum):
     """A one-to-one call or video call."""
     CONTACT = "contact"
     """Any other recorded contact, e.g. imported from another tool."""
+    CONNECTION = "connection"
+    """The two declared that they know each other (e.g. connected on a network)."""
     INTRODUCTION = "introduction"
     """Two people met through an introduction."""
 
@@ -103,6 +105,8 @@ class Person:
     """May be shown as an intermediary on someone else's introduction path."""
     share_post_group_contact: bool = True
     """May be counted, by the leader, among members who kept in touch after a group ended."""
+    blocked_ids: tuple[str, ...] = ()
+    """People this person does not want to be introduced to or through (private)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -53,6 +53,7 @@ __all__ = [
     "contributions",
     "embeddedness",
     "embeddedness_of_counts",
+    "link_strength",
     "pair_series",
     "shared_group_counts",
 ]
@@ -228,6 +229,17 @@ def assess(
     return Assessment(
         at=at, score=score, strength=strength, band=band_of(strength, scale), components=components
     )
+
+
+def link_strength(
+    tie: Tie, at: datetime, model: StrengthModel, scale: StrengthScale = DEFAULT_SCALE
+) -> float:
+    """The strength of a tie as a link on an introduction path: its strength at ``at`` without
+    embeddedness (a path already walks through the pair's shared circle).
+
+    Neo4j computes the same expression in Cypher (``cypher.LINK_STRENGTH``).
+    """
+    return assess(tie, at, model, scale=scale).strength
 
 
 def _saturate(score: float, saturation: float) -> float:

@@ -39,6 +39,7 @@ DEFAULT_WEIGHTS: Mapping[InteractionKind, float] = MappingProxyType(
         InteractionKind.INTRODUCTION: 2.5,
         InteractionKind.MESSAGE: 1.5,
         InteractionKind.CONTACT: 1.0,
+        InteractionKind.CONNECTION: 1.0,
         InteractionKind.BREAKOUT: 2.0,
         InteractionKind.MEETING: 2.0,
     }

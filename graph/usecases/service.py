@@ -46,6 +46,7 @@ def redact(person: Person) -> Person:
         profile_url=None,
         offers=(),
         seeks=(),
+        blocked_ids=(),
     )
 
 

@@ -66,6 +66,9 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
+from graph.domain.paths import Path as IntroductionPath
+from graph.domain.paths import Strategy, best_paths, shortest_distance
+from graph.domain.relationship import link_strength
 from graph.domain.strength import StrengthModel, combine_scores
 from graph.ports import GraphStore, Page, PeopleQuery, TieContext, check_page_size
 
@@ -178,6 +181,10 @@ class EmbeddedStore(GraphStore):
         self._graph: nx.Graph[str] = nx.Graph()
         self._dirty: set[tuple[str, str]] = set()
         """Ties changed since the last checkpoint."""
+        self._refusing: set[str] = set()
+        """People who do not consent to be intermediaries on introduction paths."""
+        self._blocks: dict[str, frozenset[str]] = {}
+        """Whom each person blocked (only people who blocked someone)."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -195,6 +202,7 @@ class EmbeddedStore(GraphStore):
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
         self._graph, self._dirty, rebuilt = await self._read(self._load_graph)
+        self._refusing, self._blocks = await self._read(_path_consent)
         if rebuilt:  # scored by another model (or none): store the rescored ties right away
             await self._checkpoint_ties(replace_all=True)
 
@@ -331,9 +339,23 @@ class EmbeddedStore(GraphStore):
                 else:
                     graph.add_edge(a, b, tie=state)
             self._dirty.update(new_ties)
+            for record in plan.writes.get("person", ()):
+                assert isinstance(record, Person)
+                self._note_consent(record)
             if len(self._dirty) >= _CHECKPOINT_AFTER:
                 await self._checkpoint_ties()
         return plan.summary
+
+    def _note_consent(self, person: Person) -> None:
+        """Keep the in-memory consent and blocks of one person current."""
+        if person.intermediary:
+            self._refusing.discard(person.id)
+        else:
+            self._refusing.add(person.id)
+        if person.blocked_ids:
+            self._blocks[person.id] = frozenset(person.blocked_ids)
+        else:
+            self._blocks.pop(person.id, None)
 
     async def _checkpoint_ties(self, *, replace_all: bool = False) -> None:
         """Write the changed ties (or all ties, replacing the stored ones) and the interaction
@@ -727,6 +749,154 @@ class EmbeddedStore(GraphStore):
             )
         return contexts
 
+    # -- paths over the in-memory graph -------------------------------------------------------
+
+    def _usable(self, kinds: Collection[InteractionKind] | None) -> Callable[[str, str], bool]:
+        """Return whether a tie may be walked: of one of ``kinds`` (if given), not blocked."""
+        adjacency = self._graph.adj
+        blocks = self._blocks
+        wanted = frozenset(kinds) if kinds else None
+
+        def usable(a: str, b: str) -> bool:
+            if b in blocks.get(a, ()) or a in blocks.get(b, ()):
+                return False
+            if wanted is None:
+                return True
+            counts = adjacency[a][b]["tie"].counts
+            return any(counts.get(kind) for kind in wanted)
+
+        return usable
+
+    async def introduction_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        max_hops: int,
+        first: int,
+        strategy: Strategy,
+        min_link_strength: float,
+        at: datetime,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> list[IntroductionPath]:
+        """Meet in the middle over the in-memory graph, scoring each link once."""
+        graph = self._graph
+        if source not in graph or target not in graph:
+            return []
+        adjacency = graph.adj
+        usable = self._usable(kinds)
+        model = self.model
+        refusing = self._refusing
+        strengths: dict[tuple[str, str], float] = {}
+        cache: dict[str, dict[str, float]] = {}
+
+        def links_of(person: str) -> dict[str, float]:
+            found = cache.get(person)
+            if found is not None:
+                return found
+            found = {}
+            for other, data in adjacency[person].items():
+                if not usable(person, other):
+                    continue
+                pair = (person, other) if person < other else (other, person)
+                strength = strengths.get(pair)
+                if strength is None:
+                    strength = strengths[pair] = link_strength(
+                        _tie(person, other, data["tie"]), at, model
+                    )
+                if strength >= min_link_strength and strength > 0:
+                    found[other] = strength
+            cache[person] = found
+            return found
+
+        return best_paths(
+            source,
+            target,
+            links_of=links_of,
+            may_pass=lambda person: person not in refusing,
+            max_hops=max_hops,
+            first=first,
+            strategy=strategy,
+        )
+
+    def _neighbours(
+        self, kinds: Collection[InteractionKind] | None
+    ) -> Callable[[str], Iterable[str]]:
+        adjacency = self._graph.adj
+        wanted = frozenset(kinds) if kinds else None
+
+        def neighbours(person: str) -> Iterable[str]:
+            if person not in adjacency:
+                return ()
+            if wanted is None:
+                return adjacency[person].keys()
+            return [
+                other
+                for other, data in adjacency[person].items()
+                if any(data["tie"].counts.get(kind) for kind in wanted)
+            ]
+
+        return neighbours
+
+    async def distance(
+        self,
+        source: str,
+        target: str,
+        *,
+        limit: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> int | None:
+        """Bidirectional breadth-first search over the in-memory graph."""
+        if source not in self._graph or target not in self._graph:
+            return 0 if source == target and source in self._graph else None
+        return shortest_distance(source, target, neighbours=self._neighbours(kinds), limit=limit)
+
+    async def shortest_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        limit: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> list[tuple[str, ...]]:
+        """Every shortest path: the distance first, then the layers that lie on one."""
+        if source == target:
+            return []
+        hops = await self.distance(source, target, limit=limit, kinds=kinds)
+        if hops is None:
+            return []
+        neighbours = self._neighbours(kinds)
+        from_source = _layers(source, hops, neighbours)
+        from_target = _layers(target, hops, neighbours)
+        paths: list[tuple[str, ...]] = []
+
+        def extend(path: tuple[str, ...]) -> None:
+            last = path[-1]
+            step = len(path)
+            if last == target:
+                paths.append(path)
+                return
+            for other in neighbours(last):
+                if from_source.get(other) == step and from_target.get(other) == hops - step:
+                    extend((*path, other))
+
+        extend((source,))
+        return sorted(paths)
+
+    async def neighbourhood(
+        self,
+        person_id: str,
+        *,
+        max_hops: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> dict[str, int]:
+        """Breadth-first search to ``max_hops`` over the in-memory graph."""
+        if person_id not in self._graph:
+            return {}
+        found = _layers(person_id, max_hops, self._neighbours(kinds))
+        del found[person_id]
+        return found
+
     async def counts(self) -> dict[str, int]:
         """Return how many records of each kind are stored, and how many ties."""
 
@@ -812,6 +982,8 @@ class EmbeddedStore(GraphStore):
             if person_id in self._graph:
                 self._dirty = {pair for pair in self._dirty if person_id not in pair}
                 self._graph.remove_node(person_id)
+                self._refusing.discard(person_id)
+                self._blocks.pop(person_id, None)
         return _receipt(plan)
 
     @staticmethod
@@ -894,6 +1066,40 @@ class EmbeddedStore(GraphStore):
                 a, b, tie=_merge_tie(None if old is None else old["tie"], delta, self.model)
             )
         return graph, set(accumulator.deltas), rebuild
+
+
+def _layers(start: str, depth: int, neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:
+    """Distances from ``start`` to everyone within ``depth`` hops (``start`` itself at 0)."""
+    found = {start: 0}
+    frontier = [start]
+    for level in range(1, depth + 1):
+        grown = []
+        for person in frontier:
+            for other in neighbours(person):
+                if other not in found:
+                    found[other] = level
+                    grown.append(other)
+        frontier = grown
+    return found
+
+
+def _path_consent(conn: sqlite3.Connection) -> tuple[set[str], dict[str, frozenset[str]]]:
+    """Read who refuses to be an intermediary and whom each person blocked."""
+    refusing = {
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM records WHERE kind = 'person'"
+            " AND json_extract(data, '$.intermediary') = 0"
+        )
+    }
+    blocks = {
+        pid: frozenset(orjson.loads(blocked))
+        for pid, blocked in conn.execute(
+            "SELECT id, json_extract(data, '$.blocked_ids') FROM records WHERE kind = 'person'"
+            " AND json_array_length(data, '$.blocked_ids') > 0"
+        )
+    }
+    return refusing, blocks
 
 
 def _delete_interactions(conn: sqlite3.Connection, keys: list[str]) -> None:

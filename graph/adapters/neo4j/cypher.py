@@ -430,6 +430,7 @@ TIE_COUNT_PROPERTIES: Final[tuple[str, ...]] = (
     "n_call",
     "n_contact",
     "n_introduction",
+    "n_connection",
 )
 """The per-kind counters of a tie, one per InteractionKind value (the store checks this)."""
 
@@ -461,7 +462,8 @@ ON CREATE SET
   t.n_message = row.n_message,
   t.n_call = row.n_call,
   t.n_contact = row.n_contact,
-  t.n_introduction = row.n_introduction
+  t.n_introduction = row.n_introduction,
+  t.n_connection = row.n_connection
 ON MATCH SET
   t.score = CASE
     WHEN row.last_at[0] > t.last_at.epochSeconds
@@ -546,6 +548,11 @@ ON MATCH SET
     t.n_introduction + row.n_introduction,
     t.n_introduction,
     row.n_introduction
+  ),
+  t.n_connection = coalesce(
+    t.n_connection + row.n_connection,
+    t.n_connection,
+    row.n_connection
   )
 """
 
@@ -593,7 +600,8 @@ SET
   t.n_message = row.n_message,
   t.n_call = row.n_call,
   t.n_contact = row.n_contact,
-  t.n_introduction = row.n_introduction
+  t.n_introduction = row.n_introduction,
+  t.n_connection = row.n_connection
 """
 
 # ---------------------------------------------------------------------------------------------
@@ -1019,3 +1027,149 @@ LIMIT $limit
 DETACH DELETE n
 RETURN count(*) AS deleted
 """
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths. A link's strength is graph.domain.relationship.link_strength, spelled out in Cypher:
+# decay to $now_s, one-way contact counted at $one_way, saturation, then longevity and
+# diversity (no embeddedness). `REL` is replaced by the relationship variable it applies to.
+
+_LINK_STRENGTH: Final[LiteralString] = """
+[lv IN [{
+    last: REL.last_at.epochSeconds + REL.last_at.nanosecond / 1000000000.0,
+    first: REL.first_at.epochSeconds + REL.first_at.nanosecond / 1000000000.0,
+    eff: REL.score - (1 - $one_way)
+      * abs(coalesce(REL.score_by_a, 0.0) - coalesce(REL.score_by_b, 0.0)),
+    kinds: size([k IN $counters WHERE REL[k] IS NOT NULL AND REL[k] > 0])
+  }] |
+  [v IN [{
+      x: CASE WHEN lv.eff > 0 THEN lv.eff ELSE 0.0 END
+        * 2.0 ^ (-($now_s - lv.last) / $half_life_s),
+      lon: 1 - 2.0 ^ (-(lv.last - lv.first) / $longevity_half_s),
+      div: CASE WHEN lv.kinds >= $diversity_kinds THEN 1.0
+        ELSE toFloat(lv.kinds) / $diversity_kinds END
+    }] |
+    CASE WHEN v.x > 0
+      THEN (1 - 2.0 ^ (-v.x / $saturation)) * ($base + $w_div * v.div + $w_long * v.lon)
+      ELSE 0.0
+    END
+  ][0]
+][0]
+"""
+
+
+def link_strength_of(rel: LiteralString) -> LiteralString:
+    """The link-strength expression for the relationship variable ``rel``."""
+    return _LINK_STRENGTH.replace("REL", rel)
+
+
+# A tie may be walked when it is of one of $kinds (counter names; null for any) and neither
+# person blocked the other.
+_WALKABLE: Final[LiteralString] = """
+($kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL))
+"""
+
+# Bounded expansions from both bound ends, one part per length (each gated by $max_hops before
+# it expands): the planner expands from one end and closes the last hop into the other with
+# Expand(Into). Every person on a path is distinct; people inside it consent to be
+# intermediaries; no link is blocked by either side, of another kind, or weaker than $min.
+INTRODUCTION_PATHS: Final[LiteralString] = (
+    """
+MATCH (s:Person {id: $source})
+MATCH (t:Person {id: $target})
+CALL (s, t) {
+  MATCH p = (s)-[:TIE]-(t)
+  RETURN p
+  UNION
+  WITH s, t WHERE $max_hops >= 2
+  MATCH p = (s)-[:TIE]-(x:Person)-[:TIE]-(t)
+  WHERE coalesce(x.intermediary, true)
+  RETURN p
+  UNION
+  WITH s, t WHERE $max_hops >= 3
+  MATCH p = (s)-[:TIE]-(x:Person)-[:TIE]-(y:Person)-[:TIE]-(t)
+  WHERE x <> t AND y <> s AND coalesce(x.intermediary, true) AND coalesce(y.intermediary, true)
+  RETURN p
+  UNION
+  WITH s, t WHERE $max_hops >= 4
+  MATCH p = (s)-[:TIE]-(x:Person)-[:TIE]-(m:Person)-[:TIE]-(y:Person)-[:TIE]-(t)
+  WHERE x <> t AND m <> s AND m <> t AND y <> s AND x <> y
+    AND coalesce(x.intermediary, true) AND coalesce(m.intermediary, true)
+    AND coalesce(y.intermediary, true)
+  RETURN p
+}
+WITH p, nodes(p) AS people
+WHERE all(r IN relationships(p) WHERE """
+    + _WALKABLE
+    + """)
+  AND all(i IN range(0, size(people) - 2) WHERE
+    NOT people[i + 1].id IN coalesce(people[i].blocked_ids, [])
+    AND NOT people[i].id IN coalesce(people[i + 1].blocked_ids, []))
+WITH p, people, [r IN relationships(p) | """
+    + link_strength_of("r")
+    + """] AS links
+WHERE all(l IN links WHERE l > 0 AND l >= $min_strength)
+WITH people, links, reduce(acc = 1.0, l IN links | acc * l) AS score
+WITH people, links, round(score, 11 - toInteger(floor(log10(score)))) AS rounded
+RETURN [n IN people | n.id] AS ids, links
+ORDER BY
+  CASE WHEN $shortest THEN size(links) ELSE 0 END,
+  rounded DESC,
+  size(links),
+  ids
+LIMIT $first
+"""
+)
+
+# Shortest paths through ties of $kinds (counter names; null for any), at most LIMIT hops.
+_DISTANCE: Final[LiteralString] = """
+MATCH (s:Person {id: $source})
+MATCH (t:Person {id: $target})
+MATCH p = SHORTEST 1 (s)-[r:TIE
+  WHERE $kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL)
+]-{1,LIMIT}(t)
+RETURN length(p) AS hops
+"""
+
+_SHORTEST_PATHS: Final[LiteralString] = """
+MATCH (s:Person {id: $source})
+MATCH (t:Person {id: $target})
+MATCH p = ALL SHORTEST (s)-[r:TIE
+  WHERE $kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL)
+]-{1,LIMIT}(t)
+RETURN [n IN nodes(p) | n.id] AS ids
+"""
+
+_NEIGHBOURHOOD: Final[LiteralString] = """
+MATCH (s:Person {id: $person_id})
+MATCH p = SHORTEST 1 (s)-[r:TIE
+  WHERE $kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL)
+]-{1,LIMIT}(o:Person)
+WHERE o <> s
+RETURN o.id AS id, length(p) AS hops
+"""
+
+MAX_SEARCH_HOPS: Final = 12
+"""The longest distance the shortest-path queries look for."""
+
+
+def _bounded(query: LiteralString, limit: int) -> LiteralString:
+    if not 1 <= limit <= MAX_SEARCH_HOPS:
+        raise ValueError(f"limit must be 1 to {MAX_SEARCH_HOPS}")
+    bounded: LiteralString = query.replace("LIMIT}", f"{limit}}}")  # a literal bound
+    return bounded
+
+
+def distance_query(limit: int) -> LiteralString:
+    """The SHORTEST 1 query for paths of at most ``limit`` hops (quantifiers take literals)."""
+    return _bounded(_DISTANCE, limit)
+
+
+def shortest_paths_query(limit: int) -> LiteralString:
+    """The ALL SHORTEST query for paths of at most ``limit`` hops."""
+    return _bounded(_SHORTEST_PATHS, limit)
+
+
+def neighbourhood_query(limit: int) -> LiteralString:
+    """The query for everyone within ``limit`` hops, with their distance."""
+    return _bounded(_NEIGHBOURHOOD, limit)

@@ -89,6 +89,9 @@ from graph.domain.model import (
     Tie,
     pair_key,
 )
+from graph.domain.paths import Path as IntroductionPath
+from graph.domain.paths import Strategy, rank
+from graph.domain.relationship import DEFAULT_SCALE
 from graph.domain.strength import StrengthModel
 from graph.ports import GraphStore, Page, PeopleQuery, TieContext, check_page_size
 
@@ -609,6 +612,11 @@ async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit:
     return int(deleted[0]) if deleted else 0
 
 
+def _counters(kinds: Collection[InteractionKind] | None) -> list[str] | None:
+    """The TIE counter names of ``kinds``, for queries that walk only ties of those kinds."""
+    return None if not kinds else sorted(_TIE_COUNTER_OF[kind] for kind in kinds)
+
+
 async def _fold_interactions(
     tx: AsyncManagedTransaction, into: TieAccumulator, after: str, limit: int
 ) -> str | None:
@@ -1026,6 +1034,105 @@ class Neo4jStore(GraphStore):
                 )
             )
         return contexts
+
+    # -- paths, searched inside the database ----------------------------------------------------
+
+    async def introduction_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        max_hops: int,
+        first: int,
+        strategy: Strategy,
+        min_link_strength: float,
+        at: datetime,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> list[IntroductionPath]:
+        """Bounded expansions from both ends in one Cypher query, scored and ranked there."""
+        if source == target or first < 1 or max_hops < 1:
+            return []
+        scale = DEFAULT_SCALE
+        rows = await self._read(
+            _records,
+            cypher.INTRODUCTION_PATHS,
+            source=source,
+            target=target,
+            max_hops=max_hops,
+            first=first,
+            shortest=strategy is Strategy.SHORTEST,
+            min_strength=min_link_strength,
+            kinds=_counters(kinds),
+            counters=[name for _, name in _TIE_COUNTERS],
+            now_s=(at - _EPOCH).total_seconds(),
+            half_life_s=self.model.half_life.total_seconds(),
+            one_way=scale.one_way,
+            saturation=scale.saturation,
+            longevity_half_s=scale.longevity_half.total_seconds(),
+            diversity_kinds=scale.diversity_kinds,
+            base=scale.base,
+            w_div=scale.diversity_weight,
+            w_long=scale.longevity_weight,
+        )
+        paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
+        return rank(paths, strategy, first)
+
+    async def distance(
+        self,
+        source: str,
+        target: str,
+        *,
+        limit: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> int | None:
+        """``SHORTEST 1`` between the two bound people (a bidirectional search in Neo4j)."""
+        if source == target:
+            found = await self.get(Person, [source])
+            return 0 if found else None
+        rows = await self._read(
+            _column,
+            cypher.distance_query(limit),
+            source=source,
+            target=target,
+            kinds=_counters(kinds),
+        )
+        return int(rows[0]) if rows else None
+
+    async def shortest_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        limit: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> list[tuple[str, ...]]:
+        """``ALL SHORTEST`` between the two bound people."""
+        if source == target:
+            return []
+        rows = await self._read(
+            _column,
+            cypher.shortest_paths_query(limit),
+            source=source,
+            target=target,
+            kinds=_counters(kinds),
+        )
+        return sorted(tuple(ids) for ids in rows)
+
+    async def neighbourhood(
+        self,
+        person_id: str,
+        *,
+        max_hops: int,
+        kinds: Collection[InteractionKind] | None = None,
+    ) -> dict[str, int]:
+        """``SHORTEST 1`` from the person to everyone within ``max_hops``."""
+        rows = await self._read(
+            _records,
+            cypher.neighbourhood_query(max_hops),
+            person_id=person_id,
+            kinds=_counters(kinds),
+        )
+        return {row["id"]: int(row["hops"]) for row in rows}
 
     async def counts(self) -> dict[str, int]:
         """Return how many records of each kind are stored, and how many ties (``tie``)."""
