@@ -50,7 +50,9 @@ def networks(draw: st.DrawFn) -> tuple[list[Person], list[Interaction]]:
     return people, contacts
 
 
-def _oracle(people: list[Person], contacts: list[Interaction], model_store: GraphStore):
+def _oracle(
+    people: list[Person], contacts: list[Interaction], model_store: GraphStore
+) -> tuple[dict[str, dict[str, float]], set[str]]:
     ties = ties_from_history(contacts, model_store.model)
     blocks = {p.id: set(p.blocked_ids) for p in people}
     links: dict[str, dict[str, float]] = {p: {} for p in PEOPLE}
@@ -163,10 +165,12 @@ async def test_distances_shortest_paths_and_neighbourhoods_agree_with_networkx(
     graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(PEOPLE)
     graph.add_edges_from(
-        i.participant_ids for i in contacts if i.kind is InteractionKind.CONNECTION
+        (i.participant_ids[0], i.participant_ids[1])
+        for i in contacts
+        if i.kind is InteractionKind.CONNECTION
     )
     try:
-        expected: int | None = nx.shortest_path_length(graph, source, target)
+        expected: int | None = int(nx.shortest_path_length(graph, source, target))
     except nx.NetworkXNoPath:
         expected = None
     assert await store.distance(source, target, limit=6, kinds=only) == expected
