@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from api import insights
+from api import introductions as introduction_api
 from api.types import (
     DEFAULT_PAGE,
     NODE_TYPES,
@@ -686,6 +687,20 @@ class Query:
         description="Several groups' keep-in-touch figures side by side.",
     )
 
+    introduction_paths = strawberry.field(
+        resolver=introduction_api.introduction_paths,
+        description="Who can introduce you to someone, through whom, and why: the best paths"
+        " of people who know each other (and agreed to be intermediaries), each link explained.",
+    )
+    connection_degree = strawberry.field(
+        resolver=introduction_api.connection_degree,
+        description="How far apart two people are (either of them may ask).",
+    )
+    mutual_connections = strawberry.field(
+        resolver=introduction_api.mutual_connections,
+        description="People both have a tie with (either of them may ask).",
+    )
+
     @strawberry.field(description="How many records of each kind are stored (admins only).")
     async def statistics(self, info: Info) -> list[KindCount]:
         counts = await info.context.service.counts(info.context.viewer)
@@ -831,6 +846,9 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.driftingTies": Action.READ_TIES,
     "Query.groupRetention": Action.READ_GROUP_RETENTION,
     "Query.compareGroups": Action.READ_GROUP_RETENTION,
+    "Query.introductionPaths": Action.FIND_INTRODUCTIONS,
+    "Query.connectionDegree": Action.READ_CONNECTION_DEGREE,
+    "Query.mutualConnections": Action.READ_CONNECTION_DEGREE,
 }
 """The policy action each root operation needs (see :mod:`graph.usecases.policy`).
 

@@ -16,6 +16,8 @@ The rules, in words:
 - A group's keep-in-touch figures are for its leader and its members (members of a group
   smaller than the configured minimum see them only in aggregate); per-pair drift within a
   group is for its leader.
+- A person looks for introduction paths from themselves; how far apart two people are and
+  whom they both know is for either of them.
 - An admin reads and writes everything.
 
 Use cases call :func:`authorize` (or :func:`may`) with an :class:`Action` and the facts that
@@ -56,6 +58,8 @@ class Action(enum.StrEnum):
     READ_RELATIONSHIP = "read how strong a tie is"
     READ_GROUP_RETENTION = "read who kept in touch after a group"
     READ_GROUP_TIES = "read the ties among a group's members"
+    FIND_INTRODUCTIONS = "find introduction paths from a person"
+    READ_CONNECTION_DEGREE = "read how far apart two people are"
     READ_STATISTICS = "read store statistics"
 
 
@@ -142,6 +146,10 @@ def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
             return _leads_all(viewer, f) or _belongs(viewer, f)
         case Action.READ_GROUP_TIES:
             return _leads_all(viewer, f)
+        case Action.FIND_INTRODUCTIONS:
+            return _is_self(viewer, f)
+        case Action.READ_CONNECTION_DEGREE:
+            return _takes_part(viewer, f)
         case Action.READ_STATISTICS:
             return False
     return False  # pragma: no cover - every action is matched above

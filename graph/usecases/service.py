@@ -32,6 +32,7 @@ from graph.domain.model import (
 )
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
 from graph.usecases.insights import Insights, utc_now
+from graph.usecases.introductions import Introductions
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -68,6 +69,11 @@ class Service:
     """What "now" is for insights (strength decays with time)."""
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+
+    @property
+    def introductions(self) -> Introductions:
+        """Introduction paths, connection degrees and mutual connections."""
+        return Introductions(self.store, self.clock)
 
     @property
     def insights(self) -> Insights:

@@ -118,6 +118,15 @@ SCENARIOS: dict[str, Scenario] = {
         '{ introductions(person: "amir") { totalCount } }', people=("amir",)
     ),
     "Query.statistics": Scenario("{ statistics { kind } }"),
+    "Query.introductionPaths": Scenario(
+        '{ introductionPaths(from: "amir", to: "carl") { score } }', people=("amir",)
+    ),
+    "Query.connectionDegree": Scenario(
+        '{ connectionDegree(a: "amir", b: "carl") }', people=("amir", "carl")
+    ),
+    "Query.mutualConnections": Scenario(
+        '{ mutualConnections(a: "amir", b: "carl") { key } }', people=("amir", "carl")
+    ),
     "Query.relationship": Scenario(
         f'{{ relationship(a: "amir", b: "carl", at: "{AT}") {{ strength {{ band }} }} }}',
         people=("amir", "carl"),

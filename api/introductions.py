@@ -1,0 +1,138 @@
+"""GraphQL for introduction paths, connection degrees and mutual connections: a thin layer over
+:class:`graph.usecases.introductions.Introductions`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from api.types import Group, Info, Person, PersonRef, TieBand, _show_person, key_of
+from graph.domain.paths import Strategy
+from graph.usecases.introductions import Degree, ExplainedPath
+
+__all__ = ["connection_degree", "introduction_paths", "mutual_connections"]
+
+PathStrategy = strawberry.enum(
+    Strategy,
+    name="PathStrategy",
+    description="STRONGEST ranks by the product of link strengths (fewer hops, then keys,"
+    " break ties); SHORTEST returns every path of the fewest hops, strongest first.",
+)
+ConnectionDegreeName = strawberry.enum(
+    Degree, name="ConnectionDegree", description="How far apart two people are."
+)
+
+
+async def _person(info: Info, key: str) -> Person | None:
+    found = await info.context.loaders.person.load(key)
+    return None if found is None else _show_person(found)
+
+
+@strawberry.type(description="One link of an introduction path, and why it holds.")
+class IntroductionHop:
+    from_key: strawberry.Private[str]
+    to_key: strawberry.Private[str]
+    strength: float = strawberry.field(
+        description="The link's strength now (its tie's strength without embeddedness)."
+    )
+    band: TieBand  # type: ignore[valid-type]
+    last_contact: datetime | None
+    interaction_count: int
+    shared_groups: list[Group]
+    shared_interests: list[str]
+
+    @strawberry.field(name="from")
+    async def from_(self, info: Info) -> Person | None:
+        return await _person(info, self.from_key)
+
+    @strawberry.field
+    async def to(self, info: Info) -> Person | None:
+        return await _person(info, self.to_key)
+
+
+@strawberry.type(description="A chain of people who know each other, from you to someone.")
+class IntroductionPath:
+    keys: strawberry.Private[tuple[str, ...]]
+    score: float = strawberry.field(description="The product of the links' strengths.")
+    hop_count: int = strawberry.field(name="hops")
+    links: list[IntroductionHop]
+
+    @strawberry.field(description="Everyone on the path, from the start to the target.")
+    async def people(self, info: Info) -> list[Person | None]:
+        return [await _person(info, k) for k in self.keys]
+
+    @strawberry.field(description="The people who would make the introduction, in order.")
+    async def via(self, info: Info) -> list[Person | None]:
+        return [await _person(info, k) for k in self.keys[1:-1]]
+
+    @classmethod
+    def of(cls, explained: ExplainedPath) -> IntroductionPath:
+        """Show an explained path."""
+        return cls(
+            keys=explained.path.people,
+            score=explained.path.score,
+            hop_count=explained.path.hops,
+            links=[
+                IntroductionHop(
+                    from_key=h.a,
+                    to_key=h.b,
+                    strength=h.strength,
+                    band=h.band,
+                    last_contact=h.tie.last_at if h.tie else None,
+                    interaction_count=h.tie.count if h.tie else 0,
+                    shared_groups=[Group.from_domain(g) for g in h.shared_groups],
+                    shared_interests=list(h.shared_interests),
+                )
+                for h in explained.hops
+            ],
+        )
+
+
+async def introduction_paths(
+    info: Info,
+    from_: Annotated[
+        strawberry.ID,
+        strawberry.argument(name="from", description="Global id or key of who asks."),
+    ],
+    to: PersonRef,
+    max_hops: Annotated[int, strawberry.argument(description="1 to 4.")] = 3,
+    first: Annotated[int, strawberry.argument(description="1 to 20.")] = 5,
+    min_link_strength: Annotated[
+        float, strawberry.argument(description="Leave out links weaker than this (0 to 1).")
+    ] = 0.0,
+    strategy: PathStrategy = Strategy.STRONGEST,  # type: ignore[valid-type]
+) -> list[IntroductionPath]:
+    """Who can introduce you to someone, through whom, and why."""
+    found = await info.context.service.introductions.introduction_paths(
+        info.context.viewer,
+        key_of(from_, "Person", argument="from"),
+        key_of(to, "Person", argument="to"),
+        max_hops=max_hops,
+        first=first,
+        min_link_strength=min_link_strength,
+        strategy=strategy,
+    )
+    return [IntroductionPath.of(p) for p in found]
+
+
+async def connection_degree(info: Info, a: PersonRef, b: PersonRef) -> ConnectionDegreeName:  # type: ignore[valid-type]
+    """How far apart two people are: FIRST (they have a tie), SECOND, THIRD or BEYOND."""
+    return await info.context.service.introductions.connection_degree(
+        info.context.viewer, key_of(a, "Person", argument="a"), key_of(b, "Person", argument="b")
+    )
+
+
+async def mutual_connections(
+    info: Info, a: PersonRef, b: PersonRef, first: int = 20
+) -> list[Person]:
+    """People both have a tie with (those who agreed to be discoverable), in key order."""
+    found = await info.context.service.introductions.mutual_connections(
+        info.context.viewer,
+        key_of(a, "Person", argument="a"),
+        key_of(b, "Person", argument="b"),
+        first=first,
+    )
+    shown = [await _person(info, p.id) for p in found]
+    return [p for p in shown if p is not None]

@@ -1,0 +1,194 @@
+"""Who can introduce me to X, through whom, and why: paths, degrees and mutual connections.
+
+The search runs in the store (:meth:`GraphStore.introduction_paths`: in memory on the embedded
+store, in Cypher on Neo4j); this module checks who may ask, validates arguments and explains
+each hop with what the two people share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from graph.domain.errors import InvalidInput, NotFound, Problem
+from graph.domain.model import Group, Person, Tie
+from graph.domain.paths import MAX_HOPS, Path, Strategy
+from graph.domain.relationship import Band, band_of
+from graph.ports import GraphStore
+from graph.usecases.policy import Action, Facts, authorize
+from graph.usecases.viewer import Viewer
+
+__all__ = [
+    "MAX_PATHS",
+    "Degree",
+    "ExplainedPath",
+    "Hop",
+    "Introductions",
+]
+
+MAX_PATHS = 20
+"""The most paths one request may ask for."""
+MAX_MUTUAL = 100
+
+
+class Degree(StrEnum):
+    """How far apart two people are, LinkedIn-style."""
+
+    SELF = "self"
+    FIRST = "first"
+    SECOND = "second"
+    THIRD = "third"
+    BEYOND = "beyond"
+
+
+_DEGREES = {0: Degree.SELF, 1: Degree.FIRST, 2: Degree.SECOND, 3: Degree.THIRD}
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One link of a path, explained."""
+
+    a: str
+    b: str
+    strength: float
+    band: Band
+    tie: Tie | None
+    shared_groups: tuple[Group, ...]
+    shared_interests: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedPath:
+    """A path and why each of its links holds."""
+
+    path: Path
+    hops: tuple[Hop, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Introductions:
+    """Introduction paths, connection degrees and mutual connections over one store."""
+
+    store: GraphStore
+    clock: Callable[[], datetime]
+
+    async def _require_people(self, *ids: str) -> dict[str, Person]:
+        found = await self.store.get(Person, list(dict.fromkeys(ids)))
+        for pid in ids:
+            if pid not in found:
+                raise NotFound("person", pid)
+        return found
+
+    async def introduction_paths(
+        self,
+        viewer: Viewer,
+        source: str,
+        target: str,
+        *,
+        max_hops: int = 3,
+        first: int = 5,
+        min_link_strength: float = 0.0,
+        strategy: Strategy = Strategy.STRONGEST,
+    ) -> list[ExplainedPath]:
+        """Return the best paths from ``source`` (the viewer, or anyone for an admin) to
+        ``target`` through people who know each other and agreed to be intermediaries."""
+        problems = []
+        if not 1 <= max_hops <= MAX_HOPS:
+            problems.append(Problem("query", "maxHops", max_hops, f"must be 1 to {MAX_HOPS}"))
+        if not 1 <= first <= MAX_PATHS:
+            problems.append(Problem("query", "first", first, f"must be 1 to {MAX_PATHS}"))
+        if not (math.isfinite(min_link_strength) and 0 <= min_link_strength <= 1):
+            problems.append(
+                Problem("query", "minLinkStrength", min_link_strength, "must be 0 to 1")
+            )
+        if source == target:
+            problems.append(Problem("query", "to", target, "must be someone other than from"))
+        if problems:
+            raise InvalidInput(problems)
+        authorize(viewer, Action.FIND_INTRODUCTIONS, Facts(people=[source]))
+        await self._require_people(source, target)
+        now = self.clock()
+        paths = await self.store.introduction_paths(
+            source,
+            target,
+            max_hops=max_hops,
+            first=first,
+            strategy=strategy,
+            min_link_strength=min_link_strength,
+            at=now,
+        )
+        return await self._explain(paths)
+
+    async def _explain(self, paths: Sequence[Path]) -> list[ExplainedPath]:
+        """Add to each hop its tie, band, shared groups and shared interests (a fixed number
+        of store calls for all paths)."""
+        people_ids = sorted({p for path in paths for p in path.people})
+        if not people_ids:
+            return []
+        people = await self.store.get(Person, people_ids)
+        groups_of: dict[str, set[str]] = {p: set() for p in people_ids}
+        for m in await self.store.memberships(person_ids=people_ids):
+            groups_of[m.person_id].add(m.group_id)
+        groups = await self.store.get(Group, sorted(set().union(*groups_of.values())))
+        ties: dict[tuple[str, str], Tie | None] = {}
+        for path in paths:
+            for a, b in zip(path.people, path.people[1:], strict=False):
+                pair = (a, b) if a < b else (b, a)
+                if pair not in ties:
+                    ties[pair] = await self.store.tie(*pair)
+        explained = []
+        for path in paths:
+            hops = []
+            for (a, b), strength in zip(
+                zip(path.people, path.people[1:], strict=False), path.links, strict=True
+            ):
+                pair = (a, b) if a < b else (b, a)
+                shared = sorted(groups_of[a] & groups_of[b])
+                interests_a = {i.casefold(): i for i in people[a].interests} if a in people else {}
+                interests_b = {i.casefold() for i in people[b].interests} if b in people else set()
+                hops.append(
+                    Hop(
+                        a=a,
+                        b=b,
+                        strength=strength,
+                        band=band_of(strength),
+                        tie=ties[pair],
+                        shared_groups=tuple(groups[g] for g in shared if g in groups),
+                        shared_interests=tuple(
+                            sorted(v for k, v in interests_a.items() if k in interests_b)
+                        ),
+                    )
+                )
+            explained.append(ExplainedPath(path=path, hops=tuple(hops)))
+        return explained
+
+    async def connection_degree(self, viewer: Viewer, a: str, b: str) -> Degree:
+        """How far apart two people are: first, second, third degree or beyond (for either of
+        them, or an admin)."""
+        authorize(viewer, Action.READ_CONNECTION_DEGREE, Facts(people=[a, b]))
+        await self._require_people(a, b)
+        hops = await self.store.distance(a, b, limit=3)
+        return Degree.BEYOND if hops is None else _DEGREES[hops]
+
+    async def mutual_connections(
+        self, viewer: Viewer, a: str, b: str, *, first: int = 20
+    ) -> list[Person]:
+        """People who have a tie with both, in key order; only people who agreed to be
+        discoverable (and the viewer) are shown."""
+        if not 1 <= first <= MAX_MUTUAL:
+            raise InvalidInput([Problem("query", "first", first, f"must be 1 to {MAX_MUTUAL}")])
+        authorize(viewer, Action.READ_CONNECTION_DEGREE, Facts(people=[a, b]))
+        await self._require_people(a, b)
+        near_a = await self.store.neighbourhood(a, max_hops=1)
+        near_b = await self.store.neighbourhood(b, max_hops=1)
+        mutual = sorted((set(near_a) & set(near_b)) - {a, b})
+        people = await self.store.get(Person, mutual)
+        shown = [
+            people[p]
+            for p in mutual
+            if p in people and (people[p].discoverable or p == viewer.person_id)
+        ]
+        return shown[:first]
