@@ -1140,13 +1140,19 @@ MATCH p = ALL SHORTEST (s)-[r:TIE
 RETURN [n IN nodes(p) | n.id] AS ids
 """
 
+# Inside CALL the far end cannot be bound first, so the planner expands from the person
+# (StatefulShortestPath(All)) instead of scanning every node and searching from each.
 _NEIGHBOURHOOD: Final[LiteralString] = """
 MATCH (s:Person {id: $person_id})
-MATCH p = SHORTEST 1 (s)-[r:TIE
-  WHERE $kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL)
-]-{1,LIMIT}(o:Person)
+CALL (s) {
+  MATCH p = SHORTEST 1 (s)-[r:TIE
+    WHERE $kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL)
+  ]-{1,LIMIT}(o)
+  RETURN o, length(p) AS hops
+}
+WITH o, hops
 WHERE o <> s
-RETURN o.id AS id, length(p) AS hops
+RETURN o.id AS id, hops
 """
 
 MAX_SEARCH_HOPS: Final = 12

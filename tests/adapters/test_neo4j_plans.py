@@ -1,0 +1,91 @@
+"""Every path query is planned to start from the people it is given, by their unique ids, and
+to search from both ends where both are known: never a scan of every person."""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import neo4j
+import pytest
+
+from graph.adapters.neo4j import cypher
+from graph.adapters.neo4j.store import Neo4jStore
+from tests.support.neo4j import Neo4jTarget
+
+PARAMETERS: dict[str, Any] = {
+    "source": "a",
+    "target": "b",
+    "person_id": "a",
+    "kinds": None,
+    "max_hops": 4,
+    "first": 5,
+    "shortest": False,
+    "min_strength": 0.0,
+    "counters": [],
+    "now_s": 0.0,
+    "half_life_s": 1.0,
+    "one_way": 0.5,
+    "saturation": 3.0,
+    "longevity_half_s": 1.0,
+    "diversity_kinds": 4,
+    "base": 0.6,
+    "w_div": 0.1,
+    "w_long": 0.1,
+}
+
+
+def _operators(plan: dict[str, Any]) -> list[str]:
+    found = [str(plan["operatorType"]).split("@")[0]]
+    for child in plan.get("children", []):
+        found.extend(_operators(child))
+    return found
+
+
+@pytest.fixture
+async def explain(neo4j_target: Neo4jTarget | None) -> Any:
+    if neo4j_target is None:
+        pytest.skip("no Neo4j server")
+    store = Neo4jStore(  # creates the constraints the plans rely on
+        uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database
+    )
+    await store.open()
+    await store.close()
+    driver = neo4j.AsyncGraphDatabase.driver(neo4j_target.uri, auth=neo4j_target.auth)
+
+    async def run(query: LiteralString) -> list[str]:
+        async with driver.session(database=neo4j_target.database) as session:
+            result = await session.run("EXPLAIN " + query, PARAMETERS)
+            summary = await result.consume()
+            assert summary.plan is not None
+            return _operators(summary.plan)
+
+    yield run
+    await driver.close()
+
+
+async def test_introduction_paths_seek_both_ends_and_close_each_path_into_the_target(
+    explain: Any,
+) -> None:
+    operators = await explain(cypher.INTRODUCTION_PATHS)
+    assert operators.count("NodeUniqueIndexSeek") == 2
+    assert "Expand(Into)" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan", "VarLengthExpand(All)"} & set(operators)
+
+
+@pytest.mark.parametrize(
+    "query", [cypher.distance_query(5), cypher.shortest_paths_query(5)], ids=["one", "all"]
+)
+async def test_shortest_paths_between_two_people_search_from_both_ends(
+    explain: Any, query: LiteralString
+) -> None:
+    operators = await explain(query)
+    assert operators.count("NodeUniqueIndexSeek") == 2
+    assert "StatefulShortestPath(Into)" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)
+
+
+async def test_a_neighbourhood_expands_from_the_person_only(explain: Any) -> None:
+    operators = await explain(cypher.neighbourhood_query(3))
+    assert operators.count("NodeUniqueIndexSeek") == 1
+    assert "StatefulShortestPath(All)" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)
