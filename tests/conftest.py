@@ -47,7 +47,8 @@ def neo4j_target() -> Iterator[Neo4jTarget | None]:
         yield None
 
 
-async def _open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | None) -> GraphStore:
+async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | None) -> GraphStore:
+    """Open an empty store of ``backend`` (skipping, or failing under CI, without Neo4j)."""
     if backend == "embedded":
         store: GraphStore = EmbeddedStore(tmp_path / "store")
     else:
@@ -68,7 +69,7 @@ async def store(
     request: pytest.FixtureRequest, tmp_path: Path, neo4j_target: Neo4jTarget | None
 ) -> AsyncIterator[GraphStore]:
     """An empty, open store of each backend in turn."""
-    opened = await _open_store(request.param, tmp_path, neo4j_target)
+    opened = await open_store(request.param, tmp_path, neo4j_target)
     try:
         yield opened
     finally:
