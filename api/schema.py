@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from api import discovery as discovery_api
 from api import insights
 from api import introductions as introduction_api
 from api.types import (
@@ -687,6 +688,20 @@ class Query:
         description="Several groups' keep-in-touch figures side by side.",
     )
 
+    shared_interests = strawberry.field(
+        resolver=discovery_api.shared_interests,
+        description="What two people have in common, weighted by rarity and explained (groups"
+        " and meetings only for the two and their leaders).",
+    )
+    recommended_people = strawberry.field(
+        resolver=discovery_api.recommended_people,
+        description="People you do not know yet who share your interests or whose offers meet"
+        " your seeks (for yourself).",
+    )
+    interest_overlap = strawberry.field(
+        resolver=discovery_api.interest_overlap,
+        description="Interests several of a group's members hold (its leader and members).",
+    )
     introduction_paths = strawberry.field(
         resolver=introduction_api.introduction_paths,
         description="Who can introduce you to someone, through whom, and why: the best paths"
@@ -700,6 +715,25 @@ class Query:
         resolver=introduction_api.mutual_connections,
         description="People both have a tie with (either of them may ask).",
     )
+
+    @strawberry.field(
+        description="How often a person accepts requests to introduce and how often they lead"
+        " to a meeting (anyone signed in, for people who make introductions)."
+    )
+    async def intermediary_stats(self, info: Info, person: PersonRef) -> IntermediaryStats:
+        stats = await info.context.service.introductions.intermediary_stats(
+            info.context.viewer, key_of(person, "Person", argument="person")
+        )
+        return IntermediaryStats(
+            asked=stats.asked,
+            pending=stats.pending,
+            accepted=stats.accepted,
+            declined=stats.declined,
+            met=stats.met,
+            not_met=stats.not_met,
+            acceptance_rate=stats.acceptance_rate,
+            success_rate=stats.success_rate,
+        )
 
     @strawberry.field(description="How many records of each kind are stored (admins only).")
     async def statistics(self, info: Info) -> list[KindCount]:
@@ -724,8 +758,108 @@ async def _nodes(info: Info, ids: Sequence[str]) -> list[Node | None]:
     return [to_node(found[d]) if d is not None and d in found else None for d in decoded]
 
 
+@strawberry.type(description="An introduction as it now stands.")
+class IntroductionPayload:
+    introduction: IntroductionNode
+
+
+IntroductionResult = Annotated[
+    IntroductionPayload | InvalidInput | NotFound | Forbidden | Conflict,
+    strawberry.union(
+        "IntroductionResult", description="The introduction, or why the step was refused."
+    ),
+]
+
+
+async def _introduction_step(
+    step: Callable[[], Awaitable[model.Introduction]],
+) -> IntroductionPayload | InvalidInput | NotFound | Forbidden | Conflict:
+    """Run one workflow step, turning expected refusals into data."""
+    try:
+        introduction = await step()
+    except InvalidInputError as error:
+        return InvalidInput(
+            message="the input was rejected; nothing was changed",
+            problems=[_problem(p) for p in error.problems],
+        )
+    except ConflictError as error:
+        return Conflict(
+            message="the step does not follow from where the introduction stands",
+            problems=[_problem(p) for p in error.problems],
+        )
+    except ForbiddenError as error:
+        return Forbidden(message=str(error))
+    except NotFoundError as error:
+        return NotFound(message=str(error), key=error.id)
+    return IntroductionPayload(introduction=IntroductionNode.from_domain(introduction))
+
+
+@strawberry.type(description="How a person answers requests to introduce, and what comes of it.")
+class IntermediaryStats:
+    asked: int
+    pending: int
+    accepted: int
+    declined: int
+    met: int
+    not_met: int
+    acceptance_rate: float | None = strawberry.field(
+        description="Accepted out of answered; null before any answer."
+    )
+    success_rate: float | None = strawberry.field(
+        description="Met out of accepted introductions with a known outcome."
+    )
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Ask someone to introduce you to someone they know.")
+    async def request_introduction(
+        self,
+        info: Info,
+        to: PersonRef,
+        via: PersonRef,
+        note: str | None = None,
+        from_: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(name="from", description="Who asks (default: the viewer)."),
+        ] = None,
+    ) -> IntroductionResult:
+        flow = info.context.service.introductions
+        return await _introduction_step(
+            lambda: flow.request_introduction(
+                info.context.viewer,
+                key_of(to, "Person", argument="to"),
+                key_of(via, "Person", argument="via"),
+                requester=key_of(from_, "Person", argument="from") if from_ else None,
+                note=note,
+            )
+        )
+
+    @strawberry.mutation(description="As the introducer, accept or decline a request.")
+    async def answer_introduction(
+        self, info: Info, id: strawberry.ID, accept: bool
+    ) -> IntroductionResult:
+        flow = info.context.service.introductions
+        return await _introduction_step(
+            lambda: flow.answer_introduction(
+                info.context.viewer, key_of(id, "Introduction", argument="id"), accept=accept
+            )
+        )
+
+    @strawberry.mutation(
+        description="Record whether an accepted introduction led to a meeting; a meeting"
+        " becomes an interaction between the two and feeds their tie."
+    )
+    async def record_introduction_outcome(
+        self, info: Info, id: strawberry.ID, met: bool
+    ) -> IntroductionResult:
+        flow = info.context.service.introductions
+        return await _introduction_step(
+            lambda: flow.record_introduction_outcome(
+                info.context.viewer, key_of(id, "Introduction", argument="id"), met=met
+            )
+        )
+
     @strawberry.mutation(
         description="Erase a person and every attribution to them (GDPR); idempotent."
     )
@@ -849,6 +983,13 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.introductionPaths": Action.FIND_INTRODUCTIONS,
     "Query.connectionDegree": Action.READ_CONNECTION_DEGREE,
     "Query.mutualConnections": Action.READ_CONNECTION_DEGREE,
+    "Query.intermediaryStats": Action.READ_PUBLIC_PROFILE,
+    "Query.sharedInterests": Action.READ_PUBLIC_PROFILE,
+    "Query.recommendedPeople": Action.READ_TIES,
+    "Query.interestOverlap": Action.READ_GROUP_DETAILS,
+    "Mutation.requestIntroduction": Action.FIND_INTRODUCTIONS,
+    "Mutation.answerIntroduction": Action.WRITE_INTRODUCTION,
+    "Mutation.recordIntroductionOutcome": Action.WRITE_INTRODUCTION,
 }
 """The policy action each root operation needs (see :mod:`graph.usecases.policy`).
 

@@ -17,6 +17,7 @@ from graph.domain.model import (
     GroupFormat,
     Interaction,
     InteractionKind,
+    Introduction,
     Meeting,
     Membership,
     MembershipRole,
@@ -174,6 +175,17 @@ def demo_batch() -> WriteBatch:
                     channel="phone" if month % 2 else "e-mail",
                 )
             )
+    # After the group: amir asks carl to introduce him to hanna (not answered yet).
+    batch.add(
+        Introduction(
+            id="intro-amir-hanna",
+            requester_id="amir",
+            introducer_id="carl",
+            target_id="hanna",
+            requested_at=ended + timedelta(days=40),
+            note="Hanna's crisis-communication work would help our rebrand.",
+        )
+    )
     return batch
 
 

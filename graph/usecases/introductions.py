@@ -8,16 +8,17 @@ each hop with what the two people share.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from graph.domain.errors import InvalidInput, NotFound, Problem
-from graph.domain.model import Group, Person, Tie
+from graph.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from graph.domain.model import Group, Introduction, IntroductionStatus, Person, Tie
 from graph.domain.paths import MAX_HOPS, Path, Strategy
 from graph.domain.relationship import Band, band_of
-from graph.ports import GraphStore
+from graph.ports import GraphStore, batch_of
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
 
@@ -26,6 +27,7 @@ __all__ = [
     "Degree",
     "ExplainedPath",
     "Hop",
+    "IntermediaryStats",
     "Introductions",
 ]
 
@@ -66,6 +68,38 @@ class ExplainedPath:
 
     path: Path
     hops: tuple[Hop, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IntermediaryStats:
+    """How a person answers the introductions they are asked to make, and what comes of them."""
+
+    person_id: str
+    asked: int
+    pending: int
+    accepted: int
+    declined: int
+    met: int
+    not_met: int
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Accepted out of answered (``None`` before any answer)."""
+        answered = self.accepted + self.declined
+        return self.accepted / answered if answered else None
+
+    @property
+    def success_rate(self) -> float | None:
+        """Met out of accepted introductions with a known outcome (``None`` before any)."""
+        known = self.met + self.not_met
+        return self.met / known if known else None
+
+
+_NEXT = {
+    IntroductionStatus.REQUESTED: {IntroductionStatus.ACCEPTED, IntroductionStatus.DECLINED},
+    IntroductionStatus.ACCEPTED: {IntroductionStatus.MET, IntroductionStatus.NOT_MET},
+}
+"""The workflow: requested, then accepted or declined by the introducer, then met or not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,3 +226,116 @@ class Introductions:
             if p in people and (people[p].discoverable or p == viewer.person_id)
         ]
         return shown[:first]
+
+    # -- the introduction workflow ---------------------------------------------------------
+
+    async def request_introduction(
+        self,
+        viewer: Viewer,
+        target: str,
+        via: str,
+        *,
+        requester: str | None = None,
+        note: str | None = None,
+    ) -> Introduction:
+        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``."""
+        requester = requester or viewer.person_id
+        if requester is None:
+            raise InvalidInput(
+                [Problem("input", "from", None, "give who asks, or sign in as a person")]
+            )
+        authorize(viewer, Action.FIND_INTRODUCTIONS, Facts(people=[requester]))
+        if len({requester, target, via}) < 3:
+            raise InvalidInput(
+                [Problem("input", "via", via, "requester, introducer and target must differ")]
+            )
+        people = await self._require_people(requester, target, via)
+        if not people[via].intermediary:
+            raise InvalidInput(
+                [Problem("input", "via", via, "does not make introductions (their choice)")]
+            )
+        if target in people[via].blocked_ids or via in people[target].blocked_ids:
+            raise InvalidInput([Problem("input", "via", via, "cannot introduce you to them")])
+        introduction = Introduction(
+            id=f"intro-{uuid.uuid4().hex}",
+            requester_id=requester,
+            introducer_id=via,
+            target_id=target,
+            status=IntroductionStatus.REQUESTED,
+            requested_at=self.clock(),
+            note=note,
+        )
+        await self.store.apply(batch_of([introduction]))
+        return introduction
+
+    async def _advance(
+        self,
+        viewer: Viewer,
+        introduction_id: str,
+        status: IntroductionStatus,
+        allowed: Callable[[Introduction], set[str]],
+    ) -> Introduction:
+        found = (await self.store.get(Introduction, [introduction_id])).get(introduction_id)
+        if found is None:
+            raise NotFound("introduction", introduction_id)
+        authorize(viewer, Action.WRITE_INTRODUCTION, Facts(people=sorted(allowed(found))))
+        if status not in _NEXT.get(found.status, set()):
+            raise Conflict(
+                [
+                    Problem(
+                        "input",
+                        "status",
+                        status.value,
+                        f"the introduction is {found.status.value}; it cannot become"
+                        f" {status.value}",
+                    )
+                ]
+            )
+        moved = replace(found, status=status, updated_at=self.clock())
+        await self.store.apply(batch_of([moved]))
+        return moved
+
+    async def answer_introduction(
+        self, viewer: Viewer, introduction_id: str, *, accept: bool
+    ) -> Introduction:
+        """The introducer accepts or declines a request."""
+        status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
+        return await self._advance(viewer, introduction_id, status, lambda i: {i.introducer_id})
+
+    async def record_introduction_outcome(
+        self, viewer: Viewer, introduction_id: str, *, met: bool
+    ) -> Introduction:
+        """Any of the three records whether the two met; a meeting becomes an interaction
+        between requester and target (and so feeds their tie's strength)."""
+        status = IntroductionStatus.MET if met else IntroductionStatus.NOT_MET
+        return await self._advance(
+            viewer,
+            introduction_id,
+            status,
+            lambda i: {i.requester_id, i.introducer_id, i.target_id},
+        )
+
+    async def intermediary_stats(self, viewer: Viewer, person_id: str) -> IntermediaryStats:
+        """How often a person accepts requests to introduce and how often those lead to a
+        meeting: for anyone signed in when the person makes introductions, else only for
+        themselves."""
+        people = await self._require_people(person_id)
+        if not people[person_id].intermediary:
+            authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
+        else:
+            authorize(viewer, Action.READ_PUBLIC_PROFILE)
+        asked = [
+            i for i in await self.store.introductions_of(person_id) if i.introducer_id == person_id
+        ]
+        count = {s: sum(1 for i in asked if i.status is s) for s in IntroductionStatus}
+        return IntermediaryStats(
+            person_id=person_id,
+            asked=len(asked),
+            pending=count[IntroductionStatus.REQUESTED],
+            accepted=count[IntroductionStatus.ACCEPTED]
+            + count[IntroductionStatus.MET]
+            + count[IntroductionStatus.NOT_MET],
+            declined=count[IntroductionStatus.DECLINED],
+            met=count[IntroductionStatus.MET],
+            not_met=count[IntroductionStatus.NOT_MET],
+        )

@@ -31,6 +31,7 @@ from graph.domain.model import (
     Tie,
 )
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.usecases.discovery import Discovery
 from graph.usecases.insights import Insights, utc_now
 from graph.usecases.introductions import Introductions
 from graph.usecases.policy import Action, Facts, authorize, may
@@ -69,6 +70,11 @@ class Service:
     """What "now" is for insights (strength decays with time)."""
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+
+    @property
+    def discovery(self) -> Discovery:
+        """Shared interests, recommended people and a group's interest overlap."""
+        return Discovery(self.store)
 
     @property
     def introductions(self) -> Introductions:

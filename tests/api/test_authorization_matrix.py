@@ -127,6 +127,26 @@ SCENARIOS: dict[str, Scenario] = {
     "Query.mutualConnections": Scenario(
         '{ mutualConnections(a: "amir", b: "carl") { key } }', people=("amir", "carl")
     ),
+    "Query.intermediaryStats": Scenario('{ intermediaryStats(person: "carl") { asked } }'),
+    "Mutation.requestIntroduction": Scenario(
+        'mutation { requestIntroduction(from: "amir", to: "hanna", via: "carl") { __typename } }',
+        people=("amir",),
+    ),
+    "Mutation.answerIntroduction": Scenario(
+        'mutation { answerIntroduction(id: "intro-amir-hanna", accept: true) { __typename } }',
+        people=("carl",),
+    ),
+    "Mutation.recordIntroductionOutcome": Scenario(
+        'mutation { recordIntroductionOutcome(id: "intro-amir-hanna", met: true) { __typename } }',
+        people=("amir", "carl", "hanna"),
+    ),
+    "Query.sharedInterests": Scenario('{ sharedInterests(a: "amir", b: "carl") { score } }'),
+    "Query.recommendedPeople": Scenario(
+        '{ recommendedPeople(person: "amir") { score } }', people=("amir",)
+    ),
+    "Query.interestOverlap": Scenario(
+        f'{{ interestOverlap(group: "{GROUP}") {{ label }} }}', groups=(GROUP,)
+    ),
     "Query.relationship": Scenario(
         f'{{ relationship(a: "amir", b: "carl", at: "{AT}") {{ strength {{ band }} }} }}',
         people=("amir", "carl"),
