@@ -55,7 +55,6 @@ __all__ = [
     "embeddedness_of_counts",
     "link_strength",
     "pair_series",
-    "shared_group_counts",
 ]
 
 
@@ -323,10 +322,3 @@ def _merged(old: Tie, new: Tie, model: StrengthModel) -> Tie:
         score_by_a=by_a,
         score_by_b=by_b,
     )
-
-
-def shared_group_counts(
-    groups_of: dict[str, set[str]], pairs: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """Return how many groups each pair shares, from each person's group ids."""
-    return {(a, b): len(groups_of.get(a, set()) & groups_of.get(b, set())) for a, b in pairs}

@@ -24,7 +24,6 @@ from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
     Meeting,
-    MembershipRole,
     Organization,
     Person,
 )
@@ -39,6 +38,7 @@ from graph.domain.similarity import (
     shared_between,
 )
 from graph.ports import MAX_PAGE, GraphStore, PeopleQuery
+from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -98,18 +98,8 @@ class Discovery:
     # -- facts for the policy -------------------------------------------------------------------
 
     async def _group_facts(self, viewer: Viewer, group_ids: Collection[str]) -> Facts:
-        """Which of ``group_ids`` the viewer leads or belongs to (as :class:`Insights` does)."""
-        led: set[str] = set()
-        member_of: set[str] = set()
-        if group_ids and viewer.person_id is not None:
-            stored = await self.store.get(Group, list(group_ids))
-            led = {g.id for g in stored.values() if g.leader_id == viewer.person_id}
-            mine = await self.store.memberships(
-                group_ids=list(group_ids), person_ids=[viewer.person_id]
-            )
-            member_of = {m.group_id for m in mine}
-            led |= {m.group_id for m in mine if m.role is MembershipRole.LEADER}
-        return Facts(groups=tuple(group_ids), led_by_viewer=led, member_of=member_of)
+        """Which of ``group_ids`` the viewer leads or belongs to."""
+        return await group_facts(self.store, viewer, group_ids)
 
     async def _people(self, person_ids: Sequence[str]) -> dict[str, Person]:
         """The people by id; ``NotFound`` naming the first who does not exist."""

@@ -26,6 +26,7 @@ from graph.domain.relationship import (
 from graph.domain.retention import GroupRetention, aggregate_only, group_retention
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, TieContext, check_page_size
+from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -96,17 +97,7 @@ class Insights:
         return found
 
     async def _group_facts(self, viewer: Viewer, group_ids: Collection[str]) -> Facts:
-        led: set[str] = set()
-        member_of: set[str] = set()
-        if group_ids and viewer.person_id is not None:
-            stored = await self.store.get(Group, list(group_ids))
-            led = {g.id for g in stored.values() if g.leader_id == viewer.person_id}
-            mine = await self.store.memberships(
-                group_ids=list(group_ids), person_ids=[viewer.person_id]
-            )
-            member_of = {m.group_id for m in mine}
-            led |= {m.group_id for m in mine if m.role is MembershipRole.LEADER}
-        return Facts(groups=tuple(group_ids), led_by_viewer=led, member_of=member_of)
+        return await group_facts(self.store, viewer, group_ids)
 
     async def _authorize_pair(self, viewer: Viewer, a: str, b: str) -> None:
         if may(viewer, Action.READ_RELATIONSHIP, Facts(people=(a, b))):

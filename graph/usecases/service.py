@@ -24,7 +24,6 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
-    MembershipRole,
     Organization,
     Person,
     SideConversation,
@@ -32,6 +31,7 @@ from graph.domain.model import (
 )
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
 from graph.usecases.discovery import Discovery
+from graph.usecases.facts import group_facts
 from graph.usecases.insights import Insights, utc_now
 from graph.usecases.introductions import Introductions
 from graph.usecases.policy import Action, Facts, authorize, may
@@ -92,21 +92,7 @@ class Service:
         self, viewer: Viewer, *, people: Collection[str] = (), groups: Collection[str] = ()
     ) -> Facts:
         """Gather what the policy needs: which of ``groups`` the viewer leads or belongs to."""
-        led: set[str] = set()
-        member_of: set[str] = set()
-        if groups and viewer.person_id is not None:
-            stored = await self.store.get(Group, list(groups))
-            led = {g.id for g in stored.values() if g.leader_id == viewer.person_id}
-            mine = await self.store.memberships(
-                group_ids=list(groups), person_ids=[viewer.person_id]
-            )
-            member_of = {m.group_id for m in mine}
-            led |= {m.group_id for m in mine if m.role is MembershipRole.LEADER}
-        return Facts(
-            people=tuple(people), groups=tuple(groups), led_by_viewer=led, member_of=member_of
-        )
-
-    # -- people ---------------------------------------------------------------------------------
+        return await group_facts(self.store, viewer, groups, people=people)
 
     async def people(self, viewer: Viewer, keys: Sequence[str]) -> list[Person | None]:
         """Return each person by key (``None`` if unknown), private fields only where allowed.

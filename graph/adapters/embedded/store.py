@@ -847,8 +847,10 @@ class EmbeddedStore(GraphStore):
         kinds: Collection[InteractionKind] | None = None,
     ) -> int | None:
         """Bidirectional breadth-first search over the in-memory graph."""
+        if source == target:  # someone without ties is still zero hops from themselves
+            return 0 if await self.get(Person, [source]) else None
         if source not in self._graph or target not in self._graph:
-            return 0 if source == target and source in self._graph else None
+            return None
         return shortest_distance(source, target, neighbours=self._neighbours(kinds), limit=limit)
 
     async def shortest_paths(

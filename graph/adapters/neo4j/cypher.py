@@ -442,7 +442,23 @@ TIE_COUNT_PROPERTIES: Final[tuple[str, ...]] = (
 # The scores are set first, while t.last_at still holds the stored instant.
 # A row names only the kinds it counts (null otherwise): a counter stays absent until counted,
 # and coalesce() adds whichever of the stored and new counts exist.
-MERGE_TIES: Final[LiteralString] = """
+# One decayed sum per score (the total and each side's part), as in combine_scores.
+_DECAYED_SUM: Final[LiteralString] = """
+  t.PROP = CASE
+    WHEN row.last_at[0] > t.last_at.epochSeconds
+      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
+    THEN coalesce(t.PROP, 0.0) * 2.0 ^ (-(
+      (row.last_at[0] - t.last_at.epochSeconds)
+      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
+    ) / $half_life_s) + row.PROP
+    ELSE coalesce(t.PROP, 0.0) + row.PROP * 2.0 ^ (-(
+      (t.last_at.epochSeconds - row.last_at[0])
+      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
+    ) / $half_life_s)
+  END,"""
+
+MERGE_TIES: Final[LiteralString] = (
+    """
 UNWIND $rows AS row
 MATCH (a:Person {id: row.a})
 MATCH (b:Person {id: row.b})
@@ -465,42 +481,11 @@ ON CREATE SET
   t.n_introduction = row.n_introduction,
   t.n_connection = row.n_connection
 ON MATCH SET
-  t.score = CASE
-    WHEN row.last_at[0] > t.last_at.epochSeconds
-      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
-    THEN coalesce(t.score, 0.0) * 2.0 ^ (-(
-      (row.last_at[0] - t.last_at.epochSeconds)
-      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
-    ) / $half_life_s) + row.score
-    ELSE coalesce(t.score, 0.0) + row.score * 2.0 ^ (-(
-      (t.last_at.epochSeconds - row.last_at[0])
-      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
-    ) / $half_life_s)
-  END,
-  t.score_by_a = CASE
-    WHEN row.last_at[0] > t.last_at.epochSeconds
-      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
-    THEN coalesce(t.score_by_a, 0.0) * 2.0 ^ (-(
-      (row.last_at[0] - t.last_at.epochSeconds)
-      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
-    ) / $half_life_s) + row.score_by_a
-    ELSE coalesce(t.score_by_a, 0.0) + row.score_by_a * 2.0 ^ (-(
-      (t.last_at.epochSeconds - row.last_at[0])
-      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
-    ) / $half_life_s)
-  END,
-  t.score_by_b = CASE
-    WHEN row.last_at[0] > t.last_at.epochSeconds
-      OR (row.last_at[0] = t.last_at.epochSeconds AND row.last_at[1] >= t.last_at.nanosecond)
-    THEN coalesce(t.score_by_b, 0.0) * 2.0 ^ (-(
-      (row.last_at[0] - t.last_at.epochSeconds)
-      + (row.last_at[1] - t.last_at.nanosecond) / 1000000000.0
-    ) / $half_life_s) + row.score_by_b
-    ELSE coalesce(t.score_by_b, 0.0) + row.score_by_b * 2.0 ^ (-(
-      (t.last_at.epochSeconds - row.last_at[0])
-      + (t.last_at.nanosecond - row.last_at[1]) / 1000000000.0
-    ) / $half_life_s)
-  END,
+"""
+    + _DECAYED_SUM.replace("PROP", "score")
+    + _DECAYED_SUM.replace("PROP", "score_by_a")
+    + _DECAYED_SUM.replace("PROP", "score_by_b")
+    + """
   t.first_at = CASE
     WHEN datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}) < t.first_at
     THEN datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]})
@@ -555,6 +540,7 @@ ON MATCH SET
     row.n_connection
   )
 """
+)
 
 READ_STRENGTH_MODEL: Final[LiteralString] = """
 MATCH (s:TiegraphSchema {name: 'tiegraph'})
