@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from api import discovery as discovery_api
 from api import insights
 from api import introductions as introduction_api
+from api import meetings as meetings_api
 from api.types import (
     DEFAULT_PAGE,
     NODE_TYPES,
@@ -702,6 +703,20 @@ class Query:
         resolver=discovery_api.interest_overlap,
         description="Interests several of a group's members hold (its leader and members).",
     )
+    meeting_balance = strawberry.field(
+        resolver=meetings_api.meeting_balance,
+        description="How evenly a meeting's attendees spoke (its group's leader).",
+    )
+    group_balance = strawberry.field(
+        resolver=meetings_api.group_balance,
+        description="Speaking balance across a group's meetings, with trends (its leader).",
+    )
+    suggest_breakouts = strawberry.field(
+        resolver=meetings_api.suggest_breakouts,
+        description="Breakout groups that make people meet: weakest ties together, talkers"
+        " apart, partners rotating over the series (a leader). Record the ones used with"
+        " recordBreakouts.",
+    )
     introduction_paths = strawberry.field(
         resolver=introduction_api.introduction_paths,
         description="Who can introduce you to someone, through whom, and why: the best paths"
@@ -984,6 +999,9 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.connectionDegree": Action.READ_CONNECTION_DEGREE,
     "Query.mutualConnections": Action.READ_CONNECTION_DEGREE,
     "Query.intermediaryStats": Action.READ_PUBLIC_PROFILE,
+    "Query.meetingBalance": Action.RUN_MEETINGS,
+    "Query.groupBalance": Action.RUN_MEETINGS,
+    "Query.suggestBreakouts": Action.RUN_MEETINGS,
     "Query.sharedInterests": Action.READ_PUBLIC_PROFILE,
     "Query.recommendedPeople": Action.READ_TIES,
     "Query.interestOverlap": Action.READ_GROUP_DETAILS,

@@ -16,6 +16,8 @@ The rules, in words:
 - A group's keep-in-touch figures are for its leader and its members (members of a group
   smaller than the configured minimum see them only in aggregate); per-pair drift within a
   group is for its leader.
+- Speaking balance and breakout planning are for a group's leader (any leader may plan an
+  ad-hoc session).
 - A person looks for introduction paths from themselves; how far apart two people are and
   whom they both know is for either of them.
 - An admin reads and writes everything.
@@ -59,6 +61,7 @@ class Action(enum.StrEnum):
     READ_GROUP_RETENTION = "read who kept in touch after a group"
     READ_GROUP_TIES = "read the ties among a group's members"
     FIND_INTRODUCTIONS = "find introduction paths from a person"
+    RUN_MEETINGS = "see speaking balance and plan breakouts"
     READ_CONNECTION_DEGREE = "read how far apart two people are"
     READ_STATISTICS = "read store statistics"
 
@@ -146,6 +149,9 @@ def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
             return _leads_all(viewer, f) or _belongs(viewer, f)
         case Action.READ_GROUP_TIES:
             return _leads_all(viewer, f)
+        case Action.RUN_MEETINGS:
+            # A group's leader for its meetings; any leader for an ad-hoc session.
+            return _leads_all(viewer, f) or (Role.LEADER in viewer.roles and not f.groups)
         case Action.FIND_INTRODUCTIONS:
             return _is_self(viewer, f)
         case Action.READ_CONNECTION_DEGREE:

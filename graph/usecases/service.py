@@ -34,6 +34,7 @@ from graph.usecases.discovery import Discovery
 from graph.usecases.facts import group_facts
 from graph.usecases.insights import Insights, utc_now
 from graph.usecases.introductions import Introductions
+from graph.usecases.meetings import Meetings
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -70,6 +71,11 @@ class Service:
     """What "now" is for insights (strength decays with time)."""
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+
+    @property
+    def meetings(self) -> Meetings:
+        """Speaking balance and breakout suggestions."""
+        return Meetings(self.store, self.clock)
 
     @property
     def discovery(self) -> Discovery:

@@ -147,6 +147,16 @@ SCENARIOS: dict[str, Scenario] = {
     "Query.interestOverlap": Scenario(
         f'{{ interestOverlap(group: "{GROUP}") {{ label }} }}', groups=(GROUP,)
     ),
+    "Query.meetingBalance": Scenario(
+        '{ meetingBalance(meeting: "spring-2024-m1") { gini } }', groups=(GROUP,)
+    ),
+    "Query.groupBalance": Scenario(
+        f'{{ groupBalance(group: "{GROUP}") {{ members {{ trend }} }} }}', groups=(GROUP,)
+    ),
+    "Query.suggestBreakouts": Scenario(
+        '{ suggestBreakouts(meeting: "spring-2024-m2", groupSize: 4) { score } }',
+        groups=(GROUP,),
+    ),
     "Query.relationship": Scenario(
         f'{{ relationship(a: "amir", b: "carl", at: "{AT}") {{ strength {{ band }} }} }}',
         people=("amir", "carl"),
