@@ -324,6 +324,12 @@ class MembershipInput:
     role: MembershipRole = model.MembershipRole.MEMBER  # type: ignore[valid-type]
     joined_on: date | None = None
     left_on: date | None = None
+    hopes: list[str] = strawberry.field(
+        default_factory=list, description="Pre-interview: what they hope to get (seeks)."
+    )
+    contributions: list[str] = strawberry.field(
+        default_factory=list, description="Pre-interview: what they will bring (offers)."
+    )
 
     def to_domain(self, where: str) -> model.Membership:
         return model.Membership(
@@ -332,6 +338,8 @@ class MembershipInput:
             role=self.role,
             joined_on=self.joined_on,
             left_on=self.left_on,
+            hopes=tuple(self.hopes),
+            contributions=tuple(self.contributions),
         )
 
 

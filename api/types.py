@@ -528,6 +528,7 @@ class Membership(Node):
     role: MembershipRole  # type: ignore[valid-type]
     joined_on: date | None
     left_on: date | None
+    pre_interview: strawberry.Private[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
 
     @classmethod
     def from_domain(cls, m: model.Membership) -> Membership:
@@ -539,7 +540,20 @@ class Membership(Node):
             role=m.role,
             joined_on=m.joined_on,
             left_on=m.left_on,
+            pre_interview=(m.hopes, m.contributions),
         )
+
+    def _own(self, info: Info) -> bool:
+        viewer = info.context.viewer
+        return viewer.is_admin or viewer.person_id == self.person_key
+
+    @strawberry.field(description="Pre-interview hopes (seeks); only for the member.")
+    def hopes(self, info: Info) -> list[str] | None:
+        return list(self.pre_interview[0]) if self._own(info) else None
+
+    @strawberry.field(description="Pre-interview contributions (offers); only for the member.")
+    def contributions(self, info: Info) -> list[str] | None:
+        return list(self.pre_interview[1]) if self._own(info) else None
 
     @strawberry.field
     async def group(self, info: Info) -> Group | None:

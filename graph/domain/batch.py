@@ -268,6 +268,8 @@ def _validate_record(problems: list[Problem], where: str, record: Record) -> Non
                 problems.append(
                     Problem(where, "left_on", record.left_on.isoformat(), "is before joined_on")
                 )
+            _check_list(problems, where, "hopes", record.hopes)
+            _check_list(problems, where, "contributions", record.contributions)
         case Meeting():
             _check_id(problems, where, "id", record.id)
             _check_id(problems, where, "group_id", record.group_id)

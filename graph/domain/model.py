@@ -149,6 +149,10 @@ class Membership:
     role: MembershipRole = MembershipRole.MEMBER
     joined_on: date | None = None
     left_on: date | None = None
+    hopes: tuple[str, ...] = ()
+    """From the pre-interview: what the member hopes to get from this group (seeks)."""
+    contributions: tuple[str, ...] = ()
+    """From the pre-interview: what the member will bring to this group (offers)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

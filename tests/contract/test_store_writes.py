@@ -63,7 +63,7 @@ def a_small_network() -> WriteBatch:
             person("cy", profession="marketing", industry="energy", discoverable=False),
             group("g1", leader_id="ada", theme="Trust", format=GroupFormat.DIGITAL),
             membership("g1", "ada", role=MembershipRole.LEADER),
-            membership("g1", "bo"),
+            membership("g1", "bo", hopes=("a mentor",), contributions=("design reviews",)),
             membership("g1", "cy"),
             meeting("m1", "g1", day=0, theme="Introductions"),
             attendance("m1", "ada", speaking_s=600),
