@@ -58,9 +58,7 @@ def test_over_six_meetings_every_pair_of_eight_shares_a_breakout() -> None:
 
 def test_local_search_finds_the_exhaustive_optimum_on_small_instances() -> None:
     people = PEOPLE[:6]
-    strengths = {
-        pair: (5 * i % 7) / 7 for i, pair in enumerate(itertools.combinations(people, 2))
-    }
+    strengths = {pair: (5 * i % 7) / 7 for i, pair in enumerate(itertools.combinations(people, 2))}
     found = suggest_breakouts(
         people, group_size=3, seed=0, strengths=strengths, weights=BreakoutWeights(restarts=5)
     )
