@@ -1,0 +1,377 @@
+"""Cohort composition: every hard constraint kept, deterministic, better than the baselines."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graph.domain.cohorts import (
+    Applicant,
+    CohortConstraints,
+    CohortWeights,
+    Composition,
+    LeftOutReason,
+    compose_cohorts,
+    greedy_cohorts,
+    random_cohorts,
+)
+from graph.domain.model import GroupFormat, Person
+from graph.domain.similarity import label_key
+
+DIGITAL, HYBRID, IN_PERSON = GroupFormat.DIGITAL, GroupFormat.HYBRID, GroupFormat.IN_PERSON
+PROFESSIONS = ("marketing", "HR", "sales", "engineering", "finance", None)
+INDUSTRIES = ("fintech", "retail", "energy", "health", None)
+PLACES = ("Stockholm", "Göteborg", None)
+NEEDS = ("mentoring", "copywriting", "budgeting", "a mentor", "feedback")
+TOPICS = ("AI", "leadership", "storytelling", "GDPR", "pricing")
+QUICK = 3_000
+"""Proposals for searches on small pools: plenty, and fast."""
+
+
+def assert_feasible(
+    found: Composition, pool: Sequence[Applicant], constraints: CohortConstraints
+) -> None:
+    """Every hard constraint holds, checked from the applicants alone."""
+    by_id = {a.id: a for a in pool}
+    placed = [i for cohort in found.cohorts for i in cohort]
+    left_out = [o.applicant_id for o in found.left_out]
+    assert len(placed) == len(set(placed)), "someone is placed twice"
+    assert sorted(placed + left_out) == sorted(by_id), "everyone is placed or left out, once"
+    sizes = [len(c) for c in found.cohorts]
+    assert len(sizes) == math.ceil(len(placed) / constraints.cohort_size)
+    assert max(sizes) - min(sizes) <= 1
+    assert len(found.formats) == len(found.explanations) == len(sizes)
+    for cohort, fmt in zip(found.cohorts, found.formats, strict=True):
+        members = [by_id[i] for i in cohort]
+        if constraints.separate_organizations:
+            orgs = [a.organization_id for a in members if a.organization_id]
+            assert len(orgs) == len(set(orgs)), f"an organization twice in {cohort}"
+        if constraints.format is not None:
+            assert fmt == constraints.format
+        assert all(a.format in (None, fmt) for a in members), f"a format ignored in {cohort}"
+    for out in found.left_out:
+        if out.reason == LeftOutReason.FORMAT:
+            assert by_id[out.applicant_id].format not in (None, constraints.format)
+        else:
+            assert constraints.max_cohorts is not None
+            assert len(found.cohorts) == constraints.max_cohorts
+
+
+def objective_of(found: Composition, pool: Sequence[Applicant], weights: CohortWeights) -> float:
+    """The objective recomputed pair by pair, as the module docstring defines it."""
+    by_id = {a.id: a for a in pool}
+
+    def key(label: str | None) -> str:
+        return label_key(label) if label else ""
+
+    def keys(labels: Sequence[str]) -> set[str]:
+        return {label_key(label) for label in labels} - {""}
+
+    total = []
+    for cohort, fmt in zip(found.cohorts, found.formats, strict=True):
+        for a, b in itertools.combinations([by_id[i] for i in cohort], 2):
+            if key(a.profession) and key(a.profession) == key(b.profession):
+                total.append(weights.same_profession)
+            if key(a.industry) and key(b.industry):
+                same = key(a.industry) == key(b.industry)
+                total.append(-weights.same_industry if same else weights.other_industry)
+            matched = len(keys(a.offers) & keys(b.seeks)) + len(keys(b.offers) & keys(a.seeks))
+            total.append(weights.match * matched)
+            shared = len(keys(a.interests) & keys(b.interests))
+            total.append(weights.shared_interest * min(weights.interest_cap, shared))
+            if fmt in (IN_PERSON, HYBRID) and key(a.location) and a.location == b.location:
+                total.append(weights.same_location)
+    return math.fsum(total)
+
+
+def make_pool(
+    n: int, seed: int, *, organizations: int, formats: Sequence[GroupFormat | None] = (None,)
+) -> list[Applicant]:
+    """A seeded pool; each organization has at most ``organizations`` applicants."""
+    rng = random.Random(seed)
+    return [
+        Applicant(
+            id=f"a{i:03d}",
+            profession=rng.choice(PROFESSIONS),
+            industry=rng.choice(INDUSTRIES),
+            organization_id=f"o{i % max(1, n // organizations + 1)}" if i % 7 else None,
+            location=rng.choice(PLACES),
+            interests=tuple(rng.sample(TOPICS, rng.randint(0, 3))),
+            offers=tuple(rng.sample(NEEDS, rng.randint(0, 2))),
+            seeks=tuple(rng.sample(NEEDS, rng.randint(0, 2))),
+            format=rng.choice(formats),
+        )
+        for i in range(n)
+    ]
+
+
+@st.composite
+def pools(draw: st.DrawFn) -> tuple[list[Applicant], CohortConstraints]:
+    """A pool and constraints that can be met: at most as many from one organization as
+    there are cohorts, and format preferences the cohorts can hold."""
+    n = draw(st.integers(2, 40))
+    size = draw(st.integers(2, min(8, n)))
+    wanted = draw(st.sampled_from([None, DIGITAL, IN_PERSON]))
+    # Without a format for all, only digital is insisted on, so the cohorts always hold it.
+    preferences = [None, DIGITAL] if wanted is None else [None, wanted, HYBRID]
+    formats = draw(st.lists(st.sampled_from(preferences), min_size=n, max_size=n))
+    accepting = sum(1 for f in formats if f in (None, wanted) or wanted is None)
+    if accepting < size:
+        formats = [None] * n
+        accepting = n
+    cohorts = math.ceil(accepting / size)
+    max_cohorts = draw(st.one_of(st.none(), st.integers(1, cohorts)))
+    cohorts = min(cohorts, max_cohorts or cohorts)
+    labels = draw(st.lists(st.sampled_from(["o1", "o2", "o3", "o4", None]), min_size=n, max_size=n))
+    seen: Counter[str] = Counter()
+    organizations: list[str | None] = []
+    for label, fmt in zip(labels, formats, strict=True):
+        # Only applicants who are placed count toward an organization's share.
+        counted = wanted is None or fmt in (None, wanted)
+        if label is not None and counted:
+            seen[label] += 1
+            label = label if seen[label] <= cohorts else None
+        organizations.append(label)
+    seed = draw(st.integers(0, 10_000))
+    rng = random.Random(seed)
+    pool = [
+        Applicant(
+            id=f"p{i:02d}",
+            profession=rng.choice(PROFESSIONS),
+            industry=rng.choice(INDUSTRIES),
+            organization_id=organizations[i],
+            location=rng.choice(PLACES),
+            interests=tuple(rng.sample(TOPICS, rng.randint(0, 3))),
+            offers=tuple(rng.sample(NEEDS, rng.randint(0, 2))),
+            seeks=tuple(rng.sample(NEEDS, rng.randint(0, 2))),
+            format=formats[i],
+        )
+        for i in range(n)
+    ]
+    return pool, CohortConstraints(cohort_size=size, format=wanted, max_cohorts=max_cohorts)
+
+
+# -- invariants ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=pools(), seed=st.integers(0, 1000))
+def test_every_hard_constraint_holds_for_the_optimizer_and_both_baselines(
+    case: tuple[list[Applicant], CohortConstraints], seed: int
+) -> None:
+    pool, constraints = case
+    found = compose_cohorts(pool, constraints, seed=seed, iterations=QUICK)
+    assert_feasible(found, pool, constraints)
+    assert_feasible(greedy_cohorts(pool, constraints, seed=seed), pool, constraints)
+    assert_feasible(random_cohorts(pool, constraints, seed=seed), pool, constraints)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=pools(), seed=st.integers(0, 1000))
+def test_the_objective_is_the_documented_sum_and_never_below_the_greedy_start(
+    case: tuple[list[Applicant], CohortConstraints], seed: int
+) -> None:
+    pool, constraints = case
+    weights = CohortWeights()
+    found = compose_cohorts(pool, constraints, seed=seed, iterations=QUICK)
+    assert found.objective == pytest.approx(objective_of(found, pool, weights))
+    assert found.objective == pytest.approx(math.fsum(e.value for e in found.explanations))
+    assert found.greedy_objective is not None
+    assert found.objective >= found.greedy_objective - 1e-9
+    assert found.greedy_objective == greedy_cohorts(pool, constraints, seed=seed).objective
+    assert found.random_objective == random_cohorts(pool, constraints, seed=seed).objective
+
+
+def test_cohorts_take_the_formats_their_members_insist_on() -> None:
+    pool = make_pool(120, 3, organizations=6, formats=(None, None, DIGITAL, HYBRID, IN_PERSON))
+    constraints = CohortConstraints()
+    found = compose_cohorts(pool, constraints, seed=1, iterations=20_000)
+    assert_feasible(found, pool, constraints)
+    assert {DIGITAL, HYBRID, IN_PERSON} <= set(found.formats)
+    assert not found.left_out
+
+
+def test_people_without_a_preference_join_format_cohorts_to_keep_organizations_apart() -> None:
+    pool = [
+        Applicant("a", "HR", "retail", "o1"),
+        Applicant("b", "HR", "energy", "o1"),
+        Applicant("c", "HR", "health", None, format=DIGITAL),
+        Applicant("d", "HR", "fintech", None, format=DIGITAL),
+    ]
+    constraints = CohortConstraints(cohort_size=2)
+    found = compose_cohorts(pool, constraints, iterations=100)
+    assert_feasible(found, pool, constraints)
+    assert found.formats == (DIGITAL, DIGITAL)
+
+
+def test_with_one_format_for_all_those_preferring_another_are_left_out_and_told_why() -> None:
+    pool = make_pool(40, 5, organizations=4, formats=(None, DIGITAL, IN_PERSON))
+    constraints = CohortConstraints(cohort_size=6, format=DIGITAL)
+    found = compose_cohorts(pool, constraints, seed=2, iterations=QUICK)
+    assert_feasible(found, pool, constraints)
+    expected = {a.id for a in pool if a.format == IN_PERSON}
+    assert {o.applicant_id for o in found.left_out} == expected
+    assert all("prefers in_person" in o.explanation for o in found.left_out)
+
+
+def test_beyond_capacity_the_latest_applicants_are_left_out() -> None:
+    pool = make_pool(30, 6, organizations=3)
+    found = compose_cohorts(pool, CohortConstraints(cohort_size=8, max_cohorts=3), seed=0)
+    assert [o.applicant_id for o in found.left_out] == [a.id for a in pool[24:]]
+    assert {o.reason for o in found.left_out} == {LeftOutReason.CAPACITY}
+    assert sorted(len(c) for c in found.cohorts) == [8, 8, 8]
+
+
+def test_organizations_may_share_a_cohort_when_not_kept_apart() -> None:
+    pool = [Applicant(f"a{i}", "HR", f"industry {i}", "same") for i in range(4)]
+    found = compose_cohorts(pool, CohortConstraints(cohort_size=4, separate_organizations=False))
+    assert found.cohorts == (("a0", "a1", "a2", "a3"),)
+
+
+# -- determinism --------------------------------------------------------------------------------
+
+
+def test_the_same_seed_gives_the_same_composition_in_any_input_order() -> None:
+    pool = make_pool(64, 11, organizations=5, formats=(None, DIGITAL))
+    first = compose_cohorts(pool, seed=7, iterations=20_000)
+    again = compose_cohorts(list(reversed(pool)), seed=7, iterations=20_000)
+    assert again == first
+    assert greedy_cohorts(pool, seed=7) == greedy_cohorts(pool[::-1], seed=7)
+    assert random_cohorts(pool, seed=7) == random_cohorts(pool[::-1], seed=7)
+
+
+def test_a_time_limit_cuts_the_search_short() -> None:
+    pool = make_pool(64, 12, organizations=5)
+    found = compose_cohorts(pool, seed=1, iterations=10**12, time_limit_s=0.2)
+    assert 0 < found.iterations < 10**12
+
+
+# -- quality ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_search_beats_the_greedy_and_random_baselines_on_generated_pools(seed: int) -> None:
+    pool = make_pool(96, seed, organizations=6, formats=(None, None, DIGITAL))
+    found = compose_cohorts(pool, seed=seed, iterations=100_000)
+    assert found.greedy_objective is not None
+    assert found.random_objective is not None
+    assert found.objective > found.greedy_objective
+    assert found.objective > 1.5 * found.random_objective
+
+
+def test_similar_professions_from_different_industries_are_put_together() -> None:
+    pool = [
+        Applicant(f"{profession}-{industry}", profession, industry, f"org-{profession}-{industry}")
+        for profession in ("marketing", "HR", "sales")
+        for industry in ("fintech", "retail", "energy")
+    ]
+    found = compose_cohorts(pool, CohortConstraints(cohort_size=3), seed=4, iterations=5_000)
+    for explanation in found.explanations:
+        assert len(explanation.professions) == 1
+        assert explanation.professions[0][1] == 3
+        assert [count for _, count in explanation.industries] == [1, 1, 1]
+
+
+def test_an_explanation_names_shared_professions_industries_and_matches() -> None:
+    pool = [
+        Applicant("ann", "Marketing", "fintech", "o1", offers=("Mentoring",), seeks=("budgets",)),
+        Applicant("bo", "marketing ", "energy", "o2", offers=("budgets",), seeks=("mentoring",)),
+    ]
+    found = compose_cohorts(pool, CohortConstraints(cohort_size=2), iterations=100)
+    (explanation,) = found.explanations
+    assert explanation.professions == (("Marketing", 2),)
+    assert explanation.industries == (("energy", 1), ("fintech", 1))
+    assert explanation.matches == (
+        "ann offers Mentoring, which bo seeks",
+        "bo offers budgets, which ann seeks",
+    )
+    weights = CohortWeights()
+    assert found.objective == weights.same_profession + weights.other_industry + 2 * weights.match
+
+
+def test_an_applicant_can_be_made_from_a_person() -> None:
+    person = Person(id="p", name="P", profession="HR", industry="retail", organization_id="o")
+    applicant = Applicant.from_person(person, IN_PERSON)
+    assert (applicant.id, applicant.profession, applicant.format) == ("p", "HR", IN_PERSON)
+
+
+# -- refusals -----------------------------------------------------------------------------------
+
+
+def _people(*orgs: str | None, fmt: GroupFormat | None = None) -> list[Applicant]:
+    return [Applicant(f"a{i}", "HR", "retail", org, format=fmt) for i, org in enumerate(orgs)]
+
+
+@pytest.mark.parametrize(
+    ("pool", "constraints", "message"),
+    [
+        ([], CohortConstraints(), "no applicants"),
+        (_people("o1", "o2"), CohortConstraints(cohort_size=1), "at least two people"),
+        (_people("o1", "o2", "o3"), CohortConstraints(cohort_size=4), "larger than the pool"),
+        (
+            [*_people("o1", "o2"), Applicant("a0", "HR", "retail", "o3")],
+            CohortConstraints(cohort_size=2),
+            "applicant 'a0' is given twice",
+        ),
+        (
+            _people("o1", "o1", "o1", "o2"),
+            CohortConstraints(cohort_size=2),
+            "organization 'o1' has 3 applicants but there are only 2 cohorts",
+        ),
+        (
+            [
+                *_people("o1", "o2", "o3", fmt=DIGITAL),
+                Applicant("h1", "HR", "retail", "o4", format=HYBRID),
+                Applicant("h2", "HR", "retail", "o4", format=HYBRID),
+            ],
+            CohortConstraints(cohort_size=2),
+            r"\(digital 3, hybrid 2; 2 from 'o4' prefer hybrid\) need more cohorts than the 3",
+        ),
+        (
+            [
+                Applicant("d", "HR", "retail", None, format=DIGITAL),
+                Applicant("h", "HR", "retail", None, format=HYBRID),
+                Applicant("i", "HR", "retail", None, format=IN_PERSON),
+                Applicant("x", "HR", "retail", None),
+            ],
+            CohortConstraints(cohort_size=2),
+            "insist on a format .* need more cohorts than the 2 there are",
+        ),
+        (
+            _people("o1", "o2", fmt=IN_PERSON),
+            CohortConstraints(cohort_size=2, format=DIGITAL),
+            "none of the 2 applicants accepts digital cohorts",
+        ),
+        (
+            [
+                Applicant("i", "HR", "retail", "o1", format=IN_PERSON),
+                Applicant("d", "HR", "retail", "o2", format=DIGITAL),
+                Applicant("x", "HR", "retail", None),
+            ],
+            CohortConstraints(cohort_size=3, format=DIGITAL),
+            "there are 2 applicants who accept digital cohorts",
+        ),
+        (_people("o1", "o2"), CohortConstraints(cohort_size=2, max_cohorts=0), "max_cohorts"),
+    ],
+)
+def test_impossible_requests_are_refused_clearly(
+    pool: list[Applicant], constraints: CohortConstraints, message: str
+) -> None:
+    for compose in (compose_cohorts, greedy_cohorts, random_cohorts):
+        with pytest.raises(ValueError, match=message):
+            compose(pool, constraints)
+
+
+def test_a_search_without_iterations_or_time_is_refused() -> None:
+    pool = _people("o1", "o2")
+    with pytest.raises(ValueError, match="iterations cannot be negative"):
+        compose_cohorts(pool, CohortConstraints(cohort_size=2), iterations=-1)
+    with pytest.raises(ValueError, match="time_limit_s must be positive"):
+        compose_cohorts(pool, CohortConstraints(cohort_size=2), time_limit_s=0)
