@@ -26,8 +26,9 @@ ingested once, in batches of ``--batch-size`` records through :meth:`GraphStore.
       (``cypher.link_strength_of("r")`` with the parameters ``Neo4jStore.introduction_paths``
       passes), ``ORDER BY score DESC LIMIT 5``. Each query runs in its own auto-commit
       transaction with a client-side timeout of ``--naive-timeout`` seconds
-      (``neo4j.Query(text, timeout=...)``); timeouts are counted and enter the figures at the
-      time they took (so the baseline's figures are then lower bounds).
+      (``neo4j.Query(text, timeout=...)``; the server checks timeouts every couple of
+      seconds, so a query cut at 10 s ends 10 to 12 s in); timeouts are counted and enter the
+      figures at the time they took (so the baseline's figures are then lower bounds).
    b. *Yen* (Python): :func:`networkx.shortest_simple_paths` on the embedded store's in-memory
       tie graph with edge weight ``-log(link strength)`` (computed lazily, once per tie per
       search, by :func:`graph.domain.relationship.link_strength`; ties into people who refuse
@@ -46,11 +47,19 @@ least 10x faster than Yen at p50 (embedded), ours never times out where the naiv
 and p50 at most 5 ms embedded and 25 ms on Neo4j at 100,000 people.
 
 Each Neo4j store is a throwaway server started with :mod:`graph.adapters.neo4j.server`
-(``--neo4j-heap``, ``--neo4j-pagecache``) and stopped as soon as its leg ends; after timing,
-the leg profiles ``INTRODUCTION_PATHS`` on the pair ours was slowest on (db hits and rows per
-operator). Data lives in a temporary directory removed at the end. Peak memory: this process's
-maximum resident set (``resource.getrusage``), which only grows through a run, and the Neo4j
-server's own peak from ``/proc``.
+(``--neo4j-heap``, ``--neo4j-pagecache``), filled once and stopped as soon as its leg ends.
+After timing, the Neo4j leg also prints what the latencies rest on: the p50 of
+``store.ping()`` (a trivial managed read, the round-trip floor under every query); the db
+hits of ours and of the naive query under ``PROFILE`` on the first ``--profile-pairs`` pairs
+of each kind; and the whole ``PROFILE`` of ``INTRODUCTION_PATHS`` (rows and db hits per
+operator) on a pair ours is slow on: of the five slowest pairs timed, the one with the highest
+median of three more calls. Data lives in a temporary directory removed at the end. Peak
+memory: this process's maximum resident set (``resource.getrusage``), which only grows through
+a run, and the Neo4j server's own peak from ``/proc``.
+
+The default run (both backends, 10k and 100k people) takes about 17 minutes on the development
+machine: Neo4j ingests the 100k-person network (2.8M interactions) once, in about 6.5 minutes,
+and Yen spends up to ``--yen-cap-s`` on each of its pairs.
 """
 
 from __future__ import annotations
@@ -534,6 +543,38 @@ async def degrees_of(driver: neo4j.AsyncDriver, people: Sequence[str]) -> list[i
     return [found.get(person, 0) for person in people]
 
 
+async def compare_db_hits(
+    driver: neo4j.AsyncDriver,
+    parameters: dict[str, Any],
+    pairs: Sequence[Pair],
+    *,
+    timeout_s: float,
+) -> dict[str, Any]:
+    """PROFILE ours and the naive query on each pair; return their db hits side by side.
+
+    Pairs where the naive query times out are left out.
+    """
+    ours: list[int] = []
+    naive: list[int] = []
+    for pair in pairs:
+        mine = await profile_query(
+            driver, cypher.INTRODUCTION_PATHS, parameters, pair, timeout_s=max(30.0, timeout_s)
+        )
+        theirs = await profile_query(driver, NAIVE_PATHS, parameters, pair, timeout_s=timeout_s)
+        if mine is not None and theirs is not None:
+            ours.append(mine["db_hits"])
+            naive.append(theirs["db_hits"])
+    ratios = sorted(n / o for o, n in zip(ours, naive, strict=True) if o > 0)
+    return {
+        "pairs": len(ours),
+        "ours_p50": _percentile(sorted(ours), 0.5),
+        "naive_p50": _percentile(sorted(naive), 0.5),
+        "ours_max": max(ours, default=0),
+        "naive_max": max(naive, default=0),
+        "ratio_p50": _percentile(ratios, 0.5),
+    }
+
+
 async def round_trip_floor(store: GraphStore, calls: int = 50) -> dict[str, Any]:
     """Time ``store.ping()``: a trivial managed read transaction, the floor under any query."""
     for _ in range(5):
@@ -860,6 +901,15 @@ async def neo4j_leg(
             "naive_operators": None if naive_profiled is None else naive_profiled["operators"],
         }
         result["floor"] = await round_trip_floor(store)
+        result["db_hits"] = {
+            kind: await compare_db_hits(
+                driver,
+                parameters,
+                run.pairs.timed[kind][: args.profile_pairs],
+                timeout_s=args.naive_timeout,
+            )
+            for kind in KINDS
+        }
         result["server_rss_bytes"], result["server_peak_rss_bytes"] = _rss_of(pid)
     result["max_rss_bytes"] = _max_rss_bytes()
     result["elapsed_s"] = time.perf_counter() - began
@@ -977,6 +1027,16 @@ def _baseline_cells(name: str, timeout_word: str) -> list[tuple[str, Cell]]:
     ]
 
 
+def _db_hits_cell(r: dict[str, Any], kind: str) -> str:
+    if "db_hits" not in r:
+        return "-"
+    h = r["db_hits"][kind]
+    return (
+        f"{h['ours_p50']:,.0f} / {h['naive_p50']:,.0f} (naive ÷ ours {h['ratio_p50']:.1f}x, "
+        f"{h['pairs']} pairs)"
+    )
+
+
 def _agreement_text(a: dict[str, Any]) -> str:
     if not a["checked"]:
         return f"- ({a['unchecked']} unchecked)" if a["unchecked"] else "-"
@@ -1049,6 +1109,8 @@ def render(
         if any("naive" in r for r in legs):
             for label, cell in _baseline_cells("naive", f"timeouts ({args.naive_timeout:g} s)"):
                 row(label, cell)
+        if any("db_hits" in r for r in legs):
+            row("  db hits p50, ours / naive (PROFILE)", _db_hits_cell)
         if any("yen" in r for r in legs):
             for label, cell in _baseline_cells("yen", "stopped by a cap"):
                 row(label, cell)
@@ -1190,6 +1252,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--naive-timeout", type=float, default=10.0, help="seconds per naive query")
     parser.add_argument(
+        "--profile-pairs",
+        type=int,
+        default=50,
+        help="pairs of each kind on which both Cypher queries are profiled for db hits",
+    )
+    parser.add_argument(
         "--yen-pairs", type=int, default=10, help="timed pairs of each kind for Yen"
     )
     parser.add_argument("--yen-cap-s", type=float, default=10.0, help="seconds per Yen search")
@@ -1238,7 +1306,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if min(args.people) < 10 or args.batch_size < 1:
         raise SystemExit("--people must be at least 10 and --batch-size at least 1")
-    if args.pairs < 1 or min(args.warmup, args.naive_warmup, args.naive_pairs, args.yen_pairs) < 0:
+    if (
+        args.pairs < 1
+        or min(args.warmup, args.naive_warmup, args.naive_pairs, args.yen_pairs, args.profile_pairs)
+        < 0
+    ):
         raise SystemExit("--pairs must be at least 1, the other pair counts at least 0")
     console = Console(stderr=True)
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)

@@ -745,7 +745,9 @@ def _fill(problem: _Problem, rng: random.Random, *, greedy: bool) -> _Cohorts:
     locked, organization = problem.locked, problem.organization
     waiting = Counter(locked[p] for p in remaining if locked[p] >= 0)
     per_organization = Counter(organization[p] for p in remaining if organization[p] >= 0)
-    insisting = Counter((organization[p], locked[p]) for p in remaining if locked[p] >= 0)
+    insisting = Counter(
+        (organization[p], locked[p]) for p in remaining if locked[p] >= 0 and organization[p] >= 0
+    )
     for cohort, size in enumerate(problem.sizes):
         later = problem.sizes[cohort + 1 :]
         while len(state.members[cohort]) < size:
@@ -777,7 +779,8 @@ def _fill(problem: _Problem, rng: random.Random, *, greedy: bool) -> _Cohorts:
             remaining.remove(chosen)
             if locked[chosen] >= 0:
                 waiting[locked[chosen]] -= 1
-                insisting[organization[chosen], locked[chosen]] -= 1
+                if organization[chosen] >= 0:
+                    insisting[organization[chosen], locked[chosen]] -= 1
             if organization[chosen] >= 0:
                 per_organization[organization[chosen]] -= 1
     _resolve_conflicts(state, rng)
