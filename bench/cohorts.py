@@ -50,7 +50,14 @@ from graph.domain.model import GroupFormat
 from graph.domain.similarity import label_key
 from graph.synth import INDUSTRIES, LOCATIONS
 
-__all__ = ["count_violations", "generate_pool", "main", "objective_of", "rotate_breakouts"]
+__all__ = [
+    "count_violations",
+    "generate_pool",
+    "main",
+    "objective_of",
+    "objective_parts",
+    "rotate_breakouts",
+]
 
 TARGET_RATIO: Final = 1.2
 """The optimizer's objective over the greedy baseline's."""
@@ -157,30 +164,41 @@ def _key(label: str | None) -> str:
     return label_key(label) if label is not None else ""
 
 
-def objective_of(
+def objective_parts(
     composition: Composition, applicants: Sequence[Applicant], weights: CohortWeights
-) -> float:
-    """Recompute the objective of the cohorts from the applicants, pair by pair."""
+) -> dict[str, float]:
+    """Recompute each term of the objective of the cohorts from the applicants, pair by pair."""
     by_id = {a.id: a for a in applicants}
-    parts: list[float] = []
+    parts: dict[str, list[float]] = {
+        term: [] for term in ("profession", "industry", "matches", "interests", "place")
+    }
     for cohort, fmt in zip(composition.cohorts, composition.formats, strict=True):
         in_place = fmt in (GroupFormat.IN_PERSON, GroupFormat.HYBRID)
         for a, b in itertools.combinations((by_id[i] for i in cohort), 2):
             if _key(a.profession) and _key(a.profession) == _key(b.profession):
-                parts.append(weights.same_profession)
+                parts["profession"].append(weights.same_profession)
             if _key(a.industry) and _key(b.industry):
                 same = _key(a.industry) == _key(b.industry)
-                parts.append(-weights.same_industry if same else weights.other_industry)
+                parts["industry"].append(-weights.same_industry if same else weights.other_industry)
             for giver, taker in ((a, b), (b, a)):
                 offered = {label_key(o) for o in giver.offers} - {""}
-                parts.append(weights.match * len(offered & {label_key(s) for s in taker.seeks}))
-            shared = ({label_key(i) for i in a.interests} & {label_key(i) for i in b.interests}) - {
-                ""
-            }
-            parts.append(weights.shared_interest * min(weights.interest_cap, len(shared)))
+                matched = len(offered & {label_key(s) for s in taker.seeks})
+                parts["matches"].append(weights.match * matched)
+            shared = {label_key(i) for i in a.interests} & {label_key(i) for i in b.interests}
+            shared.discard("")
+            parts["interests"].append(
+                weights.shared_interest * min(weights.interest_cap, len(shared))
+            )
             if in_place and _key(a.location) and _key(a.location) == _key(b.location):
-                parts.append(weights.same_location)
-    return math.fsum(parts)
+                parts["place"].append(weights.same_location)
+    return {term: math.fsum(values) for term, values in parts.items()}
+
+
+def objective_of(
+    composition: Composition, applicants: Sequence[Applicant], weights: CohortWeights
+) -> float:
+    """Recompute the objective of the cohorts from the applicants, pair by pair."""
+    return math.fsum(objective_parts(composition, applicants, weights).values())
 
 
 def count_violations(
@@ -281,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.applicants < args.size or args.size < 2 or args.budget <= 0:
         raise SystemExit("--size must be at least 2, --applicants at least --size, --budget > 0")
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
     info = machine()
     pool = generate_pool(args.applicants, args.seed)
     constraints = CohortConstraints(cohort_size=args.size)
@@ -305,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{_machine_line(info)}",
         title_justify="left",
     )
-    for name, justify in (("", "left"), ("time", "right"), ("objective", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("")
+    table.add_column("time", justify="right")
+    table.add_column("objective", justify="right")
     table.add_column("violations", justify="right")
     table.add_column("objective rechecked", justify="right")
     for run in runs:
@@ -345,6 +366,14 @@ def main(argv: list[str] | None = None) -> int:
         f"pairs sharing a profession: optimizer {same_profession:,}, greedy {greedy_same:,}; "
         f"offer/seek matches: optimizer {sum(len(e.matches) for e in best.explanations):,}, "
         f"greedy {sum(len(e.matches) for e in greedy.explanations):,}"
+    )
+    terms = {run.name: objective_parts(run.composition, pool, weights) for run in runs}
+    console.print(
+        "objective by term (optimizer / greedy / random): "
+        + "; ".join(
+            f"{term} {' / '.join(f'{terms[run.name][term]:,.0f}' for run in runs)}"
+            for term in terms[optimized.name]
+        )
     )
     example = max(best.explanations, key=lambda e: (e.value, e.member_ids))
     console.print(

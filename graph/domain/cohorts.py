@@ -76,7 +76,9 @@ reproduce a result. Without either, the search runs :data:`ITERATIONS_PER_APPLIC
 per placed applicant.
 
 **Cost**: the pair values are computed once, ``O(n^2)`` time and memory for ``n`` placed
-applicants (about a second and 10 MB for 1,000); a proposal then costs ``O(cohort_size)``.
+applicants (for 1,000: about 0.2 s and 20 MB on the development machine); each baseline
+makes ``O(n^2)`` choices (about a second for 1,000); a proposal costs ``O(cohort_size)``
+(about 2.5 microseconds: some 10 million proposals in 30 seconds).
 """
 
 from __future__ import annotations
@@ -98,7 +100,11 @@ __all__ = [
     "CALIBRATION",
     "COOLING",
     "ITERATIONS_PER_APPLICANT",
+    "REPAIR_NOISE",
+    "REPAIR_STEPS_PER_APPLICANT",
     "STEP",
+    "TABU_STEPS",
+    "TOWARD_PEER",
     "Applicant",
     "CohortConstraints",
     "CohortExplanation",

@@ -6,7 +6,7 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -161,7 +161,7 @@ def pools(draw: st.DrawFn) -> tuple[list[Applicant], CohortConstraints]:
 # -- invariants ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(case=pools(), seed=st.integers(0, 1000))
 def test_every_hard_constraint_holds_for_the_optimizer_and_both_baselines(
     case: tuple[list[Applicant], CohortConstraints], seed: int
@@ -187,6 +187,58 @@ def test_the_objective_is_the_documented_sum_and_never_below_the_greedy_start(
     assert found.objective >= found.greedy_objective - 1e-9
     assert found.greedy_objective == greedy_cohorts(pool, constraints, seed=seed).objective
     assert found.random_objective == random_cohorts(pool, constraints, seed=seed).objective
+
+
+def _partitions(people: list[int], sizes: Sequence[int]) -> Iterator[list[tuple[int, ...]]]:
+    """Every way to split ``people`` into groups of ``sizes``, in that order."""
+    if not sizes:
+        yield []
+        return
+    first, rest = people[0], people[1:]
+    for others in itertools.combinations(rest, sizes[0] - 1):
+        left = [p for p in rest if p not in others]
+        for groups in _partitions(left, sizes[1:]):
+            yield [(first, *others), *groups]
+
+
+def _can_be_met(pool: Sequence[Applicant], size: int) -> bool:
+    """Whether any split of the pool keeps every hard constraint (by trying them all)."""
+    count = math.ceil(len(pool) / size)
+    base, extra = divmod(len(pool), count)
+    sizes = [base + 1] * extra + [base] * (count - extra)
+    for order in set(itertools.permutations(sizes)):
+        for groups in _partitions(list(range(len(pool))), order):
+            if all(
+                len({pool[i].format for i in g} - {None}) <= 1
+                and len([pool[i].organization_id for i in g if pool[i].organization_id])
+                == len({pool[i].organization_id for i in g} - {None})
+                for g in groups
+            ):
+                return True
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    formats=st.lists(st.sampled_from([None, DIGITAL, HYBRID, IN_PERSON]), min_size=2, max_size=8),
+    organizations=st.lists(st.sampled_from(["o1", "o2", None]), min_size=8, max_size=8),
+    size=st.integers(2, 4),
+    seed=st.integers(0, 100),
+)
+def test_on_small_pools_a_request_is_refused_exactly_when_nothing_can_meet_it(
+    formats: list[GroupFormat | None], organizations: list[str | None], size: int, seed: int
+) -> None:
+    pool = [
+        Applicant(f"p{i}", "HR", "retail", organizations[i], format=fmt)
+        for i, fmt in enumerate(formats)
+    ]
+    constraints = CohortConstraints(cohort_size=min(size, len(pool)))
+    try:
+        found = compose_cohorts(pool, constraints, seed=seed, iterations=200)
+    except ValueError:
+        assert not _can_be_met(pool, constraints.cohort_size)
+    else:
+        assert_feasible(found, pool, constraints)
 
 
 def test_cohorts_take_the_formats_their_members_insist_on() -> None:
