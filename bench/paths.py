@@ -1124,7 +1124,8 @@ def render(
         row(
             "peak memory",
             lambda r, k: (
-                f"server {_size(r['server_peak_rss_bytes'])}, bench {_size(r['max_rss_bytes'])}"
+                f"server {_size(r['server_peak_rss_bytes'])}; this process "
+                f"{_size(r['max_rss_bytes'])} so far"
                 if r["backend"] == "neo4j"
                 else f"{_size(r['max_rss_bytes'])} (this process so far)"
             ),
