@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import strawberry
 
-from api.types import Info, Person, PersonRef, _show_person, key_of
+from api.types import Info, Person, PersonRef, key_of, people_of, person_of
 from graph.domain.similarity import Facet
 from graph.domain.similarity import SharedItem as DomainItem
 
 __all__ = ["interest_overlap", "recommended_people", "shared_interests"]
 
 SharedFacet = strawberry.enum(Facet, name="SharedFacet", description="What two people share.")
-
-
-async def _person(info: Info, key: str) -> Person | None:
-    found = await info.context.loaders.person.load(key)
-    return None if found is None else _show_person(found)
 
 
 @strawberry.type(description="One thing two people have in common, weighted by its rarity.")
@@ -59,7 +54,7 @@ class RecommendedPerson:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        return await _person(info, self.person_key)
+        return await person_of(info, self.person_key)
 
 
 @strawberry.type(description="An interest several members of a group hold.")
@@ -73,8 +68,7 @@ class InterestOverlap:
 
     @strawberry.field
     async def members(self, info: Info) -> list[Person]:
-        found = [await _person(info, k) for k in self.member_keys]
-        return [p for p in found if p is not None]
+        return await people_of(info, self.member_keys)
 
 
 async def shared_interests(info: Info, a: PersonRef, b: PersonRef) -> SharedInterests:

@@ -19,8 +19,9 @@ from api.types import (
     PersonRef,
     TieBand,
     TieStrength,
-    _show_person,
     key_of,
+    people_of,
+    person_of,
 )
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.relationship import Assessment
@@ -42,11 +43,6 @@ __all__ = [
 ]
 
 MAX_WINDOW_DAYS = 3_650
-
-
-async def _person(info: Info, key: str) -> Person | None:
-    found = await info.context.loaders.person.load(key)
-    return None if found is None else _show_person(found)
 
 
 @strawberry.type(description="An interaction and how much it still adds to the tie's score.")
@@ -77,11 +73,11 @@ class RelationshipView:
 
     @strawberry.field(description="The first person asked about.")
     async def a(self, info: Info) -> Person | None:
-        return await _person(info, self.a_key)
+        return await person_of(info, self.a_key)
 
     @strawberry.field(description="The second person asked about.")
     async def b(self, info: Info) -> Person | None:
-        return await _person(info, self.b_key)
+        return await person_of(info, self.b_key)
 
     @classmethod
     def of(cls, report: RelationshipReport, a: str, b: str) -> RelationshipView:
@@ -121,7 +117,7 @@ class RankedTie:
 
     @strawberry.field(description="The person at the other end.")
     async def other(self, info: Info) -> Person | None:
-        return await _person(info, self.other_key)
+        return await person_of(info, self.other_key)
 
 
 @strawberry.type(description="A pair's strength at one moment of a series; null before they met.")
@@ -140,11 +136,11 @@ class DriftingTie:
 
     @strawberry.field(description="The person asked about (or the first of a group's pair).")
     async def person(self, info: Info) -> Person | None:
-        return await _person(info, self.person_key)
+        return await person_of(info, self.person_key)
 
     @strawberry.field(description="The person they are losing touch with.")
     async def other(self, info: Info) -> Person | None:
-        return await _person(info, self.other_key)
+        return await person_of(info, self.other_key)
 
     @classmethod
     def of(cls, d: Drift) -> DriftingTie:
@@ -183,11 +179,11 @@ class PairRetention:
 
     @strawberry.field
     async def a(self, info: Info) -> Person | None:
-        return await _person(info, self.a_key)
+        return await person_of(info, self.a_key)
 
     @strawberry.field
     async def b(self, info: Info) -> Person | None:
-        return await _person(info, self.b_key)
+        return await person_of(info, self.b_key)
 
 
 @strawberry.type(description="How many group-mates a member still talks to.")
@@ -200,7 +196,7 @@ class MemberRetention:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        return await _person(info, self.person_key)
+        return await person_of(info, self.person_key)
 
 
 @strawberry.type(description="Who in a group kept in touch after it ended.")
@@ -222,8 +218,7 @@ class GroupRetention:
 
     @strawberry.field(description="Members whose contacts reach other groups, most first.")
     async def bridges(self, info: Info) -> list[Person]:
-        found = [await _person(info, k) for k in self.bridge_keys]
-        return [p for p in found if p is not None]
+        return await people_of(info, self.bridge_keys)
 
     @strawberry.field
     async def group(self, info: Info) -> strawberry.ID:

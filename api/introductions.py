@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.types import Group, Info, Person, PersonRef, TieBand, _show_person, key_of
+from api.types import Group, Info, Person, PersonRef, TieBand, key_of, person_of
 from graph.domain.paths import Strategy
 from graph.usecases.introductions import Degree, ExplainedPath
 
@@ -23,11 +23,6 @@ PathStrategy = strawberry.enum(
 ConnectionDegreeName = strawberry.enum(
     Degree, name="ConnectionDegree", description="How far apart two people are."
 )
-
-
-async def _person(info: Info, key: str) -> Person | None:
-    found = await info.context.loaders.person.load(key)
-    return None if found is None else _show_person(found)
 
 
 @strawberry.type(description="One link of an introduction path, and why it holds.")
@@ -45,11 +40,11 @@ class IntroductionHop:
 
     @strawberry.field(name="from")
     async def from_(self, info: Info) -> Person | None:
-        return await _person(info, self.from_key)
+        return await person_of(info, self.from_key)
 
     @strawberry.field
     async def to(self, info: Info) -> Person | None:
-        return await _person(info, self.to_key)
+        return await person_of(info, self.to_key)
 
 
 @strawberry.type(description="A chain of people who know each other, from you to someone.")
@@ -61,11 +56,11 @@ class IntroductionPath:
 
     @strawberry.field(description="Everyone on the path, from the start to the target.")
     async def people(self, info: Info) -> list[Person | None]:
-        return [await _person(info, k) for k in self.keys]
+        return [await person_of(info, k) for k in self.keys]
 
     @strawberry.field(description="The people who would make the introduction, in order.")
     async def via(self, info: Info) -> list[Person | None]:
-        return [await _person(info, k) for k in self.keys[1:-1]]
+        return [await person_of(info, k) for k in self.keys[1:-1]]
 
     @classmethod
     def of(cls, explained: ExplainedPath) -> IntroductionPath:
@@ -134,5 +129,5 @@ async def mutual_connections(
         key_of(b, "Person", argument="b"),
         first=first,
     )
-    shown = [await _person(info, p.id) for p in found]
+    shown = [await person_of(info, p.id) for p in found]
     return [p for p in shown if p is not None]

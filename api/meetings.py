@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
-from api.types import Info, Person, _show_person, key_of
+from api.types import Info, Person, key_of, people_of, person_of
 from graph.domain.balance import MeetingBalance as DomainMeetingBalance
 
 __all__ = ["group_balance", "meeting_balance", "suggest_breakouts"]
-
-
-async def _people(info: Info, keys: tuple[str, ...] | list[str]) -> list[Person]:
-    found = [await info.context.loaders.person.load(k) for k in keys]
-    return [_show_person(p) for p in found if p is not None]
 
 
 @strawberry.type(description="One attendee's part of a meeting's speaking time.")
@@ -26,8 +21,7 @@ class SpeakerShare:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        found = await _people(info, [self.person_key])
-        return found[0] if found else None
+        return await person_of(info, self.person_key)
 
 
 @strawberry.type(description="How evenly a meeting's attendees spoke.")
@@ -44,7 +38,7 @@ class MeetingBalance:
 
     @strawberry.field(description="Attendees without a recorded speaking time.")
     async def unknown(self, info: Info) -> list[Person]:
-        return await _people(info, self.unknown_keys)
+        return await people_of(info, self.unknown_keys)
 
     @classmethod
     def of(cls, b: DomainMeetingBalance) -> MeetingBalance:
@@ -81,8 +75,7 @@ class MemberBalance:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        found = await _people(info, [self.person_key])
-        return found[0] if found else None
+        return await person_of(info, self.person_key)
 
 
 @strawberry.type(description="Speaking balance over a group's meetings.")
@@ -101,7 +94,7 @@ class BreakoutSuggestion:
 
     @strawberry.field(description="The groups, each a list of people.")
     async def groups(self, info: Info) -> list[list[Person]]:
-        return [await _people(info, g) for g in self.group_keys]
+        return [await people_of(info, g) for g in self.group_keys]
 
 
 async def meeting_balance(info: Info, meeting: strawberry.ID) -> MeetingBalance:

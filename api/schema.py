@@ -175,6 +175,27 @@ def _problem(p: Problem) -> FieldProblem:
     return FieldProblem(path=path, value=value, reason=p.reason)
 
 
+def _refusal(
+    error: InvalidInputError | ConflictError | ForbiddenError | NotFoundError, *, conflict: str
+) -> InvalidInput | NotFound | Forbidden | Conflict:
+    """Show an expected refusal as data; ``conflict`` is the message a conflict carries."""
+    match error:
+        case InvalidInputError():
+            return InvalidInput(
+                message="the input was rejected; nothing was changed",
+                problems=[_problem(p) for p in error.problems],
+            )
+        case ConflictError():
+            return Conflict(
+                message=conflict,
+                problems=[_problem(p) for p in error.problems],
+            )
+        case ForbiddenError():
+            return Forbidden(message=str(error))
+        case NotFoundError():
+            return NotFound(message=str(error), key=error.id)
+
+
 async def _write(
     info: Info, records: Sequence[object]
 ) -> WritePayload | InvalidInput | NotFound | Forbidden | Conflict:
@@ -183,20 +204,8 @@ async def _write(
         batch.add(record, label=f"input[{index}]")  # type: ignore[arg-type]
     try:
         summary: WriteSummary = await info.context.service.write(info.context.viewer, batch)
-    except InvalidInputError as error:
-        return InvalidInput(
-            message="the input was rejected; nothing was changed",
-            problems=[_problem(p) for p in error.problems],
-        )
-    except ConflictError as error:
-        return Conflict(
-            message="the write contradicts what is stored; nothing was changed",
-            problems=[_problem(p) for p in error.problems],
-        )
-    except ForbiddenError as error:
-        return Forbidden(message=str(error))
-    except NotFoundError as error:
-        return NotFound(message=str(error), key=error.id)
+    except (InvalidInputError, ConflictError, ForbiddenError, NotFoundError) as error:
+        return _refusal(error, conflict="the write contradicts what is stored; nothing was changed")
     return WritePayload(
         created=summary.created,
         updated=summary.updated,
@@ -800,20 +809,10 @@ async def _introduction_step(
     """Run one workflow step, turning expected refusals into data."""
     try:
         introduction = await step()
-    except InvalidInputError as error:
-        return InvalidInput(
-            message="the input was rejected; nothing was changed",
-            problems=[_problem(p) for p in error.problems],
+    except (InvalidInputError, ConflictError, ForbiddenError, NotFoundError) as error:
+        return _refusal(
+            error, conflict="the step does not follow from where the introduction stands"
         )
-    except ConflictError as error:
-        return Conflict(
-            message="the step does not follow from where the introduction stands",
-            problems=[_problem(p) for p in error.problems],
-        )
-    except ForbiddenError as error:
-        return Forbidden(message=str(error))
-    except NotFoundError as error:
-        return NotFound(message=str(error), key=error.id)
     return IntroductionPayload(introduction=IntroductionNode.from_domain(introduction))
 
 

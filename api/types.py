@@ -272,8 +272,7 @@ class Tie:
 
     @strawberry.field(description="The person at the other end.")
     async def other(self, info: Info) -> Person | None:
-        found = await info.context.loaders.person.load(self.other_key)
-        return None if found is None else _show_person(found)
+        return await person_of(info, self.other_key)
 
     @strawberry.field(description="How strong the tie is now, and why.")
     async def strength(self, info: Info) -> TieStrength | None:
@@ -643,7 +642,14 @@ class Attendance(Node):
         return None if found is None else Meeting.from_domain(found)  # type: ignore[arg-type]
 
 
-async def _people(info: Info, keys: Sequence[str]) -> list[Person]:
+async def person_of(info: Info, key: str) -> Person | None:
+    """The person with ``key`` as the viewer may see them, through the request's loader."""
+    found = await info.context.loaders.person.load(key)
+    return None if found is None else _show_person(found)
+
+
+async def people_of(info: Info, keys: Sequence[str]) -> list[Person]:
+    """The people with ``keys`` the viewer may see, in order, batched in one load."""
     found = await info.context.loaders.person.load_many(list(keys))
     return [_show_person(p) for p in found if p is not None]
 
@@ -665,7 +671,7 @@ class Breakout(Node):
 
     @strawberry.field
     async def members(self, info: Info) -> list[Person]:
-        return await _people(info, self.member_keys)
+        return await people_of(info, self.member_keys)
 
 
 @strawberry.type(description="Members talking outside the meetings.")
@@ -692,7 +698,7 @@ class SideConversation(Node):
 
     @strawberry.field
     async def participants(self, info: Info) -> list[Person]:
-        return await _people(info, self.participant_keys)
+        return await people_of(info, self.participant_keys)
 
     @strawberry.field
     async def initiator(self, info: Info) -> Person | None:
@@ -730,7 +736,7 @@ class Interaction(Node):
 
     @strawberry.field
     async def participants(self, info: Info) -> list[Person]:
-        return await _people(info, self.participant_keys)
+        return await people_of(info, self.participant_keys)
 
     @strawberry.field
     async def initiator(self, info: Info) -> Person | None:
