@@ -230,9 +230,16 @@ class Insights:
             result.append({r.tie.other(pid): r.assessment for r in assessed})
         return result
 
-    async def _assessed(self, person_id: str, when: datetime) -> list[Relationship]:
-        """Assess every tie of a person at ``when``, recomputing from history if needed."""
-        contexts = await self.store.tie_contexts(person_id)
+    async def _assessed(
+        self,
+        person_id: str,
+        when: datetime,
+        contexts: Sequence[TieContext] | None = None,
+    ) -> list[Relationship]:
+        """Assess every tie of a person at ``when``, recomputing from history if needed
+        (``contexts``: the person's tie contexts, when the caller has read them already)."""
+        if contexts is None:
+            contexts = await self.store.tie_contexts(person_id)
         model = self.store.model
         past: dict[tuple[str, str], Tie] = {}
         if any(c.tie.last_at > when for c in contexts):
@@ -288,8 +295,10 @@ class Insights:
         drifts: list[Drift] = []
         seen: set[tuple[str, str]] = set()
         for centre in centres:
-            then = {r.tie.other(centre): r for r in await self._assessed(centre, before)}
-            for now_r in await self._assessed(centre, now):
+            contexts = await self.store.tie_contexts(centre)
+            earlier = await self._assessed(centre, before, contexts)
+            then = {r.tie.other(centre): r for r in earlier}
+            for now_r in await self._assessed(centre, now, contexts):
                 other = now_r.tie.other(centre)
                 pair = pair_key(centre, other)
                 if pair in seen or (members is not None and other not in members):

@@ -167,12 +167,12 @@ class Introductions:
         for m in await self.store.memberships(person_ids=people_ids):
             groups_of[m.person_id].add(m.group_id)
         groups = await self.store.get(Group, sorted(set().union(*groups_of.values())))
-        ties: dict[tuple[str, str], Tie | None] = {}
-        for path in paths:
-            for a, b in zip(path.people, path.people[1:], strict=False):
-                pair = (a, b) if a < b else (b, a)
-                if pair not in ties:
-                    ties[pair] = await self.store.tie(*pair)
+        # One read for every hop's tie: each person's ties, keyed by the pair.
+        ties: dict[tuple[str, str], Tie | None] = {
+            (t.a, t.b): t
+            for found in (await self.store.ties_of(people_ids)).values()
+            for t in found
+        }
         explained = []
         for path in paths:
             hops = []
@@ -189,7 +189,7 @@ class Introductions:
                         b=b,
                         strength=strength,
                         band=band_of(strength),
-                        tie=ties[pair],
+                        tie=ties.get(pair),
                         shared_groups=tuple(groups[g] for g in shared if g in groups),
                         shared_interests=tuple(
                             sorted(v for k, v in interests_a.items() if k in interests_b)
