@@ -5,8 +5,9 @@ UV_VERSION := 0.13.9
 PYTHON ?= python3
 UV := .tools/bin/uv
 RUN := $(UV) run --locked --no-progress
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup lint typecheck unit neo4j-install bench-ingest clean
+.PHONY: run test setup lint typecheck unit neo4j-install browser bench-ingest clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -28,7 +29,13 @@ typecheck: setup
 neo4j-install: setup ## Fetch the Neo4j server jars once (cached outside git)
 	$(RUN) tiegraph neo4j install
 
-test: setup lint typecheck neo4j-install ## Everything: lint, types, and the whole suite on both backends
+browser: ## Debian's Chromium, for the dashboard's test in a real browser (needs root or sudo)
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: setup lint typecheck neo4j-install browser ## Everything: lint, types, and the whole suite on both backends
 	$(RUN) pytest
 
 bench-ingest: setup
