@@ -1,14 +1,17 @@
-"""GraphQL for running better meetings: speaking balance and breakout suggestions (a thin layer
-over :class:`graph.usecases.meetings.Meetings`)."""
+"""GraphQL for running better meetings: speaking balance, breakout suggestions and cohort
+composition (a thin layer over :class:`graph.usecases.meetings.Meetings`)."""
 
 from __future__ import annotations
 
 import strawberry
 
-from api.types import Info, Person, key_of, people_of, person_of
+from api.types import GroupFormat, Info, Person, key_of, people_of, person_of
+from graph.domain import model
 from graph.domain.balance import MeetingBalance as DomainMeetingBalance
+from graph.domain.cohorts import CohortConstraints, CohortExplanation
+from graph.usecases.meetings import ApplicantRequest
 
-__all__ = ["group_balance", "meeting_balance", "suggest_breakouts"]
+__all__ = ["compose_cohorts", "group_balance", "meeting_balance", "suggest_breakouts"]
 
 
 @strawberry.type(description="One attendee's part of a meeting's speaking time.")
@@ -154,4 +157,159 @@ async def suggest_breakouts(
         new_pairs=found.new_pairs,
         weak_pairs=found.weak_pairs,
         reasons=list(found.reasons),
+    )
+
+
+@strawberry.input(description="Someone to place in a cohort.")
+class ApplicantInput:
+    person: strawberry.ID
+    format: GroupFormat | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="The format they insist on; null: any format suits them."
+    )
+    hopes: list[str] = strawberry.field(
+        default_factory=list,
+        description="What they hope to get (seeks), beyond their profile and pre-interview.",
+    )
+    contributions: list[str] = strawberry.field(
+        default_factory=list,
+        description="What they will bring (offers), beyond their profile and pre-interview.",
+    )
+
+
+@strawberry.input(description="The hard constraints every composition keeps.")
+class CohortConstraintsInput:
+    format: GroupFormat | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Every cohort meets in this format (others are left out); null: each "
+        "cohort takes the format its members insist on.",
+    )
+    separate_organizations: bool = strawberry.field(
+        default=True, description="No two people from the same organization in one cohort."
+    )
+    max_cohorts: int | None = strawberry.field(
+        default=None, description="Capacity: at most this many cohorts; later applicants wait."
+    )
+
+
+@strawberry.type(description="A label and how many members of a cohort carry it.")
+class LabelCount:
+    label: str
+    count: int
+
+
+def _counts(pairs: tuple[tuple[str, int], ...]) -> list[LabelCount]:
+    return [LabelCount(label=label, count=count) for label, count in pairs]
+
+
+@strawberry.type(description="One composed cohort: who, in which format, and why together.")
+class Cohort:
+    member_keys: strawberry.Private[tuple[str, ...]]
+    format: GroupFormat | None  # type: ignore[valid-type]
+    value: float = strawberry.field(description="Its part of the objective.")
+    professions: list[LabelCount] = strawberry.field(
+        description="Professions two or more members share."
+    )
+    industries: list[LabelCount] = strawberry.field(description="Every industry in the cohort.")
+    matches: list[str] = strawberry.field(description="Who offers what another member seeks.")
+    interests: list[LabelCount] = strawberry.field(
+        description="Interests two or more members share."
+    )
+    places: list[LabelCount] = strawberry.field(
+        description="Places two or more members share (in-person or hybrid cohorts)."
+    )
+    reasons: list[str]
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[Person]:
+        return await people_of(info, self.member_keys)
+
+    @classmethod
+    def of(cls, e: CohortExplanation) -> Cohort:
+        """Show one cohort of a composition."""
+        return cls(
+            member_keys=e.member_ids,
+            format=e.format,
+            value=e.value,
+            professions=_counts(e.professions),
+            industries=_counts(e.industries),
+            matches=list(e.matches),
+            interests=_counts(e.interests),
+            places=_counts(e.places),
+            reasons=list(e.reasons),
+        )
+
+
+@strawberry.type(description="An applicant without a cohort, and why.")
+class LeftOutApplicant:
+    person_key: strawberry.Private[str]
+    reason: str = strawberry.field(description="format or capacity.")
+    explanation: str
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await person_of(info, self.person_key)
+
+
+@strawberry.type(description="Cohorts composed from a pool, with the objective and baselines.")
+class CohortComposition:
+    cohorts: list[Cohort]
+    left_out: list[LeftOutApplicant]
+    objective: float
+    greedy_objective: float | None = strawberry.field(
+        description="A greedy composition's objective on the same pool."
+    )
+    random_objective: float | None = strawberry.field(
+        description="A random composition's objective on the same pool (the floor)."
+    )
+    iterations: int = strawberry.field(description="Swaps the search proposed.")
+
+
+async def compose_cohorts(
+    info: Info,
+    applicants: list[ApplicantInput],
+    cohort_size: int = 8,
+    constraints: CohortConstraintsInput | None = None,
+    interviews_of: strawberry.ID | None = None,
+    seed: int = 0,
+    iterations: int | None = None,
+) -> CohortComposition:
+    """Compose cohorts (any leader): members share professions but come from different
+    industries, offer what others seek and share some interests; never two of one organization.
+    Reproducible for a seed and a number of iterations."""
+    given = constraints or CohortConstraintsInput()
+    found = await info.context.service.meetings.compose_cohorts(
+        info.context.viewer,
+        [
+            ApplicantRequest(
+                person_id=key_of(a.person, "Person", argument="applicants"),
+                format=model.GroupFormat(a.format) if a.format is not None else None,
+                hopes=tuple(a.hopes),
+                contributions=tuple(a.contributions),
+            )
+            for a in applicants
+        ],
+        CohortConstraints(
+            cohort_size=cohort_size,
+            format=model.GroupFormat(given.format) if given.format is not None else None,
+            separate_organizations=given.separate_organizations,
+            max_cohorts=given.max_cohorts,
+        ),
+        interviews_of=key_of(interviews_of, "Group", argument="interviewsOf")
+        if interviews_of
+        else None,
+        seed=seed,
+        iterations=iterations,
+    )
+    return CohortComposition(
+        cohorts=[Cohort.of(e) for e in found.explanations],
+        left_out=[
+            LeftOutApplicant(
+                person_key=o.applicant_id, reason=str(o.reason), explanation=o.explanation
+            )
+            for o in found.left_out
+        ],
+        objective=found.objective,
+        greedy_objective=found.greedy_objective,
+        random_objective=found.random_objective,
+        iterations=found.iterations,
     )

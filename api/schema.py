@@ -734,6 +734,12 @@ class Query:
         " apart, partners rotating over the series (a leader). Record the ones used with"
         " recordBreakouts.",
     )
+    compose_cohorts = strawberry.field(
+        resolver=meetings_api.compose_cohorts,
+        description="Cohorts from a pool of applicants: shared professions across industries,"
+        " complementary offers and seeks, some shared interests; never two people of one"
+        " organization, formats and capacity kept (a leader). Reproducible for a seed.",
+    )
     introduction_paths = strawberry.field(
         resolver=introduction_api.introduction_paths,
         description="Who can introduce you to someone, through whom, and why: the best paths"
@@ -1009,6 +1015,7 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.meetingBalance": Action.RUN_MEETINGS,
     "Query.groupBalance": Action.RUN_MEETINGS,
     "Query.suggestBreakouts": Action.RUN_MEETINGS,
+    "Query.composeCohorts": Action.RUN_MEETINGS,
     "Query.sharedInterests": Action.READ_PUBLIC_PROFILE,
     "Query.recommendedPeople": Action.READ_TIES,
     "Query.interestOverlap": Action.READ_GROUP_DETAILS,

@@ -1,11 +1,14 @@
-"""Running better meetings: speaking balance and breakout suggestions, for a group's leader.
+"""Running better meetings: speaking balance, breakout suggestions and cohort composition,
+for a group's leader.
 
 The arithmetic is pure domain code (:mod:`graph.domain.balance`,
-:mod:`graph.domain.breakouts`); this module reads what it needs and checks who asks.
+:mod:`graph.domain.breakouts`, :mod:`graph.domain.cohorts`); this module reads what it needs
+and checks who asks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,17 +17,40 @@ from datetime import datetime
 
 from graph.domain.balance import MeetingBalance, MemberBalance, group_balance, meeting_balance
 from graph.domain.breakouts import Suggestion, suggest_breakouts
+from graph.domain.cohorts import (
+    ITERATIONS_PER_APPLICANT,
+    Applicant,
+    CohortConstraints,
+    Composition,
+    compose_cohorts,
+)
 from graph.domain.errors import InvalidInput, NotFound, Problem
-from graph.domain.model import Attendance, Group, Meeting, MembershipRole
+from graph.domain.model import Attendance, Group, GroupFormat, Meeting, MembershipRole, Person
 from graph.domain.relationship import link_strength
 from graph.ports import GraphStore
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
 
-__all__ = ["GroupBalance", "Meetings"]
+__all__ = ["ApplicantRequest", "GroupBalance", "Meetings"]
 
 MAX_BREAKOUT_PEOPLE = 200
+MAX_APPLICANTS = 1_000
+"""The largest pool one request composes (about ten seconds of search)."""
+COMPOSE_TIME_LIMIT_S = 30.0
+"""A safety net: the search stops here even if its iterations are not done (the answer then
+says how many it made, and is no longer reproducible)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantRequest:
+    """Someone to place in a cohort: the person, the format they insist on (``None``: any),
+    and what they said in the pre-interview if it is not on record."""
+
+    person_id: str
+    format: GroupFormat | None = None
+    hopes: tuple[str, ...] = ()
+    contributions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +183,95 @@ class Meetings:
             together=together,
             speaking=speaking,
         )
+
+    async def compose_cohorts(
+        self,
+        viewer: Viewer,
+        applicants: Sequence[ApplicantRequest],
+        constraints: CohortConstraints,
+        *,
+        interviews_of: str | None = None,
+        seed: int = 0,
+        iterations: int | None = None,
+    ) -> Composition:
+        """Compose cohorts from a pool of people (any leader): shared professions across
+        industries, complementary offers and seeks, some shared interests; never two people of
+        one organization together; formats and capacity respected.
+
+        Each applicant is matched on their profile; what they hope for and bring (seeks and
+        offers) adds the hopes and contributions given here and, with ``interviews_of``, those
+        of their pre-interview for that group. Reproducible for a seed (the search makes a fixed
+        number of swaps; see :data:`COMPOSE_TIME_LIMIT_S`).
+        """
+        authorize(viewer, Action.RUN_MEETINGS, Facts())
+        if not 1 <= len(applicants) <= MAX_APPLICANTS:
+            raise InvalidInput(
+                [
+                    Problem(
+                        "query",
+                        "applicants",
+                        len(applicants),
+                        f"give 1 to {MAX_APPLICANTS} applicants",
+                    )
+                ]
+            )
+        if iterations is not None and not 0 <= iterations <= 100 * 1_000_000:
+            raise InvalidInput(
+                [Problem("query", "iterations", iterations, "must be 0 to 100,000,000")]
+            )
+        ids = [a.person_id for a in applicants]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise InvalidInput(
+                [Problem("query", "applicants", p, "is in the pool twice") for p in repeated]
+            )
+        people = await self.store.get(Person, ids)
+        unknown = [i for i in ids if i not in people]
+        if unknown:
+            raise InvalidInput(
+                [Problem("query", "applicants", p, "no such person") for p in unknown]
+            )
+        interviews: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        if interviews_of is not None:
+            if not (await self.store.get(Group, [interviews_of])):
+                raise NotFound("group", interviews_of)
+            for m in await self.store.memberships(group_ids=[interviews_of]):
+                interviews[m.person_id] = (m.hopes, m.contributions)
+        pool: list[Applicant] = []
+        for request in applicants:
+            person = people[request.person_id]
+            hopes, contributions = interviews.get(request.person_id, ((), ()))
+            pool.append(
+                dataclasses.replace(
+                    Applicant.from_person(person, request.format),
+                    seeks=_merged(person.seeks, hopes, request.hopes),
+                    offers=_merged(person.offers, contributions, request.contributions),
+                )
+            )
+        try:
+            return compose_cohorts(
+                pool,
+                constraints,
+                seed=seed,
+                iterations=(
+                    iterations if iterations is not None else ITERATIONS_PER_APPLICANT * len(pool)
+                ),
+                time_limit_s=COMPOSE_TIME_LIMIT_S,
+            )
+        except ValueError as error:
+            reason = str(error)
+            field, value = "applicants", len(pool)
+            if "cohort_size" in reason:
+                field, value = "cohortSize", constraints.cohort_size
+            elif "max_cohorts" in reason:
+                field, value = "maxCohorts", constraints.max_cohorts or 0
+            raise InvalidInput([Problem("query", field, value, reason)]) from error
+
+
+def _merged(*parts: Sequence[str]) -> tuple[str, ...]:
+    """Return the labels of ``parts`` in order, each once.
+
+    >>> _merged(("mentoring",), ("press", "mentoring"), ())
+    ('mentoring', 'press')
+    """
+    return tuple(dict.fromkeys(label for part in parts for label in part))

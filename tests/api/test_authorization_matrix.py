@@ -157,6 +157,10 @@ SCENARIOS: dict[str, Scenario] = {
         '{ suggestBreakouts(meeting: "spring-2024-m2", groupSize: 4) { score } }',
         groups=(GROUP,),
     ),
+    "Query.composeCohorts": Scenario(
+        '{ composeCohorts(applicants: [{person: "amir"}, {person: "britt"}, {person: "carl"},'
+        ' {person: "dina"}], cohortSize: 2, iterations: 100) { objective } }'
+    ),
     "Query.relationship": Scenario(
         f'{{ relationship(a: "amir", b: "carl", at: "{AT}") {{ strength {{ band }} }} }}',
         people=("amir", "carl"),

@@ -67,3 +67,76 @@ async def test_members_cannot_see_speaking_times_and_bad_sizes_are_named(api: Ap
         api.as_("lena", Role.LEADER),
     )
     assert "groupSize" in body["errors"][0]["message"]
+
+
+COMPOSE = """query($applicants: [ApplicantInput!]!, $size: Int!, $constraints: CohortConstraintsInput,
+                  $seed: Int!) {
+  composeCohorts(applicants: $applicants, cohortSize: $size, constraints: $constraints,
+                 seed: $seed, iterations: 2000) {
+    objective greedyObjective randomObjective iterations
+    cohorts { members { key organization { key } } format value reasons
+              professions { label count } industries { label count } }
+    leftOut { person { key } reason explanation }
+  }
+}"""
+MEMBERS = ["amir", "britt", "carl", "dina", "emil", "fatima", "gustav", "hanna"]
+
+
+async def test_a_leader_composes_cohorts_that_keep_organizations_apart_and_explain_why(
+    api: Api,
+) -> None:
+    applicants = [{"person": p} for p in MEMBERS]
+    variables = {"applicants": applicants, "size": 4, "seed": 3}
+    found = (await api.data(COMPOSE, api.as_("lena", Role.LEADER), **variables))["composeCohorts"]
+    again = (await api.data(COMPOSE, api.as_("lena", Role.LEADER), **variables))["composeCohorts"]
+    assert found == again  # reproducible for a seed and a number of iterations
+    cohorts = [[m["key"] for m in c["members"]] for c in found["cohorts"]]
+    assert sorted(itertools.chain.from_iterable(cohorts)) == sorted(MEMBERS)
+    assert [len(c) for c in cohorts] == [4, 4]
+    for cohort in found["cohorts"]:
+        organizations = [m["organization"]["key"] for m in cohort["members"]]
+        assert len(organizations) == len(set(organizations))
+        assert cohort["reasons"]
+    assert found["objective"] >= found["greedyObjective"] >= found["randomObjective"]
+    assert found["leftOut"] == []
+
+
+async def test_applicants_who_insist_on_another_format_are_left_out_with_the_reason(
+    api: Api,
+) -> None:
+    applicants = [{"person": p} for p in MEMBERS[:6]] + [
+        {"person": "gustav", "format": "IN_PERSON"}
+    ]
+    found = (
+        await api.data(
+            COMPOSE,
+            api.as_("lena", Role.LEADER),
+            applicants=applicants,
+            size=3,
+            seed=0,
+            constraints={"format": "DIGITAL"},
+        )
+    )["composeCohorts"]
+    assert [(o["person"]["key"], o["reason"]) for o in found["leftOut"]] == [("gustav", "format")]
+    assert all(c["format"] == "DIGITAL" for c in found["cohorts"])
+
+
+async def test_composing_cohorts_names_what_is_wrong_with_the_pool(api: Api) -> None:
+    leader = api.as_("lena", Role.LEADER)
+    cases = [
+        ([], 8, "applicants"),
+        ([{"person": "amir"}, {"person": "britt"}], 3, "cohortSize"),
+        ([{"person": "amir"}, {"person": "nobody"}], 2, "nobody"),
+        ([{"person": "amir"}, {"person": "amir"}], 2, "twice"),
+    ]
+    for applicants, size, named in cases:
+        body = await api.query(COMPOSE, leader, applicants=applicants, size=size, seed=0)
+        assert body["data"] is None
+        assert named in body["errors"][0]["message"], (applicants, body["errors"])
+
+
+async def test_members_cannot_compose_cohorts(api: Api) -> None:
+    body = await api.query(
+        COMPOSE, api.as_("amir"), applicants=[{"person": "amir"}], size=2, seed=0
+    )
+    assert "not allowed" in body["errors"][0]["message"]
