@@ -1,14 +1,15 @@
-"""``tiegraph import``: load JSON Lines and CSV files into the store, with a report.
+"""``tiegraph import``: load JSON Lines, CSV and other tools' exports into the store, with a report.
 
 Exit status: 0 when every line was imported, 1 when anything was rejected (the report says
-what and why), 2 for usage or configuration errors (nothing was read or written).
+what and why), 2 for usage or configuration errors (nothing was read or written), among them
+a ``--member`` or ``--meeting`` that names nothing stored; 3 when the store is unavailable.
 """
 
 from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -34,7 +35,8 @@ from api.cli import (
 from graph.importing.runner import (
     FormatChoice,
     ImportReport,
-    UnknownFormat,
+    ImportUsageError,
+    check_options,
     format_of,
     import_files,
 )
@@ -52,12 +54,16 @@ class FormatOption(enum.StrEnum):
     AUTO = "auto"
     JSONL = "jsonl"
     CSV = "csv"
+    LINKEDIN = "linkedin"
+    MEETING_REPORT = "meeting-report"
 
 
 _FORMATS: dict[FormatOption, FormatChoice] = {
     FormatOption.AUTO: "auto",
     FormatOption.JSONL: "jsonl",
     FormatOption.CSV: "csv",
+    FormatOption.LINKEDIN: "linkedin",
+    FormatOption.MEETING_REPORT: "meeting-report",
 }
 
 
@@ -65,7 +71,8 @@ def import_command(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Files to import: .jsonl/.ndjson (any records) or .csv (interactions).",
+            help="Files to import: .jsonl/.ndjson (any records), .csv (interactions), or"
+            " exports named by --format.",
             exists=True,
             dir_okay=False,
             readable=True,
@@ -75,9 +82,28 @@ def import_command(
     file_format: Annotated[
         FormatOption,
         typer.Option(
-            "--format", help="auto: by extension (.jsonl/.ndjson, .csv); or one for all files."
+            "--format",
+            help="auto: by extension (.jsonl/.ndjson, .csv); or one for all files: linkedin"
+            " (Connections.csv of LinkedIn's data export, with --member), meeting-report (a"
+            " video meeting's participant report, with --meeting).",
         ),
     ] = FormatOption.AUTO,
+    member: Annotated[
+        str | None,
+        typer.Option(
+            "--member",
+            help="With --format linkedin: the id of the person whose connections the file lists.",
+            show_default=False,
+        ),
+    ] = None,
+    meeting: Annotated[
+        str | None,
+        typer.Option(
+            "--meeting",
+            help="With --format meeting-report: the id of the meeting the report is of.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -100,17 +126,17 @@ def import_command(
     neo4j_uri: Neo4jUriOption = None,
     neo4j_database: Neo4jDatabaseOption = None,
 ) -> None:
-    """Import records from JSON Lines and interactions from CSV (see docs/import-formats.md)."""
+    """Import records from JSON Lines, interactions from CSV, a member's LinkedIn connections or a
+    meeting's participant report (see docs/import-formats.md)."""
     chosen = _FORMATS[file_format]
     try:
-        for path in files:
-            format_of(path, chosen)
-    except UnknownFormat as error:
-        err.print(f"[red]usage error:[/red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(2) from error
+        formats = [format_of(path, chosen) for path in files]
+        check_options(formats, member=member, meeting=meeting)
+    except ImportUsageError as error:
+        _usage_error(error)
     settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
 
-    async def work(opened: GraphStore) -> ImportReport:
+    async def work(opened: GraphStore) -> ImportReport | ImportUsageError:
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -123,20 +149,33 @@ def import_command(
             def show(done: int, total: int) -> None:
                 bar.update(task, description="applying", completed=done, total=total)
 
-            return await import_files(
-                opened,
-                files,
-                dry_run=dry_run,
-                create_missing_people=create_missing_people,
-                batch_size=batch_size,
-                file_format=chosen,
-                progress=show,
-            )
+            try:
+                return await import_files(
+                    opened,
+                    files,
+                    dry_run=dry_run,
+                    create_missing_people=create_missing_people,
+                    batch_size=batch_size,
+                    file_format=chosen,
+                    progress=show,
+                    member=member,
+                    meeting=meeting,
+                )
+            except ImportUsageError as error:
+                # Returned, not raised: the store is closed before the command exits.
+                return error
 
     report = open_store_and_run(settings, work)
+    if isinstance(report, ImportUsageError):
+        _usage_error(report)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _usage_error(error: ImportUsageError) -> NoReturn:
+    err.print(f"[red]usage error:[/red] {escape(str(error))}", highlight=False)
+    raise typer.Exit(2) from error
 
 
 def _print_report(report: ImportReport) -> None:

@@ -8,10 +8,12 @@ suite in ``tests/contract``. Use cases depend on this module only, never on an a
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
+from urllib.parse import quote, unquote, urlsplit
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
 from graph.domain.codec import Record
@@ -40,6 +42,8 @@ __all__ = [
     "TieContext",
     "batch_of",
     "check_page_size",
+    "email_key",
+    "profile_url_key",
 ]
 
 T = TypeVar("T")
@@ -58,6 +62,65 @@ def check_page_size(first: int) -> int:
     if not 0 <= first <= MAX_PAGE:
         raise InvalidInput([Problem("page", "first", first, f"must be 0-{MAX_PAGE}")])
     return first
+
+
+_NOT_AN_ADDRESS = re.compile(r"[\s,;<>]")
+_PATH_KEEPS = "/:@!$&'()*+,;=-._~"
+"""Characters a URL path may hold as they are (RFC 3986); any other is written %XX."""
+
+
+def email_key(address: str) -> str | None:
+    """Return the form e-mail addresses are matched by (trimmed, lower case); ``None`` if
+    ``address`` is not one: nothing before or after its last ``@``, or white space, a comma, a
+    semicolon or an angle bracket in it (a list of addresses, or a name and an address).
+
+    >>> email_key("  Ada.Lind@Example.COM ")
+    'ada.lind@example.com'
+    >>> email_key("not an address") is None
+    True
+    """
+    key = address.strip().lower()
+    local, at, domain = key.rpartition("@")
+    if not (local and at and domain) or _NOT_AN_ADDRESS.search(key):
+        return None
+    return key
+
+
+def profile_url_key(url: str) -> str | None:
+    """Return the form profile URLs are matched by; ``None`` if ``url`` is not an http(s) URL
+    with a host and a path.
+
+    The key is ``https://<host><path>``: ``http`` and ``https`` count as one; the host in lower
+    case without ``www.``, a port or a trailing dot (and any ``*.linkedin.com``, e.g. a country
+    site, as ``linkedin.com``); the path as it is, percent-encoded one canonical way, without
+    trailing slashes. A missing scheme means ``https``; the query and the fragment do not count.
+    The path keeps its case. Applying it to a key gives the key back.
+
+    >>> profile_url_key("HTTP://WWW.LinkedIn.com/in/ada-lind/?trk=people")
+    'https://linkedin.com/in/ada-lind'
+    >>> profile_url_key("se.linkedin.com/in/j%c3%b6rg")
+    'https://linkedin.com/in/j%C3%B6rg'
+    """
+    text = url.strip()
+    if not text:
+        return None
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    if host.startswith("www.") and "." in host[4:]:  # www.com is a site of its own
+        host = host[4:]
+    if host.endswith(".linkedin.com"):
+        host = "linkedin.com"
+    path = quote(unquote(parts.path), safe=_PATH_KEEPS).rstrip("/")
+    if not host or not path:
+        return None
+    return f"https://{host}{path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +220,19 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
         """Return records of ``kind`` in id order, ``first`` at most, after the id ``after``."""
+
+    @abc.abstractmethod
+    async def people_by_contact(
+        self, *, emails: Collection[str] = (), profile_urls: Collection[str] = ()
+    ) -> dict[str, Person]:
+        """Return the stored people whose e-mail is one of ``emails`` or whose profile URL is
+        one of ``profile_urls``, by id.
+
+        Addresses match by :func:`email_key` (case and surrounding spaces do not count), URLs by
+        :func:`profile_url_key` (scheme and host case, ``www.``, a trailing slash, the query do
+        not count), on both sides; a given value that is neither matches nobody. Several people
+        may share an address or a URL: all of them are returned.
+        """
 
     @abc.abstractmethod
     async def search_people(

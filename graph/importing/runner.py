@@ -1,5 +1,10 @@
 """Import files into a store: read and check every line, then apply in batches, references first.
 
+Four formats: tiegraph JSON Lines and interactions CSV (each line a record on its own), and two
+exports of other tools whose rows are resolved against the store as they are read: LinkedIn's
+connections of one member (:mod:`graph.importing.linkedin`, ``member``) and a video meeting's
+participant report (:mod:`graph.importing.meeting_report`, ``meeting``).
+
 The rule, so that a file may list people after the interactions that name them: one import
 run first reads every file once, keeping each valid record by kind (a bad line is rejected on
 its own and the rest still import), and then applies the kinds in reference order --
@@ -39,21 +44,26 @@ from graph.domain.model import Attendance, Meeting, Person
 from graph.importing import ParseResult, Rejected
 from graph.importing.csv_interactions import read_interactions_csv
 from graph.importing.jsonl import read_jsonl
+from graph.importing.linkedin import connection_records, read_linkedin_connections
+from graph.importing.meeting_report import attendance_records, read_meeting_report
 from graph.ports import GraphStore
 
 __all__ = [
     "FileFormat",
     "FormatChoice",
     "ImportReport",
+    "ImportUsageError",
     "KindReport",
     "ProgressCallback",
     "UnknownFormat",
+    "UnknownTarget",
+    "check_options",
     "format_of",
     "import_files",
 ]
 
-FileFormat = Literal["jsonl", "csv"]
-FormatChoice = Literal["auto", "jsonl", "csv"]
+FileFormat = Literal["jsonl", "csv", "linkedin", "meeting-report"]
+FormatChoice = Literal["auto", "jsonl", "csv", "linkedin", "meeting-report"]
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(records_done, records_total)`` after each batch (and once at 0)."""
 
@@ -72,8 +82,42 @@ _ID_FIELD = {
 Labeled = tuple[Record, str]
 
 
-class UnknownFormat(ValueError):
+class ImportUsageError(ValueError):
+    """The import was asked for something it cannot do; nothing was read or written."""
+
+
+class UnknownFormat(ImportUsageError):
     """A file's format cannot be told from its name; name it with ``--format``."""
+
+
+class UnknownTarget(ImportUsageError):
+    """``--member`` or ``--meeting`` names nothing the store holds."""
+
+
+_OPTION_OF: dict[FileFormat, str] = {"linkedin": "--member", "meeting-report": "--meeting"}
+
+
+def check_options(
+    formats: Collection[FileFormat], *, member: str | None, meeting: str | None
+) -> None:
+    """Raise :class:`ImportUsageError` unless each option is given exactly when a format needs it.
+
+    >>> check_options(["jsonl"], member="ann", meeting=None)
+    Traceback (most recent call last):
+    ...
+    graph.importing.runner.ImportUsageError: --member applies only to --format linkedin
+    """
+    needs = {
+        "linkedin": (member, "--member <person id>: the person whose connections the file lists"),
+        "meeting-report": (meeting, "--meeting <meeting id>: the meeting the report is of"),
+    }
+    for file_format, (value, what) in needs.items():
+        if file_format in formats and not value:
+            raise ImportUsageError(f"--format {file_format} needs {what}")
+    for file_format, option in _OPTION_OF.items():
+        given = member if file_format == "linkedin" else meeting
+        if given is not None and file_format not in formats:
+            raise ImportUsageError(f"{option} applies only to --format {file_format}")
 
 
 def format_of(path: Path, requested: FormatChoice = "auto") -> FileFormat:
@@ -162,21 +206,28 @@ async def import_files(
     batch_size: int = 10_000,
     file_format: FormatChoice = "auto",
     progress: ProgressCallback | None = None,
+    member: str | None = None,
+    meeting: str | None = None,
 ) -> ImportReport:
     """Import ``paths`` into ``store`` (see the module docstring for the rules) and report.
 
     ``dry_run`` reads, validates and plans every batch against the store exactly as
     :meth:`~graph.ports.GraphStore.apply` would, and writes nothing. ``create_missing_people``
     adds ``Person(id=x, name=x)`` for every person id that records name but that neither the
-    store nor the files hold. Raises :class:`UnknownFormat` before reading anything if a file's
-    format cannot be told; errors of the store itself (e.g. ``StoreUnavailable``) propagate,
-    leaving the batches applied so far in place.
+    store nor the files hold. ``member`` (for ``linkedin`` files) is the id of the person
+    whose connections they list, ``meeting`` (for ``meeting-report`` files) the id of the
+    meeting they report. Raises :class:`ImportUsageError` before reading anything if a file's
+    format cannot be told (:class:`UnknownFormat`), an option is missing or out of place, or
+    the member or meeting is not stored (:class:`UnknownTarget`); errors of the store itself
+    (e.g. ``StoreUnavailable``) propagate, leaving the batches applied so far in place.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     formats = [format_of(path, file_format) for path in paths]
+    check_options(formats, member=member, meeting=meeting)
+    targets = await _targets(store, member=member, meeting=meeting)
     report = ImportReport(dry_run=dry_run)
-    buckets = _read(zip(paths, formats, strict=True), report)
+    buckets = await _read(store, zip(paths, formats, strict=True), report, targets)
     state = _RunState()
     if create_missing_people:
         await _add_missing_people(store, buckets, state)
@@ -186,8 +237,7 @@ async def import_files(
         progress(done, total)
     for kind in ENTITY_KINDS:
         records = list(buckets.pop(kind, {}).values())
-        for start in range(0, len(records), batch_size):
-            chunk = records[start : start + batch_size]
+        for chunk in _import_batches(kind, records, batch_size):
             await _apply_chunk(store, kind, chunk, state, report)
             done += len(chunk)
             if progress is not None:
@@ -195,8 +245,82 @@ async def import_files(
     return report
 
 
-def _read(
-    files: Iterable[tuple[Path, FileFormat]], report: ImportReport
+def _import_batches(kind: str, records: list[Labeled], size: int) -> Iterator[list[Labeled]]:
+    """Cut ``records`` into batches of about ``size``; a meeting's attendance stays whole.
+
+    Attendees recorded together meet as one group (their pairwise contacts share its size), so
+    an import gives the same interactions however large the file or small the batches.
+    """
+    if kind != "attendance":
+        for start in range(0, len(records), size):
+            yield records[start : start + size]
+        return
+    by_meeting: dict[str, list[Labeled]] = {}
+    for labeled in records:
+        attendance = labeled[0]
+        assert isinstance(attendance, Attendance)
+        by_meeting.setdefault(attendance.meeting_id, []).append(labeled)
+    chunk: list[Labeled] = []
+    for meeting_id in sorted(by_meeting):
+        if chunk and len(chunk) + len(by_meeting[meeting_id]) > size:
+            yield chunk
+            chunk = []
+        chunk.extend(by_meeting[meeting_id])
+    if chunk:
+        yield chunk
+
+
+@dataclass(frozen=True, slots=True)
+class _Targets:
+    """What the options name, as stored: the member and the meeting, when given."""
+
+    member: Person | None = None
+    meeting: Meeting | None = None
+
+
+async def _targets(store: GraphStore, *, member: str | None, meeting: str | None) -> _Targets:
+    """Look up the member and the meeting the options name; raise if either is not stored."""
+    found_member: Person | None = None
+    found_meeting: Meeting | None = None
+    if member is not None:
+        found_member = (await store.get(Person, [member])).get(member)
+        if found_member is None:
+            raise UnknownTarget(f"--member {member!r}: no person has this id")
+    if meeting is not None:
+        found_meeting = (await store.get(Meeting, [meeting])).get(meeting)
+        if found_meeting is None:
+            raise UnknownTarget(f"--meeting {meeting!r}: no meeting has this id")
+    return _Targets(member=found_member, meeting=found_meeting)
+
+
+async def _parsed(
+    store: GraphStore, path: Path, file_format: FileFormat, targets: _Targets
+) -> Iterable[ParseResult]:
+    """Return what ``path`` holds, line by line: streamed for tiegraph's own formats, resolved
+    against the store for exports of other tools. Raises ``OSError`` (perhaps only when the
+    result is iterated) if the file cannot be read."""
+    match file_format:
+        case "jsonl":
+            return read_jsonl(path)
+        case "csv":
+            return read_interactions_csv(path)
+        case "linkedin":
+            assert targets.member is not None  # check_options and _targets saw to it
+            return await connection_records(
+                store, read_linkedin_connections(path), member_id=targets.member.id
+            )
+        case "meeting-report":
+            assert targets.meeting is not None
+            return await attendance_records(
+                store, read_meeting_report(path), meeting=targets.meeting
+            )
+
+
+async def _read(
+    store: GraphStore,
+    files: Iterable[tuple[Path, FileFormat]],
+    report: ImportReport,
+    targets: _Targets,
 ) -> dict[str, dict[str, Labeled]]:
     """Parse every file, keeping valid records by kind and id; count and list rejected lines.
 
@@ -205,10 +329,8 @@ def _read(
     """
     buckets: dict[str, dict[str, Labeled]] = {kind: {} for kind in ENTITY_KINDS}
     for path, file_format in files:
-        results: Iterator[ParseResult] = (
-            read_jsonl(path) if file_format == "jsonl" else read_interactions_csv(path)
-        )
         try:
+            results = await _parsed(store, path, file_format, targets)
             for result in results:
                 if isinstance(result, Rejected):
                     report.kinds[result.kind or UNKNOWN_KIND].rejected += 1

@@ -31,6 +31,7 @@ PARAMETERS: dict[str, Any] = {
     "base": 0.6,
     "w_div": 0.1,
     "w_long": 0.1,
+    "fragments": ["ada"],
 }
 
 
@@ -88,4 +89,10 @@ async def test_a_neighbourhood_expands_from_the_person_only(explain: Any) -> Non
     operators = await explain(cypher.neighbourhood_query(3))
     assert operators.count("NodeUniqueIndexSeek") == 1
     assert "StatefulShortestPath(All)" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)
+
+
+async def test_people_are_found_by_profile_url_through_the_text_index(explain: Any) -> None:
+    operators = await explain(cypher.PEOPLE_BY_PROFILE_URL)
+    assert "NodeIndexContainsScan" in operators
     assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)

@@ -186,3 +186,115 @@ def test_usage_and_configuration_errors_exit_2_and_write_nothing(
 
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "data").exists()
+
+
+FIXTURES = Path(__file__).parents[1] / "importing" / "fixtures"
+
+
+def table_rows(result: Result) -> list[list[str]]:
+    return [line.split() for line in result.stdout.splitlines()]
+
+
+def test_a_members_linkedin_connections_import_and_import_again_unchanged(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    assert run(app, data, FIXTURES / "network.jsonl").exit_code == 0
+    connections = FIXTURES / "Connections.csv"
+
+    first = run(app, data, connections, "--format", "linkedin", "--member", "ada")
+    again = run(app, data, connections, "--format", "linkedin", "--member", "ada")
+
+    assert first.exit_code == 0, first.output
+    assert ["│", "person", "│", "3", "│", "1", "│", "0", "│", "0", "│"] in table_rows(first)
+    assert ["│", "interaction", "│", "4", "│", "0", "│", "0", "│", "0", "│"] in table_rows(first)
+    assert again.exit_code == 0, again.output
+    assert ["│", "person", "│", "0", "│", "0", "│", "4", "│", "0", "│"] in table_rows(again)
+    people = stored_people(data)
+    assert people["cy"].title == "Chief Economist"
+    assert people["linkedin:dana-öberg-example"].name == "Dana Öberg"
+
+
+def test_a_bad_linkedin_row_exits_1_naming_file_line_column_and_value(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl")
+    connections = tmp_path / "Connections.csv"
+    connections.write_text(
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Bo,Ek,https://www.linkedin.com/in/bo-ek,,,,12 Mar 2024\n"
+        "Cy,Ng,https://www.linkedin.com/in/cy-ng,,,,yesterday\n",
+        encoding="utf-8",
+    )
+
+    result = run(app, data, connections, "--format", "linkedin", "--member", "ada")
+
+    assert result.exit_code == 1
+    assert f"{connections} line 3: field 'Connected On' = 'yesterday': must be a date" in (
+        result.stdout
+    )
+    assert "linkedin:bo-ek" in stored_people(data)
+    assert "linkedin:cy-ng" not in stored_people(data)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "linkedin"], "--format linkedin needs --member"),
+        (["--format", "linkedin", "--member", "zed"], "--member 'zed': no person has this id"),
+        (["--format", "meeting-report"], "--format meeting-report needs --meeting"),
+        (
+            ["--format", "meeting-report", "--meeting", "nope"],
+            "--meeting 'nope': no meeting has this id",
+        ),
+        (["--format", "csv", "--member", "ada"], "--member applies only to --format linkedin"),
+    ],
+    ids=["no member", "unknown member", "no meeting", "unknown meeting", "member out of place"],
+)
+def test_the_member_and_meeting_options_are_checked_and_exit_2_writing_nothing(
+    app: typer.Typer, tmp_path: Path, args: list[str], message: str
+) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl")
+    before = stored_people(data)
+
+    result = run(app, data, FIXTURES / "Connections.csv", *args)
+
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert stored_people(data) == before
+
+
+def test_a_zoom_report_records_who_attended_and_lists_who_is_unknown(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl")
+    report = FIXTURES / "zoom-participants.csv"
+
+    result = run(app, data, report, "--format", "meeting-report", "--meeting", "spring-1")
+
+    assert result.exit_code == 1
+    assert ["│", "attendance", "│", "3", "│", "0", "│", "0", "│", "1", "│"] in table_rows(result)
+    assert f"{report} line 9: field 'User Email' = 'hal@example.net':" in result.stdout
+
+
+def test_a_generic_report_with_talk_times_imports_and_exits_0(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl")
+
+    result = run(
+        app,
+        data,
+        FIXTURES / "meeting-report.csv",
+        "--format",
+        "meeting-report",
+        "--meeting",
+        "spring-1",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert ["│", "attendance", "│", "4", "│", "0", "│", "0", "│", "0", "│"] in table_rows(result)

@@ -382,3 +382,32 @@ async def test_a_file_whose_format_cannot_be_told_stops_the_import_before_it_sta
     assert await embedded.get(Person, ["ann"]) == {}
     report = await import_files(embedded, [notes], file_format="jsonl")
     assert counts(report) == {"unknown": (0, 0, 0, 1)}
+
+
+async def test_a_meetings_attendance_is_imported_together_however_small_the_batches(
+    tmp_path: Path,
+) -> None:
+    people = [f"p{n}" for n in range(6)]
+    path = write_jsonl(
+        tmp_path / "meeting.jsonl",
+        *(person(p) for p in people),
+        group("g"),
+        meeting("m1", "g"),
+        meeting("m2", "g"),
+        *(attendance("m1", p) for p in people),
+        *(attendance("m2", p) for p in people[:3]),
+    )
+    graphs = []
+    for batch_size in (100, 2):
+        store = EmbeddedStore(tmp_path / f"store-{batch_size}")
+        await store.open()
+        try:
+            report = await import_files(store, [path], batch_size=batch_size)
+            assert report.ok
+            graphs.append(await everything(store))
+        finally:
+            await store.close()
+    in_one, in_small_batches = graphs
+    assert in_small_batches["interaction"] == in_one["interaction"]
+    sizes = {i.key: i.group_size for i in in_one["interaction"]}
+    assert sizes["meeting|m1|p0|p5"] == 6

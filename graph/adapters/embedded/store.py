@@ -70,7 +70,15 @@ from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, best_paths, shortest_distance
 from graph.domain.relationship import link_strength
 from graph.domain.strength import StrengthModel, combine_scores
-from graph.ports import GraphStore, Page, PeopleQuery, TieContext, check_page_size
+from graph.ports import (
+    GraphStore,
+    Page,
+    PeopleQuery,
+    TieContext,
+    check_page_size,
+    email_key,
+    profile_url_key,
+)
 
 __all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
 
@@ -571,6 +579,37 @@ class EmbeddedStore(GraphStore):
             ).fetchall()
             items = [decode(Person, orjson.loads(data)) for (data,) in rows[:first]]
             return Page(items=items, total=count, has_next=len(rows) > first)
+
+        return await self._read(run)
+
+    async def people_by_contact(
+        self, *, emails: Collection[str] = (), profile_urls: Collection[str] = ()
+    ) -> dict[str, Person]:
+        """Return the people with one of the addresses or profile URLs (see the port), by id.
+
+        Stored values are matched by their keys, which SQL cannot compute, so this reads the
+        contact fields of every person who has one: one scan of the people, no JSON decoded but
+        that of the people found.
+        """
+        wanted_emails = {key for key in map(email_key, emails) if key}
+        wanted_urls = {key for key in map(profile_url_key, profile_urls) if key}
+        if not wanted_emails and not wanted_urls:
+            return {}
+
+        def matches(email: object, url: object) -> bool:
+            return (isinstance(email, str) and email_key(email) in wanted_emails) or (
+                isinstance(url, str) and profile_url_key(url) in wanted_urls
+            )
+
+        def run(conn: sqlite3.Connection) -> dict[str, Person]:
+            rows = conn.execute(
+                "SELECT id, json_extract(data, '$.email'), json_extract(data, '$.profile_url')"
+                " FROM records WHERE kind = 'person'"
+                " AND (json_extract(data, '$.email') IS NOT NULL"
+                " OR json_extract(data, '$.profile_url') IS NOT NULL)"
+            )
+            found = [rid for rid, email, url in rows if matches(email, url)]
+            return _load_records(conn, "person", found)  # type: ignore[return-value]
 
         return await self._read(run)
 

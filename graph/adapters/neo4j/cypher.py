@@ -103,6 +103,11 @@ CREATE INDEX attended_id IF NOT EXISTS
 FOR ()-[r:ATTENDED]-()
 ON (r.id)
 """,
+    """
+CREATE TEXT INDEX person_profile_url IF NOT EXISTS
+FOR (n:Person)
+ON (n.profile_url)
+""",
 )
 """Uniqueness constraints on every application id, and the indexes reads rely on."""
 
@@ -742,6 +747,24 @@ ORDER BY n.id
 LIMIT $limit
 RETURN collect(properties(n)) AS props
 """
+
+PEOPLE_BY_EMAIL: Final[LiteralString] = """
+MATCH (n:Person)
+WHERE toLower(trim(n.email)) IN $emails
+RETURN collect(properties(n)) AS props
+"""
+"""People whose address, trimmed and in lower case, is one of ``$emails`` (already so). Case
+does not count, so no index helps: a scan of the people, like the searches above."""
+
+PEOPLE_BY_PROFILE_URL: Final[LiteralString] = """
+UNWIND $fragments AS fragment
+MATCH (n:Person)
+WHERE n.profile_url CONTAINS fragment
+WITH DISTINCT n
+RETURN collect(properties(n)) AS props
+"""
+"""People whose profile URL contains one of ``$fragments``, through the text index
+``person_profile_url``; candidates only, the caller compares the URLs' keys."""
 
 COUNT_PEOPLE_FOUND: Final[LiteralString] = """
 MATCH (n:Person)

@@ -1,0 +1,97 @@
+"""The keys people are matched by: e-mail addresses and profile URLs, normalized once."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graph.ports import email_key, profile_url_key
+
+hosts = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|se|org)", fullmatch=True)
+# No '%': an encoded letter and the letter itself are one path, by design.
+segments = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Z", "Cc"), blacklist_characters="/?#%"),
+    min_size=1,
+    max_size=12,
+)
+paths = st.lists(segments, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts))
+queries = st.text(alphabet=string.ascii_letters + string.digits + "=&_", max_size=12)
+
+
+@given(st.text(max_size=60))
+def test_a_profile_url_key_is_its_own_key(text: str) -> None:
+    key = profile_url_key(text)
+    if key is not None:
+        assert profile_url_key(key) == key
+
+
+@given(st.text(max_size=40))
+def test_an_email_key_is_its_own_key(text: str) -> None:
+    key = email_key(text)
+    if key is not None:
+        assert email_key(key) == key
+
+
+@given(hosts, paths, queries, st.booleans(), st.booleans(), st.booleans())
+def test_scheme_host_case_www_trailing_slash_and_query_do_not_change_the_key(
+    host: str, path: str, query: str, upper: bool, www: bool, http: bool
+) -> None:
+    plain = profile_url_key(f"https://{host}{path}")
+    shown_host = ("www." if www else "") + (host.upper() if upper else host)
+    spelled = f"{'http' if http else 'HTTPS'}://{shown_host}{path}/?{query}#top"
+
+    assert plain is not None
+    assert profile_url_key(spelled) == plain
+
+
+@given(hosts, paths, paths)
+def test_different_paths_give_different_keys(host: str, one: str, other: str) -> None:
+    if one.rstrip("/") != other.rstrip("/"):
+        assert profile_url_key(f"https://{host}{one}") != profile_url_key(f"https://{host}{other}")
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://www.linkedin.com/in/ada-lind/", "https://linkedin.com/in/ada-lind"),
+        ("http://LinkedIn.com/in/ada-lind?trk=x", "https://linkedin.com/in/ada-lind"),
+        ("se.linkedin.com/in/ada-lind", "https://linkedin.com/in/ada-lind"),
+        ("https://www.linkedin.com/in/j%c3%b6rg", "https://linkedin.com/in/j%C3%B6rg"),
+        ("https://www.linkedin.com/in/jörg", "https://linkedin.com/in/j%C3%B6rg"),
+        ("https://example.com:8443/people/Ada", "https://example.com/people/Ada"),
+        ("  https://example.com/a b  ", "https://example.com/a%20b"),
+    ],
+)
+def test_profile_url_keys(url: str, key: str) -> None:
+    assert profile_url_key(url) == key
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "   ",
+        "https://www.linkedin.com",
+        "https://linkedin.com/",
+        "mailto:a@b.se",
+        "ftp://x.se/a",
+    ],
+)
+def test_what_is_no_http_url_with_a_path_has_no_key(url: str) -> None:
+    assert profile_url_key(url) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [(" Ada.Lind@Example.ORG ", "ada.lind@example.org"), ("bo@x", "bo@x")],
+)
+def test_email_keys(address: str, key: str) -> None:
+    assert email_key(address) == key
+
+
+@pytest.mark.parametrize("address", ["", "ada", "@example.org", "ada@", "ada lind@example.org"])
+def test_what_is_no_address_has_no_key(address: str) -> None:
+    assert email_key(address) is None
