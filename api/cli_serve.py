@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
         demo: Annotated[
-            bool, typer.Option("--demo", help="Load a small demo network at start-up.")
+            bool, typer.Option("--demo", help="Load the demo network (docs/demo.md) at start-up.")
         ] = False,
         no_auth: Annotated[
             bool,
@@ -56,7 +56,8 @@ def register(app: typer.Typer) -> None:
         neo4j_uri: Neo4jUriOption = None,
         neo4j_database: Neo4jDatabaseOption = None,
     ) -> None:
-        """Serve the GraphQL API at /graphql (with GraphiQL), /healthz and /readyz."""
+        """Serve the GraphQL API at /graphql (with GraphiQL), the dashboard at /dashboard,
+        /healthz and /readyz."""
         import uvicorn
 
         settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)

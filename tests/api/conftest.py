@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.auth import create_token
-from graph.demo import load_demo
+from graph.demo import load_core_demo
 from graph.ports import GraphStore
 from graph.settings import Settings, StoreKind
 from graph.usecases.viewer import Role
@@ -98,7 +98,7 @@ async def api(
     backend = store.backend
     await store.close()  # the service opens its own store on the same data
     settings = settings_for(backend, tmp_path, neo4j_target)
-    app = create_app(settings, on_open=load_demo)
+    app = create_app(settings, on_open=load_core_demo)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:

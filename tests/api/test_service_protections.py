@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.app import NO_AUTH_HEADER, create_app
-from graph.demo import load_demo
+from graph.demo import load_core_demo
 from tests.api.conftest import Api, bearer, settings_for
 
 DEEP = (
@@ -70,7 +70,7 @@ async def test_every_response_carries_a_request_id(api: Api) -> None:
 async def strict_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """A service on the embedded store that allows three requests a minute per credential."""
     settings = settings_for("embedded", tmp_path, None, rate_limit_per_minute=3)
-    app = create_app(settings, on_open=load_demo)
+    app = create_app(settings, on_open=load_core_demo)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
@@ -94,7 +94,7 @@ async def test_each_credential_is_rate_limited_on_its_own(
 
 async def test_serving_without_auth_says_so_in_every_response(tmp_path: Path) -> None:
     settings = settings_for("embedded", tmp_path, None, no_auth=True)
-    app = create_app(settings, on_open=load_demo)
+    app = create_app(settings, on_open=load_core_demo)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
