@@ -1,31 +1,90 @@
-"""The ``tiegraph`` command line: one typer app, sub-apps registered from their own modules."""
+"""The ``tiegraph`` command line: one typer app, sub-apps registered from their own modules.
+
+Exit statuses are the same for every command (:class:`ExitCode`, docs/cli.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from graph.bootstrap import build_store
-from graph.domain.errors import ConfigurationError, TiegraphError
+from graph.domain.errors import (
+    ConfigurationError,
+    InvalidInput,
+    StoreUnavailable,
+    TiegraphError,
+)
 from graph.ports import GraphStore
 from graph.settings import Settings, StoreKind, load_settings
 
-__all__ = ["app", "main", "open_store_and_run"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "ExitCode",
+    "app",
+    "exit_code_of",
+    "fail",
+    "main",
+    "open_store_and_run",
+]
 
 T = TypeVar("T")
+
+
+class ExitCode(enum.IntEnum):
+    """What a ``tiegraph`` command's exit status means; the same for every command."""
+
+    OK = 0
+    """Done: the answer is on stdout."""
+    NOT_FOUND = 1
+    """An id given does not exist, or the question has no answer (no path, no contact);
+    for ``import``: a record was rejected."""
+    USAGE = 2
+    """A bad argument, option or setting; nothing was read or written."""
+    STORE_UNAVAILABLE = 3
+    """The store cannot be reached now (e.g. Neo4j is down); trying again later may work."""
+
+
+EXIT_CODES_HELP = (
+    "Exit status: 0 done; 1 an id given does not exist or nothing was found (for import: a"
+    " record was rejected); 2 a usage or configuration error; 3 the store is unavailable."
+    " See docs/cli.md."
+)
 
 app = typer.Typer(
     name="tiegraph",
     help="tiegraph: a relationship graph of people, groups, meetings and the ties between them.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    """Print ``message`` as one line on stderr and end the command with ``code``."""
+    # One line however wide the terminal and whatever a driver's message holds; escaped,
+    # since ids and names may hold [brackets] that rich would read as markup.
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    err.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def exit_code_of(error: TiegraphError) -> ExitCode:
+    """Return the exit status an expected error ends a command with."""
+    if isinstance(error, StoreUnavailable):
+        return ExitCode.STORE_UNAVAILABLE
+    if isinstance(error, ConfigurationError | InvalidInput):
+        return ExitCode.USAGE
+    return ExitCode.NOT_FOUND
+
 
 StoreOption = Annotated[
     StoreKind | None,
@@ -64,8 +123,17 @@ def settings_from_options(
         raise typer.Exit(2) from error
 
 
-def open_store_and_run(settings: Settings, work: Callable[[GraphStore], Awaitable[T]]) -> T:
-    """Open the configured store, run ``work`` with it, and close it whatever happens."""
+def open_store_and_run(
+    settings: Settings,
+    work: Callable[[GraphStore], Awaitable[T]],
+    *,
+    explain: Callable[[TiegraphError], str] = str,
+) -> T:
+    """Open the configured store, run ``work`` with it, and close it whatever happens.
+
+    An expected error ends the command with its :func:`exit_code_of` and a one-line message
+    (``explain`` words it, e.g. naming the argument that held an unknown id).
+    """
 
     async def run() -> T:
         store = build_store(settings)
@@ -78,8 +146,7 @@ def open_store_and_run(settings: Settings, work: Callable[[GraphStore], Awaitabl
     try:
         return asyncio.run(run())
     except TiegraphError as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
+        fail(explain(error), exit_code_of(error))
 
 
 _registered = False
@@ -91,12 +158,25 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from api import cli_import, cli_neo4j, cli_serve, cli_token
+    from api import (
+        cli_backup,
+        cli_demo,
+        cli_export,
+        cli_import,
+        cli_neo4j,
+        cli_queries,
+        cli_serve,
+        cli_token,
+    )
 
     app.add_typer(cli_neo4j.app, name="neo4j")
     cli_import.register(app)
+    cli_export.register(app)
+    cli_backup.register(app)
+    cli_queries.register(app)
     cli_serve.register(app)
     cli_token.register(app)
+    cli_demo.register(app)
 
 
 def main() -> None:
