@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from api.cli import ExitCode, err, fail
 from graph.domain.errors import InvalidInput, NotFound, TiegraphError
@@ -121,6 +122,16 @@ def number(value: float | None, digits: int = 3) -> str:
     if value is None or math.isnan(value):
         return "–"
     return f"{value:.{digits}f}"
+
+
+def facts_table(title: str, heading: str, rows: list[tuple[str, str | None]]) -> Table:
+    """Return a table of named values: ``heading`` on the left, the values right-aligned."""
+    table = Table(title=title)
+    table.add_column(heading)
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
 
 
 def print_json(document: Any) -> None:

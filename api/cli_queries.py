@@ -33,6 +33,7 @@ from api.cli_output import (
     OPERATOR,
     JsonOption,
     explainer,
+    facts_table,
     iso,
     number,
     parse_moment,
@@ -313,26 +314,29 @@ def _print_strength(
         f" decayed score {assessment.score:.3f}",
         soft_wrap=True,
     )
-    parts = Table(title="Components (0-1)")
-    parts.add_column("component")
-    parts.add_column("value", justify="right")
-    for name in ("recency", "frequency", "longevity", "reciprocity", "diversity", "embeddedness"):
-        parts.add_row(name, number(getattr(assessment.components, name)))
-    out.print(parts)
-    facts = Table(title="The tie")
-    facts.add_column("fact")
-    facts.add_column("value", justify="right")
-    facts.add_row("first contact", iso(tie.first_at))
-    facts.add_row("last contact", iso(tie.last_at))
-    facts.add_row("contacts", str(tie.count))
-    for kind, n in sorted(tie.counts.items()):
-        if n:
-            facts.add_row(f"  {kind.value}", str(n))
-    facts.add_row(f"started by {tie.a}", str(tie.initiated_by_a))
-    facts.add_row(f"started by {tie.b}", str(tie.initiated_by_b))
-    facts.add_row("contacts in the last 90 days", str(report.recent_interactions))
-    facts.add_row("shared contacts", str(report.shared_contacts))
-    facts.add_row("shared groups", str(report.shared_groups))
+    components = ("recency", "frequency", "longevity", "reciprocity", "diversity", "embeddedness")
+    out.print(
+        facts_table(
+            "Components (0-1)",
+            "component",
+            [(name, number(getattr(assessment.components, name))) for name in components],
+        )
+    )
+    facts = facts_table(
+        "The tie",
+        "fact",
+        [
+            ("first contact", iso(tie.first_at)),
+            ("last contact", iso(tie.last_at)),
+            ("contacts", str(tie.count)),
+            *((f"  {kind.value}", str(n)) for kind, n in sorted(tie.counts.items()) if n),
+            (f"started by {tie.a}", str(tie.initiated_by_a)),
+            (f"started by {tie.b}", str(tie.initiated_by_b)),
+            ("contacts in the last 90 days", str(report.recent_interactions)),
+            ("shared contacts", str(report.shared_contacts)),
+            ("shared groups", str(report.shared_groups)),
+        ],
+    )
     out.print(facts)
     if evidence:
         table = Table(title="Evidence: the contacts that add most to the score then")
@@ -485,14 +489,18 @@ def _print_retention(retention: GroupRetention, group: Group) -> None:
         f" as of {iso(retention.now)}",
         soft_wrap=True,
     )
-    summary = Table(title="The group")
-    summary.add_column("figure")
-    summary.add_column("value", justify="right")
-    summary.add_row("members analysed", str(retention.member_count))
-    summary.add_row("pairs", str(retention.pair_count))
-    summary.add_row("pairs in direct contact during", _percent(retention.share_during))
-    summary.add_row("pairs in direct contact after", _percent(retention.share_after))
-    out.print(summary)
+    out.print(
+        facts_table(
+            "The group",
+            "figure",
+            [
+                ("members analysed", str(retention.member_count)),
+                ("pairs", str(retention.pair_count)),
+                ("pairs in direct contact during", _percent(retention.share_during)),
+                ("pairs in direct contact after", _percent(retention.share_after)),
+            ],
+        )
+    )
     curve = Table(title="Still in touch, days after the end")
     for heading in ("days", "share of pairs", "pairs"):
         curve.add_column(heading, justify="right")

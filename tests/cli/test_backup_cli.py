@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -16,21 +15,6 @@ from tests.factories import at
 
 runner = CliRunner()
 PEOPLE = ["amir", "britt", "carl", "dina", "emil", "fatima", "gustav", "hanna", "lena"]
-
-
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    """The ``tiegraph`` app with its sub-commands registered, as ``main`` runs it."""
-    from api import cli
-
-    cli._register()
-    return cli.app
-
-
-@pytest.fixture(autouse=True)
-def no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TIEGRAPH_STORE", "NEO4J_URI", "TIEGRAPH_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
 
 
 async def _ties(data_dir: Path) -> dict[str, list[tuple[str, str, float]]]:

@@ -18,8 +18,8 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-import graph.demo
 from graph.adapters.embedded.store import EmbeddedStore
+from graph.demo import load_core_demo
 from graph.domain.model import Attendance, Organization, Person, Tie
 from graph.importing.jsonl import parse_jsonl
 from graph.ports import GraphStore, batch_of
@@ -38,29 +38,6 @@ AT = datetime(2024, 6, 1, 12, tzinfo=UTC)
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 
 
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    """The ``tiegraph`` app with its sub-commands registered, as ``main`` runs it."""
-    from api import cli
-
-    cli._register()
-    return cli.app
-
-
-@pytest.fixture(autouse=True)
-def no_store_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TIEGRAPH_STORE", "TIEGRAPH_DATA_DIR", "NEO4J_URI", "NEO4J_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-async def load_spring_2024(store: GraphStore) -> None:
-    """The spring-2024 demo group alone (the whole demo where it is not split out)."""
-    load: Callable[[GraphStore], Awaitable[object]] = getattr(
-        graph.demo, "load_core_demo", graph.demo.load_demo
-    )
-    await load(store)
-
-
 def on_store(data_dir: Path, work: Callable[[GraphStore], Awaitable[T]]) -> T:
     async def run() -> T:
         store = EmbeddedStore(data_dir)
@@ -77,7 +54,7 @@ def on_store(data_dir: Path, work: Callable[[GraphStore], Awaitable[T]]) -> T:
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An embedded store holding the spring-2024 group."""
     directory = tmp_path_factory.mktemp("export") / "data"
-    on_store(directory, load_spring_2024)
+    on_store(directory, load_core_demo)
     return directory
 
 
@@ -375,7 +352,7 @@ def test_people_changed_after_an_export_differ_from_a_new_import(
 ) -> None:
     """The comparison the round trip relies on does see a difference."""
     data = tmp_path / "data"
-    on_store(data, load_spring_2024)
+    on_store(data, load_core_demo)
     target = tmp_path / "x.jsonl"
     assert run(app, data, "export", "-o", target).exit_code == 0
 

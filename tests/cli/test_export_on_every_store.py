@@ -4,7 +4,6 @@ the same graph, and GraphML carries the strengths the insights use case gives, o
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
-import graph.demo
+from graph.demo import load_core_demo
 from graph.exporting import export_graphml, export_jsonl
 from graph.importing.runner import import_files
 from graph.ports import GraphStore
@@ -24,14 +23,6 @@ from tests.support.ties import assert_same_ties
 AT = datetime(2024, 6, 1, 12, tzinfo=UTC)
 
 
-async def load_spring_2024(store: GraphStore) -> None:
-    """The spring-2024 demo group alone (the whole demo where it is not split out)."""
-    load: Callable[[GraphStore], Awaitable[object]] = getattr(
-        graph.demo, "load_core_demo", graph.demo.load_demo
-    )
-    await load(store)
-
-
 def ties_by_pair(graph_: dict[str, Any]) -> dict[tuple[str, str], Any]:
     return {(t.a, t.b): t for found in graph_["ties"].values() for t in found}
 
@@ -39,7 +30,7 @@ def ties_by_pair(graph_: dict[str, Any]) -> dict[tuple[str, str], Any]:
 async def test_jsonl_exported_then_imported_into_the_emptied_store_gives_the_same_graph(
     store: GraphStore, tmp_path: Path
 ) -> None:
-    await load_spring_2024(store)
+    await load_core_demo(store)
     before = await everything(store)
     target = tmp_path / "network.jsonl"
     with target.open("wb") as sink:
@@ -61,7 +52,7 @@ async def test_jsonl_exported_then_imported_into_the_emptied_store_gives_the_sam
 async def test_graphml_carries_each_ties_strength_as_the_insights_use_case_assesses_it(
     store: GraphStore,
 ) -> None:
-    await load_spring_2024(store)
+    await load_core_demo(store)
     sink = io.BytesIO()
 
     summary = await export_graphml(store, sink, at=AT)

@@ -15,22 +15,6 @@ from graph.domain.model import Person
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    """The ``tiegraph`` app with its sub-commands registered, as ``main`` runs it."""
-    from api import cli
-
-    if not any(c.name == "import" for c in cli.app.registered_commands):
-        cli._register()
-    return cli.app
-
-
-@pytest.fixture(autouse=True)
-def no_store_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TIEGRAPH_STORE", "TIEGRAPH_DATA_DIR", "NEO4J_URI", "NEO4J_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def run(app: typer.Typer, data_dir: Path, *args: str | Path) -> Result:
     return runner.invoke(app, ["import", *map(str, args), "--data-dir", str(data_dir)])
 

@@ -15,12 +15,12 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-import graph.demo
 from graph.adapters.embedded.store import EmbeddedStore
+from graph.demo import load_core_demo
 from graph.domain.balance import MeetingBalance
 from graph.domain.model import Person
 from graph.domain.paths import Strategy
-from graph.ports import GraphStore, batch_of
+from graph.ports import batch_of
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
@@ -34,29 +34,6 @@ LONER = "loner"
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    """The ``tiegraph`` app with its sub-commands registered, as ``main`` runs it."""
-    from api import cli
-
-    cli._register()
-    return cli.app
-
-
-@pytest.fixture(autouse=True)
-def no_store_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TIEGRAPH_STORE", "TIEGRAPH_DATA_DIR", "NEO4J_URI", "NEO4J_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-async def load_spring_2024(store: GraphStore) -> None:
-    """The spring-2024 demo group alone (the whole demo where it is not split out)."""
-    load: Callable[[GraphStore], Awaitable[object]] = getattr(
-        graph.demo, "load_core_demo", graph.demo.load_demo
-    )
-    await load(store)
-
-
-@pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An embedded store holding the spring-2024 group, and one person nobody knows."""
     directory = tmp_path_factory.mktemp("cli") / "data"
@@ -65,7 +42,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store = EmbeddedStore(directory)
         await store.open()
         try:
-            await load_spring_2024(store)
+            await load_core_demo(store)
             await store.apply(batch_of([Person(id=LONER, name="Lone Ranger")]))
         finally:
             await store.close()
