@@ -27,16 +27,19 @@ from graph.domain.errors import InvalidInput, Problem
 from graph.domain.relationship import Assessment
 from graph.domain.retention import GroupRetention as DomainRetention
 from graph.usecases.insights import DEFAULT_HORIZONS, Drift, RelationshipReport
+from graph.usecases.insights import GroupTie as DomainGroupTie
 
 __all__ = [
     "DriftingTie",
     "GroupRetention",
+    "GroupTie",
     "RankedTie",
     "RelationshipView",
     "TieStrength",
     "compare_groups",
     "drifting_ties",
     "group_retention",
+    "group_ties",
     "relationship",
     "strongest_ties",
     "tie_history",
@@ -151,6 +154,43 @@ class DriftingTie:
             before=TieStrength.of(d.before),
             now=TieStrength.of(d.now),
             last_contact=d.tie.last_at,
+        )
+
+
+@strawberry.type(description="A tie between two people of a group, and whether it outlived it.")
+class GroupTie:
+    a_key: strawberry.Private[str]
+    b_key: strawberry.Private[str]
+    strength: TieStrength
+    first_contact: datetime
+    last_contact: datetime
+    interaction_count: int
+    contact_after: bool | None = strawberry.field(
+        description="A direct contact (anything but a meeting) after the group ended, up to"
+        " `at`; null when the group has no end date or either person keeps post-group contact"
+        " private."
+    )
+
+    @strawberry.field(description="The first of the pair (by key).")
+    async def a(self, info: Info) -> Person | None:
+        return await person_of(info, self.a_key)
+
+    @strawberry.field(description="The second of the pair (by key).")
+    async def b(self, info: Info) -> Person | None:
+        return await person_of(info, self.b_key)
+
+    @classmethod
+    def of(cls, found: DomainGroupTie) -> GroupTie:
+        """Show a tie among a group's people."""
+        tie = found.relationship.tie
+        return cls(
+            a_key=tie.a,
+            b_key=tie.b,
+            strength=TieStrength.of(found.relationship.assessment),
+            first_contact=tie.first_at,
+            last_contact=tie.last_at,
+            interaction_count=tie.count,
+            contact_after=found.contact_after,
         )
 
 
@@ -417,6 +457,14 @@ async def compare_groups(
         at=at,
     )
     return [GroupRetention.of(r) for r in found]
+
+
+async def group_ties(info: Info, group: strawberry.ID, at: AtArgument = None) -> list[GroupTie]:
+    """The ties among a group's people, each pair once, with whether it outlived the group."""
+    found = await info.context.service.insights.group_ties(
+        info.context.viewer, key_of(group, "Group", argument="group"), at=at
+    )
+    return [GroupTie.of(t) for t in found]
 
 
 def strength_of_tie(assessments: dict[str, Assessment] | None, other: str) -> TieStrength | None:

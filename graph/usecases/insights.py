@@ -11,8 +11,17 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+from graph.domain.batch import check_instant
 from graph.domain.errors import InvalidInput, NotFound, Problem
-from graph.domain.model import Group, Interaction, MembershipRole, Person, Tie, pair_key
+from graph.domain.model import (
+    Group,
+    Interaction,
+    InteractionKind,
+    MembershipRole,
+    Person,
+    Tie,
+    pair_key,
+)
 from graph.domain.relationship import (
     DEFAULT_SCALE,
     Assessment,
@@ -33,6 +42,7 @@ from graph.usecases.viewer import Viewer
 __all__ = [
     "DEFAULT_HORIZONS",
     "Drift",
+    "GroupTie",
     "Insights",
     "RelationshipReport",
     "utc_now",
@@ -79,6 +89,16 @@ class Drift:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupTie:
+    """A tie between two people of a group at one moment, and whether it outlived the group."""
+
+    relationship: Relationship
+    contact_after: bool | None
+    """A direct contact (anything but a meeting) after the group's end, up to the moment;
+    ``None`` when the group has no end date or either person keeps post-group contact private."""
+
+
+@dataclass(frozen=True, slots=True)
 class Insights:
     """The strength and keep-in-touch use cases over one store."""
 
@@ -107,12 +127,13 @@ class Insights:
         facts = await self._group_facts(viewer, sorted(shared))
         authorize(viewer, Action.READ_RELATIONSHIP, replace(facts, people=(a, b)))
 
-    def _moment(self, at: datetime | None) -> datetime:
+    def _moment(self, at: datetime | None, argument: str = "at") -> datetime:
         if at is None:
             return self.clock()
         if at.tzinfo is None:
-            raise InvalidInput([Problem("query", "at", at.isoformat(), "needs a time zone")])
-        return at.astimezone(UTC)
+            raise InvalidInput([Problem("query", argument, at.isoformat(), "needs a time zone")])
+        # Moments the domain cannot hold (0001-01-01T00:00+14:00) would overflow further on.
+        return check_instant(argument, at)
 
     # -- one tie --------------------------------------------------------------------------------
 
@@ -164,7 +185,7 @@ class Insights:
         """Return the pair's strength at ``start``, ``start + step``, ... up to ``end``."""
         if a == b:
             raise InvalidInput([Problem("query", "b", b, "must be someone other than a")])
-        start, end = self._moment(start), self._moment(end)
+        start, end = self._moment(start, "from"), self._moment(end, "to")
         problems = []
         if step <= timedelta(0):
             problems.append(Problem("query", "step", str(step), "must be positive"))
@@ -327,6 +348,48 @@ class Insights:
 
     # -- groups ---------------------------------------------------------------------------------
 
+    async def group_ties(
+        self, viewer: Viewer, group_id: str, *, at: datetime | None = None
+    ) -> list[GroupTie]:
+        """Return the ties among a group's people (its leader too) at ``at`` (default now), by
+        pair, each with whether the two kept in direct contact after the group ended.
+
+        One read of tie contexts per person, restricted to the group; interaction history only
+        for moments in the past and for the pairs whose latest contact is after the end.
+        """
+        group = await self._require_group(group_id)
+        authorize(viewer, Action.READ_GROUP_TIES, await self._group_facts(viewer, [group_id]))
+        when = self._moment(at)
+        member_ids = sorted(
+            {m.person_id for m in await self.store.memberships(group_ids=[group_id])}
+        )
+        people = await self.store.get(Person, member_ids)
+        shares = {p.id for p in people.values() if p.share_post_group_contact}
+        after = None if group.ends_on is None else _end_of(group.ends_on)
+        found: list[GroupTie] = []
+        for index, centre in enumerate(member_ids):
+            later = member_ids[index + 1 :]
+            if not later:
+                break
+            contexts = await self.store.tie_contexts(centre, later)
+            for relationship in await self._assessed(centre, when, contexts):
+                tie = relationship.tie
+                contact_after: bool | None = None
+                if after is not None and {tie.a, tie.b} <= shares:
+                    contact_after = tie.last_at > after and await self._direct_contact_after(
+                        tie, after, when
+                    )
+                found.append(GroupTie(relationship, contact_after))
+        found.sort(key=lambda t: (t.relationship.tie.a, t.relationship.tie.b))
+        return found
+
+    async def _direct_contact_after(self, tie: Tie, after: datetime, until: datetime) -> bool:
+        """Whether the pair had a direct contact after ``after`` and by ``until``."""
+        history = await self.store.interactions_of(
+            tie.a, other_id=tie.b, since=after, until=until + _JUST_AFTER
+        )
+        return any(i.at > after and i.kind is not InteractionKind.MEETING for i in history)
+
     async def _require_group(self, group_id: str) -> Group:
         found = (await self.store.get(Group, [group_id])).get(group_id)
         if found is None:
@@ -358,7 +421,7 @@ class Insights:
                 )
             after = _end_of(group.ends_on)
         else:
-            after = self._moment(after)
+            after = self._moment(after, "after")
         if any(h <= 0 for h in horizons):
             raise InvalidInput(
                 [Problem("query", "horizons", list(horizons), "days must be positive")]
