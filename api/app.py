@@ -8,22 +8,34 @@ checks and metrics. Nothing here reads the environment.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.http import GraphQLHTTPResponse
 
 from api.auth import Authenticator, Unauthenticated
+from api.dashboard import mount_dashboard, serves_no_data
 from api.observability import graphql_metrics_extension, install_observability
-from api.protections import enforce_rate_limit, graphql_protections, install_protections
+from api.protections import (
+    STORE_RETRY_AFTER_S,
+    enforce_rate_limit,
+    graphql_protections,
+    install_protections,
+    store_unavailable_retry_after,
+)
 from api.schema import build_schema
 from api.types import Context
 from graph.bootstrap import build_store
@@ -69,6 +81,7 @@ class Authenticate:
         if (
             scope["type"] not in ("http", "websocket")
             or scope["path"] in OPEN_PATHS
+            or serves_no_data(scope["path"])
             or _asks_for_the_ide(scope)
         ):
             await self.app(scope, receive, send)
@@ -109,6 +122,37 @@ def _asks_for_the_ide(scope: Scope) -> bool:
     return b"text/html" in accept
 
 
+BODY_NOT_JSON = "Unable to parse request body as JSON"
+BODY_NOT_UNICODE = "the request holds text that is not valid Unicode (an unpaired surrogate)"
+
+
+def parse_json_request(data: str | bytes) -> Any:
+    """Decode a GraphQL request's JSON, or refuse it with :class:`HTTPException` 400.
+
+    Strawberry answers 400 for malformed JSON but lets other failures through as a 500: bytes
+    that are not UTF-8, arrays nested deeper than the decoder's recursion, and a body that is a
+    JSON string or number. A ``\\ud800`` escape decodes to an unpaired surrogate, which neither
+    store can hold (and SQLite cannot even bind as a search term): refused here, once, for every
+    argument and variable.
+    """
+    try:
+        # Strict UTF-8 (JSON on the wire is UTF-8): json.loads would decode bytes with
+        # "surrogatepass", letting encoded surrogates through.
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        decoded = json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise HTTPException(400, BODY_NOT_JSON) from None
+    if not isinstance(decoded, dict | list):
+        raise HTTPException(400, "the request body must be a JSON object")
+    # Now only an escape can make a surrogate: a body without one costs nothing more.
+    if "\\u" in text:
+        try:
+            json.dumps(decoded, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise HTTPException(400, BODY_NOT_UNICODE) from None
+    return decoded
+
+
 class _GraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
 
@@ -120,6 +164,23 @@ class _GraphQL(GraphQL[Context, None]):
             return Context(request.app.state.service, NOBODY)
         enforce_rate_limit(request, viewer.subject)
         return Context(request.app.state.service, viewer)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Read a JSON body (or GET parameter): what Strawberry would crash on is a 400 too."""
+        return parse_json_request(data)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """Answer 503 with ``Retry-After`` when the store was unavailable, so callers retry."""
+        response = super().create_response(response_data, sub_response)
+        retry_after = store_unavailable_retry_after(response_data)
+        if retry_after is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
 
 def create_app(
@@ -171,6 +232,8 @@ def create_app(
     # A plain Starlette route to Strawberry's ASGI app: FastAPI's GraphQLRouter adds a third of
     # a millisecond per request for dependency injection this endpoint does not use.
     app.router.routes.append(Route("/graphql", _GraphQL(schema), methods=["GET", "POST"]))
+    # The dashboard page and its assets hold no data; it asks /graphql with the user's token.
+    mount_dashboard(app, auth_required=not settings.no_auth)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -184,7 +247,11 @@ def create_app(
         try:
             await opened.ping()
         except StoreUnavailable:
-            return JSONResponse({"status": "store unavailable"}, status_code=503)
+            return JSONResponse(
+                {"status": "store unavailable"},
+                status_code=503,
+                headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+            )
         return {"status": "ready", "store": opened.backend}
 
     install_protections(app, settings)

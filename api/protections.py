@@ -6,11 +6,14 @@
   is what the GraphQL context getter calls with the viewer's subject, and the handler
   :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``.
 * :func:`graphql_protections` returns the schema extensions: a depth limit, a cost limit
-  (:class:`QueryCostLimiter`) and the masking of unexpected errors.
+  (:class:`QueryCostLimiter`), the masking of unexpected errors, and a plain answer when the
+  store is unavailable, which :func:`store_unavailable_retry_after` finds so that the GraphQL
+  endpoint answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -34,6 +37,8 @@ from graphql import (
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
     VariableNode,
     get_named_type,
     is_interface_type,
@@ -43,25 +48,32 @@ from graphql.type.definition import GraphQLNamedType
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
-from strawberry.extensions.query_depth_limiter import create_validator
 
 from api.observability import current_request_id, error_kind
+from graph.domain.errors import StoreUnavailable
 from graph.ports import MAX_PAGE
 from graph.settings import Settings
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "STORE_RETRY_AFTER_S",
+    "STORE_UNAVAILABLE",
     "BodyLimitMiddleware",
     "QueryCostLimiter",
     "RateLimited",
     "RateLimiter",
+    "depth_limit_rule",
     "enforce_rate_limit",
     "graphql_protections",
     "install_protections",
     "query_cost",
+    "query_depth",
     "rate_limit_response",
+    "store_unavailable_retry_after",
 ]
+
+log = logging.getLogger("tiegraph.graphql")
 
 DEFAULT_PAGE_SIZE = 20
 """Items a ``first`` argument stands for when the query leaves it out and it has no default."""
@@ -426,6 +438,89 @@ class _CostCounter:
         return None
 
 
+# --- query depth -------------------------------------------------------------------------
+
+
+def query_depth(document: DocumentNode, operation: OperationDefinitionNode) -> int:
+    """Return how deeply ``operation`` nests fields with selections, fragments expanded.
+
+    A field with a selection set is one level more than the deepest field inside it; leaves,
+    introspection fields (``__schema``) and fragments add nothing. Each fragment is measured
+    once, so a document whose fragments each spread the next twice (2**30 fields once
+    expanded) takes linear time, as does one spreading an unknown or cyclic fragment (which
+    graphql-core's own rules report).
+
+    >>> from graphql import parse
+    >>> doc = parse("{ a { b { c } ...F } } fragment F on T { d { e { f } } }")
+    >>> query_depth(doc, doc.definitions[0])
+    3
+    """
+    return _DepthCounter(document).selection_set(operation.selection_set)
+
+
+class _DepthCounter:
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.depths: dict[str, int] = {}
+        self.expanding: set[str] = set()
+
+    def selection_set(self, selection_set: SelectionSetNode) -> int:
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.selection_set is not None and not selection.name.value.startswith(
+                    "__"
+                ):
+                    deepest = max(deepest, 1 + self.selection_set(selection.selection_set))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self.selection_set(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self.fragment(selection.name.value))
+        return deepest
+
+    def fragment(self, name: str) -> int:
+        if name in self.depths:
+            return self.depths[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.expanding:
+            return 0
+        self.expanding.add(name)
+        depth = self.selection_set(definition.selection_set)
+        self.expanding.discard(name)
+        self.depths[name] = depth
+        return depth
+
+
+def depth_limit_rule(max_depth: int) -> type[ValidationRule]:
+    """Return a validation rule refusing operations nested deeper than ``max_depth``.
+
+    It replaces Strawberry's ``QueryDepthLimiter``, which expands every fragment spread anew (a
+    few hundred bytes of fragments then keep a worker busy for hours) and fails with a
+    ``KeyError`` on a spread of an unknown fragment. The message is the same.
+    """
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            document = context.document
+            counter = _DepthCounter(document)  # one for the document: fragments measured once
+            for definition in document.definitions:
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                if counter.selection_set(definition.selection_set) > max_depth:
+                    name = definition.name.value if definition.name else "anonymous"
+                    context.report_error(
+                        GraphQLError(
+                            f"'{name}' exceeds maximum operation depth of {max_depth}",
+                            definition,
+                        )
+                    )
+
+    return DepthLimit
+
+
 class QueryCostLimiter(SchemaExtension):
     """Refuse operations whose :func:`query_cost` is over ``max_cost``, after validation.
 
@@ -441,18 +536,28 @@ class QueryCostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
-            errors = self._too_costly(context.schema._schema, document, context.variables)
+            errors = self._too_costly(
+                context.schema._schema, document, context.variables, context.operation_name
+            )
             if errors:
                 context.pre_execution_errors = errors
         yield
 
     def _too_costly(
-        self, schema: Any, document: DocumentNode, variables: Mapping[str, Any] | None
+        self,
+        schema: Any,
+        document: DocumentNode,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
     ) -> list[GraphQLError]:
+        # Only the operation that runs: the named one, else the first (Strawberry passes the
+        # first one's name on). Costing all of them would take time quadratic in a document
+        # of thousands of operations.
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is not None:
+            operations = [d for d in operations if d.name and d.name.value == operation_name]
         found = []
-        for definition in document.definitions:
-            if not isinstance(definition, OperationDefinitionNode):
-                continue
+        for definition in operations[:1]:
             cost = query_cost(schema, document, definition, dict(variables or {}))
             if cost > self.max_cost:
                 found.append(
@@ -502,6 +607,75 @@ class _MaskUnexpectedErrors(MaskErrors):
         )
 
 
+# --- store outages ------------------------------------------------------------------------
+
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+"""The error code of an operation that failed because the store could not be reached."""
+STORE_RETRY_AFTER_S = 2
+"""Seconds a caller is asked to wait before retrying after the store was unavailable."""
+
+
+def _store_was_unavailable(error: GraphQLError) -> bool:
+    return isinstance(error.original_error, StoreUnavailable)
+
+
+class _ExplainStoreUnavailable(MaskErrors):
+    """Answer ``the store is unavailable`` with code ``STORE_UNAVAILABLE`` and when to retry.
+
+    The adapter's message names the server and the driver's reason: an operator's business,
+    so it goes to the log, not to the caller. The original error stays attached, so metrics
+    and the schema's error log still see a ``StoreUnavailable``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_store_was_unavailable)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.warning("store unavailable: %s", error.original_error)
+        extensions: dict[str, Any] = {
+            "code": STORE_UNAVAILABLE,
+            "retryAfter": STORE_RETRY_AFTER_S,
+        }
+        request_id = current_request_id()
+        if request_id is not None:
+            extensions["requestId"] = request_id
+        return GraphQLError(
+            message=(
+                f"the store is unavailable right now; retry after {STORE_RETRY_AFTER_S} s"
+                " (a write that carries its keys is safe to send again)"
+            ),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=extensions,
+        )
+
+
+def store_unavailable_retry_after(response: object) -> int | None:
+    """Return the seconds to wait if a GraphQL response (or batch) failed on an unavailable store.
+
+    The GraphQL endpoint answers such a response with 503 and ``Retry-After``, so clients and
+    load balancers that look only at the status know to retry.
+
+    >>> error = {"message": "m", "extensions": {"code": STORE_UNAVAILABLE, "retryAfter": 2}}
+    >>> store_unavailable_retry_after({"data": None, "errors": [error]})
+    2
+    >>> store_unavailable_retry_after([{"data": {"x": 1}}]) is None
+    True
+    """
+    results = response if isinstance(response, list) else [response]
+    for result in results:
+        errors = result.get("errors") if isinstance(result, dict) else None
+        for error in errors or ():
+            extensions = error.get("extensions") if isinstance(error, dict) else None
+            if isinstance(extensions, dict) and extensions.get("code") == STORE_UNAVAILABLE:
+                retry_after = extensions.get("retryAfter")
+                return retry_after if isinstance(retry_after, int) else STORE_RETRY_AFTER_S
+    return None
+
+
 def graphql_protections(
     settings: Settings,
 ) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
@@ -509,13 +683,15 @@ def graphql_protections(
 
     Each entry is a class or a factory, so Strawberry builds fresh instances per operation.
     Validation errors and the domain's own errors (:class:`~graph.domain.errors.TiegraphError`)
-    keep their messages; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
+    keep their messages, except that an unavailable store is reported plainly, with code
+    ``STORE_UNAVAILABLE``; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
     """
     # One depth rule for the app's life: the validation cache is keyed by the rule classes,
     # so a rule made per request would never hit it.
-    depth_rule = create_validator(settings.max_query_depth, None, None)
+    depth_rule = depth_limit_rule(settings.max_query_depth)
     return [
         lambda: AddValidationRules([depth_rule]),
         partial(QueryCostLimiter, max_cost=settings.max_query_cost),
         _MaskUnexpectedErrors,
+        _ExplainStoreUnavailable,
     ]

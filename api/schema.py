@@ -23,6 +23,7 @@ from api import discovery as discovery_api
 from api import insights
 from api import introductions as introduction_api
 from api import meetings as meetings_api
+from api.observability import error_kind
 from api.types import (
     DEFAULT_PAGE,
     NODE_TYPES,
@@ -50,6 +51,9 @@ from api.types import (
     Interaction as InteractionNode,
 )
 from api.types import (
+    Interest as InterestNode,
+)
+from api.types import (
     Introduction as IntroductionNode,
 )
 from api.types import (
@@ -71,7 +75,7 @@ from graph.domain.errors import Conflict as ConflictError
 from graph.domain.errors import Forbidden as ForbiddenError
 from graph.domain.errors import InvalidInput as InvalidInputError
 from graph.domain.errors import NotFound as NotFoundError
-from graph.domain.errors import Problem, TiegraphError
+from graph.domain.errors import Problem
 from graph.ports import PeopleQuery
 from graph.usecases.policy import Action
 
@@ -705,6 +709,11 @@ class Query:
         resolver=insights.compare_groups,
         description="Several groups' keep-in-touch figures side by side.",
     )
+    group_ties = strawberry.field(
+        resolver=insights.group_ties,
+        description="The ties among a group's people (its leader too), each pair once, with"
+        " strength and whether they kept in touch after the group ended (its leader).",
+    )
 
     shared_interests = strawberry.field(
         resolver=discovery_api.shared_interests,
@@ -1008,6 +1017,7 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.driftingTies": Action.READ_TIES,
     "Query.groupRetention": Action.READ_GROUP_RETENTION,
     "Query.compareGroups": Action.READ_GROUP_RETENTION,
+    "Query.groupTies": Action.READ_GROUP_TIES,
     "Query.introductionPaths": Action.FIND_INTRODUCTIONS,
     "Query.connectionDegree": Action.READ_CONNECTION_DEGREE,
     "Query.mutualConnections": Action.READ_CONNECTION_DEGREE,
@@ -1040,7 +1050,9 @@ class _Schema(strawberry.Schema):
         for error in errors:
             original = error.original_error
             path = "/".join(str(p) for p in error.path or ())
-            if original is None or isinstance(original, TiegraphError):
+            # A variable of the wrong type carries graphql-core's own error as its original: the
+            # caller's doing, like the domain's refusals, and no reason for an error log line.
+            if error_kind(error) != "unexpected":
                 kind = type(original).__name__ if original is not None else "GraphQLError"
                 log.info("graphql request refused: %s at %s", kind, path or "-")
             else:
@@ -1058,6 +1070,9 @@ def build_schema(
             PersonNode,
             GroupNode,
             OrganizationNode,
+            # Reached only through ``Node`` (a written interest, ``node(id:)``): list it, or
+            # graphql-core cannot resolve it and the write answers an error.
+            InterestNode,
             InteractionNode,
             IntroductionNode,
             SideConversationNode,

@@ -23,6 +23,9 @@ def build_store(settings: Settings) -> GraphStore:
             auth=(settings.neo4j_user, password) if password is not None else None,
             database=settings.neo4j_database,
             model=settings.strength_model(),
+            connection_timeout_s=settings.neo4j_connection_timeout_seconds,
+            acquisition_timeout_s=settings.neo4j_acquisition_timeout_seconds,
+            max_retry_time_s=settings.neo4j_max_retry_time_seconds,
         )
     from graph.adapters.embedded.store import EmbeddedStore
 

@@ -47,6 +47,16 @@ class Settings(BaseModel):
     neo4j_user: str = Field("neo4j")
     neo4j_password: SecretStr | None = Field(None)
     neo4j_database: str = Field("neo4j")
+    neo4j_connection_timeout_seconds: float = Field(5.0, gt=0, le=600)
+    """How long opening one connection to Neo4j (TCP, TLS, handshake) may take."""
+    neo4j_acquisition_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    """How long a unit of work may wait for a connection (opening one included) and, for a
+    write, for the writes ahead of it in this process; then it fails as unavailable (503)."""
+    neo4j_max_retry_time_seconds: float = Field(2.0, ge=0, le=600)
+    """How long the driver keeps retrying a transaction that failed transiently (server
+    unreachable, restarting, a deadlock, a leader switch) before the request fails as
+    unavailable (503) and the caller retries. Bounds a request during an outage to a few
+    seconds; the driver's own default is 30."""
     jwt_secret: SecretStr | None = Field(None)
     """Signs and verifies bearer tokens (HS256); at least 32 characters."""
     jwt_issuer: str = Field("tiegraph")
@@ -132,6 +142,9 @@ _ENV_NAMES = {
     "neo4j_user": "NEO4J_USER",
     "neo4j_password": "NEO4J_PASSWORD",
     "neo4j_database": "NEO4J_DATABASE",
+    "neo4j_connection_timeout_seconds": "TIEGRAPH_NEO4J_CONNECTION_TIMEOUT_SECONDS",
+    "neo4j_acquisition_timeout_seconds": "TIEGRAPH_NEO4J_ACQUISITION_TIMEOUT_SECONDS",
+    "neo4j_max_retry_time_seconds": "TIEGRAPH_NEO4J_MAX_RETRY_TIME_SECONDS",
     "jwt_secret": "TIEGRAPH_JWT_SECRET",
     "jwt_issuer": "TIEGRAPH_JWT_ISSUER",
     "api_keys": "TIEGRAPH_API_KEYS",

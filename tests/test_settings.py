@@ -73,3 +73,40 @@ def test_the_command_line_stops_with_the_setting_named(monkeypatch: pytest.Monke
     result = CliRunner().invoke(cli.app, ["serve"])
     assert result.exit_code == 2
     assert "NEO4J_URI" in result.output
+
+
+def test_neo4j_timeouts_are_bounded_by_default_and_match_the_store() -> None:
+    from graph.adapters.neo4j import store as neo4j_store
+
+    settings = load_settings(environ={})
+    # A request during an outage fails in seconds, not after the driver's 30 s defaults.
+    assert settings.neo4j_connection_timeout_seconds == neo4j_store.CONNECTION_TIMEOUT_S == 5.0
+    assert settings.neo4j_acquisition_timeout_seconds == neo4j_store.ACQUISITION_TIMEOUT_S == 10.0
+    assert settings.neo4j_max_retry_time_seconds == neo4j_store.MAX_RETRY_TIME_S == 2.0
+
+
+def test_neo4j_timeouts_are_read_from_the_environment() -> None:
+    settings = load_settings(
+        environ={
+            "TIEGRAPH_NEO4J_CONNECTION_TIMEOUT_SECONDS": "1.5",
+            "TIEGRAPH_NEO4J_ACQUISITION_TIMEOUT_SECONDS": "4",
+            "TIEGRAPH_NEO4J_MAX_RETRY_TIME_SECONDS": "0",
+        }
+    )
+    assert settings.neo4j_connection_timeout_seconds == 1.5
+    assert settings.neo4j_acquisition_timeout_seconds == 4.0
+    assert settings.neo4j_max_retry_time_seconds == 0.0
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "TIEGRAPH_NEO4J_CONNECTION_TIMEOUT_SECONDS",
+        "TIEGRAPH_NEO4J_ACQUISITION_TIMEOUT_SECONDS",
+        "TIEGRAPH_NEO4J_MAX_RETRY_TIME_SECONDS",
+    ],
+)
+@pytest.mark.parametrize("value", ["-1", "forever", "3601"])
+def test_a_negative_or_unbounded_neo4j_timeout_is_named(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings(environ={variable: value})

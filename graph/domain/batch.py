@@ -45,6 +45,7 @@ __all__ = [
     "WriteBatch",
     "WritePlan",
     "WriteSummary",
+    "check_instant",
     "plan_batch",
     "validate_batch",
 ]
@@ -195,8 +196,36 @@ def _check_text(
 def _check_instant(problems: list[Problem], where: str, name: str, value: object) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None:
         problems.append(Problem(where, name, value, "must be a time with a time zone"))
-    elif not 1900 <= value.astimezone(UTC).year <= 2200:
+    elif not 1900 <= _year_in_utc(value) <= 2200:
         problems.append(Problem(where, name, value, "must be between the years 1900 and 2200"))
+
+
+def _year_in_utc(value: datetime) -> int:
+    try:
+        return value.astimezone(UTC).year
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00, which is before the year 1 in UTC
+        return value.year
+
+
+def check_instant(name: str, value: datetime) -> datetime:
+    """Return a moment a query names, in UTC; refuse it as ``InvalidInput`` naming ``name``.
+
+    The same rule as for stored instants: aware, between the years 1900 and 2200.
+
+    >>> from datetime import timedelta, timezone
+    >>> check_instant("at", datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))))
+    datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    >>> try:
+    ...     check_instant("at", datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))))
+    ... except InvalidInput as refused:
+    ...     print(refused.problems[0].reason)
+    must be between the years 1900 and 2200
+    """
+    problems: list[Problem] = []
+    _check_instant(problems, "query", name, value)
+    if problems:
+        raise InvalidInput(problems)
+    return value.astimezone(UTC)
 
 
 def _check_seconds(problems: list[Problem], where: str, name: str, value: object) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
+from graph.domain.batch import WriteBatch, WriteSummary, check_instant, validate_batch
 from graph.domain.codec import Record
 from graph.domain.erasure import ErasureReceipt
 from graph.domain.errors import Forbidden
@@ -295,7 +295,10 @@ class Service:
         """Return a person's interactions; only the person themselves (or an admin) may."""
         authorize(viewer, Action.READ_CONTACTS, Facts(people=[person_id]))
         return await self.store.interactions_of(
-            person_id, other_id=other_id, since=since, until=until
+            person_id,
+            other_id=other_id,
+            since=None if since is None else check_instant("since", since),
+            until=None if until is None else check_instant("until", until),
         )
 
     async def side_conversations_of(self, viewer: Viewer, person_id: str) -> list[SideConversation]:

@@ -184,6 +184,10 @@ SCENARIOS: dict[str, Scenario] = {
     "Query.compareGroups": Scenario(
         f'{{ compareGroups(groups: ["{GROUP}"], at: "{AT}") {{ shareAfter }} }}', groups=(GROUP,)
     ),
+    "Query.groupTies": Scenario(
+        f'{{ groupTies(group: "{GROUP}", at: "{AT}") {{ strength {{ band }} }} }}',
+        groups=(GROUP,),
+    ),
     "Mutation.upsertPerson": _write("upsertPerson", "PersonInput!", AMIR, people=("amir",)),
     "Mutation.upsertPeople": _write("upsertPeople", "[PersonInput!]!", [AMIR], people=("amir",)),
     "Mutation.upsertOrganization": _write(

@@ -69,8 +69,8 @@ async def test_members_cannot_see_speaking_times_and_bad_sizes_are_named(api: Ap
     assert "groupSize" in body["errors"][0]["message"]
 
 
-COMPOSE = """query($applicants: [ApplicantInput!]!, $size: Int!, $constraints: CohortConstraintsInput,
-                  $seed: Int!) {
+COMPOSE = """query($applicants: [ApplicantInput!]!, $size: Int!,
+                  $constraints: CohortConstraintsInput, $seed: Int!) {
   composeCohorts(applicants: $applicants, cohortSize: $size, constraints: $constraints,
                  seed: $seed, iterations: 2000) {
     objective greedyObjective randomObjective iterations

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
+from pathlib import Path
+from typing import LiteralString
+
+import neo4j
+import pytest
+
+from graph.adapters.embedded.store import EmbeddedStore
+from graph.domain.batch import WriteBatch
 from graph.domain.erasure import ErasureReceipt
 from graph.domain.model import (
     Attendance,
     Breakout,
     Group,
     Interaction,
+    InteractionKind,
     Introduction,
     Membership,
     Person,
@@ -17,7 +27,19 @@ from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, batch_of
 from tests.conftest import Reopen
 from tests.contract.test_store_writes import a_small_network
-from tests.factories import at, breakout, interaction, person
+from tests.factories import (
+    at,
+    attendance,
+    breakout,
+    group,
+    interaction,
+    introduction,
+    meeting,
+    membership,
+    person,
+    side_conversation,
+)
+from tests.support.neo4j import Neo4jTarget
 from tests.support.ties import assert_same_ties
 
 
@@ -100,5 +122,150 @@ async def test_erasure_survives_reopening(store: GraphStore, reopen: Reopen) -> 
         assert await fresh.get(Person, ["dee"]) == {}
         assert await fresh.tie("ada", "dee") is None
         assert (await fresh.ties_of(["dee"]))["dee"] == []
+    finally:
+        await fresh.close()
+
+
+# -- no trace left -------------------------------------------------------------------------------
+
+FindLeftovers = Callable[[Collection[str]], Awaitable[set[str]]]
+"""Return which of the given strings the store still holds anywhere it keeps data."""
+
+ERASED = "zelda-erasable-4711"
+TRACES = (
+    ERASED,
+    "Zelda Quixote-Erasable",
+    "zelda.q@erasable.example",
+    "https://example.org/in/zelda-erasable",
+    "Chief Erasable Officer",
+    "Erasableville",
+    "quantum beekeeping erasable",
+    "erasable mentoring",
+    "erasable seed funding",
+    "hoping for an erasable job",
+    "contributing erasable design",
+    "Zelda asked for an erasable favour",
+    "erasable walk in the park",
+    "erasable late-night call",
+)
+"""What only the erased person's data holds: none of it may be left anywhere."""
+
+
+@pytest.fixture
+def leftovers(store: GraphStore, tmp_path: Path, neo4j_target: Neo4jTarget | None) -> FindLeftovers:
+    """Search where each store keeps data: every file in the embedded store's directory (the
+    database, its write-ahead log, its shared memory), or every property of every node and
+    relationship in Neo4j."""
+    if isinstance(store, EmbeddedStore):
+        directory = tmp_path / "store"
+
+        async def in_files(needles: Collection[str]) -> set[str]:
+            files = [p.read_bytes() for p in directory.rglob("*") if p.is_file()]
+            return {n for n in needles if any(n.encode() in data for data in files)}
+
+        return in_files
+
+    assert neo4j_target is not None
+
+    async def in_the_graph(needles: Collection[str]) -> set[str]:
+        values: list[str] = []
+        async with neo4j.AsyncGraphDatabase.driver(
+            neo4j_target.uri, auth=neo4j_target.auth
+        ) as driver:
+            for query in (ALL_NODE_PROPERTIES, ALL_RELATIONSHIP_PROPERTIES):
+                records, _, _ = await driver.execute_query(query, database_=neo4j_target.database)
+                values.extend(str(record["value"]) for record in records)
+        return {n for n in needles if any(n in value for value in values)}
+
+    return in_the_graph
+
+
+ALL_NODE_PROPERTIES: LiteralString = """
+MATCH (n)
+UNWIND keys(n) AS key
+RETURN n[key] AS value
+"""
+ALL_RELATIONSHIP_PROPERTIES: LiteralString = """
+MATCH ()-[r]->()
+UNWIND keys(r) AS key
+RETURN r[key] AS value
+"""
+
+
+def zelda_and_her_traces() -> WriteBatch:
+    """Zelda, in a group she leads, with a pair of everything that names her, and a trio."""
+    return batch_of(
+        [
+            person(
+                ERASED,
+                name="Zelda Quixote-Erasable",
+                email="zelda.q@erasable.example",
+                profile_url="https://example.org/in/zelda-erasable",
+                title="Chief Erasable Officer",
+                location="Erasableville",
+                interests=("quantum beekeeping erasable",),
+                offers=("erasable mentoring",),
+                seeks=("erasable seed funding",),
+            ),
+            group("gz", leader_id=ERASED),
+            membership(
+                "gz",
+                ERASED,
+                hopes=("hoping for an erasable job",),
+                contributions=("contributing erasable design",),
+            ),
+            membership("gz", "ada"),
+            meeting("mz", "gz", day=1),
+            attendance("mz", ERASED, speaking_s=420),
+            attendance("mz", "ada", speaking_s=300),
+            breakout("bz", "mz", ERASED, "ada"),
+            side_conversation(
+                "sz", ERASED, "ada", day=2, channel="erasable walk in the park", initiator_id=ERASED
+            ),
+            interaction(
+                "iz",
+                ERASED,
+                "bo",
+                day=3,
+                kind=InteractionKind.CALL,
+                channel="erasable late-night call",
+            ),
+            interaction("trio-z", ERASED, "ada", "cy", day=4, initiator_id=ERASED),
+            introduction("xz", ERASED, "ada", "cy", note="Zelda asked for an erasable favour"),
+        ]
+    )
+
+
+async def test_an_erased_person_leaves_no_trace_in_what_the_store_keeps(
+    store: GraphStore, leftovers: FindLeftovers
+) -> None:
+    await store.apply(a_small_network())
+    await store.apply(zelda_and_her_traces())
+    assert await leftovers(TRACES) == set(TRACES)  # the search finds what is there
+
+    await _erase(store, ERASED)
+
+    assert await leftovers(TRACES) == set()
+    # What others share with her is kept for them: the trio, the group and its meeting.
+    assert (await store.get(Interaction, ["trio-z"]))["trio-z"].participant_ids == ("ada", "cy")
+    assert (await store.get(Group, ["gz"]))["gz"].leader_id is None
+    assert await leftovers(["trio-z", "gz", "mz"]) == {"trio-z", "gz", "mz"}
+
+
+async def test_an_erased_person_leaves_no_trace_of_records_settled_or_overwritten_earlier(
+    store: GraphStore, leftovers: FindLeftovers, reopen: Reopen
+) -> None:
+    await store.apply(a_small_network())
+    await store.apply(zelda_and_her_traces())
+    # A restart settles what was written (the embedded store checkpoints its log into the
+    # database file); then her record is overwritten before she asks to be forgotten.
+    store = await reopen(store)
+    await store.apply(batch_of([person(ERASED, name="Zelda Quixote-Erasable")]))
+
+    await _erase(store, ERASED)
+    assert await leftovers(TRACES) == set()
+    fresh = await reopen(store)
+    try:
+        assert await leftovers(TRACES) == set()
     finally:
         await fresh.close()

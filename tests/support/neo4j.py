@@ -6,6 +6,10 @@ installs Neo4j with Maven, starts one server with authentication disabled on a f
 a temporary directory, and stops and removes it at the end. When that server cannot start it
 raises `Neo4jUnavailable`, whose message gives the reason and the server's log tail: the
 fixture turns it into a skip, or lets it fail the run when CI=true.
+
+`separate_neo4j` starts a server of a test's own, never the shared one and never the one
+NEO4J_URI names, as a `Neo4jInstance` the test may stop, kill and start again on the same port
+(fault tests take the database away from a running service).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,10 +28,11 @@ from graph.adapters.neo4j.server import (
     Neo4jServerError,
     default_cache_dir,
     start,
+    status,
     stop,
 )
 
-__all__ = ["Neo4jTarget", "Neo4jUnavailable", "provide_neo4j"]
+__all__ = ["Neo4jInstance", "Neo4jTarget", "Neo4jUnavailable", "provide_neo4j", "separate_neo4j"]
 
 DEFAULT_DATABASE = "neo4j"
 
@@ -86,5 +92,80 @@ def provide_neo4j() -> Iterator[Neo4jTarget]:
             yield Neo4jTarget(uri=server.uri, auth=None, database=DEFAULT_DATABASE)
         finally:
             stop(home)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class Neo4jInstance:
+    """A Neo4j server of one test's own, in its own home, that the test may stop and start.
+
+    The first `start` picks a free port; later ones reuse it, so clients that know the address
+    find the server again. Authentication is off. Small memory settings: several may run beside
+    the shared server.
+    """
+
+    def __init__(self, home: Path, *, heap: str = "512m", pagecache: str = "64m") -> None:
+        self.home = home
+        self.heap = heap
+        self.pagecache = pagecache
+        self.port: int | None = None
+
+    @property
+    def target(self) -> Neo4jTarget:
+        """Return where the server listens (once it has been started)."""
+        if self.port is None:
+            raise RuntimeError("the server has not been started yet")
+        return Neo4jTarget(uri=f"bolt://127.0.0.1:{self.port}", auth=None)
+
+    def start(self) -> Neo4jTarget:
+        """Start the server (on its earlier port, if any) and return once it answers queries."""
+        server = start(
+            home=self.home,
+            cache_dir=default_cache_dir(),
+            bolt_port=self.port,
+            auth=None,
+            heap=self.heap,
+            pagecache=self.pagecache,
+        )
+        self.port = server.bolt_port
+        return self.target
+
+    def stop(self) -> None:
+        """Shut the server down cleanly (SIGTERM), as an operator or orchestrator would."""
+        stop(self.home)
+
+    def kill(self) -> None:
+        """Kill the server with SIGKILL, as a crash or the OOM killer would, and reap it."""
+        running = status(self.home)
+        if running is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(running.pid, signal.SIGKILL)
+        stop(self.home)  # waits until it is gone and forgets it
+
+    def is_running(self) -> bool:
+        """Tell whether the server's process is alive."""
+        return status(self.home) is not None
+
+
+@contextlib.contextmanager
+def separate_neo4j() -> Iterator[Neo4jInstance]:
+    """Yield a started server of the caller's own; raise `Neo4jUnavailable` if it cannot start.
+
+    Stopped and removed on the way out, whatever state the caller left it in.
+    """
+    root = Path(tempfile.mkdtemp(prefix="tiegraph-neo4j-own-"))
+    instance = Neo4jInstance(root / "home")
+    try:
+        try:
+            instance.start()
+        except (Neo4jServerError, OSError) as error:
+            summary, _, detail = str(error).partition("\n")
+            raise Neo4jUnavailable(
+                f"could not start a separate local Neo4j {NEO4J_VERSION}: {summary}", detail
+            ) from error
+        try:
+            yield instance
+        finally:
+            stop(instance.home)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -243,7 +243,12 @@ class EmbeddedStore(GraphStore):
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("PRAGMA cache_size=-65536")
+            # SQLite's lower() folds ASCII only; searches fold all of Unicode, as Neo4j does.
+            conn.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
             if writer:
+                # Deleted and overwritten rows are zeroed, not left in free space: an erased
+                # person's data must not stay readable in the file.
+                conn.execute("PRAGMA secure_delete=ON")
                 conn.executescript(_SCHEMA)
                 self._check_schema_version(conn)
         except sqlite3.Error as error:
@@ -549,8 +554,8 @@ class EmbeddedStore(GraphStore):
         conditions = ["r.kind = 'person'"]
         params: list[Any] = []
         if query.name:
-            conditions.append("instr(lower(json_extract(r.data, '$.name')), ?) > 0")
-            params.append(query.name.casefold())
+            conditions.append("instr(unicode_lower(json_extract(r.data, '$.name')), ?) > 0")
+            params.append(query.name.lower())
         for field, value in (
             ("profession", query.profession),
             ("industry", query.industry),
@@ -558,8 +563,8 @@ class EmbeddedStore(GraphStore):
             ("location", query.location),
         ):
             if value:
-                conditions.append(f"lower(json_extract(r.data, '$.{field}')) = ?")
-                params.append(value.casefold())
+                conditions.append(f"unicode_lower(json_extract(r.data, '$.{field}')) = ?")
+                params.append(value.lower())
         if query.interest:
             conditions.append(
                 "r.id IN (SELECT id FROM refs WHERE kind = 'person'"
@@ -1016,6 +1021,10 @@ class EmbeddedStore(GraphStore):
                     " VALUES (?, 'erase_person', ?, ?)",
                     (_micros(at), by, orjson.dumps(_receipt(plan).removed)),
                 )
+            if not plan.is_empty:
+                # The write-ahead log still holds earlier copies of the pages that named the
+                # person: copy the erased pages into the database and empty the log.
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return plan
 
         async with self._write_lock:
@@ -1233,6 +1242,11 @@ def _existing_ids(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> se
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _unicode_lower(text: str | int | float | None) -> str | int | float | None:
+    """Lower-case text the way Neo4j's ``toLower`` does (SQL ``NULL`` and numbers pass)."""
+    return text.lower() if isinstance(text, str) else text
 
 
 def _micros(at: datetime) -> int:

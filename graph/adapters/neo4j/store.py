@@ -38,9 +38,11 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, Final, LiteralString, ParamSpec, TypeVar
+from urllib.parse import quote, unquote, urlsplit
 
 import neo4j
 from neo4j import AsyncDriver, AsyncManagedTransaction
@@ -93,7 +95,15 @@ from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank
 from graph.domain.relationship import DEFAULT_SCALE
 from graph.domain.strength import StrengthModel
-from graph.ports import GraphStore, Page, PeopleQuery, TieContext, check_page_size
+from graph.ports import (
+    GraphStore,
+    Page,
+    PeopleQuery,
+    TieContext,
+    check_page_size,
+    email_key,
+    profile_url_key,
+)
 
 __all__ = ["Neo4jStore"]
 
@@ -111,6 +121,16 @@ one statement's memory on the server bounded."""
 
 DELETE_CHUNK: Final = 10_000
 """Nodes or relationships removed per transaction by :meth:`Neo4jStore.delete_everything`."""
+
+CONNECTION_TIMEOUT_S: Final = 5.0
+"""Default for opening one connection (TCP, TLS, handshake); the driver's is 30 s."""
+ACQUISITION_TIMEOUT_S: Final = 10.0
+"""Default for getting a connection (opening one included) and for waiting for the writes ahead;
+the driver's is 60 s."""
+MAX_RETRY_TIME_S: Final = 2.0
+"""Default for how long a transaction that failed transiently is retried; the driver's is 30 s.
+With the driver's back-off (1 s, then 2 s, with jitter) a unit of work meets an unreachable
+server three times and fails after about three seconds."""
 
 RACE_ATTEMPTS: Final = 10
 """How often a batch is planned at most when concurrent writers keep storing its new records
@@ -606,6 +626,39 @@ async def _search_in_tx(
     return rows, int(total[0])
 
 
+_PLAIN_RUN: Final = re.compile(r"[A-Za-z0-9]+")
+
+
+def _url_fragments(key: str) -> list[str]:
+    """Return text that every stored URL with this profile URL key contains as it is.
+
+    The key's path, decoded, appears literally in such a URL except where it was
+    percent-encoded there; its longest run of ASCII letters and digits never is, in practice
+    (browsers and exports encode other characters only). Without such a run: the path decoded
+    and encoded both ways.
+    """
+    path = unquote(urlsplit(key).path)
+    runs = sorted(_PLAIN_RUN.findall(path), key=len, reverse=True)
+    if runs:
+        return [runs[0]]
+    encoded = quote(path, safe="/")
+    return sorted({path, encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), encoded)})
+
+
+async def _people_by_contact_in_tx(
+    tx: AsyncManagedTransaction, emails: list[str], fragments: list[str], chunk: int
+) -> list[dict[str, Any]]:
+    """Return the properties of the people who may have one of the addresses or URLs."""
+    found: list[dict[str, Any]] = []
+    if emails:
+        found += await _collected(tx, cypher.PEOPLE_BY_EMAIL, emails=emails)
+    for start in range(0, len(fragments), chunk):
+        found += await _collected(
+            tx, cypher.PEOPLE_BY_PROFILE_URL, fragments=fragments[start : start + chunk]
+        )
+    return found
+
+
 async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit: int) -> int:
     """Delete up to ``limit`` nodes or relationships; return how many went."""
     deleted = await _column(tx, query, limit=limit)
@@ -688,6 +741,9 @@ class Neo4jStore(GraphStore):
         database: str = "neo4j",
         chunk_rows: int = CHUNK_ROWS,
         model: StrengthModel | None = None,
+        connection_timeout_s: float = CONNECTION_TIMEOUT_S,
+        acquisition_timeout_s: float = ACQUISITION_TIMEOUT_S,
+        max_retry_time_s: float = MAX_RETRY_TIME_S,
     ) -> None:
         self.model = model or StrengthModel()
         self._uri = uri
@@ -699,6 +755,13 @@ class Neo4jStore(GraphStore):
         # Concurrent batches lock people in different orders and deadlock, and the driver's
         # retries then wait for seconds; one batch at a time per process avoids that.
         self._write_lock = asyncio.Lock()
+        # Bounded, so that a request during an outage fails within seconds (503) instead of
+        # waiting out the driver's defaults (30 s per connection, 30 s of retries).
+        self._connection_timeout_s = connection_timeout_s
+        self._acquisition_timeout_s = acquisition_timeout_s
+        self._max_retry_time_s = max_retry_time_s
+        self._failed_writes = 0
+        """Writes that failed as unavailable; those queued behind one fail at once too."""
 
     def __repr__(self) -> str:
         return f"Neo4jStore(uri={self._uri!r}, database={self._database!r})"
@@ -726,6 +789,9 @@ class Neo4jStore(GraphStore):
                 # A fresh or wiped database lacks labels and properties that queries name;
                 # warnings about those are noise, not mistakes.
                 notifications_disabled_classifications=["UNRECOGNIZED"],
+                connection_timeout=self._connection_timeout_s,
+                connection_acquisition_timeout=self._acquisition_timeout_s,
+                max_transaction_retry_time=self._max_retry_time_s,
             )
         except (ValueError, DriverConfigurationError) as error:
             raise ConfigurationError(f"NEO4J_URI: {self._uri!r} is not usable: {error}") from error
@@ -838,12 +904,43 @@ class Neo4jStore(GraphStore):
 
     # -- writes -------------------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _turn_to_write(self) -> AsyncIterator[None]:
+        """Hold the write lock, waiting for it no longer than the acquisition timeout.
+
+        Writes take turns (see ``__init__``), so during an outage each queued write would spend
+        its own retry time after the one ahead of it: the last of many would wait for minutes.
+        A write that was queued behind one that failed as unavailable therefore fails at once
+        with the same news, and none waits longer than the acquisition timeout for its turn.
+        """
+        failed_before = self._failed_writes
+        try:
+            async with asyncio.timeout(self._acquisition_timeout_s):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"Neo4j at {self._uri} is not keeping up: this write waited"
+                f" {self._acquisition_timeout_s:g} s for the writes ahead of it"
+            ) from None
+        try:
+            if self._failed_writes != failed_before:
+                raise StoreUnavailable(
+                    f"Neo4j at {self._uri} is unavailable: a write ahead of this one failed"
+                )
+            try:
+                yield
+            except StoreUnavailable:
+                self._failed_writes += 1
+                raise
+        finally:
+            self._write_lock.release()
+
     async def _apply(self, batch: WriteBatch) -> WriteSummary:
         """Write a batch in one transaction; re-plan if a concurrent writer won a race."""
         attempt = 1
         while True:
             try:
-                async with self._write_lock:
+                async with self._turn_to_write():
                     return await self._write(_apply_batch, batch, self._chunk, self.model)
             except ConstraintError as error:
                 # A concurrent batch created one of our new records after we looked; planning
@@ -901,6 +998,34 @@ class Neo4jStore(GraphStore):
         rows, total = await self._read(_search_in_tx, filters, after or "", size + 1)
         items = [decode(Person, props) for props in rows[:size]]
         return Page(items=items, total=total, has_next=len(rows) > size)
+
+    async def people_by_contact(
+        self, *, emails: Collection[str] = (), profile_urls: Collection[str] = ()
+    ) -> dict[str, Person]:
+        """Return the people with one of the addresses or profile URLs (see the port), by id.
+
+        Candidates come from a scan of the people's addresses and from the text index on
+        profile URLs (a seek per fragment of each URL); their keys are then compared here.
+        """
+        wanted_emails = {key for key in map(email_key, emails) if key}
+        wanted_urls = {key for key in map(profile_url_key, profile_urls) if key}
+        if not wanted_emails and not wanted_urls:
+            return {}
+        fragments = sorted({f for key in wanted_urls for f in _url_fragments(key)})
+        rows = await self._read(
+            _people_by_contact_in_tx, sorted(wanted_emails), fragments, self._chunk
+        )
+        found: dict[str, Person] = {}
+        for props in rows:
+            person = decode(Person, props)
+            by_email = person.email is not None and email_key(person.email) in wanted_emails
+            by_url = (
+                person.profile_url is not None
+                and profile_url_key(person.profile_url) in wanted_urls
+            )
+            if by_email or by_url:
+                found[person.id] = person
+        return found
 
     async def memberships(
         self,

@@ -1,0 +1,1 @@
+"""Faults: a store that goes away under load, a process killed mid-write; nothing acked is lost."""
