@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1064,11 +1064,19 @@ def _event_loop_runner() -> asyncio.Runner:
     return asyncio.Runner(loop_factory=uvloop.new_event_loop)
 
 
-def _run_one(args: argparse.Namespace, backend: str, console: Console) -> dict[str, Any]:
-    scratch = Path(tempfile.mkdtemp(prefix=f"tiegraph-bench-api-{backend}-"))
+RunBackend = Callable[
+    [argparse.Namespace, str, Path, "_Servers", Console], Coroutine[Any, Any, dict[str, Any]]
+]
+"""One backend's part of a bench run: its arguments, backend, scratch directory, servers."""
+
+
+def _run_one(
+    args: argparse.Namespace, backend: str, console: Console, run: RunBackend, prefix: str
+) -> dict[str, Any]:
+    scratch = Path(tempfile.mkdtemp(prefix=f"{prefix}-{backend}-"))
     try:
         with _Servers() as servers, _event_loop_runner() as runner:
-            return runner.run(run_backend(args, backend, scratch, servers, console))
+            return runner.run(run(args, backend, scratch, servers, console))
     except Exception as error:  # reported with its traceback; the run fails
         console.print(traceback.format_exc(), markup=False, highlight=False)
         return {"backend": backend, "error": f"{type(error).__name__}: {error}"}
@@ -1079,8 +1087,22 @@ def _run_one(args: argparse.Namespace, backend: str, console: Console) -> dict[s
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _backends(choice: str) -> Iterator[str]:
-    yield from BACKENDS if choice == "both" else (choice,)
+def run_each_backend(
+    args: argparse.Namespace, run: RunBackend, *, prefix: str, console: Console
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """Run ``run`` for each backend ``args.backend`` names, stopping servers and removing
+    temporary files on SIGTERM or Ctrl-C (then ``None``); return the machine and results."""
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        info = machine()
+        backends = BACKENDS if args.backend == "both" else (args.backend,)
+        return info, [_run_one(args, backend, console, run, prefix) for backend in backends]
+    except KeyboardInterrupt:
+        console.print("interrupted: the servers were stopped and the temporary files removed")
+        return None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1095,16 +1117,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir is not None and args.backend == "both":
         raise SystemExit("--data-dir is for --backend embedded")
     console = Console(stderr=True)
-    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        info = machine()
-        results = [_run_one(args, backend, console) for backend in _backends(args.backend)]
-    except KeyboardInterrupt:
-        console.print("interrupted: the servers were stopped and the temporary files removed")
+    ran = run_each_backend(args, run_backend, prefix="tiegraph-bench-api", console=console)
+    if ran is None:
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    info, results = ran
     if args.out is not None:
         payload = {"machine": info, "note": SHARED_CORES_NOTE, "results": results}
         args.out.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")

@@ -56,19 +56,14 @@ import asyncio
 import contextlib
 import csv
 import json
-import logging
 import math
 import os
 import random
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,17 +80,16 @@ from bench.api import (
     _child_env,
     _cpu_seconds,
     _embedded_store,
-    _event_loop_runner,
     _free_port,
     _Loaded,
     _neo4j_store,
-    _on_sigterm,
     _Servers,
     _tail,
     _tiegraph_command,
     _wait_ready,
+    run_each_backend,
 )
-from bench.ingest import _mark, _rss_of, _size, machine
+from bench.ingest import _mark, _rss_of, _size
 from graph.synth import SyntheticNetwork, generate_network
 
 __all__ = ["main", "memory_trend"]
@@ -1290,40 +1284,15 @@ def _check(args: argparse.Namespace) -> None:
         raise SystemExit("--data-dir is for --backend embedded")
 
 
-def _run_one(args: argparse.Namespace, backend: str, console: Console) -> dict[str, Any]:
-    scratch = Path(tempfile.mkdtemp(prefix=f"tiegraph-bench-load-{backend}-"))
-    try:
-        with _Servers() as servers, _event_loop_runner() as runner:
-            return runner.run(run_backend(args, backend, scratch, servers, console))
-    except Exception as error:  # reported with its traceback; the run fails
-        console.print(traceback.format_exc(), markup=False, highlight=False)
-        return {"backend": backend, "error": f"{type(error).__name__}: {error}"}
-    finally:
-        if args.keep:
-            console.log(f"{backend}: kept {scratch}")
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _backends(choice: str) -> Iterator[str]:
-    yield from BACKENDS if choice == "both" else (choice,)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the load test; return 0 when every backend ran (whatever its verdicts)."""
     args = _parser().parse_args(argv)
     _check(args)
     console = Console(stderr=True)
-    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        info = machine()
-        results = [_run_one(args, backend, console) for backend in _backends(args.backend)]
-    except KeyboardInterrupt:
-        console.print("interrupted: the servers were stopped and the temporary files removed")
+    ran = run_each_backend(args, run_backend, prefix="tiegraph-bench-load", console=console)
+    if ran is None:
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    info, results = ran
     if args.out is not None:
         payload = {
             "machine": info,
