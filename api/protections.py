@@ -521,6 +521,52 @@ def depth_limit_rule(max_depth: int) -> type[ValidationRule]:
     return DepthLimit
 
 
+def written_aliases(document: DocumentNode) -> int:
+    """Return how many fields carry an alias where the document writes them (fragments counted
+    once each, not per spread): linear in the document's size.
+
+    >>> from graphql import parse
+    >>> doc = parse("{ a: person { b: key } ...F } fragment F on Q { c: viewer { key } }")
+    >>> written_aliases(doc)
+    3
+    """
+    count = 0
+    pending: list[SelectionSetNode] = [
+        d.selection_set
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                count += selection.alias is not None
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+    return count
+
+
+def alias_limit_rule(max_aliases: int) -> type[ValidationRule]:
+    """Return a validation rule refusing documents that write more than ``max_aliases`` aliases.
+
+    Aliases let one request ask the same costly root field thousands of times, each within the
+    cost limit (20,000 ``person`` lookups took 20 s). Strawberry's ``MaxAliasesLimiter``
+    expands every fragment spread anew, as its depth limiter did; this counts what is written.
+    """
+
+    class AliasLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            found = written_aliases(context.document)
+            if found > max_aliases:
+                context.report_error(
+                    GraphQLError(f"{found} aliases found; at most {max_aliases} are allowed")
+                )
+
+    return AliasLimit
+
+
 class QueryCostLimiter(SchemaExtension):
     """Refuse operations whose :func:`query_cost` is over ``max_cost``, after validation.
 
@@ -689,8 +735,9 @@ def graphql_protections(
     # One depth rule for the app's life: the validation cache is keyed by the rule classes,
     # so a rule made per request would never hit it.
     depth_rule = depth_limit_rule(settings.max_query_depth)
+    alias_rule = alias_limit_rule(settings.max_query_aliases)
     return [
-        lambda: AddValidationRules([depth_rule]),
+        lambda: AddValidationRules([depth_rule, alias_rule]),
         partial(QueryCostLimiter, max_cost=settings.max_query_cost),
         _MaskUnexpectedErrors,
         _ExplainStoreUnavailable,

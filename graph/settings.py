@@ -68,6 +68,8 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1_000)
     max_query_depth: int = Field(10, ge=2)
     max_query_cost: int = Field(200_000, ge=100)
+    max_query_aliases: int = Field(100, ge=1)
+    """Aliased fields one request may write (each may repeat a costly root field)."""
     strength_half_life_days: float = Field(60.0, gt=0, le=36_500)
     """How many days without contact halve a tie's strength score."""
     strength_weights: str | None = Field(None)
@@ -153,6 +155,7 @@ _ENV_NAMES = {
     "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
     "max_query_depth": "TIEGRAPH_MAX_QUERY_DEPTH",
     "max_query_cost": "TIEGRAPH_MAX_QUERY_COST",
+    "max_query_aliases": "TIEGRAPH_MAX_QUERY_ALIASES",
     "strength_half_life_days": "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS",
     "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
     "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
