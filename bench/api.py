@@ -1019,6 +1019,24 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
 # -- the command --------------------------------------------------------------------------------
 
 
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options every bench that loads a network into a store and serves it shares."""
+    parser.add_argument("--batch-size", type=int, default=10_000, help="records per load apply")
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument(
+        "--data-dir", type=Path, help="embedded: keep the store here, not in a temp dir"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="use a store that already holds this network"
+    )
+    parser.add_argument("--wipe", action="store_true", help="empty a store that holds other data")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--neo4j-heap", default="2g", help="heap of a Neo4j started here")
+    parser.add_argument(
+        "--neo4j-pagecache", default="2g", help="page cache of a Neo4j started here"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.api", description=__doc__.split("\n\n")[0] if __doc__ else None
@@ -1034,20 +1052,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--interactions", type=int, default=100, help="interactions per recordInteractions"
     )
-    parser.add_argument("--batch-size", type=int, default=10_000, help="records per load apply")
-    parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
-    parser.add_argument(
-        "--data-dir", type=Path, help="embedded: keep the store here, not in a temp dir"
-    )
-    parser.add_argument(
-        "--reuse", action="store_true", help="use a store that already holds this network"
-    )
-    parser.add_argument("--wipe", action="store_true", help="empty a store that holds other data")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--neo4j-heap", default="2g", help="heap of a Neo4j started here")
-    parser.add_argument(
-        "--neo4j-pagecache", default="2g", help="page cache of a Neo4j started here"
-    )
+    add_store_options(parser)
     return parser
 
 

@@ -87,6 +87,7 @@ from bench.api import (
     _tail,
     _tiegraph_command,
     _wait_ready,
+    add_store_options,
     run_each_backend,
 )
 from bench.ingest import _mark, _rss_of, _size
@@ -1250,20 +1251,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not load the memory probe into the service (SQLite's share is then unknown)",
     )
-    parser.add_argument("--batch-size", type=int, default=10_000, help="records per load apply")
-    parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
-    parser.add_argument(
-        "--data-dir", type=Path, help="embedded: keep the store here, not in a temp dir"
-    )
-    parser.add_argument(
-        "--reuse", action="store_true", help="use a store that already holds this network"
-    )
-    parser.add_argument("--wipe", action="store_true", help="empty a store that holds other data")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--neo4j-heap", default="2g", help="heap of a Neo4j started here")
-    parser.add_argument(
-        "--neo4j-pagecache", default="2g", help="page cache of a Neo4j started here"
-    )
+    add_store_options(parser)
     return parser
 
 

@@ -20,7 +20,18 @@ from typing import Any, Literal
 
 import httpx
 
-__all__ = ["PEOPLE", "Answer", "ReadinessProbe", "UnexpectedAnswer", "WriteLoad", "seed_people"]
+from graph.domain.model import Interaction
+from graph.ports import GraphStore
+
+__all__ = [
+    "PEOPLE",
+    "Answer",
+    "ReadinessProbe",
+    "UnexpectedAnswer",
+    "WriteLoad",
+    "assert_acknowledged_writes_stored_once",
+    "seed_people",
+]
 
 PEOPLE = tuple(f"fault-p{n:02d}" for n in range(12))
 """The people every interaction of the load is between."""
@@ -240,3 +251,24 @@ class ReadinessProbe:
     def first(self, status: int, after: float) -> float | None:
         """Return when ``status`` was first seen after ``after``."""
         return next((at for at, s in self.seen if s == status and at > after), None)
+
+
+async def assert_acknowledged_writes_stored_once(
+    store: GraphStore, load: WriteLoad, acknowledged_before: set[str]
+) -> tuple[int, int]:
+    """Open ``store`` and check that every write ``load`` had acknowledged (those before the
+    fault among them) is stored, and each exactly once, in the records and in the ties; return
+    how many are stored and how many interactions the store counts, for the report."""
+    await store.open()
+    try:
+        stored = await store.get(Interaction, load.acknowledged)
+        counts = await store.counts()
+        ties = await store.ties_of(PEOPLE)
+    finally:
+        await store.close()
+    assert acknowledged_before <= set(stored)
+    assert set(stored) == load.acknowledged
+    assert counts["interaction"] == len(load.acknowledged)  # none twice
+    pairs = {(t.a, t.b): t.count for person_ties in ties.values() for t in person_ties}
+    assert sum(pairs.values()) == len(load.acknowledged)  # each counted once in the ties
+    return len(stored), counts["interaction"]

@@ -32,7 +32,7 @@ from graph.domain.model import Interaction
 from graph.domain.ties import ties_from_history
 from graph.synth import generate_network
 from tests.faults.dump import GraphDump, dump_graph
-from tests.faults.load import PEOPLE, WriteLoad, seed_people
+from tests.faults.load import WriteLoad, assert_acknowledged_writes_stored_once, seed_people
 from tests.faults.service import (
     ROOT,
     child_environment,
@@ -226,24 +226,15 @@ async def test_a_service_killed_under_write_load_keeps_every_acknowledged_write(
 
     assert load.sent == load.acknowledged  # every batch was retried until acknowledged
     store = EmbeddedStore(data_dir)
-    await store.open()
-    try:
-        stored = await store.get(Interaction, load.acknowledged)
-        counts = await store.counts()
-        ties = await store.ties_of(PEOPLE)
-    finally:
-        await store.close()
-    assert acknowledged_before_kill <= set(stored)
-    assert set(stored) == load.acknowledged
-    assert counts["interaction"] == len(load.acknowledged)  # none twice
-    pairs = {(t.a, t.b): t.count for person_ties in ties.values() for t in person_ties}
-    assert sum(pairs.values()) == len(load.acknowledged)  # each counted once in the ties
+    stored, interactions = await assert_acknowledged_writes_stored_once(
+        store, load, acknowledged_before_kill
+    )
     outcomes = load.outcomes()
     already = [a for a in load.answers if a.outcome == "ack" and a.created == 0]
     print(
         f"\nFIGURES serve killed: acknowledged before the kill {len(acknowledged_before_kill)},"
         f" in flight {in_flight}; restarted and ready in {restarted_in:.1f} s;"
         f" answers {dict(outcomes)}; acknowledged in all {len(load.acknowledged)},"
-        f" stored {len(stored)}, interactions {counts['interaction']};"
+        f" stored {stored}, interactions {interactions};"
         f" batches found already stored when sent again: {len(already)}"
     )
