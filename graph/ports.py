@@ -11,7 +11,7 @@ import abc
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
@@ -33,6 +33,7 @@ from graph.domain.model import (
 )
 from graph.domain.paths import Path, Strategy
 from graph.domain.strength import StrengthModel
+from graph.domain.ties import ties_from_history
 
 __all__ = [
     "MAX_PAGE",
@@ -295,6 +296,25 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
         """Return each given person's ties, ordered by the other person's id."""
+
+    async def ties_as_of(self, person_ids: Collection[str], at: datetime) -> dict[str, list[Tie]]:
+        """Return each person's ties as they stood at ``at``: ties formed after it are left
+        out, and ties with contact after it are recomputed from their history up to it.
+
+        Built on :meth:`ties_of` and :meth:`interactions_of`: one history read per person
+        whose ties changed after ``at`` (none for "now").
+        """
+        found = await self.ties_of(person_ids)
+        just_after = at + timedelta(microseconds=1)
+        out: dict[str, list[Tie]] = {}
+        for person_id, ties in found.items():
+            kept = [t for t in ties if t.first_at <= at]
+            if any(t.last_at > at for t in kept):
+                history = await self.interactions_of(person_id, until=just_after)
+                then = ties_from_history(history, self.model)
+                kept = [t if t.last_at <= at else then[(t.a, t.b)] for t in kept]
+            out[person_id] = kept
+        return out
 
     @abc.abstractmethod
     async def tie_contexts(

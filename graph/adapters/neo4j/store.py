@@ -1198,6 +1198,8 @@ class Neo4jStore(GraphStore):
             base=scale.base,
             w_div=scale.diversity_weight,
             w_long=scale.longevity_weight,
+            trace_weight=scale.trace_weight,
+            trace_scale_s=scale.trace_scale.total_seconds(),
         )
         paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
         return rank(paths, strategy, first)
