@@ -8,7 +8,16 @@ from typing import Annotated
 
 import strawberry
 
-from api.types import Group, Info, Person, PersonRef, TieBand, key_of, person_of
+from api.types import (
+    Group,
+    Info,
+    InteractionKind,
+    Person,
+    PersonRef,
+    TieBand,
+    key_of,
+    person_of,
+)
 from graph.domain.paths import Strategy
 from graph.usecases.introductions import Degree, ExplainedPath
 
@@ -107,6 +116,13 @@ async def introduction_paths(
     ] = 0.0,
     strategy: PathStrategy = Strategy.STRONGEST,  # type: ignore[valid-type]
     at: NetworkAt = None,
+    kinds: Annotated[
+        list[InteractionKind] | None,  # type: ignore[valid-type]
+        strawberry.argument(
+            description="Walk only ties with contact of these kinds, e.g. [CONNECTION] for"
+            " declared connections (default: every tie)."
+        ),
+    ] = None,
 ) -> list[IntroductionPath]:
     """Who can introduce you to someone, through whom, and why."""
     found = await info.context.service.introductions.introduction_paths(
@@ -118,6 +134,7 @@ async def introduction_paths(
         min_link_strength=min_link_strength,
         strategy=strategy,
         at=at,
+        kinds=kinds,
     )
     return [IntroductionPath.of(p) for p in found]
 

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from graph.domain.batch import check_instant
 from graph.domain.errors import Conflict, InvalidInput, NotFound, Problem
-from graph.domain.model import Group, Introduction, IntroductionStatus, Person, Tie
+from graph.domain.model import (
+    Group,
+    InteractionKind,
+    Introduction,
+    IntroductionStatus,
+    Person,
+    Tie,
+)
 from graph.domain.paths import MAX_HOPS, Path, Strategy, best_paths
 from graph.domain.relationship import Band, band_of, link_strength
 from graph.ports import GraphStore, batch_of
@@ -128,6 +135,7 @@ class Introductions:
         min_link_strength: float = 0.0,
         strategy: Strategy = Strategy.STRONGEST,
         at: datetime | None = None,
+        kinds: Collection[InteractionKind] | None = None,
     ) -> list[ExplainedPath]:
         """Return the best paths from ``source`` (the viewer, or anyone for an admin) to
         ``target`` through people who know each other and agreed to be intermediaries, in the
@@ -135,6 +143,8 @@ class Introductions:
 
         Every tie counts, however old: an old tie is a weak link, never a missing one. Two
         people one of whom blocked the other are strangers here: no path between them.
+        ``kinds``, if given, walks only ties with contact of those kinds (e.g. declared
+        connections).
         """
         problems = []
         if not 1 <= max_hops <= MAX_HOPS:
@@ -162,6 +172,7 @@ class Introductions:
             strategy=strategy,
             min_link_strength=min_link_strength,
             at=moment,
+            kinds=frozenset(kinds) if kinds else None,
         )
         return await self._explain(paths, moment or self.clock())
 
@@ -175,6 +186,7 @@ class Introductions:
         strategy: Strategy,
         min_link_strength: float,
         at: datetime | None,
+        kinds: frozenset[InteractionKind] | None = None,
     ) -> list[Path]:
         """Search now where the data lives, or over the network as it stood at a past ``at``."""
         if at is None:
@@ -186,6 +198,7 @@ class Introductions:
                 strategy=strategy,
                 min_link_strength=min_link_strength,
                 at=self.clock(),
+                kinds=kinds,
             )
         return await self._search_as_of(
             source,
@@ -195,6 +208,7 @@ class Introductions:
             strategy=strategy,
             min_link_strength=min_link_strength,
             at=at,
+            kinds=kinds,
         )
 
     async def _search_as_of(
@@ -207,6 +221,7 @@ class Introductions:
         strategy: Strategy,
         min_link_strength: float,
         at: datetime,
+        kinds: frozenset[InteractionKind] | None,
     ) -> list[Path]:
         """The same meet-in-the-middle search over the ties as they stood at ``at``.
 
@@ -229,7 +244,11 @@ class Introductions:
                 return
             found = await self.store.ties_as_of(new, at)
             for pid in new:
-                ties[pid] = {t.other(pid): t for t in found.get(pid, [])}
+                ties[pid] = {
+                    t.other(pid): t
+                    for t in found.get(pid, [])
+                    if kinds is None or any(t.counts.get(kind) for kind in kinds)
+                }
             wanted = {o for pid in new for o in ties[pid]} | set(new)
             people.update(await self.store.get(Person, sorted(wanted - people.keys())))
 
