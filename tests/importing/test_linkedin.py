@@ -16,6 +16,7 @@ from graph.domain.batch import ID_PATTERN
 from graph.domain.errors import Problem
 from graph.domain.model import Interaction, InteractionKind, Organization, Person
 from graph.importing import Rejected
+from graph.importing.identity import Resolved
 from graph.importing.linkedin import (
     Connection,
     connection_key,
@@ -578,4 +579,4 @@ async def test_resolving_reads_rejected_rows_through_unchanged(with_ada: Embedde
 
     results = await connection_records(with_ada, [rejected], member_id="ada")
 
-    assert results == [rejected]
+    assert results == Resolved([rejected], [])
