@@ -309,6 +309,8 @@ class _Known:
     by_name_at: dict[tuple[str, str], list[Person]]
     """Everyone known, by name key and organization id, for the rows' names and organizations."""
     group_id: str
+    match_names: bool
+    """Whether rows may match people outside the group by name and organization."""
 
 
 def _organization_of(row: Participation, known: _Known) -> str | None:
@@ -381,7 +383,7 @@ def _who(row: Participation, known: _Known) -> _Found | _Ambiguous | Problem:
                         " their e-mail in the report",
                     )
     elsewhere = ""
-    if row.name is not None and row.organization is not None:
+    if known.match_names and row.name is not None and row.organization is not None:
         elsewhere = f" nor at organization {row.organization!r}"
     if row.email is not None and row.name is not None:
         return Problem(
@@ -428,6 +430,7 @@ async def _known(
         organizations={},
         by_name_at={},
         group_id=meeting.group_id,
+        match_names=match_names,
     )
     with_organization = [p for p in rows if p.name is not None and p.organization is not None]
     if match_names and with_organization:

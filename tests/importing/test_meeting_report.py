@@ -467,6 +467,7 @@ async def test_without_name_matching_only_the_group_is_searched_by_name(
 
     (problem,) = report.problems
     assert (problem.record, problem.value) == (f"{path} line 2", "Ivy Holm")
+    assert "no member of group spring has this name" in problem.reason
     assert await attended(with_ivy) == {"gus": 5}
 
 
