@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 import unicodedata
+from typing import Literal
 
 import pytest
 from hypothesis import given
@@ -113,7 +114,7 @@ spaces = st.text(alphabet=" \t\u00a0\u2003", min_size=1, max_size=3)
     st.lists(words, min_size=1, max_size=4), spaces, st.booleans(), st.sampled_from(["NFC", "NFD"])
 )
 def test_case_white_space_and_composition_do_not_change_a_name_key(
-    parts: list[str], space: str, folded: bool, form: str
+    parts: list[str], space: str, folded: bool, form: Literal["NFC", "NFD"]
 ) -> None:
     name = " ".join(parts)
     spelled = space + space.join(p.casefold() if folded else p for p in parts) + space
