@@ -7,10 +7,13 @@ connection; ``Connected On`` reads like ``12 Mar 2024``. Reading it takes two st
 1. :func:`parse_linkedin_connections` (pure) reads each row into a :class:`Connection`, or
    rejects it naming the line, the column, the value and the reason.
 2. :func:`connection_records` (reads the store, writes nothing) turns connections into records:
-   the person (a known one, matched by profile URL or e-mail, or a new one with an id derived
-   from the file), their organization, and one ``connection`` interaction between the member
-   and them at the day they connected. A row that cannot be resolved (the member themself,
-   several known people with its URL) is rejected whole: nothing of it is written.
+   the person (a known one, matched by profile URL, e-mail, the id an earlier import gave, or
+   name at their organization; or a new one with an id derived from the file), their
+   organization, and one ``connection`` interaction between the member and them at the day
+   they connected. A row that cannot be resolved (the member themself, several known people
+   with its URL or its name at its organization) is rejected whole: nothing of it is written,
+   nobody is merged and no duplicate is created. How each row's person was found is returned
+   with the records (:class:`~graph.importing.identity.Resolved`).
 
 A known person keeps everything stored about them; the import only fills in their title,
 organization, e-mail and profile URL where those are empty. So re-importing a file, or a newer
