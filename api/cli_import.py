@@ -32,6 +32,7 @@ from api.cli import (
     open_store_and_run,
     settings_from_options,
 )
+from graph.importing.identity import Identification
 from graph.importing.runner import (
     FormatChoice,
     ImportReport,
@@ -46,6 +47,9 @@ __all__ = ["register"]
 
 SHOWN_PROBLEMS = 20
 """How many problems the report lists; the count of the rest follows them."""
+SHOWN_MATCHES = 20
+"""How many rows matched by name and organization the report lists; the count of the rest
+follows them."""
 
 
 class FormatOption(enum.StrEnum):
@@ -121,6 +125,15 @@ def import_command(
         int,
         typer.Option("--batch-size", min=1, help="Records per all-or-nothing write."),
     ] = 10_000,
+    no_name_match: Annotated[
+        bool,
+        typer.Option(
+            "--no-name-match",
+            help="With --format linkedin or meeting-report: never match a known person by name"
+            " and organization (only by profile URL or e-mail, and, in a meeting report, by"
+            " name among the meeting's group).",
+        ),
+    ] = False,
     store: StoreOption = None,
     data_dir: DataDirOption = None,
     neo4j_uri: Neo4jUriOption = None,
@@ -160,6 +173,7 @@ def import_command(
                     progress=show,
                     member=member,
                     meeting=meeting,
+                    match_names=not no_name_match,
                 )
             except ImportUsageError as error:
                 # Returned, not raised: the store is closed before the command exits.
@@ -194,12 +208,33 @@ def _print_report(report: ImportReport) -> None:
             str(counts.rejected),
         )
     out.print(table)
+    _print_identities(out, report)
     # Plain echo: problems quote user data, which rich would read as markup or wrap.
     for problem in report.problems[:SHOWN_PROBLEMS]:
         typer.echo(str(problem))
     hidden = len(report.problems) - SHOWN_PROBLEMS
     if hidden > 0:
         typer.echo(f"... and {hidden} more problems")
+
+
+def _print_identities(out: Console, report: ImportReport) -> None:
+    """Say how the rows of exports found their people, then list the rows matched by name and
+    organization (the matches worth a look); ambiguous rows are among the problems."""
+    counted = report.identifications()
+    if not counted:
+        return
+    table = Table(title="People in the rows")
+    table.add_column("found")
+    table.add_column("rows", justify="right")
+    for how, count in counted.items():
+        table.add_row(str(how), str(count))
+    out.print(table)
+    by_name = [i for i in report.identities if i.how is Identification.NAME_AND_ORGANIZATION]
+    for identified in by_name[:SHOWN_MATCHES]:
+        typer.echo(str(identified))
+    hidden = len(by_name) - SHOWN_MATCHES
+    if hidden > 0:
+        typer.echo(f"... and {hidden} more rows matched by name and organization")
 
 
 def register(app: typer.Typer) -> None:

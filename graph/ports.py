@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Collection, Sequence
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -44,6 +45,8 @@ __all__ = [
     "batch_of",
     "check_page_size",
     "email_key",
+    "name_keys_by_organization",
+    "person_name_key",
     "profile_url_key",
 ]
 
@@ -122,6 +125,41 @@ def profile_url_key(url: str) -> str | None:
     if not host or not path:
         return None
     return f"https://{host}{path}"
+
+
+def person_name_key(name: str) -> str | None:
+    """Return the form people's names are matched by; ``None`` if ``name`` is blank.
+
+    Compatibility forms folded (NFKC: a full-width letter, a ligature or a decomposed accent
+    reads as the usual letter), case folded, every run of white space one space, none around.
+    Accents and other marks are kept, as in organization ids: ``Ćarl`` is not ``Carl``, ``Öberg``
+    is not ``Oberg``. Hyphens and other punctuation count. Applying it to a key gives the key back.
+
+    >>> person_name_key("  Carl\u00a0  EK ")
+    'carl ek'
+    >>> person_name_key("C\u0301arl Ek") == person_name_key("Ćarl Ek") != person_name_key("Carl Ek")
+    True
+    """
+    # Folding case can leave a string that NFKC would change again (e.g. a capital with a
+    # combining mark), so normalise before and after, as Unicode's NFKC_Casefold does.
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    key = " ".join(folded.split())
+    return key or None
+
+
+def name_keys_by_organization(names: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Return the keys of ``(name, organization id)`` pairs by organization; blank names are
+    left out. What a store's :meth:`GraphStore.people_by_name` looks for.
+
+    >>> name_keys_by_organization([("Carl Ek", "acme"), ("carl  EK", "acme"), (" ", "bank")])
+    {'acme': {'carl ek'}}
+    """
+    wanted: dict[str, set[str]] = {}
+    for name, organization_id in names:
+        key = person_name_key(name)
+        if key is not None:
+            wanted.setdefault(organization_id, set()).add(key)
+    return wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +271,17 @@ class GraphStore(abc.ABC):
         :func:`profile_url_key` (scheme and host case, ``www.``, a trailing slash, the query do
         not count), on both sides; a given value that is neither matches nobody. Several people
         may share an address or a URL: all of them are returned.
+        """
+
+    @abc.abstractmethod
+    async def people_by_name(self, names: Collection[tuple[str, str]]) -> dict[str, Person]:
+        """Return the stored people who have one of ``names``, each a pair ``(name,
+        organization id)``: the person's name matches by :func:`person_name_key` and their
+        organization is that organization. By id.
+
+        Several people may share a name at one organization: all of them are returned (the
+        caller decides what an ambiguous name means). A blank name matches nobody. Only the
+        people of the given organizations are read, never every person.
         """
 
     @abc.abstractmethod

@@ -43,6 +43,7 @@ from graph.domain.errors import Conflict, InvalidInput, Problem
 from graph.domain.model import Attendance, Meeting, Person
 from graph.importing import ParseResult, Rejected
 from graph.importing.csv_interactions import read_interactions_csv
+from graph.importing.identity import Identification, Identified
 from graph.importing.jsonl import read_jsonl
 from graph.importing.linkedin import connection_records, read_linkedin_connections
 from graph.importing.meeting_report import attendance_records, read_meeting_report
@@ -153,12 +154,22 @@ class ImportReport:
 
     Interactions that meetings, breakouts, side conversations and met introductions leave
     behind are counted as interactions created, as the store counts them. With ``dry_run``
-    the counts say what the import would have done; nothing was written.
+    the counts say what the import would have done; nothing was written. For exports of other
+    tools (LinkedIn, meeting reports), ``identities`` says per row how its person was found.
     """
 
     dry_run: bool
     kinds: dict[str, KindReport] = field(default_factory=lambda: defaultdict(KindReport))
     problems: list[Problem] = field(default_factory=list)
+    identities: list[Identified] = field(default_factory=list)
+
+    def identifications(self) -> dict[Identification, int]:
+        """Return how many rows found their person each way, in :class:`Identification`
+        order, leaving out the ways no row took."""
+        counted = dict.fromkeys(Identification, 0)
+        for identified in self.identities:
+            counted[identified.how] += 1
+        return {how: count for how, count in counted.items() if count}
 
     @property
     def rejected(self) -> int:
@@ -208,6 +219,7 @@ async def import_files(
     progress: ProgressCallback | None = None,
     member: str | None = None,
     meeting: str | None = None,
+    match_names: bool = True,
 ) -> ImportReport:
     """Import ``paths`` into ``store`` (see the module docstring for the rules) and report.
 
@@ -216,9 +228,11 @@ async def import_files(
     adds ``Person(id=x, name=x)`` for every person id that records name but that neither the
     store nor the files hold. ``member`` (for ``linkedin`` files) is the id of the person
     whose connections they list, ``meeting`` (for ``meeting-report`` files) the id of the
-    meeting they report. Raises :class:`ImportUsageError` before reading anything if a file's
-    format cannot be told (:class:`UnknownFormat`), an option is missing or out of place, or
-    the member or meeting is not stored (:class:`UnknownTarget`); errors of the store itself
+    meeting they report. ``match_names`` lets those exports match a known person by name at
+    their organization (when nothing else matches and exactly one person does). Raises
+    :class:`ImportUsageError` before reading anything if a file's format cannot be told
+    (:class:`UnknownFormat`), an option is missing or out of place, or the member or meeting
+    is not stored (:class:`UnknownTarget`); errors of the store itself
     (e.g. ``StoreUnavailable``) propagate, leaving the batches applied so far in place.
     """
     if batch_size < 1:
@@ -227,7 +241,9 @@ async def import_files(
     check_options(formats, member=member, meeting=meeting)
     targets = await _targets(store, member=member, meeting=meeting)
     report = ImportReport(dry_run=dry_run)
-    buckets = await _read(store, zip(paths, formats, strict=True), report, targets)
+    buckets = await _read(
+        store, zip(paths, formats, strict=True), report, targets, match_names=match_names
+    )
     state = _RunState()
     if create_missing_people:
         await _add_missing_people(store, buckets, state)
@@ -294,11 +310,18 @@ async def _targets(store: GraphStore, *, member: str | None, meeting: str | None
 
 
 async def _parsed(
-    store: GraphStore, path: Path, file_format: FileFormat, targets: _Targets
+    store: GraphStore,
+    path: Path,
+    file_format: FileFormat,
+    targets: _Targets,
+    *,
+    report: ImportReport,
+    match_names: bool,
 ) -> Iterable[ParseResult]:
     """Return what ``path`` holds, line by line: streamed for tiegraph's own formats, resolved
-    against the store for exports of other tools. Raises ``OSError`` (perhaps only when the
-    result is iterated) if the file cannot be read."""
+    against the store for exports of other tools (adding to ``report`` how each row's person
+    was found). Raises ``OSError`` (perhaps only when the result is iterated) if the file
+    cannot be read."""
     match file_format:
         case "jsonl":
             return read_jsonl(path)
@@ -306,14 +329,22 @@ async def _parsed(
             return read_interactions_csv(path)
         case "linkedin":
             assert targets.member is not None  # check_options and _targets saw to it
-            return await connection_records(
-                store, read_linkedin_connections(path), member_id=targets.member.id
+            resolved = await connection_records(
+                store,
+                read_linkedin_connections(path),
+                member_id=targets.member.id,
+                match_names=match_names,
             )
         case "meeting-report":
             assert targets.meeting is not None
-            return await attendance_records(
-                store, read_meeting_report(path), meeting=targets.meeting
+            resolved = await attendance_records(
+                store,
+                read_meeting_report(path),
+                meeting=targets.meeting,
+                match_names=match_names,
             )
+    report.identities.extend(resolved.identities)
+    return resolved.results
 
 
 async def _read(
@@ -321,6 +352,8 @@ async def _read(
     files: Iterable[tuple[Path, FileFormat]],
     report: ImportReport,
     targets: _Targets,
+    *,
+    match_names: bool,
 ) -> dict[str, dict[str, Labeled]]:
     """Parse every file, keeping valid records by kind and id; count and list rejected lines.
 
@@ -330,7 +363,9 @@ async def _read(
     buckets: dict[str, dict[str, Labeled]] = {kind: {} for kind in ENTITY_KINDS}
     for path, file_format in files:
         try:
-            results = await _parsed(store, path, file_format, targets)
+            results = await _parsed(
+                store, path, file_format, targets, report=report, match_names=match_names
+            )
             for result in results:
                 if isinstance(result, Rejected):
                     report.kinds[result.kind or UNKNOWN_KIND].rejected += 1

@@ -77,6 +77,8 @@ from graph.ports import (
     TieContext,
     check_page_size,
     email_key,
+    name_keys_by_organization,
+    person_name_key,
     profile_url_key,
 )
 
@@ -614,6 +616,34 @@ class EmbeddedStore(GraphStore):
                 " OR json_extract(data, '$.profile_url') IS NOT NULL)"
             )
             found = [rid for rid, email, url in rows if matches(email, url)]
+            return _load_records(conn, "person", found)  # type: ignore[return-value]
+
+        return await self._read(run)
+
+    async def people_by_name(self, names: Collection[tuple[str, str]]) -> dict[str, Person]:
+        """Return the people with one of the names at its organization (see the port), by id.
+
+        Names are matched by their keys, which SQL cannot compute, so this reads the names of
+        the people of the given organizations (a range of the ``refs`` index per organization,
+        no JSON decoded but the names and the people found), and compares the keys here.
+        """
+        wanted = name_keys_by_organization(names)
+        if not wanted:
+            return {}
+
+        def run(conn: sqlite3.Connection) -> dict[str, Person]:
+            rows = conn.execute(
+                "SELECT f.ref, f.id, json_extract(r.data, '$.name') FROM refs f"
+                " JOIN records r ON r.kind = 'person' AND r.id = f.id"
+                " WHERE f.kind = 'person' AND f.ref_kind = 'organization'"
+                " AND f.ref IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(sorted(wanted)).decode(),),
+            )
+            found = [
+                rid
+                for organization_id, rid, name in rows
+                if isinstance(name, str) and person_name_key(name) in wanted[organization_id]
+            ]
             return _load_records(conn, "person", found)  # type: ignore[return-value]
 
         return await self._read(run)

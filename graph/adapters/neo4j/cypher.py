@@ -766,6 +766,15 @@ RETURN collect(properties(n)) AS props
 """People whose profile URL contains one of ``$fragments``, through the text index
 ``person_profile_url``; candidates only, the caller compares the URLs' keys."""
 
+PEOPLE_NAMES_AT_ORGANIZATIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Organization {id: id})<-[:WORKS_AT]-(n:Person)
+RETURN collect([id, n.id, n.name]) AS people
+"""
+"""The id and name of everyone who works at one of the organizations ``$ids``, with that
+organization's id: a seek on the ``organization_id`` constraint, then the organization's
+``WORKS_AT`` relationships (no index of its own needed). The caller compares the names' keys."""
+
 COUNT_PEOPLE_FOUND: Final[LiteralString] = """
 MATCH (n:Person)
 WHERE ($name IS NULL OR toLower(n.name) CONTAINS toLower($name))

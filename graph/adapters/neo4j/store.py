@@ -102,6 +102,8 @@ from graph.ports import (
     TieContext,
     check_page_size,
     email_key,
+    name_keys_by_organization,
+    person_name_key,
     profile_url_key,
 )
 
@@ -659,6 +661,24 @@ async def _people_by_contact_in_tx(
     return found
 
 
+async def _people_by_name_in_tx(
+    tx: AsyncManagedTransaction, wanted: dict[str, set[str]], chunk: int
+) -> list[dict[str, Any]]:
+    """Return the properties of the people with one of the wanted name keys at its
+    organization (``wanted``: name keys by organization id)."""
+    found = await _collected_chunked(
+        tx, cypher.PEOPLE_NAMES_AT_ORGANIZATIONS, sorted(wanted), chunk=chunk
+    )
+    ids = sorted(
+        {
+            person_id
+            for organization_id, person_id, name in found
+            if isinstance(name, str) and person_name_key(name) in wanted[organization_id]
+        }
+    )
+    return await _collected_chunked(tx, cypher.GET_PEOPLE, ids, chunk=chunk) if ids else []
+
+
 async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit: int) -> int:
     """Delete up to ``limit`` nodes or relationships; return how many went."""
     deleted = await _column(tx, query, limit=limit)
@@ -980,6 +1000,19 @@ class Neo4jStore(GraphStore):
         )
         items = [decode(kind, props) for props in rows[:size]]
         return Page(items=items, total=total, has_next=len(rows) > size)
+
+    async def people_by_name(self, names: Collection[tuple[str, str]]) -> dict[str, Person]:
+        """Return the people with one of the names at its organization (see the port), by id.
+
+        Reads the names of the people of the given organizations (through their ``WORKS_AT``
+        relationships) and compares their keys here, then reads the people found.
+        """
+        wanted = name_keys_by_organization(names)
+        if not wanted:
+            return {}
+        rows = await self._read(_people_by_name_in_tx, wanted, self._chunk)
+        people = (decode(Person, props) for props in rows)
+        return {person.id: person for person in people}
 
     async def search_people(
         self, query: PeopleQuery, *, first: int, after: str | None = None
