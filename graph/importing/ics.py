@@ -173,7 +173,8 @@ def _problems_of(
     for component, block in zip(read, blocks, strict=False):
         for name, reason in component.errors:
             number = block.line_of(str(name).upper())
-            value = next((ln.text for ln in block.lines if ln.number == number), "")
+            text = next((ln.text for ln in block.lines if ln.number == number), "")
+            value = text.split(":", 1)[1] if ":" in text else text
             problems.append(Problem(f"{source} line {number}", str(name), value, str(reason)))
         if block.kind != "VEVENT":
             continue

@@ -254,6 +254,8 @@ async def test_a_malformed_file_is_rejected_whole_naming_the_line_and_stores_not
     assert not report.ok
     problem = report.problems[0]
     assert problem.field == field
+    if field == "DTSTART":
+        assert problem.value == "2024-03-12 18:00"
     assert reason in problem.reason
     assert problem.record.startswith(f"{broken} line ")
     if expected_line is not None:
