@@ -18,14 +18,16 @@ from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
 
+from api import graphiql
 from api.auth import Authenticator, Unauthenticated
 from api.dashboard import mount_dashboard, serves_no_data
 from api.observability import graphql_metrics_extension, install_observability
@@ -82,6 +84,7 @@ class Authenticate:
             scope["type"] not in ("http", "websocket")
             or scope["path"] in OPEN_PATHS
             or serves_no_data(scope["path"])
+            or graphiql.serves_no_data(scope["path"])
             or _asks_for_the_ide(scope)
         ):
             await self.app(scope, receive, send)
@@ -155,6 +158,14 @@ def parse_json_request(data: str | bytes) -> Any:
 
 class _GraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
+
+    def __init__(self, schema: BaseSchema, *, auth_required: bool) -> None:
+        super().__init__(schema)
+        self._ide_page = graphiql.render_page(auth_required=auth_required)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Serve GraphiQL from our own vendored files (Strawberry's page needs a CDN)."""
+        return HTMLResponse(self._ide_page, headers=graphiql.SECURITY_HEADERS)
 
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
         viewer: Viewer | None = getattr(request.state, "viewer", None)
@@ -231,7 +242,9 @@ def create_app(
     )
     # A plain Starlette route to Strawberry's ASGI app: FastAPI's GraphQLRouter adds a third of
     # a millisecond per request for dependency injection this endpoint does not use.
-    app.router.routes.append(Route("/graphql", _GraphQL(schema), methods=["GET", "POST"]))
+    graphql_app = _GraphQL(schema, auth_required=not settings.no_auth)
+    app.router.routes.append(Route("/graphql", graphql_app, methods=["GET", "POST"]))
+    graphiql.mount_graphiql_assets(app)
     # The dashboard page and its assets hold no data; it asks /graphql with the user's token.
     mount_dashboard(app, auth_required=not settings.no_auth)
 

@@ -2,7 +2,8 @@
 
 Exit status: 0 when every line was imported, 1 when anything was rejected (the report says
 what and why), 2 for usage or configuration errors (nothing was read or written), among them
-a ``--member`` or ``--meeting`` that names nothing stored; 3 when the store is unavailable.
+a ``--member``, ``--meeting`` or ``--group`` that names nothing stored; 3 when the store is
+unavailable.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class FormatOption(enum.StrEnum):
     CSV = "csv"
     LINKEDIN = "linkedin"
     MEETING_REPORT = "meeting-report"
+    ICS = "ics"
 
 
 _FORMATS: dict[FormatOption, FormatChoice] = {
@@ -68,6 +70,7 @@ _FORMATS: dict[FormatOption, FormatChoice] = {
     FormatOption.CSV: "csv",
     FormatOption.LINKEDIN: "linkedin",
     FormatOption.MEETING_REPORT: "meeting-report",
+    FormatOption.ICS: "ics",
 }
 
 
@@ -89,7 +92,8 @@ def import_command(
             "--format",
             help="auto: by extension (.jsonl/.ndjson, .csv); or one for all files: linkedin"
             " (Connections.csv of LinkedIn's data export, with --member), meeting-report (a"
-            " video meeting's participant report, with --meeting).",
+            " video meeting's participant report, with --meeting), ics (an iCalendar export of"
+            " Google Calendar or Outlook, with --group; .ics files are read so by default).",
         ),
     ] = FormatOption.AUTO,
     member: Annotated[
@@ -105,6 +109,14 @@ def import_command(
         typer.Option(
             "--meeting",
             help="With --format meeting-report: the id of the meeting the report is of.",
+            show_default=False,
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="With --format ics: the id of the group whose meetings the calendar holds.",
             show_default=False,
         ),
     ] = None,
@@ -144,7 +156,7 @@ def import_command(
     chosen = _FORMATS[file_format]
     try:
         formats = [format_of(path, chosen) for path in files]
-        check_options(formats, member=member, meeting=meeting)
+        check_options(formats, member=member, meeting=meeting, group=group)
     except ImportUsageError as error:
         _usage_error(error)
     settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
@@ -174,6 +186,7 @@ def import_command(
                     member=member,
                     meeting=meeting,
                     match_names=not no_name_match,
+                    group=group,
                 )
             except ImportUsageError as error:
                 # Returned, not raised: the store is closed before the command exits.

@@ -35,9 +35,7 @@ def history(pair: tuple[str, str], moments: list[tuple[int, InteractionKind, int
 
 
 contact_lists = st.lists(
-    st.tuples(
-        st.integers(0, 3_000), st.sampled_from(list(InteractionKind)), st.integers(0, 2)
-    ),
+    st.tuples(st.integers(0, 3_000), st.sampled_from(list(InteractionKind)), st.integers(0, 2)),
     min_size=1,
     max_size=12,
 )

@@ -1086,6 +1086,7 @@ _LINK_STRENGTH: Final[LiteralString] = """
 ][0]
 """
 
+
 def link_strength_of(rel: LiteralString) -> LiteralString:
     """The link-strength expression for the relationship variable ``rel``."""
     return _LINK_STRENGTH.replace("REL", rel)
