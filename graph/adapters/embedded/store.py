@@ -51,7 +51,13 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
-from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
+from graph.domain.erasure import (
+    ErasurePlan,
+    ErasureReceipt,
+    Involvement,
+    audit_actor,
+    plan_erasure,
+)
 from graph.domain.errors import ConfigurationError, StoreUnavailable
 from graph.domain.model import (
     Attendance,
@@ -1000,13 +1006,18 @@ class EmbeddedStore(GraphStore):
                             "DELETE FROM refs WHERE kind = ? AND id = ?", [(kind, i) for i in ids]
                         )
                 for record in plan.rewrite:
+                    kind = _KIND_NAMES[type(record)]
+                    previous = plan.previous_id(kind, record)
                     if isinstance(record, Interaction):
-                        _rewrite_interaction(conn, record, person_id)
+                        _rewrite_interaction(conn, record, person_id, previous)
                     else:
-                        kind = _KIND_NAMES[type(record)]
                         rid = record_id(record)
                         values = encode(record)
-                        conn.execute("DELETE FROM refs WHERE kind = ? AND id = ?", (kind, rid))
+                        conn.execute("DELETE FROM refs WHERE kind = ? AND id = ?", (kind, previous))
+                        if previous != rid:
+                            conn.execute(
+                                "DELETE FROM records WHERE kind = ? AND id = ?", (kind, previous)
+                            )
                         conn.execute(
                             "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)",
                             (kind, rid, _dumps(values)),
@@ -1019,7 +1030,11 @@ class EmbeddedStore(GraphStore):
                 conn.execute(
                     "INSERT INTO audit (at_us, action, by, details)"
                     " VALUES (?, 'erase_person', ?, ?)",
-                    (_micros(at), by, orjson.dumps(_receipt(plan).removed)),
+                    (
+                        _micros(at),
+                        audit_actor(by, person_id),
+                        orjson.dumps(_receipt(plan).removed),
+                    ),
                 )
             if not plan.is_empty:
                 # The write-ahead log still holds earlier copies of the pages that named the
@@ -1032,8 +1047,14 @@ class EmbeddedStore(GraphStore):
             if person_id in self._graph:
                 self._dirty = {pair for pair in self._dirty if person_id not in pair}
                 self._graph.remove_node(person_id)
-                self._refusing.discard(person_id)
-                self._blocks.pop(person_id, None)
+            self._refusing.discard(person_id)
+            self._blocks.pop(person_id, None)
+            for blocker in [b for b, blocked in self._blocks.items() if person_id in blocked]:
+                rest = self._blocks[blocker] - {person_id}
+                if rest:
+                    self._blocks[blocker] = rest
+                else:
+                    del self._blocks[blocker]
         return _receipt(plan)
 
     @staticmethod
@@ -1065,6 +1086,15 @@ class EmbeddedStore(GraphStore):
             interactions=interactions,
             introductions=referencing("introduction"),
             groups_led=referencing("group"),
+            # Every person is read to find them: erasures are rare, block lists unindexed.
+            blockers=[
+                decode(Person, orjson.loads(data))
+                for (data,) in conn.execute(
+                    "SELECT data FROM records WHERE kind = 'person' AND EXISTS ("
+                    " SELECT 1 FROM json_each(records.data, '$.blocked_ids') WHERE value = ?)",
+                    (person_id,),
+                )
+            ],
         )
 
     # -- the in-memory graph --------------------------------------------------------------------
@@ -1162,12 +1192,16 @@ def _delete_interactions(conn: sqlite3.Connection, keys: list[str]) -> None:
     conn.executemany("DELETE FROM interactions WHERE seq = ?", rows)
 
 
-def _rewrite_interaction(conn: sqlite3.Connection, i: Interaction, person_id: str) -> None:
-    """Store an interaction again with fewer participants, dropping the erased one's index row."""
-    row = conn.execute("SELECT seq FROM interactions WHERE key = ?", (i.key,)).fetchone()
+def _rewrite_interaction(
+    conn: sqlite3.Connection, i: Interaction, person_id: str, previous_key: str
+) -> None:
+    """Store an interaction again with fewer participants (and perhaps a new key), dropping the
+    erased one's index row. It keeps its row number, so the tie checkpoint still covers it."""
+    row = conn.execute("SELECT seq FROM interactions WHERE key = ?", (previous_key,)).fetchone()
     conn.execute(
-        "UPDATE interactions SET participants = ?, initiator = ?, group_size = ? WHERE seq = ?",
-        ("|".join(i.participant_ids), i.initiator_id, i.group_size, row[0]),
+        "UPDATE interactions SET key = ?, participants = ?, initiator = ?, group_size = ?"
+        " WHERE seq = ?",
+        (i.key, "|".join(i.participant_ids), i.initiator_id, i.group_size, row[0]),
     )
     conn.execute("DELETE FROM interaction_people WHERE seq = ? AND person = ?", (row[0], person_id))
 
