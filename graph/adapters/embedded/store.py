@@ -85,8 +85,9 @@ from graph.ports import (
     email_key,
     profile_url_key,
 )
+from graph.private_files import create_private_file, make_private_dir, open_private, tighten
 
-__all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "EmbeddedStore"]
 
 SCHEMA_VERSION = 2
 _CHECKPOINT_AFTER = 200_000
@@ -96,7 +97,7 @@ R = TypeVar("R", bound=Record)
 
 _KIND_NAMES: dict[type[Any], str] = {kind: name for name, kind in ENTITY_KINDS.items()}
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (kind, id)
@@ -205,7 +206,9 @@ class EmbeddedStore(GraphStore):
     async def open(self) -> None:
         """Create or open the database, check its schema version and load the tie graph."""
         try:
-            self._dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self._dir)
+            create_private_file(self._path)
+            tighten(*(self._path.with_name(self._path.name + s) for s in ("", "-wal", "-shm")))
         except OSError as error:
             raise ConfigurationError(
                 f"TIEGRAPH_DATA_DIR {str(self._dir)!r} cannot be created: {error}"
@@ -227,7 +230,7 @@ class EmbeddedStore(GraphStore):
         files would leave both with wrong ties. The operating system drops the lock when the
         process ends, even by ``kill -9``.
         """
-        handle = (self._dir / "tiegraph.lock").open("a+b")
+        handle = open_private(self._dir / "tiegraph.lock", "a+b")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
@@ -255,7 +258,7 @@ class EmbeddedStore(GraphStore):
                 # Deleted and overwritten rows are zeroed, not left in free space: an erased
                 # person's data must not stay readable in the file.
                 conn.execute("PRAGMA secure_delete=ON")
-                conn.executescript(_SCHEMA)
+                conn.executescript(SCHEMA)
                 self._check_schema_version(conn)
         except sqlite3.Error as error:
             raise ConfigurationError(
