@@ -34,6 +34,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -50,13 +51,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from api.observability import current_request_id, error_kind
+from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
 from graph.domain.errors import StoreUnavailable
+from graph.domain.paths import MAX_HOPS
 from graph.ports import MAX_PAGE
 from graph.settings import Settings
+from graph.usecases.meetings import MAX_APPLICANTS
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "PATH_FAN_OUT",
+    "PROPOSALS_PER_COST",
     "STORE_RETRY_AFTER_S",
     "STORE_UNAVAILABLE",
     "BodyLimitMiddleware",
@@ -79,6 +85,10 @@ DEFAULT_PAGE_SIZE = 20
 """Items a ``first`` argument stands for when the query leaves it out and it has no default."""
 MAX_PAGE_SIZE = MAX_PAGE
 """The most items one page may hold (the store's limit); larger ``first`` values count as this."""
+PATH_FAN_OUT = 8
+"""What each hop of an introduction path search multiplies its work by, in cost units."""
+PROPOSALS_PER_COST = 20
+"""Proposed swaps of a cohort composition that count as one cost unit."""
 
 
 # --- request body ------------------------------------------------------------------------
@@ -337,6 +347,12 @@ def query_cost(
     size is bounded some other way (``edges`` by the connection's ``first``). Linear in the
     size of the document.
 
+    Two root fields do work that their answer's size does not show, and add it (each time
+    they are written, so aliases add up): ``introductionPaths`` searches a neighbourhood that
+    grows with every hop, ``first * PATH_FAN_OUT ** maxHops``; ``composeCohorts`` proposes
+    ``iterations`` swaps (by default ``ITERATIONS_PER_APPLICANT`` per applicant), one unit per
+    ``PROPOSALS_PER_COST``. Arguments that cannot be read count as their largest allowed value.
+
     >>> from graphql import build_schema, parse
     >>> schema = build_schema("type P { name: String, friends(first: Int): [P] } "
     ...                       "type Query { people(first: Int = 20): [P] }")
@@ -398,16 +414,62 @@ class _CostCounter:
         return cost
 
     def field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
-        if node.selection_set is None:
-            return 1
         if not (is_object_type(parent) or is_interface_type(parent)):
             return 1
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return 1  # __typename, introspection, or unknown (reported elsewhere)
+        work = self.work(node, parent.name, definition.args)
+        if node.selection_set is None:
+            return 1 + work
         child = get_named_type(definition.type)
         page = self.page(node, definition.args.get("first"))
-        return 1 + page * self.selection_set(node.selection_set, child)
+        return 1 + work + page * self.selection_set(node.selection_set, child)
+
+    def work(self, node: FieldNode, parent: str, arguments: Mapping[str, Any]) -> int:
+        """Return what a root field costs beyond its answer: graph searches and compositions."""
+        if parent != "Query":
+            return 0
+        if node.name.value == "introductionPaths":
+            hops = self.integer(node, "maxHops", arguments)
+            if hops is None or not 1 <= hops <= MAX_HOPS:
+                hops = MAX_HOPS  # refused by the service anyway; counted at its worst
+            return self.page(node, arguments.get("first")) * int(PATH_FAN_OUT**hops)
+        if node.name.value == "composeCohorts":
+            iterations = self.integer(node, "iterations", arguments)
+            if iterations is None or iterations < 0:
+                iterations = self.length(node, "applicants") * ITERATIONS_PER_APPLICANT
+            return math.ceil(iterations / PROPOSALS_PER_COST)
+        return 0
+
+    def argument(self, node: FieldNode, name: str, arguments: Mapping[str, Any]) -> Any:
+        """Return an argument's value as given (literal or variable) or its default."""
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if given is None or isinstance(given, NullValueNode):
+            definition = arguments.get(name)
+            return None if definition is None else definition.default_value
+        if isinstance(given, IntValueNode):
+            return int(given.value)
+        if isinstance(given, VariableNode):
+            return self.variable(given.name.value)
+        return given
+
+    def integer(self, node: FieldNode, name: str, arguments: Mapping[str, Any]) -> int | None:
+        value = self.argument(node, name, arguments)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        return value
+
+    def length(self, node: FieldNode, name: str) -> int:
+        """Return how many items a list argument holds (unknown: ``MAX_APPLICANTS``)."""
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if isinstance(given, ListValueNode):
+            return len(given.values)
+        if isinstance(given, VariableNode):
+            value = self.variables.get(given.name.value)
+            if isinstance(value, list):
+                return len(value)
+        return MAX_APPLICANTS
 
     def page(self, node: FieldNode, argument: Any) -> int:
         if argument is None:

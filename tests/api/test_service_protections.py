@@ -36,6 +36,17 @@ async def test_a_too_costly_query_is_refused_with_its_cost(api: Api) -> None:
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
+async def test_path_searches_written_under_many_aliases_are_refused_for_their_work(
+    api: Api,
+) -> None:
+    search = 'introductionPaths(from: "amir", to: "hanna", maxHops: 4, first: 20) { hops }'
+    alone = await api.query("{ " + search + " }")
+    assert "QUERY_TOO_COSTLY" not in str(alone)
+    three = await api.query("{ " + " ".join(f"p{i}: {search}" for i in range(3)) + " }")
+    assert three.get("data") is None
+    assert three["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
 async def test_a_huge_body_is_refused_with_413(api: Api) -> None:
     filler = "x" * (api.settings.max_body_bytes + 10)
     response = await api.client.post(
