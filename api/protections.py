@@ -1,10 +1,14 @@
-"""Limits that keep one caller from hurting the service: body size, request rate, query shape.
+"""Limits that keep one caller from hurting the service: head and body size, request rate,
+query shape.
 
+* :class:`HeaderLimitMiddleware` refuses a request line and headers over ``max_header_bytes``
+  with 431.
 * :class:`BodyLimitMiddleware` refuses bodies over ``max_body_bytes`` with 413, before reading
   them when ``Content-Length`` says so, and as soon as the streamed bytes pass the limit when not.
 * :class:`RateLimiter` is an in-memory token bucket per credential; :func:`enforce_rate_limit`
   is what the GraphQL context getter calls with the viewer's subject, and the handler
-  :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``.
+  :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``. Failed
+  authentications take from another one, per client address (see ``api.app.Authenticate``).
 * :func:`graphql_protections` returns the schema extensions: a depth limit, a cost limit
   (:class:`QueryCostLimiter`), the masking of unexpected errors, and a plain answer when the
   store is unavailable, which :func:`store_unavailable_retry_after` finds so that the GraphQL
@@ -66,6 +70,7 @@ __all__ = [
     "STORE_RETRY_AFTER_S",
     "STORE_UNAVAILABLE",
     "BodyLimitMiddleware",
+    "HeaderLimitMiddleware",
     "QueryCostLimiter",
     "RateLimited",
     "RateLimiter",
@@ -188,6 +193,49 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+# --- request line and headers ------------------------------------------------------------
+
+
+class HeaderLimitMiddleware:
+    """Refuse requests whose line and headers together are over ``max_bytes`` with 431.
+
+    The HTTP server bounds what it holds of a request's head while the head is incomplete
+    (``tiegraph serve`` runs h11 with the same limit); a head that arrives whole in one read
+    (up to a few hundred kilobytes) gets past that check, and is refused here, before
+    authentication or any work.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and _head_size(scope) > self.max_bytes:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": (
+                                f"request line and headers are larger than {self.max_bytes} bytes"
+                            ),
+                            "extensions": {"code": "HEADERS_TOO_LARGE"},
+                        }
+                    ]
+                },
+                status_code=431,
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _head_size(scope: Scope) -> int:
+    """Return about how many bytes the request line and headers took on the wire."""
+    line = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"]) + 16
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 # --- request rate ------------------------------------------------------------------------
 
 
@@ -258,6 +306,22 @@ class RateLimiter:
                 return True, 0.0
             return False, (1.0 - bucket.tokens) / self.rate
 
+    def waiting(self, key: str) -> float:
+        """Return how long ``key`` must wait for a token (0.0: one is free), taking none.
+
+        >>> now = [0.0]
+        >>> limiter = RateLimiter(1, clock=lambda: now[0])
+        >>> limiter.waiting("ada"), limiter.allow("ada")[0], limiter.waiting("ada")
+        (0.0, True, 60.0)
+        """
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return 0.0
+            elapsed = max(0.0, self._clock() - bucket.updated)
+            tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _forget_idle(self, now: float) -> None:
         full_after = self.capacity / self.rate
         while self._buckets:
@@ -314,7 +378,7 @@ async def _rate_limited_handler(_: Request, error: Exception) -> JSONResponse:
 
 
 def install_protections(app: FastAPI, settings: Settings) -> None:
-    """Limit request bodies and keep a rate limiter for :func:`enforce_rate_limit` on ``app``.
+    """Limit request heads and bodies; keep a rate limiter for :func:`enforce_rate_limit`.
 
     Call it before :func:`api.observability.install_observability`, so refusals are counted
     and logged with a request id.
@@ -322,6 +386,7 @@ def install_protections(app: FastAPI, settings: Settings) -> None:
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.add_exception_handler(RateLimited, _rate_limited_handler)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes)
 
 
 # --- query cost --------------------------------------------------------------------------

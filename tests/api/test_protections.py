@@ -94,6 +94,22 @@ def _nested(levels: int) -> str:
     return "{ " + "people(first: 1) { " * levels + "name" + " }" * levels + " }"
 
 
+# --- request heads -----------------------------------------------------------------------
+
+
+async def test_headers_over_the_limit_are_refused_with_431_before_anything_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    limit = SETTINGS.max_header_bytes
+    big = {"X-Padding": "a" * limit}
+    response = await client.post("/graphql", json={"query": "{ boom }"}, headers=big)
+    assert response.status_code == 431
+    assert response.json()["errors"][0]["extensions"]["code"] == "HEADERS_TOO_LARGE"
+    fits = {"X-Padding": "a" * (limit // 2)}
+    response = await client.post("/graphql", json={"query": "{ people { name } }"}, headers=fits)
+    assert response.status_code == 200
+
+
 # --- query depth and cost ----------------------------------------------------------------
 
 
