@@ -382,7 +382,13 @@ def _set_initial_password(java: str, lib: Path, home: Path, password: str) -> No
     command = [java, "-Xmx256m", "-cp", str(lib / "*"), _ADMIN_CLASS]
     command += ["dbms", "set-initial-password", "--", password]
     result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        command, capture_output=True, text=True, env=env, timeout=120, check=False
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        umask=0o077,  # auth.ini holds the password's hash: its owner's alone
     )
     if result.returncode != 0:
         output = (result.stdout + result.stderr).replace(password, "***")
