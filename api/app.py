@@ -33,9 +33,11 @@ from api.dashboard import mount_dashboard, serves_no_data
 from api.observability import graphql_metrics_extension, install_observability
 from api.protections import (
     STORE_RETRY_AFTER_S,
+    RateLimiter,
     enforce_rate_limit,
     graphql_protections,
     install_protections,
+    rate_limit_response,
     store_unavailable_retry_after,
 )
 from api.schema import build_schema
@@ -72,12 +74,25 @@ class Authenticate:
 
     Plain ASGI (not ``BaseHTTPMiddleware``, which costs a quarter of a millisecond a request):
     it puts the viewer in the request state, and flags every response when auth is off.
+
+    Each failed authentication takes a token from its client address's allowance
+    (``failures``); an address with none left is answered 429 with ``Retry-After`` before its
+    credentials are even looked at, so keys and tokens cannot be guessed at speed. Behind a
+    proxy the address is the one uvicorn's ``--forwarded-allow-ips`` trusts.
     """
 
-    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, no_auth: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: Authenticator,
+        no_auth: bool,
+        failures: RateLimiter,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.no_auth = no_auth
+        self.failures = failures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -92,9 +107,16 @@ class Authenticate:
         header = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
         )
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
+        wait = self.failures.waiting(address)
+        if wait > 0:
+            await rate_limit_response(wait)(scope, receive, send)
+            return
         try:
             viewer = self.authenticator.authenticate(header)
         except Unauthenticated as error:
+            self.failures.allow(address)
             await _unauthenticated(str(error))(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
@@ -228,7 +250,12 @@ def create_app(
 
     app = FastAPI(title="tiegraph", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    app.add_middleware(Authenticate, authenticator=authenticator, no_auth=settings.no_auth)
+    app.add_middleware(
+        Authenticate,
+        authenticator=authenticator,
+        no_auth=settings.no_auth,
+        failures=RateLimiter(settings.auth_failures_per_minute),
+    )
 
     registry = CollectorRegistry()
     schema = build_schema(

@@ -950,7 +950,12 @@ RETURN
   COLLECT {
     MATCH (g:Group)-[:LED_BY]->(p)
     RETURN properties(g)
-  } AS groups_led
+  } AS groups_led,
+  COLLECT {
+    MATCH (o:Person)
+    WHERE $person_id IN o.blocked_ids
+    RETURN properties(o)
+  } AS blockers
 """
 
 REWRITE_BREAKOUTS: Final[LiteralString] = """

@@ -70,7 +70,13 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
-from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
+from graph.domain.erasure import (
+    ErasurePlan,
+    ErasureReceipt,
+    Involvement,
+    audit_actor,
+    plan_erasure,
+)
 from graph.domain.errors import (
     ConfigurationError,
     Conflict,
@@ -576,22 +582,27 @@ async def _erase_person(
         interactions=[decode(Interaction, props) for props in found["interactions"]],
         introductions=[decode(Introduction, props) for props in found["introductions"]],
         groups_led=[decode(Group, props) for props in found["groups_led"]],
+        blockers=[decode(Person, props) for props in found["blockers"]],
     )
     plan = plan_erasure(person_id, involvement)
     receipt = _receipt(plan)
     if plan.is_empty:
         return receipt
-    groups = [r for r in plan.rewrite if isinstance(r, Group)]
-    if groups:
-        await _write_records(tx, "group", groups, chunk)
-    rewrites: tuple[tuple[LiteralString, type[Record], tuple[str, ...]], ...] = (
-        (cypher.REWRITE_BREAKOUTS, Breakout, ()),
-        (cypher.REWRITE_SIDE_CONVERSATIONS, SideConversation, ("at",)),
-        (cypher.REWRITE_INTERACTIONS, Interaction, ("at",)),
+    for kind_name, model in (("group", Group), ("person", Person)):
+        kept = [r for r in plan.rewrite if isinstance(r, model)]
+        if kept:
+            await _write_records(tx, kind_name, kept, chunk)
+    rewrites: tuple[tuple[LiteralString, str, type[Record], tuple[str, ...]], ...] = (
+        (cypher.REWRITE_BREAKOUTS, "breakout", Breakout, ()),
+        (cypher.REWRITE_SIDE_CONVERSATIONS, "side_conversation", SideConversation, ("at",)),
+        (cypher.REWRITE_INTERACTIONS, "interaction", Interaction, ("at",)),
     )
-    for query, kind, instants in rewrites:
+    for query, kind_name, kind, instants in rewrites:
         records = [r for r in plan.rewrite if isinstance(r, kind)]
-        await _execute_chunked(tx, query, _node_rows(records, *instants), chunk=chunk)
+        rows = _node_rows(records, *instants)
+        for record, row in zip(records, rows, strict=True):
+            row["id"] = plan.previous_id(kind_name, record)  # found by the key it has now
+        await _execute_chunked(tx, query, rows, chunk=chunk)
     for kind_name, query in _ERASE.items():
         ids = plan.delete.get(kind_name, [])
         await _execute_chunked(tx, query, ids, key="ids", chunk=chunk)
@@ -599,7 +610,7 @@ async def _erase_person(
         tx,
         cypher.RECORD_ERASURE,
         at=at.astimezone(UTC),
-        by=by,
+        by=audit_actor(by, person_id),
         removed=json.dumps(receipt.removed, sort_keys=True),
         rewritten=receipt.rewritten,
     )
