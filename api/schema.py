@@ -23,6 +23,7 @@ from api import discovery as discovery_api
 from api import insights
 from api import introductions as introduction_api
 from api import meetings as meetings_api
+from api import nudges as nudges_api
 from api.observability import error_kind
 from api.types import (
     DEFAULT_PAGE,
@@ -714,6 +715,12 @@ class Query:
         description="The ties among a group's people (its leader too), each pair once, with"
         " strength and whether they kept in touch after the group ended (its leader).",
     )
+    keep_in_touch = strawberry.field(
+        resolver=nudges_api.keep_in_touch,
+        description="Your own ties worth renewing now (strong once, fading now), most worth"
+        " first, each with the group you shared, the last contact, who started it and why"
+        " (theirs to see).",
+    )
 
     shared_interests = strawberry.field(
         resolver=discovery_api.shared_interests,
@@ -1018,6 +1025,7 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Query.groupRetention": Action.READ_GROUP_RETENTION,
     "Query.compareGroups": Action.READ_GROUP_RETENTION,
     "Query.groupTies": Action.READ_GROUP_TIES,
+    "Query.keepInTouch": Action.READ_TIES,
     "Query.introductionPaths": Action.FIND_INTRODUCTIONS,
     "Query.connectionDegree": Action.READ_CONNECTION_DEGREE,
     "Query.mutualConnections": Action.READ_CONNECTION_DEGREE,

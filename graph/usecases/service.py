@@ -35,6 +35,7 @@ from graph.usecases.facts import group_facts
 from graph.usecases.insights import Insights, utc_now
 from graph.usecases.introductions import Introductions
 from graph.usecases.meetings import Meetings
+from graph.usecases.nudges import KeepInTouch
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -91,6 +92,11 @@ class Service:
     def insights(self) -> Insights:
         """The relationship-strength and keep-in-touch use cases over the same store."""
         return Insights(self.store, self.clock, privacy_min_group=self.privacy_min_group)
+
+    @property
+    def nudges(self) -> KeepInTouch:
+        """Keep-in-touch nudges: a person's own fading ties worth renewing."""
+        return KeepInTouch(self.store, self.clock)
 
     # -- facts ----------------------------------------------------------------------------------
 

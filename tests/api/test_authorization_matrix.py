@@ -178,6 +178,10 @@ SCENARIOS: dict[str, Scenario] = {
     "Query.driftingTies": Scenario(
         f'{{ driftingTies(person: "amir", at: "{AT}") {{ now {{ band }} }} }}', people=("amir",)
     ),
+    "Query.keepInTouch": Scenario(
+        '{ keepInTouch(person: "amir", at: "2025-03-01T00:00:00Z") { reason } }',
+        people=("amir",),
+    ),
     "Query.groupRetention": Scenario(
         f'{{ groupRetention(group: "{GROUP}", at: "{AT}") {{ shareAfter }} }}', groups=(GROUP,)
     ),
@@ -337,3 +341,11 @@ async def test_each_role_is_allowed_or_refused_as_the_policy_says(api: Api, oper
         assert not invalid, f"{operation} as {caller.name}: the scenario itself is invalid: {body}"
         outcomes[caller.name] = not _refused(body)
     assert outcomes == expected
+
+
+async def test_the_allowed_keep_in_touch_cell_returns_the_persons_own_nudges(api: Api) -> None:
+    document = SCENARIOS["Query.keepInTouch"].document
+    body = await api.query(document, api.as_("amir", Role.MEMBER))
+    nudges = body["data"]["keepInTouch"]
+    assert nudges, "Amir's group ties had faded by March 2025: something to renew"
+    assert all(n["reason"].startswith("You and ") for n in nudges)
