@@ -1,5 +1,5 @@
-"""``tiegraph paths``, ``strength``, ``retention`` and ``balance``: the use cases' answers in a
-terminal (rich tables) or for scripts (``--json``).
+"""``tiegraph paths``, ``strength``, ``nudges``, ``retention`` and ``balance``: the use cases'
+answers in a terminal (rich tables) or for scripts (``--json``).
 
 Each command opens the configured store, asks :class:`~graph.usecases.service.Service` as the
 operator (an admin viewer), prints the answer on stdout and exits with the status
@@ -50,10 +50,12 @@ from graph.settings import Settings
 from graph.usecases.insights import DEFAULT_HORIZONS, MAX_EVIDENCE, RelationshipReport, utc_now
 from graph.usecases.introductions import MAX_PATHS, ExplainedPath
 from graph.usecases.meetings import GroupBalance
+from graph.usecases.nudges import KeepInTouchNudge
 from graph.usecases.service import Service
 
 __all__ = [
     "balance_document",
+    "nudges_document",
     "paths_document",
     "register",
     "retention_document",
@@ -416,6 +418,114 @@ def strength_command(
         _print_strength(report, people, a=a, b=b, evidence=evidence)
 
 
+# -- nudges -------------------------------------------------------------------------------------
+
+
+def nudges_document(
+    nudges: Sequence[KeepInTouchNudge], *, person: str, at: datetime
+) -> dict[str, Any]:
+    """The ``nudges --json`` document."""
+    return {
+        "person": person,
+        "at": iso(at),
+        "nudges": [
+            {
+                "other": n.nudge.tie.other_id,
+                "worth": n.nudge.worth,
+                "peak": {
+                    "strength": n.nudge.tie.peak,
+                    "band": n.nudge.peak_band.value,
+                    "at": iso(n.nudge.tie.peak_at),
+                },
+                "now": {"strength": n.nudge.tie.now, "band": n.nudge.now_band.value},
+                "last_contact": {
+                    "at": iso(n.last_interaction.at),
+                    "kind": n.last_interaction.kind.value,
+                    "channel": n.last_interaction.channel,
+                    "group": None if n.last_group is None else n.last_group.id,
+                },
+                "started_last_by": n.started_last_by,
+                "shared_group": None if n.shared_group is None else n.shared_group.id,
+                "reason": n.reason,
+            }
+            for n in nudges
+        ],
+    }
+
+
+def _print_nudges(
+    nudges: Sequence[KeepInTouchNudge], people: dict[str, Person], *, person: str, at: datetime
+) -> None:
+    out = stdout()
+    if not nudges:
+        out.print(f"Nothing to renew for {_who(person, people)} at {iso(at)}.", soft_wrap=True)
+        return
+    table = Table(title=f"Worth renewing for {_who(person, people)} at {iso(at)}")
+    for heading in ("with", "was", "now", "last contact", "shared group"):
+        table.add_column(heading)
+    table.add_column("worth", justify="right")
+    for n in nudges:
+        last = n.last_interaction
+        table.add_row(
+            _who(n.nudge.tie.other_id, people),
+            f"{n.nudge.peak_band.value} {number(n.nudge.tie.peak)} ({n.nudge.tie.peak_at:%Y-%m})",
+            f"{n.nudge.now_band.value} {number(n.nudge.tie.now)}",
+            f"{last.at.date().isoformat()} {last.kind.value}"
+            + (f" ({last.channel})" if last.channel else ""),
+            "–" if n.shared_group is None else n.shared_group.name,
+            number(n.nudge.worth),
+        )
+    out.print(table)
+    for n in nudges:
+        out.print(f"- {n.reason}", soft_wrap=True)
+
+
+def nudges_command(
+    person: Annotated[str, typer.Argument(metavar="PERSON", help="Whose ties to look at.")],
+    first: Annotated[int, typer.Option("--first", help="How many nudges at most, 1 to 100.")] = 5,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="The moment to look at: ISO-8601 with a time zone, or a date (UTC). Default: now.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+    store: StoreOption = None,
+    data_dir: DataDirOption = None,
+    neo4j_uri: Neo4jUriOption = None,
+    neo4j_database: Neo4jDatabaseOption = None,
+) -> None:
+    """Show PERSON's ties worth renewing now: strong once, fading now, most worth first.
+
+    Each with the group they shared, the last contact, who started it, and why. An empty
+    list is an answer (status 0).
+    """
+    if not 1 <= first <= 100:
+        fail(f"--first {first}: must be 1 to 100", ExitCode.USAGE)
+    moment = parse_moment(at, "--at") if at is not None else None
+    settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
+    now = utc_now()
+    when = moment or now
+
+    async def work(opened: GraphStore) -> tuple[list[KeepInTouchNudge], dict[str, Person]]:
+        service = _service(opened, settings, now)
+        people = await _people(service, {"PERSON": person})
+        found = await service.nudges.keep_in_touch(OPERATOR, person, first=first, at=moment)
+        others = [n.nudge.tie.other_id for n in found]
+        people.update({p.id: p for p in await service.people(OPERATOR, others) if p is not None})
+        return found, people
+
+    found, people = open_store_and_run(
+        settings, work, explain=explainer({"PERSON": person}, {"at": "--at", "first": "--first"})
+    )
+    if json_output:
+        print_json(nudges_document(found, person=person, at=when))
+    else:
+        _print_nudges(found, people, person=person, at=when)
+
+
 # -- retention ----------------------------------------------------------------------------------
 
 
@@ -759,8 +869,10 @@ def balance_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``paths``, ``strength``, ``retention`` and ``balance`` to the command line."""
+    """Add ``paths``, ``strength``, ``nudges``, ``retention`` and ``balance`` to the command
+    line."""
     app.command("paths", epilog=EXIT_CODES_HELP)(paths_command)
     app.command("strength", epilog=EXIT_CODES_HELP)(strength_command)
+    app.command("nudges", epilog=EXIT_CODES_HELP)(nudges_command)
     app.command("retention", epilog=EXIT_CODES_HELP)(retention_command)
     app.command("balance", epilog=EXIT_CODES_HELP)(balance_command)

@@ -518,3 +518,29 @@ def test_every_command_documents_the_exit_statuses_in_its_help(app: typer.Typer)
 
         assert result.exit_code == 0
         assert "Exit status: 0 done; 1 an id given does not exist" in result.stdout
+
+
+def test_nudges_as_json_are_the_use_cases_answer_and_the_table_says_why(
+    app: typer.Typer, data_dir: Path
+) -> None:
+    when = datetime(2025, 3, 1, tzinfo=UTC)
+    result = run(app, data_dir, "nudges", "amir", "--at", "2025-03-01", "--first", "3", "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json_of(result)
+    found = ask(data_dir, when, lambda s: s.nudges.keep_in_touch(ADMIN, "amir", first=3, at=when))
+    assert found, "Amir's group ties had faded by March 2025"
+    assert moment(document["at"]) == when
+    assert [n["other"] for n in document["nudges"]] == [n.nudge.tie.other_id for n in found]
+    assert [n["worth"] for n in document["nudges"]] == [n.nudge.worth for n in found]
+    assert [n["reason"] for n in document["nudges"]] == [n.reason for n in found]
+    assert document["nudges"][0]["shared_group"] == "spring-2024"
+
+    table = run(app, data_dir, "nudges", "amir", "--at", "2025-03-01", "--first", "3")
+    assert table.exit_code == 0, table.output
+    assert found[0].reason in table.stdout
+
+
+def test_nudges_refuse_a_bad_first_and_an_unknown_person(app: typer.Typer, data_dir: Path) -> None:
+    assert run(app, data_dir, "nudges", "amir", "--first", "0").exit_code == 2
+    assert run(app, data_dir, "nudges", "nobody-at-all").exit_code == 1
