@@ -181,6 +181,17 @@ def open_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 
 @pytest.fixture(scope="module")
+def demo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service without authentication and the whole demo network (``make run``'s view):
+    Lena's three groups and the 2,000 people around them."""
+    settings = Settings(
+        store=StoreKind.EMBEDDED, data_dir=tmp_path_factory.mktemp("demo") / "store", no_auth=True
+    )
+    with _serve(settings, demo.load_demo) as url:
+        yield Service(url, settings)
+
+
+@pytest.fixture(scope="module")
 def guarded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service with bearer tokens required, demo loaded."""
     settings = Settings(

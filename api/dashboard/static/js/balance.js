@@ -5,7 +5,10 @@ import { byId, decimal, fill, h, percent, rows, shortDay, status } from "./dom.j
 
 const GROUP_BALANCE = `
 query DashboardBalance($group: ID!) {
-  group(id: $group) { meetings(first: 100) { nodes { key startsAt theme } } }
+  group(id: $group) {
+    leader { key name }
+    meetings(first: 100) { nodes { key startsAt theme } }
+  }
   groupBalance(group: $group) {
     meetings { meeting gini fairShare }
     members { person { key name } meanRelative trend quietMeetings }
@@ -28,6 +31,7 @@ const INK = "#1f2937";
 let giniChart = null;
 let speakersChart = null;
 let meetingsByKey = new Map();
+let leaderKey = null;
 let latest = 0;
 let latestMeeting = 0;
 
@@ -65,12 +69,46 @@ function drawGini(meetings) {
   canvas.setAttribute("aria-label", `Gini of speaking time for ${meetings.length} meetings; the table below has the figures.`);
 }
 
+/** The Gini coefficient of a list of non-negative amounts (0: all equal); null when empty. */
+export function gini(values) {
+  const total = values.reduce((a, b) => a + b, 0);
+  if (!values.length || total <= 0) return null;
+  let sum = 0;
+  for (const x of values) for (const y of values) sum += Math.abs(x - y);
+  return sum / (2 * values.length * total);
+}
+
+/**
+ * The members' shares of the members' speaking time, the leader left out (she runs the
+ * meeting; her time is shown apart): fair share 1/n, quiet under half of it.
+ */
+export function memberShares(balance, leader) {
+  const members = balance.speakers.filter((s) => !(s.person && s.person.key === leader));
+  const apart = balance.speakers.find((s) => s.person && s.person.key === leader) || null;
+  const total = members.reduce((a, s) => a + s.seconds, 0);
+  const fair = members.length ? 1 / members.length : null;
+  const shares = members.map((s) => {
+    const share = total > 0 ? s.seconds / total : 0;
+    return { ...s, share, relative: fair ? share / fair : null, quiet: fair !== null && share < fair / 2 };
+  });
+  return { shares, fair, leader: apart, gini: gini(members.map((s) => s.seconds)) };
+}
+
 function drawSpeakers(balance) {
   if (speakersChart) speakersChart.destroy();
   const canvas = byId("speakers-chart");
-  const speakers = [...balance.speakers].sort((a, b) => b.share - a.share);
+  const split = memberShares(balance, leaderKey);
+  const speakers = [...split.shares].sort((a, b) => b.share - a.share);
   const labels = speakers.map((s) => (s.person ? s.person.name : "someone not shown"));
-  const fair = balance.fairShare === null ? null : balance.fairShare * 100;
+  const fair = split.fair === null ? null : split.fair * 100;
+  const apart = byId("leader-share");
+  if (split.leader) {
+    apart.hidden = false;
+    apart.textContent = `${split.leader.person.name} (the leader) spoke ${percent(split.leader.share, 1)} of the whole meeting; the members' shares below leave her out.`;
+  } else {
+    apart.hidden = true;
+    apart.textContent = "";
+  }
   speakersChart = new window.Chart(canvas, {
     data: {
       labels,
@@ -112,7 +150,7 @@ function drawSpeakers(balance) {
   });
   canvas.setAttribute(
     "aria-label",
-    `Speaking shares of ${speakers.length} attendees against a fair share of ${percent(balance.fairShare, 1)}; the table below has the figures.`,
+    `Speaking shares of ${speakers.length} members against a fair share of ${percent(split.fair, 1)}; the table below has the figures.`,
   );
   rows(
     byId("speakers-table"),
@@ -129,6 +167,7 @@ function drawSpeakers(balance) {
       ),
     "No speaking times on record.",
   );
+  return split;
 }
 
 /** Load and show who spoke how much at one meeting. */
@@ -145,7 +184,7 @@ export async function loadMeeting(meetingKey) {
     return null;
   }
   const balance = result.data.meetingBalance;
-  drawSpeakers(balance);
+  const split = drawSpeakers(balance);
   const unknown = balance.unknown.map((p) => p.name);
   if (!balance.speakers.length) {
     status("speakers-status", "No speaking times are on record for this meeting.");
@@ -153,7 +192,7 @@ export async function loadMeeting(meetingKey) {
   }
   status(
     "speakers-status",
-    `Gini ${decimal(balance.gini)}; fair share ${percent(balance.fairShare, 1)}.` +
+    `Gini ${decimal(split.gini)} among the members (${decimal(balance.gini)} with the leader); fair share ${percent(split.fair, 1)}.` +
       (unknown.length ? ` No speaking time on record for ${unknown.join(", ")}.` : ""),
   );
   return balance;
@@ -165,7 +204,14 @@ function trendText(trend) {
   return trend > 0 ? `↑ speaking up (${decimal(trend)})` : `↓ quieter (${decimal(trend)})`;
 }
 
-/** Load the balance across a group's meetings, then the first meeting's speakers. */
+/** The meeting with the highest Gini (the first of equals), or the first meeting if none has one. */
+export function mostUnbalanced(meetings) {
+  let found = null;
+  for (const m of meetings) if (m.gini !== null && (found === null || m.gini > found.gini)) found = m;
+  return found || meetings[0] || null;
+}
+
+/** Load the balance across a group's meetings, then the most unbalanced meeting's speakers. */
 export async function loadBalance(groupKey) {
   status("balance-status", "Loading the speaking balance…");
   const mine = ++latest;
@@ -181,6 +227,7 @@ export async function loadBalance(groupKey) {
     rows(byId("gini-table"), [], () => null);
     rows(byId("member-balance-table"), [], () => null);
     status("speakers-status", "");
+    byId("leader-share").hidden = true;
     status("balance-status", explain(problem), "error");
     byId("balance-body").hidden = true;
     return null;
@@ -188,6 +235,7 @@ export async function loadBalance(groupKey) {
   status("balance-status", "");
   byId("balance-body").hidden = false;
   const meetings = result.data.group?.meetings?.nodes || [];
+  leaderKey = result.data.group?.leader?.key || null;
   meetingsByKey = new Map(meetings.map((m) => [m.key, m]));
   const balance = result.data.groupBalance;
   drawGini(balance.meetings);
@@ -206,7 +254,7 @@ export async function loadBalance(groupKey) {
   );
   rows(
     byId("member-balance-table"),
-    [...balance.members].sort((a, b) => (a.person?.name || "").localeCompare(b.person?.name || "")),
+    [...balance.members].filter((m) => !(m.person && m.person.key === leaderKey)).sort((a, b) => (a.person?.name || "").localeCompare(b.person?.name || "")),
     (m) =>
       h(
         "tr",
@@ -226,8 +274,9 @@ export async function loadBalance(groupKey) {
     }),
   );
   select.disabled = balance.meetings.length === 0;
-  // Start with the first meeting that has speaking times on record.
-  const first = balance.meetings.find((m) => m.gini !== null) || balance.meetings[0];
+  // Start with the most unbalanced meeting: the highest Gini of speaking time (the first of
+  // equals), which is the one a leader wants to look at; any other is a choice away.
+  const first = mostUnbalanced(balance.meetings);
   if (first) {
     select.value = first.meeting;
     await loadMeeting(first.meeting);

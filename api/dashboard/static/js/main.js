@@ -4,9 +4,10 @@ import { AuthError, clearToken, graphql, setToken, token } from "./api.js";
 import { addDays, byId, dateRange, day, fill, h, status, today, words } from "./dom.js";
 import { loadBalance, loadMeeting } from "./balance.js";
 import { loadOverview } from "./overview.js";
-import { setUpPathFinder } from "./paths.js";
+import { loadNudges } from "./nudges.js";
+import { setPathMoment, setUpPathFinder } from "./paths.js";
 import { loadRetention } from "./retention.js";
-import { currentGraph, loadTies } from "./ties.js";
+import { EDGE_KINDS, currentGraph, loadTies } from "./ties.js";
 
 const START = `
 query DashboardStart {
@@ -103,7 +104,12 @@ async function loadGroup() {
     .filter((g) => g.members && g.endsOn && (g.leader ? g.leader.key : null) === leader)
     .map((g) => g.key);
   const names = new Map(state.groups.map((g) => [g.key, g.name]));
+  // A group that has ended: introduction paths over the network as it stood at its end.
+  if (group.endsOn && group.endsOn < today()) {
+    setPathMoment(`${group.endsOn}T23:59:59Z`, `at the group's end (${day(group.endsOn)})`);
+  } else setPathMoment(null, null);
   const sections = [
+    loadNudges(state.viewer, at),
     loadOverview(group.key),
     loadTies(group.key, at),
     group.endsOn
@@ -233,6 +239,6 @@ function wire() {
 
 wire();
 // Exposed for people poking at the page from the browser's console (and for its tests).
-window.tiegraphDashboard = { graph: currentGraph, state };
+window.tiegraphDashboard = { graph: currentGraph, state, edgeKinds: EDGE_KINDS };
 if (authRequired && !token()) showLogin("");
 else start().catch(handleFailure);

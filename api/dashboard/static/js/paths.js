@@ -5,14 +5,15 @@ import { byId, day, fill, h, nameOf, strength, words } from "./dom.js";
 
 const PEOPLE = `
 query DashboardPeople($name: String!) {
-  people(filter: { name: $name }, first: 8) {
-    nodes { key name profession organization { name } }
+  people(filter: { name: $name }, first: 100) {
+    totalCount
+    nodes { key name title profession location organization { name } }
   }
 }`;
 
 const PATHS = `
-query DashboardPaths($from: ID!, $to: ID!) {
-  introductionPaths(from: $from, to: $to, first: 5, maxHops: 3) {
+query DashboardPaths($from: ID!, $to: ID!, $at: DateTime) {
+  introductionPaths(from: $from, to: $to, first: 5, maxHops: 3, at: $at) {
     score hops
     people { key name }
     via { key name }
@@ -25,6 +26,29 @@ query DashboardPaths($from: ID!, $to: ID!) {
 }`;
 
 const known = new Map(); // lower-case name -> people with that name
+const moment = { at: null, label: null }; // the network as it stood then (null: now)
+
+/** Search paths over the network as it stood at `at` (null: now); `label` says when, in words. */
+export function setPathMoment(at, label) {
+  moment.at = at;
+  moment.label = label;
+  const note = byId("path-moment");
+  if (note) note.textContent = at ? `Paths are scored as the network stood ${label}.` : "Paths are scored as the network stands now.";
+}
+
+/** What was typed matches several people: the person has to pick one. */
+class Ambiguous extends Error {
+  constructor(typed, role, people) {
+    super(`“${typed}” matches ${people.length} people: pick one below.`);
+    this.name = "Ambiguous";
+    this.role = role;
+    this.people = people;
+  }
+}
+
+function describe(p) {
+  return [p.title || p.profession, p.organization?.name, p.location].filter(Boolean).join(" · ");
+}
 
 function remember(people) {
   for (const p of people) {
@@ -62,16 +86,19 @@ function suggest(input) {
     fill(
       byId("people-options"),
       people.map((p) =>
-        h("option", { value: p.name }, [p.profession, p.organization?.name].filter(Boolean).join(" · ")),
+        h("option", { value: p.name }, describe(p)),
       ),
     );
   }, 200);
 }
 
 /** Resolve what was typed to one person, or throw an Error saying why not. */
-export async function resolve(text, role) {
-  const typed = text.trim();
+export async function resolve(input, role) {
+  const typed = input.value.trim();
   if (!typed) throw new Error(`Type who the path goes ${role === "from" ? "from" : "to"}.`);
+  if (input.dataset.key && input.dataset.chosen === typed) {
+    return { key: input.dataset.key, name: typed };
+  }
   const exact = known.get(typed.toLowerCase());
   if (exact && exact.length === 1) return exact[0];
   const found = await search(typed);
@@ -82,8 +109,46 @@ export async function resolve(text, role) {
   const byWord = found.filter((p) => p.name.toLowerCase().split(/\s+/).includes(lower));
   if (byWord.length === 1) return byWord[0];
   if (!found.length) throw new Error(`Nobody called “${typed}” was found.`);
-  const names = found.slice(0, 5).map((p) => p.name).join(", ");
-  throw new Error(`“${typed}” matches several people (${names}): pick one from the suggestions.`);
+  throw new Ambiguous(typed, role, same.length > 1 ? same : found);
+}
+
+/** List every person a name matched, with what tells them apart; choosing one searches again. */
+function showChoices(error, input, form) {
+  const target = byId("path-choices");
+  const sorted = [...error.people].sort((a, b) => a.name.localeCompare(b.name) || describe(a).localeCompare(describe(b)));
+  fill(
+    target,
+    h("p", { class: "choices-title", id: "path-choices-title" }, `Which ${input.value.trim()}? ${sorted.length} people match, for “${error.role === "from" ? "From" : "To"}”.`),
+    h(
+      "ul",
+      { class: "choice-list", "aria-labelledby": "path-choices-title" },
+      sorted.map((p) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: "choice",
+              "data-key": p.key,
+              onclick: () => {
+                input.value = p.name;
+                input.dataset.key = p.key;
+                input.dataset.chosen = p.name;
+                fill(target);
+                target.hidden = true;
+                form.requestSubmit();
+              },
+            },
+            h("span", { class: "choice-name" }, p.name),
+            h("span", { class: "choice-detail" }, describe(p) || "—"),
+          ),
+        ),
+      ),
+    ),
+  );
+  target.hidden = false;
 }
 
 function linkReasons(link) {
@@ -179,7 +244,12 @@ export function setUpPathFinder(defaultFrom, onAuthError) {
   if (defaultFrom && !from.value) from.value = defaultFrom;
   if (form.dataset.ready) return;
   form.dataset.ready = "yes";
-  for (const input of [from, to]) input.addEventListener("input", () => suggest(input));
+  for (const input of [from, to]) {
+    input.addEventListener("input", () => {
+      delete input.dataset.key;
+      suggest(input);
+    });
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return;
@@ -187,22 +257,28 @@ export function setUpPathFinder(defaultFrom, onAuthError) {
     form.setAttribute("aria-busy", "true");
     say("Looking for paths…");
     try {
-      const [source, target] = await Promise.all([resolve(from.value, "from"), resolve(to.value, "to")]);
+      fill(byId("path-choices"));
+      byId("path-choices").hidden = true;
+      const source = await resolve(from, "from");
+      const target = await resolve(to, "to");
       if (source.key === target.key) throw new Error("Choose two different people.");
-      const result = await graphql(PATHS, { from: source.key, to: target.key });
+      const result = await graphql(PATHS, { from: source.key, to: target.key, at: moment.at });
       const problem = fieldError(result, "introductionPaths");
       if (problem) throw new Error(explain(problem));
       const paths = result.data.introductionPaths;
       showPaths(paths, source, target);
       say(
         paths.length
-          ? `${paths.length} path${paths.length === 1 ? "" : "s"} from ${source.name} to ${target.name}, best first.`
-          : `No path from ${source.name} to ${target.name} within three introductions.`,
+          ? `${paths.length} path${paths.length === 1 ? "" : "s"} from ${source.name} to ${target.name}, best first${moment.at ? `, as the network stood ${moment.label}` : ""}.`
+          : `No path from ${source.name} to ${target.name} within three introductions${moment.at ? ` as the network stood ${moment.label}` : ""}.`,
       );
     } catch (error) {
       fill(byId("path-results"));
       if (error.name === "AuthError") onAuthError(error);
-      else say(error.message, "error");
+      else if (error.name === "Ambiguous") {
+        say(error.message, "error");
+        showChoices(error, error.role === "from" ? from : to, form);
+      } else say(error.message, "error");
     } finally {
       form.removeAttribute("aria-busy");
     }

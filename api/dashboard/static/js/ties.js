@@ -9,7 +9,12 @@ const TIES = `
 query DashboardTies($group: ID!, $at: DateTime, $window: Int!) {
   group(id: $group) {
     leader { key }
-    members(first: 100) { nodes { role person { key name profession industry } } }
+    members(first: 100) {
+      nodes {
+        role hopes contributions
+        person { key name title profession industry offers seeks organization { key name industry } }
+      }
+    }
   }
   groupTies(group: $group, at: $at) {
     a { key name } b { key name }
@@ -23,17 +28,33 @@ query DashboardTies($group: ID!, $at: DateTime, $window: Int!) {
 }`;
 
 const COLORS = {
-  member: "#2563eb",
-  leader: "#7c3aed",
-  after: "#0d9488",
-  during: "#94a3b8",
-  drift: "#d97706",
   text: "#1f2937",
   selected: "#1e3a8a",
+  labelLine: "#cbd5e1",
 };
+
+/**
+ * How each kind of tie is drawn: one table for the picture and its legend, so the legend shows
+ * exactly what is drawn. Every tie is of one kind; drifting wins over dormant, dormant over
+ * the rest.
+ */
+export const EDGE_KINDS = [
+  { kind: "after", label: "In touch after the group", color: "#0d9488", dashed: false, opacity: 0.9 },
+  { kind: "during", label: "Not since the group", color: "#64748b", dashed: false, opacity: 0.75 },
+  { kind: "drift", label: "Drifting (fell a band in 90 days)", color: "#d97706", dashed: true, opacity: 0.95 },
+  { kind: "dormant", label: "Dormant now", color: "#94a3b8", dashed: false, opacity: 0.3 },
+];
+
+/** Colours for organizations or industries (Tableau 10 and two more), in a fixed order. */
+const PALETTE = [
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+  "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1b9e77", "#7570b3",
+];
+const OTHER = "#d1d5db";
 
 let graph = null;
 let latest = 0;
+let lastDrawn = null; // { nodes, edges } of the latest answer, to redraw on a toggle
 
 function pairKey(a, b) {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
@@ -45,49 +66,68 @@ function afterText(value) {
   return "Not shared";
 }
 
+function edgeKind(tie, drifting) {
+  if (drifting) return "drift";
+  if (tie.strength.band === "DORMANT") return "dormant";
+  return tie.contactAfter ? "after" : "during";
+}
+
 const STYLE = [
   {
     selector: "node",
     style: {
-      "background-color": COLORS.member,
+      "background-color": "data(color)",
       label: "data(label)",
       color: COLORS.text,
-      "font-size": 15,
+      "font-size": 16,
       "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+      // Labels sit outside the node, on an opaque card above every line.
       "text-valign": "bottom",
-      "text-margin-y": 5,
+      "text-margin-y": 6,
       "text-background-color": "#ffffff",
-      "text-background-opacity": 0.85,
-      "text-background-padding": 2,
+      "text-background-opacity": 1,
+      "text-background-padding": 3,
       "text-background-shape": "roundrectangle",
-      width: 28,
-      height: 28,
-      "border-width": 3,
+      "text-border-color": COLORS.labelLine,
+      "text-border-width": 1,
+      "text-border-opacity": 1,
+      "z-index-compare": "manual",
+      width: 26,
+      height: 26,
+      "border-width": 2,
       "border-color": "#ffffff",
       "z-index": 20,
     },
   },
-  { selector: "node.leader", style: { "background-color": COLORS.leader, shape: "round-rectangle" } },
+  { selector: "node.leader", style: { shape: "round-rectangle", "border-color": COLORS.text, "border-width": 3 } },
   {
     selector: "edge",
     style: {
       width: "mapData(strength, 0, 1, 1.5, 11)",
-      "line-color": COLORS.during,
       "curve-style": "straight",
-      opacity: 0.75,
+      "z-index-compare": "manual",
       "z-index": 1,
     },
   },
-  { selector: "edge.after", style: { "line-color": COLORS.after, opacity: 0.95, "z-index": 5 } },
-  {
-    selector: "edge.drift",
-    style: { "line-style": "dashed", "line-dash-pattern": [7, 4], "z-index": 6 },
-  },
-  { selector: "edge.drift[!after]", style: { "line-color": COLORS.drift, opacity: 0.95 } },
+  ...EDGE_KINDS.map((k) => ({
+    selector: `edge[kind = "${k.kind}"]`,
+    style: {
+      "line-color": k.color,
+      opacity: k.opacity,
+      "line-style": k.dashed ? "dashed" : "solid",
+      ...(k.dashed ? { "line-dash-pattern": [7, 4] } : {}),
+      "z-index": k.kind === "dormant" ? 0 : 5,
+    },
+  })),
+  { selector: "edge[kind = \"dormant\"]", style: { width: 1.5 } },
   { selector: ".faded", style: { opacity: 0.12 } },
   { selector: "node:selected", style: { "border-color": COLORS.selected, "border-width": 4 } },
   { selector: "edge:selected", style: { "line-color": COLORS.selected, opacity: 1 } },
 ];
+
+function listOrNothing(items) {
+  return items && items.length ? items.join("; ") : null;
+}
 
 function describePerson(node) {
   const ties = node
@@ -95,30 +135,41 @@ function describePerson(node) {
     .map((e) => ({ other: e.source().id() === node.id() ? e.target() : e.source(), data: e.data() }))
     .sort((x, y) => y.data.strength - x.data.strength);
   const person = node.data();
+  // Pre-interview answers where the viewer may read them (the member, an admin); otherwise
+  // what the profile seeks and offers (the member and their leaders).
+  const hopes = listOrNothing(person.hopes) || listOrNothing(person.seeks);
+  const brings = listOrNothing(person.contributions) || listOrNothing(person.offers);
   return [
     h("p", { class: "detail-title" }, person.name),
+    h("p", { class: "muted" }, [person.leader ? "Leader" : "Member", person.title || person.profession].filter(Boolean).join(" · ")),
     h(
-      "p",
-      { class: "muted" },
-      [person.leader ? "Leader" : "Member", person.profession, person.industry]
-        .filter(Boolean)
-        .join(" · "),
+      "dl",
+      { class: "detail-facts" },
+      h("dt", {}, "Organization"),
+      h("dd", {}, person.organization || "—"),
+      h("dt", {}, "Industry"),
+      h("dd", {}, person.industry ? words(person.industry) : "—"),
+      hopes ? [h("dt", {}, "Hopes"), h("dd", { class: "detail-text" }, hopes)] : null,
+      brings ? [h("dt", {}, "Brings"), h("dd", { class: "detail-text" }, brings)] : null,
     ),
     ties.length
-      ? h(
-          "ol",
-          { class: "detail-list", "aria-label": `Strongest ties of ${person.name}` },
-          ties
-            .slice(0, 4)
-            .map((t) =>
-              h(
-                "li",
-                {},
-                h("span", {}, t.other.data("name")),
-                h("span", { class: "num" }, strength(t.data.strength)),
+      ? [
+          h("p", { class: "detail-subtitle" }, "Strongest ties here"),
+          h(
+            "ol",
+            { class: "detail-list", "aria-label": `Strongest ties of ${person.name}` },
+            ties
+              .slice(0, 4)
+              .map((t) =>
+                h(
+                  "li",
+                  {},
+                  h("span", {}, t.other.data("name")),
+                  h("span", { class: "num" }, `${strength(t.data.strength)} ${words(t.data.band).toLowerCase()}`),
+                ),
               ),
-            ),
-        )
+          ),
+        ]
       : h("p", { class: "muted" }, "No ties yet."),
   ];
 }
@@ -187,27 +238,64 @@ function highlight(cy, element) {
   cy.elements().not(keep).addClass("faded");
 }
 
+/** Where everyone starts: a circle in name order, so the same answer draws the same picture. */
+function startPositions(nodes) {
+  const positions = {};
+  const n = nodes.length;
+  nodes.forEach((node, i) => {
+    const angle = (2 * Math.PI * i) / Math.max(n, 1);
+    positions[node.data.id] = { x: 300 * Math.cos(angle), y: 300 * Math.sin(angle) };
+  });
+  return positions;
+}
+
+/**
+ * A force-directed layout (Cytoscape's cose) pulled by the ties that are alive: stronger ties
+ * are shorter, stiffer springs; dormant ties draw no one together, so someone whose ties are
+ * all dormant ends up at the edge, not in the middle.
+ */
+function layOut(cy) {
+  const live = cy.edges().filter((e) => e.data("kind") !== "dormant");
+  cy.nodes()
+    .union(live)
+    .layout({
+      name: "cose",
+      animate: false,
+      randomize: false,
+      fit: true,
+      padding: 40,
+      nodeDimensionsIncludeLabels: true,
+      idealEdgeLength: (edge) => 60 + 220 * (1 - edge.data("strength")),
+      edgeElasticity: (edge) => 40 + 400 * (1 - edge.data("strength")),
+      nodeRepulsion: () => 60000,
+      nodeOverlap: 20,
+      gravity: 0.4,
+      componentSpacing: 80,
+      numIter: 2500,
+      coolingFactor: 0.97,
+      initialTemp: 400,
+    })
+    .run();
+}
+
 function draw(container, nodes, edges) {
   if (graph) graph.destroy();
+  const positions = startPositions(nodes);
   const cy = window.cytoscape({
     container,
-    elements: { nodes, edges },
-    style: STYLE,
-    layout: {
-      name: "concentric",
-      concentric: (node) => (node.data("leader") ? 2 : 1),
-      levelWidth: () => 1,
-      minNodeSpacing: 100,
-      padding: 36,
-      startAngle: (3 / 2) * Math.PI,
-      animate: false,
+    elements: {
+      nodes: nodes.map((n) => ({ ...n, position: { ...positions[n.data.id] } })),
+      edges,
     },
+    style: STYLE,
+    layout: { name: "preset" },
     maxZoom: 1.3, // small groups: do not blow the people up
     userZoomingEnabled: false,
     userPanningEnabled: false,
     boxSelectionEnabled: false,
     autoungrabify: false,
   });
+  layOut(cy);
   cy.on("tap", (event) => {
     const element = event.target === cy ? null : event.target;
     highlight(cy, element);
@@ -215,6 +303,109 @@ function draw(container, nodes, edges) {
   });
   graph = cy;
   return cy;
+}
+
+function colourKey(person, by) {
+  if (by === "industry") return person.industry || person.orgIndustry || null;
+  return person.organization || null;
+}
+
+/** Give each organization (or industry) present a colour, in name order; fill the legends. */
+function colourPeople(people, by) {
+  const keys = [...new Set(people.map((p) => colourKey(p, by)).filter(Boolean))].sort((a, b) => a.localeCompare(b));
+  const colours = new Map(keys.map((k, i) => [k, PALETTE[i % PALETTE.length]]));
+  for (const p of people) p.color = colours.get(colourKey(p, by)) || OTHER;
+  const legend = byId("node-legend");
+  const items = keys.map((k) =>
+    h(
+      "li",
+      { class: "legend-item", "data-key": k },
+      h("span", { class: "swatch swatch-node", "data-color": colours.get(k), "aria-hidden": "true" }),
+      by === "industry" ? words(k) : k,
+    ),
+  );
+  if (people.some((p) => !colourKey(p, by))) {
+    items.push(h("li", { class: "legend-item", "data-key": "" }, h("span", { class: "swatch swatch-node", "data-color": OTHER, "aria-hidden": "true" }), "Not known"));
+  }
+  items.push(h("li", { class: "legend-item" }, h("span", { class: "swatch swatch-leader", "aria-hidden": "true" }), "Leader (square)"));
+  fill(legend, items);
+  legend.setAttribute("aria-label", `Node colours by ${by}`);
+  // Colours through the CSSOM: the page's content security policy allows no inline styles.
+  for (const swatch of legend.querySelectorAll("[data-color]")) swatch.style.backgroundColor = swatch.dataset.color;
+  return colours;
+}
+
+function fillEdgeLegend() {
+  const legend = byId("edge-legend");
+  if (legend.dataset.ready) return;
+  legend.dataset.ready = "yes";
+  fill(
+    legend,
+    EDGE_KINDS.map((k) =>
+      h("li", { class: "legend-item" }, h("span", { class: "swatch swatch-edge", "data-kind": k.kind, "aria-hidden": "true" }), k.label),
+    ),
+  );
+  for (const swatch of legend.querySelectorAll(".swatch-edge")) {
+    const kind = EDGE_KINDS.find((k) => k.kind === swatch.dataset.kind);
+    swatch.style.borderTopColor = kind.color;
+    swatch.style.borderTopStyle = kind.dashed ? "dashed" : "solid";
+    swatch.style.opacity = String(kind.opacity);
+  }
+}
+
+function showLeader() {
+  const box = byId("show-leader");
+  return !box || box.checked;
+}
+
+function colourBy() {
+  const select = byId("colour-by");
+  return select ? select.value : "organization";
+}
+
+/** Draw the latest answer again (after a toggle), with or without the leader. */
+function redraw() {
+  if (!lastDrawn) return null;
+  const container = byId("tie-graph");
+  const withLeader = showLeader();
+  const people = lastDrawn.people.filter((p) => withLeader || !p.leader);
+  const keep = new Set(people.map((p) => p.key));
+  colourPeople(people, colourBy());
+  const nodes = people.map((p) => ({
+    data: {
+      id: p.key,
+      name: p.name,
+      label: p.name,
+      leader: p.leader,
+      title: p.title,
+      profession: p.profession,
+      industry: p.industry,
+      organization: p.organization,
+      hopes: p.hopes,
+      contributions: p.contributions,
+      seeks: p.seeks,
+      offers: p.offers,
+      color: p.color,
+    },
+    classes: p.leader ? "leader" : "",
+  }));
+  const edges = lastDrawn.edges.filter((e) => keep.has(e.data.source) && keep.has(e.data.target));
+  const cy = draw(container, nodes, edges);
+  container.dataset.nodes = String(cy.nodes().length);
+  container.dataset.edges = String(cy.edges().length);
+  container.dataset.leader = withLeader ? "shown" : "hidden";
+  container.dataset.state = "ready";
+  showDetail(null);
+  return cy;
+}
+
+function wireControls() {
+  for (const id of ["show-leader", "colour-by"]) {
+    const control = byId(id);
+    if (!control || control.dataset.ready) continue;
+    control.dataset.ready = "yes";
+    control.addEventListener("change", () => redraw());
+  }
 }
 
 /** Load the ties among a group's people at a moment and draw them. */
@@ -229,6 +420,7 @@ export async function loadTies(groupKey, at) {
   if (problem) {
     if (graph) graph.destroy();
     graph = null;
+    lastDrawn = null;
     fill(container);
     container.dataset.state = "error";
     container.removeAttribute("aria-label");
@@ -239,6 +431,8 @@ export async function loadTies(groupKey, at) {
     return null;
   }
   byId("ties-body").hidden = false;
+  wireControls();
+  fillEdgeLegend();
   const ties = result.data.groupTies.filter((t) => t.a && t.b);
   const drifts = new Map();
   for (const d of result.data.driftingTies || []) {
@@ -250,17 +444,25 @@ export async function loadTies(groupKey, at) {
   const leaderKey = group && group.leader ? group.leader.key : null;
   const people = new Map();
   for (const m of group && group.members ? group.members.nodes : []) {
-    if (m.person) people.set(m.person.key, { ...m.person, leader: m.role === "LEADER" || m.person.key === leaderKey });
+    if (!m.person) continue;
+    const p = m.person;
+    people.set(p.key, {
+      key: p.key,
+      name: p.name,
+      title: p.title,
+      profession: p.profession,
+      industry: p.industry || (p.organization && p.organization.industry) || null,
+      organization: p.organization ? p.organization.name : null,
+      hopes: m.hopes,
+      contributions: m.contributions,
+      seeks: p.seeks,
+      offers: p.offers,
+      leader: m.role === "LEADER" || p.key === leaderKey,
+    });
   }
   for (const t of ties) {
     for (const p of [t.a, t.b]) if (!people.has(p.key)) people.set(p.key, { ...p, leader: p.key === leaderKey });
   }
-  const nodes = [...people.values()]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((p) => ({
-      data: { id: p.key, name: p.name, label: p.name, leader: p.leader, profession: p.profession, industry: p.industry },
-      classes: p.leader ? "leader" : "",
-    }));
   const edges = ties.map((t) => {
     const key = pairKey(t.a.key, t.b.key);
     const drift = drifts.get(key);
@@ -270,6 +472,7 @@ export async function loadTies(groupKey, at) {
         id: key,
         source: t.a.key,
         target: t.b.key,
+        kind: edgeKind(t, drift),
         aName: t.a.name,
         bName: t.b.name,
         strength: t.strength.strength,
@@ -277,23 +480,19 @@ export async function loadTies(groupKey, at) {
         count: t.interactionCount,
         lastContact: t.lastContact,
         contactAfter: t.contactAfter,
-        after: t.contactAfter === true ? true : undefined,
         driftText: drift || "",
       },
       classes,
     };
   });
-
-  const cy = draw(container, nodes, edges);
+  lastDrawn = { people: [...people.values()].sort((a, b) => a.name.localeCompare(b.name)), edges };
+  const cy = redraw();
+  const nodes = lastDrawn.people;
   const after = ties.filter((t) => t.contactAfter).length;
   container.setAttribute(
     "aria-label",
     `Tie graph of ${nodes.length} people and ${edges.length} ties; ${after} kept going after the group and ${drifts.size} are drifting. The table below lists every tie.`,
   );
-  container.dataset.nodes = String(cy.nodes().length);
-  container.dataset.edges = String(cy.edges().length);
-  container.dataset.state = "ready";
-  showDetail(null);
 
   const ordered = [...edges].sort((x, y) => y.data.strength - x.data.strength);
   rows(
