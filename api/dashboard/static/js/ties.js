@@ -40,7 +40,7 @@ const COLORS = {
  */
 export const EDGE_KINDS = [
   { kind: "after", label: "In touch after the group", color: "#0d9488", dashed: false, opacity: 0.9 },
-  { kind: "during", label: "Not since the group", color: "#64748b", dashed: false, opacity: 0.75 },
+  { kind: "during", label: "Not since the group", color: "#64748b", dashed: false, opacity: 0.6 },
   { kind: "drift", label: "Drifting (fell a band in 90 days)", color: "#d97706", dashed: true, opacity: 0.95 },
   { kind: "dormant", label: "Dormant now", color: "#94a3b8", dashed: false, opacity: 0.3 },
 ];
@@ -256,26 +256,93 @@ function startPositions(nodes) {
  */
 function layOut(cy) {
   const live = cy.edges().filter((e) => e.data("kind") !== "dormant");
+  // Springs stiffen steeply with strength, so a few strong ties outweigh many weak ones.
+  const weight = (edge) => Math.max(edge.data("strength"), 0.01);
   cy.nodes()
     .union(live)
     .layout({
       name: "cose",
       animate: false,
       randomize: false,
-      fit: true,
-      padding: 40,
+      fit: false,
       nodeDimensionsIncludeLabels: true,
-      idealEdgeLength: (edge) => 60 + 220 * (1 - edge.data("strength")),
-      edgeElasticity: (edge) => 40 + 400 * (1 - edge.data("strength")),
-      nodeRepulsion: () => 60000,
+      idealEdgeLength: (edge) => 50 + 300 * (1 - weight(edge)),
+      edgeElasticity: (edge) => 16 / weight(edge) ** 1.5,
+      nodeRepulsion: () => 80000,
       nodeOverlap: 20,
-      gravity: 0.4,
+      gravity: 0.3,
       componentSpacing: 80,
-      numIter: 2500,
+      numIter: 3000,
       coolingFactor: 0.97,
       initialTemp: 400,
     })
     .run();
+  stretchToFit(cy);
+  clearLines(cy);
+  cy.fit(undefined, 40);
+}
+
+/** Stretch the picture to the container's shape (up to 2.5 times), so nobody is crowded. */
+function stretchToFit(cy) {
+  const box = cy.nodes().boundingBox({ includeLabels: false });
+  const width = cy.width();
+  const height = cy.height();
+  if (box.w < 1 || box.h < 1 || width < 1 || height < 1) return;
+  const want = width / height;
+  const have = box.w / box.h;
+  const sx = have < want ? Math.min(want / have, 2.5) : 1;
+  const sy = have > want ? Math.min(have / want, 2.5) : 1;
+  const cx = box.x1 + box.w / 2;
+  const cyy = box.y1 + box.h / 2;
+  cy.nodes().forEach((node) => {
+    const p = node.position();
+    node.position({ x: cx + (p.x - cx) * sx, y: cyy + (p.y - cyy) * sy });
+  });
+}
+
+/** How far point p lies from the segment a-b, and the closest point on it. */
+function nearestOnSegment(p, a, b) {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const length = dx * dx + dy * dy;
+  const t = length === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / length));
+  const q = { x: a.x + t * dx, y: a.y + t * dy };
+  return { distance: Math.hypot(p.x - q.x, p.y - q.y), q, t };
+}
+
+/**
+ * Move anyone a tie between two others is drawn through off that line (a few passes): a line
+ * through someone reads as a tie of theirs.
+ */
+function clearLines(cy) {
+  const clearance = 30;
+  for (let pass = 0; pass < 12; pass += 1) {
+    let moved = false;
+    cy.nodes().forEach((node) => {
+      const p = node.position();
+      cy.edges().forEach((edge) => {
+        if (edge.source().same(node) || edge.target().same(node)) return;
+        const { distance, q, t } = nearestOnSegment(p, edge.source().position(), edge.target().position());
+        if (t <= 0 || t >= 1 || distance >= clearance) return;
+        // Away from the line, along its normal (any normal when exactly on it).
+        const a = edge.source().position();
+        const b = edge.target().position();
+        let nx = p.x - q.x;
+        let ny = p.y - q.y;
+        if (Math.hypot(nx, ny) < 1e-6) {
+          nx = -(b.y - a.y);
+          ny = b.x - a.x;
+        }
+        const norm = Math.hypot(nx, ny) || 1;
+        const push = clearance - distance + 2;
+        node.position({ x: p.x + (nx / norm) * push, y: p.y + (ny / norm) * push });
+        p.x += (nx / norm) * push;
+        p.y += (ny / norm) * push;
+        moved = true;
+      });
+    });
+    if (!moved) break;
+  }
 }
 
 function draw(container, nodes, edges) {
