@@ -145,6 +145,15 @@ def test_the_leader_is_placed_like_anyone_else_and_can_be_left_out(
         assert _distance_to_segment(leader, places[a], places[b]) > leader["r"], (
             f"the tie {a}-{b} is drawn through the leader"
         )
+    # Labels sit outside the nodes on opaque cards drawn above every line.
+    labels = tab.page.evaluate(
+        """() => { const cy = window.tiegraphDashboard.graph(); const n = cy.nodes()[0];
+                   const z = (all) => all.map((x) => Number(x.style('z-index')));
+                   return { valign: n.style('text-valign'),
+                            card: Number(n.style('text-background-opacity')),
+                            above: Math.min(...z(cy.nodes())) > Math.max(...z(cy.edges())) }; }"""
+    )
+    assert labels == {"valign": "bottom", "card": 1, "above": True}
     tab.screenshot("dashboard-story-leader-shown", "#ties")
 
     tab.page.uncheck("#show-leader")
