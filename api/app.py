@@ -45,7 +45,7 @@ from api.types import Context
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore
-from graph.settings import Settings
+from graph.settings import Settings, per_worker
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
@@ -254,7 +254,7 @@ def create_app(
         Authenticate,
         authenticator=authenticator,
         no_auth=settings.no_auth,
-        failures=RateLimiter(settings.auth_failures_per_minute),
+        failures=RateLimiter(per_worker(settings.auth_failures_per_minute, settings.workers)),
     )
 
     registry = CollectorRegistry()

@@ -59,7 +59,7 @@ from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
 from graph.domain.errors import StoreUnavailable
 from graph.domain.paths import MAX_HOPS
 from graph.ports import MAX_PAGE
-from graph.settings import Settings
+from graph.settings import Settings, per_worker
 from graph.usecases.meetings import MAX_APPLICANTS
 
 __all__ = [
@@ -252,7 +252,7 @@ class RateLimiter:
     ``per_minute / 60`` tokens a second, and each allowed request takes one. Memory is bounded:
     a bucket left alone long enough to be full again is forgotten (a new one is the same), and
     past ``max_keys`` the least recently used bucket is dropped. State is per process, so with
-    several workers each enforces the limit on its own.
+    several workers each enforces its share of the limit (:func:`graph.settings.per_worker`).
 
     >>> now = [0.0]
     >>> limiter = RateLimiter(2, clock=lambda: now[0])
@@ -383,7 +383,9 @@ def install_protections(app: FastAPI, settings: Settings) -> None:
     Call it before :func:`api.observability.install_observability`, so refusals are counted
     and logged with a request id.
     """
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(
+        per_worker(settings.rate_limit_per_minute, settings.workers)
+    )
     app.add_exception_handler(RateLimited, _rate_limited_handler)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes)

@@ -65,6 +65,11 @@ class Settings(BaseModel):
     no_auth: bool = Field(False)
     """Treat every request as an admin; for local development only."""
     rate_limit_per_minute: int = Field(600, ge=1)
+    """Requests one credential may make a minute, across all workers (each worker enforces
+    its share, ``rate_limit_per_minute / workers``)."""
+    workers: int = Field(1, ge=1, le=64)
+    """How many API worker processes serve the store (``tiegraph serve --workers``); limits
+    kept in each process's memory are divided among them."""
     auth_failures_per_minute: int = Field(20, ge=1)
     """Failed authentications one client address may make a minute (then 429 until it waits);
     guessing keys or tokens takes forever."""
@@ -158,6 +163,7 @@ _ENV_NAMES = {
     "api_keys": "TIEGRAPH_API_KEYS",
     "no_auth": "TIEGRAPH_NO_AUTH",
     "rate_limit_per_minute": "TIEGRAPH_RATE_LIMIT_PER_MINUTE",
+    "workers": "TIEGRAPH_WORKERS",
     "auth_failures_per_minute": "TIEGRAPH_AUTH_FAILURES_PER_MINUTE",
     "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
     "max_header_bytes": "TIEGRAPH_MAX_HEADER_BYTES",
@@ -195,3 +201,16 @@ def load_settings(
     if settings.store is StoreKind.NEO4J:
         settings.require_neo4j()
     return settings
+
+
+def per_worker(per_minute: int, workers: int) -> int:
+    """Return one worker's share of a per-minute limit kept in each process's memory, so that
+    all workers together allow at most ``per_minute`` (and each at least one).
+
+    Connections are spread over workers by the operating system, so one caller may meet fewer
+    than all of them: what it gets lies between this share and the whole limit, never above.
+
+    >>> per_worker(600, 1), per_worker(600, 4), per_worker(3, 4)
+    (600, 150, 1)
+    """
+    return max(1, per_minute // workers)
