@@ -209,7 +209,7 @@ def assess(
     embedded: float = 0.0,
     scale: StrengthScale = DEFAULT_SCALE,
 ) -> Assessment:
-    """Return how strong ``tie`` is at ``at`` (not before its last contact), and why.
+    """Return how strong ``tie`` is at ``at``, and why.
 
     ``tie`` must hold the history up to ``at`` (a stored tie for now, or one recomputed from
     the interactions before a past moment); ``embedded`` is :func:`embeddedness` for the pair.
@@ -222,9 +222,9 @@ def assess(
     >>> assess(old, datetime(2026, 3, 1, tzinfo=UTC), StrengthModel()).strength > 0
     True
     """
-    if at < tie.last_at:
-        raise ValueError("assess a tie only at or after its last contact; recompute it first")
-    age = at - tie.last_at
+    # Contact recorded for a later moment (a meeting next week, a clock ahead) counts as if
+    # it were now; for an exact answer at a past moment, recompute the tie up to it first.
+    age = max(timedelta(0), at - tie.last_at)
     recency = decay(age, model.half_life)
     by_a, by_b = tie.score_by_a, tie.score_by_b
     effective = max(0.0, tie.score - (1.0 - scale.one_way) * abs(by_a - by_b))

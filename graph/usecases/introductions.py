@@ -174,7 +174,7 @@ class Introductions:
             at=moment,
             kinds=frozenset(kinds) if kinds else None,
         )
-        return await self._explain(paths, moment or self.clock())
+        return await self._explain(paths, moment)
 
     async def _search(
         self,
@@ -293,7 +293,7 @@ class Introductions:
             strategy=strategy,
         )
 
-    async def _explain(self, paths: Sequence[Path], at: datetime) -> list[ExplainedPath]:
+    async def _explain(self, paths: Sequence[Path], at: datetime | None) -> list[ExplainedPath]:
         """Add to each hop its tie, band, shared groups and shared interests (a fixed number
         of store calls for all paths)."""
         people_ids = sorted({p for path in paths for p in path.people})
@@ -307,7 +307,13 @@ class Introductions:
         # One read for every hop's tie: each person's ties, keyed by the pair.
         ties: dict[tuple[str, str], Tie | None] = {
             (t.a, t.b): t
-            for found in (await self.store.ties_as_of(people_ids, at)).values()
+            for found in (
+                await (
+                    self.store.ties_of(people_ids)
+                    if at is None
+                    else self.store.ties_as_of(people_ids, at)
+                )
+            ).values()
             for t in found
         }
         explained = []
