@@ -18,8 +18,8 @@ set and picks the parameters with the best worst margin over the best plain base
 both questions there; a held-out margin comes with a rough 95% interval over resampled pairs,
 and the product's defaults are shown for comparison.
 
-Strength is read through its ranking key (:func:`ranking_key`): strength is an increasing
-function of ``l = log(q * f * eff) - ln 2 * (at - last) / h``, so ROC AUC depends on ``l`` only.
+Strength is read through its mass (:func:`ranking_key`): strength is an increasing function
+of ``l = ln(q * f * eff) - ln 2 * (at - last) / h``, so ROC AUC depends on ``l`` only.
 Baselines, on the same held-out pairs: contact count (contact events), total contact time,
 distinct days with contact, and the best of them per question.
 
@@ -50,6 +50,7 @@ from graph.domain.relationship import (
     assess,
     embeddedness,
     evidence_factor,
+    log_mass,
 )
 from graph.domain.strength import StrengthModel
 from graph.domain.ties import ties_from_history
@@ -70,7 +71,6 @@ MIXES: dict[str, StrengthScale] = {
 """Quality mixes tried: the product's weights, and none (quality 1: the factors say it all)."""
 BASELINES = ("contact count", "contact time", "days with contact")
 QUESTIONS = ("(a) same class", "(b) meet again")
-LN2 = math.log(2.0)
 RESAMPLES = 200
 SEED = 2012
 
@@ -193,25 +193,33 @@ def _auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
 def ranking_key(
     tie: Tie, at: datetime, model: StrengthModel, components: Components, scale: StrengthScale
 ) -> float:
-    """Return ``l = log(q * f * eff) - ln 2 * (at - last) / h``, which strength increases with.
+    """Return the mass ``l = ln(q * f * eff) - ln 2 * (at - last) / h`` strength increases with.
 
     ``eff`` is the effective score at the last contact (unmatched one-way contact counts
     ``scale.one_way``), ``q`` the quality mix of the components and ``f`` the domain's
-    :func:`~graph.domain.relationship.evidence_factor`.
+    :func:`~graph.domain.relationship.evidence_factor`; the domain's
+    :func:`~graph.domain.relationship.log_mass` does the decay in log space.
     """
-    effective = tie.score - (1.0 - scale.one_way) * abs(tie.score_by_a - tie.score_by_b)
-    elapsed = (at - tie.last_at) / model.half_life
-    return math.log(max(effective, 1e-300)) - LN2 * elapsed + _log_quality(components, scale)
-
-
-def _log_quality(components: Components, scale: StrengthScale) -> float:
+    effective = max(0.0, tie.score - (1.0 - scale.one_way) * abs(tie.score_by_a - tie.score_by_b))
     quality = (
         scale.base
         + scale.diversity_weight * components.diversity
         + scale.longevity_weight * components.longevity
         + scale.embeddedness_weight * components.embeddedness
     )
-    return math.log(max(quality * evidence_factor(components, scale), 1e-300))
+    weighted = effective * quality * evidence_factor(components, scale)
+    return log_mass(weighted, at - tie.last_at, model.half_life)
+
+
+def _log_quality(components: Components, scale: StrengthScale) -> float:
+    """``ln(q * f)``: what a scale adds to the mass of a tie with quality and factor 1."""
+    quality = (
+        scale.base
+        + scale.diversity_weight * components.diversity
+        + scale.longevity_weight * components.longevity
+        + scale.embeddedness_weight * components.embeddedness
+    )
+    return math.log(quality * evidence_factor(components, scale))
 
 
 def interactions(contacts: Iterable[Contact], unit: str) -> list[Interaction]:

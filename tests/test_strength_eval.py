@@ -4,6 +4,7 @@ they are reported on."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,15 +83,27 @@ def test_records_at_most_20_s_apart_make_one_contact_event_with_its_duration() -
     assert len(interactions(contacts, "record")) == 5
 
 
-def test_the_ranking_key_gains_log_2_when_the_score_doubles_and_loses_ln_2_per_half_life() -> None:
+@pytest.mark.parametrize(
+    "scale",
+    [
+        StrengthScale(),
+        StrengthScale(longevity_floor=0.1, embeddedness_floor=0.01),
+        evaluation.MIXES["flat"],
+    ],
+)
+def test_the_ranking_key_is_the_mass_the_domain_grows_strength_with(scale: StrengthScale) -> None:
     model = StrengthModel(half_life=timedelta(days=1))
-    tie = Tie(a="a", b="b", first_at=at(0), last_at=at(0), count=1, score=1.0)
-    parts = assess(tie, at(0), model).components
-    scale = StrengthScale()
-    now = ranking_key(tie, at(0), model, parts, scale)
-    doubled = Tie(a="a", b="b", first_at=at(0), last_at=at(0), count=2, score=2.0)
-    assert ranking_key(doubled, at(0), model, parts, scale) == pytest.approx(now + math.log(2))
-    assert ranking_key(tie, at(1), model, parts, scale) == pytest.approx(now - math.log(2))
+    tie = Tie(a="a", b="b", first_at=at(0), last_at=at(2), count=5, score=3.5, score_by_a=1.0)
+    found = assess(tie, at(4), model, embedded=0.3, scale=scale)
+    key = ranking_key(tie, at(4), model, found.components, scale)
+    assert key == pytest.approx(found.log_mass)
+    doubled = replace(tie, score=7.0, score_by_a=2.0)
+    assert ranking_key(doubled, at(4), model, found.components, scale) == pytest.approx(
+        key + math.log(2)
+    )
+    assert ranking_key(tie, at(5), model, found.components, scale) == pytest.approx(
+        key - math.log(2)
+    )
 
 
 def school() -> Dataset:
@@ -150,7 +163,7 @@ def test_the_parameters_are_chosen_on_the_tuning_set_alone(
     assert "held out" in seen
     assert result.tuning == "school"
     assert result.held_out == "held out"
-    assert result.strength == score_choices(test, [result.choice])[result.choice]
+    assert result.strength == pytest.approx(score_choices(test, [result.choice])[result.choice])
 
 
 def test_the_questions_label_same_class_pairs_and_pairs_that_meet_again() -> None:
