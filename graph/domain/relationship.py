@@ -18,16 +18,17 @@ weighted, recent contact had built up by then). The other components, each in ``
   shared groups (one shared group counts 0.5, two or more 1) as ``1 - (1 - c)(1 - g)``.
 
 ``strength = intensity * (base + 0.1 * longevity + 0.1 * diversity + 0.2 * embeddedness)``
-with ``base`` 0.6 (the embeddedness weight is the one the evaluation supports: raising it from
-0 to 0.3 improves both measures on both datasets; 0.2 keeps a tie between two people with no
-other contacts on record at 80% of an embedded one). So a tie nobody keeps up fades towards
-0 whatever its history; among equally active ties the reciprocal, long, varied and embedded
-ones rank higher; and recording one more contact between two people never lowers their
-strength (every factor only grows). Bands cut
+with ``base`` 0.6 (0.2 keeps a tie between two people with no other contacts on record at 80%
+of an embedded one; the weight was first chosen on the very contact data it was reported on,
+so docs/strength.md now gives held-out figures). Longevity and embeddedness may also scale the
+score as factors with floors (:func:`evidence_factor`; floors of 1, no effect, by default).
+So a tie nobody keeps up fades towards 0 whatever its history; among equally active ties the
+reciprocal, long, varied and embedded ones rank higher; and recording one more contact between
+two people never lowers their strength (every factor only grows). Bands cut
 the strength at 0.5 (strong), 0.2 (moderate) and 0.01 (weak); below is dormant: a single
 meeting among eight is a weak tie, and so is a group-mate nobody has talked to for months.
 ``bench/strength_eval.py`` measures how well this separates real ties on SocioPatterns
-contacts (docs/strength.md).
+contacts, choosing its parameters on one school and reporting on the other (docs/strength.md).
 """
 
 from __future__ import annotations
