@@ -61,6 +61,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Person,
     SideConversation,
     Tie,
@@ -655,13 +656,15 @@ class EmbeddedStore(GraphStore):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return memberships of the given groups and/or people."""
-        return await self._referencing(
+        """Return memberships of the given groups and/or people (active ones unless asked)."""
+        found = await self._referencing(
             Membership,
             (("group", group_ids), ("person", person_ids)),
             order=lambda m: (m.group_id, m.person_id),
         )
+        return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
         """Return the meetings of the given groups in time order."""
