@@ -238,7 +238,7 @@ async def test_a_leaders_enrolment_is_an_invitation_that_opens_nothing_until_acc
     )
     written = await api.data(document, carl, input=enrol)
     assert written["upsertMembership"]["nodes"] == [{"status": "INVITED"}]
-    hidden = {"offers": [], "seeks": [], "email": None}  # what a stranger sees
+    hidden: dict[str, object] = {"offers": [], "seeks": [], "email": None}  # what a stranger sees
     assert (await api.data(PRIVATE, carl))["person"] == hidden
     # Writing it again does not make it active: only Ines does.
     await api.data(document, carl, input=enrol)
