@@ -107,6 +107,17 @@ async def test_memberships_not_yet_accepted_are_found_only_when_asked_for(
     assert (await store.get(Membership, ["g1|dan"]))["g1|dan"] == invited
 
 
+async def test_only_accepted_memberships_are_groups_in_common(store: GraphStore) -> None:
+    await store.apply(a_small_network())
+    invited = membership("g2", "bo", status=MembershipStatus.INVITED)
+    await store.apply(batch_of([group("g2"), membership("g2", "ada"), invited]))
+    (context,) = await store.tie_contexts("ada", ["bo"])
+    assert context.shared_groups == 1
+    await store.apply(batch_of([membership("g2", "bo")]))
+    (context,) = await store.tie_contexts("ada", ["bo"])
+    assert context.shared_groups == 2
+
+
 async def test_meetings_come_in_time_order_and_their_attendance_and_breakouts_follow(
     store: GraphStore,
 ) -> None:

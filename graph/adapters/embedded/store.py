@@ -769,12 +769,17 @@ class EmbeddedStore(GraphStore):
         def groups(conn: sqlite3.Connection) -> dict[str, set[str]]:
             found: dict[str, set[str]] = {p: set() for p in people}
             rows = conn.execute(
-                "SELECT ref, id FROM refs WHERE kind = 'membership' AND ref_kind = 'person'"
-                " AND ref IN (SELECT value FROM json_each(?))",
+                "SELECT f.ref, f.id, d.data FROM refs f"
+                " JOIN records d ON d.kind = 'membership' AND d.id = f.id"
+                " WHERE f.kind = 'membership' AND f.ref_kind = 'person'"
+                " AND f.ref IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(people).decode(),),
             )
-            for person, membership_id in rows:
-                found[person].add(membership_id.split("|", 1)[0])
+            for person, membership_id, data in rows:
+                # Only accepted memberships are groups in common (absent means accepted).
+                status = orjson.loads(data).get("status", MembershipStatus.ACTIVE.value)
+                if status == MembershipStatus.ACTIVE.value:
+                    found[person].add(membership_id.split("|", 1)[0])
             return found
 
         groups_of = await self._read(groups)
