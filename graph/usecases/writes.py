@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
-from graph.domain.batch import WriteBatch
+from graph.domain.batch import WriteBatch, validate_batch
 from graph.domain.codec import Record, record_id
 from graph.domain.errors import Forbidden, InvalidInput, Problem
 from graph.domain.model import (
@@ -56,6 +56,7 @@ async def settle_enrolments(store: GraphStore, viewer: Viewer, batch: WriteBatch
     """
     if viewer.is_admin or not batch.memberships:
         return batch
+    validate_batch(batch)  # nothing unchecked reaches the store
     stored = await store.get(Membership, [record_id(m) for m in batch.memberships])
     settled: list[Membership] = []
     labels = dict(batch.labels)
