@@ -239,7 +239,11 @@ def create_app(
             if on_open is not None:
                 await on_open(opened)
             app.state.store = opened
-            app.state.service = Service(opened, privacy_min_group=settings.privacy_min_group)
+            app.state.service = Service(
+                opened,
+                privacy_min_group=settings.privacy_min_group,
+                max_recorded_participants=settings.max_recorded_participants,
+            )
             # The embedded store holds millions of long-lived objects; leaving them out of
             # every full garbage collection removes pauses of half a second under load.
             gc.collect()

@@ -41,6 +41,12 @@ DEFAULT_PAGE = 20
 InteractionKind = strawberry.enum(model.InteractionKind, name="InteractionKind")
 GroupFormat = strawberry.enum(model.GroupFormat, name="Format")
 MembershipRole = strawberry.enum(model.MembershipRole, name="MembershipRole")
+MembershipStatus = strawberry.enum(
+    model.MembershipStatus,
+    name="MembershipStatus",
+    description="Whether the person agreed to be in the group: a leader's enrolment is an"
+    " invitation until the person accepts it.",
+)
 IntroductionStatus = strawberry.enum(model.IntroductionStatus, name="IntroductionStatus")
 TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
 
@@ -527,6 +533,10 @@ class Membership(Node):
     role: MembershipRole  # type: ignore[valid-type]
     joined_on: date | None
     left_on: date | None
+    status: MembershipStatus = strawberry.field(  # type: ignore[valid-type]
+        description="INVITED until the person accepts (answerInvitation); only ACTIVE"
+        " memberships give the group's leader anything about the person."
+    )
     pre_interview: strawberry.Private[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
 
     @classmethod
@@ -539,6 +549,7 @@ class Membership(Node):
             role=m.role,
             joined_on=m.joined_on,
             left_on=m.left_on,
+            status=m.status,
             pre_interview=(m.hopes, m.contributions),
         )
 

@@ -296,8 +296,13 @@ class GraphStore(abc.ABC):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return the memberships of the given groups and/or people, by group then person."""
+        """Return the memberships of the given groups and/or people, by group then person.
+
+        Only active ones (accepted, or enrolled directly) unless ``accepted_only`` is false:
+        an invitation must grant nobody anything, so every reader gets that by default.
+        """
 
     @abc.abstractmethod
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:

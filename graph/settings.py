@@ -87,6 +87,10 @@ class Settings(BaseModel):
     """Per-kind weights overriding the defaults, e.g. ``call=3,meeting=1.5``."""
     privacy_min_group: int = Field(5, ge=1)
     """Groups smaller than this are shown to viewers other than their leader only in aggregate."""
+    max_recorded_participants: int = Field(20, ge=2, le=500)
+    """The most people one interaction or side conversation recorded by a member may name (a
+    group's meetings and breakouts are how groups are recorded; admins and imports are not
+    capped by this)."""
 
     @field_validator("strength_weights")
     @classmethod
@@ -173,6 +177,7 @@ _ENV_NAMES = {
     "strength_half_life_days": "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS",
     "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
     "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
+    "max_recorded_participants": "TIEGRAPH_MAX_RECORDED_PARTICIPANTS",
 }
 
 

@@ -27,7 +27,7 @@ from graph.domain.model import (
 from graph.domain.paths import MAX_HOPS, Path, Strategy, best_paths
 from graph.domain.relationship import Band, band_of, link_strength
 from graph.ports import GraphStore, batch_of
-from graph.usecases.policy import Action, Facts, authorize
+from graph.usecases.policy import Action, Facts, authorize, authorize_or_hide, may
 from graph.usecases.viewer import Viewer
 
 __all__ = [
@@ -429,7 +429,19 @@ class Introductions:
         found = (await self.store.get(Introduction, [introduction_id])).get(introduction_id)
         if found is None:
             raise NotFound("introduction", introduction_id)
-        authorize(viewer, Action.WRITE_INTRODUCTION, Facts(people=sorted(allowed(found))))
+        facts = Facts(people=sorted(allowed(found)))
+        everyone = Facts(people=(found.requester_id, found.introducer_id, found.target_id))
+        if may(viewer, Action.READ_INTRODUCTION, everyone):
+            authorize(viewer, Action.WRITE_INTRODUCTION, facts)  # theirs to see: say why not
+        else:
+            # Someone else's introduction answers as an unknown one: ids tell nothing.
+            authorize_or_hide(
+                viewer,
+                Action.WRITE_INTRODUCTION,
+                facts,
+                entity="introduction",
+                key=introduction_id,
+            )
         if status not in _NEXT.get(found.status, set()):
             raise Conflict(
                 [

@@ -67,6 +67,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Person,
     SideConversation,
     Tie,
@@ -694,13 +695,15 @@ class EmbeddedStore(GraphStore):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return memberships of the given groups and/or people."""
-        return await self._referencing(
+        """Return memberships of the given groups and/or people (active ones unless asked)."""
+        found = await self._referencing(
             Membership,
             (("group", group_ids), ("person", person_ids)),
             order=lambda m: (m.group_id, m.person_id),
         )
+        return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
         """Return the meetings of the given groups in time order."""
@@ -805,12 +808,17 @@ class EmbeddedStore(GraphStore):
         def groups(conn: sqlite3.Connection) -> dict[str, set[str]]:
             found: dict[str, set[str]] = {p: set() for p in people}
             rows = conn.execute(
-                "SELECT ref, id FROM refs WHERE kind = 'membership' AND ref_kind = 'person'"
-                " AND ref IN (SELECT value FROM json_each(?))",
+                "SELECT f.ref, f.id, d.data FROM refs f"
+                " JOIN records d ON d.kind = 'membership' AND d.id = f.id"
+                " WHERE f.kind = 'membership' AND f.ref_kind = 'person'"
+                " AND f.ref IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(people).decode(),),
             )
-            for person, membership_id in rows:
-                found[person].add(membership_id.split("|", 1)[0])
+            for person, membership_id, data in rows:
+                # Only accepted memberships are groups in common (absent means accepted).
+                status = orjson.loads(data).get("status", MembershipStatus.ACTIVE.value)
+                if status == MembershipStatus.ACTIVE.value:
+                    found[person].add(membership_id.split("|", 1)[0])
             return found
 
         groups_of = await self._read(groups)

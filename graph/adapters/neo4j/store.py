@@ -92,6 +92,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Person,
     SideConversation,
     Tie,
@@ -1076,8 +1077,10 @@ class Neo4jStore(GraphStore):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return memberships matching every given filter, by group then person."""
+        """Return memberships matching every given filter, by group then person (active ones
+        unless asked; the state is decoded like every other field, so both stores agree)."""
         people = None if person_ids is None else sorted(set(person_ids))
         if group_ids is not None:
             rows = await self._read(
@@ -1090,7 +1093,8 @@ class Neo4jStore(GraphStore):
             rows = await self._read(_collected, cypher.MEMBERSHIPS_OF_PEOPLE, person_ids=people)
         else:
             rows = await self._read(_collected, cypher.ALL_MEMBERSHIPS)
-        return [decode(Membership, props) for props in rows]
+        found = [decode(Membership, props) for props in rows]
+        return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
         """Return the meetings of the given groups by start time, then id."""
