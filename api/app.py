@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -48,6 +49,14 @@ from graph.usecases.viewer import Viewer
 __all__ = ["create_app"]
 
 log = logging.getLogger("tiegraph.api")
+
+SWITCH_INTERVAL_S = 0.001
+"""How long a thread may hold the interpreter while another waits for it (Python's default is
+5 ms). Heavy computations run in worker threads (:mod:`graph.usecases.budget`); every time the
+event loop needs the interpreter back it may wait this long, and a request takes the
+interpreter a dozen times or more (parsing, each store read, the answer). 1 ms keeps a lookup
+beside a heavy search within a few times its idle latency, at about 1% more switching. See
+``bench/stall.py``."""
 
 NO_AUTH_HEADER = "X-Tiegraph-Auth"
 NO_AUTH_WARNING = "disabled: every request is treated as an admin (serve --no-auth)"
@@ -206,12 +215,21 @@ def create_app(
             if on_open is not None:
                 await on_open(opened)
             app.state.store = opened
-            app.state.service = Service(opened, privacy_min_group=settings.privacy_min_group)
+            app.state.service = Service(
+                opened,
+                privacy_min_group=settings.privacy_min_group,
+                budgets=settings.budgets(),
+            )
+            switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
             # The embedded store holds millions of long-lived objects; leaving them out of
             # every full garbage collection removes pauses of half a second under load.
             gc.collect()
             gc.freeze()
-            yield
+            try:
+                yield
+            finally:
+                sys.setswitchinterval(switch_interval)
         finally:
             await opened.close()
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from graph.domain.errors import ConfigurationError
 from graph.domain.model import InteractionKind
 from graph.domain.strength import DEFAULT_WEIGHTS, StrengthModel
+from graph.usecases.budget import Budgets
 
 __all__ = ["Settings", "StoreKind", "default_data_dir", "load_settings"]
 
@@ -76,6 +77,16 @@ class Settings(BaseModel):
     """Per-kind weights overriding the defaults, e.g. ``call=3,meeting=1.5``."""
     privacy_min_group: int = Field(5, ge=1)
     """Groups smaller than this are shown to viewers other than their leader only in aggregate."""
+    request_budget_seconds: float = Field(2.0, gt=0, le=3600)
+    """How long one request's computation (paths, keep-in-touch figures, recommendations,
+    breakouts) may take; beyond it the request ends with ``BUDGET_EXCEEDED``."""
+    compose_budget_seconds: float = Field(30.0, gt=0, le=3600)
+    """How long composing cohorts may take (its own budget: a fixed number of swaps for a
+    reproducible answer, refused with ``BUDGET_EXCEEDED`` if they do not fit)."""
+
+    def budgets(self) -> Budgets:
+        """Return the time budgets these settings give requests."""
+        return Budgets(request_s=self.request_budget_seconds, compose_s=self.compose_budget_seconds)
 
     @field_validator("strength_weights")
     @classmethod
@@ -159,6 +170,8 @@ _ENV_NAMES = {
     "strength_half_life_days": "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS",
     "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
     "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
+    "request_budget_seconds": "TIEGRAPH_REQUEST_BUDGET_SECONDS",
+    "compose_budget_seconds": "TIEGRAPH_COMPOSE_BUDGET_SECONDS",
 }
 
 

@@ -35,6 +35,7 @@ from graph.domain.relationship import (
 from graph.domain.retention import GroupRetention, aggregate_only, group_retention
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, TieContext, check_page_size
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
@@ -107,6 +108,8 @@ class Insights:
     scale: StrengthScale = DEFAULT_SCALE
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     # -- authorization helpers ------------------------------------------------------------------
 
@@ -405,7 +408,12 @@ class Insights:
         horizons: Sequence[int] = DEFAULT_HORIZONS,
         at: datetime | None = None,
     ) -> GroupRetention:
-        """Return who in a group kept in touch after ``after`` (default: the group's end)."""
+        """Return who in a group kept in touch after ``after`` (default: the group's end).
+
+        The figures are computed off the event loop, within the request budget."""
+        deadline = self.budgets.deadline(
+            "give fewer horizons, or ask about a moment nearer the group's end (at)"
+        )
         group = await self._require_group(group_id)
         facts = await self._group_facts(viewer, [group_id])
         authorize(viewer, Action.READ_GROUP_RETENTION, facts)
@@ -454,18 +462,23 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "after", after.isoformat(), "is before the group started")]
             )
-        retention = group_retention(
-            group_id=group_id,
-            member_ids=member_ids,
-            consenting=consenting,
-            starts_at=starts_at,
-            after=after,
-            now=now,
-            horizons=sorted(set(horizons)),
-            interactions=interactions.values(),
-            groups_of=groups_of,
-            model=self.store.model,
-            embedded=embedded,
+        retention = await within(
+            deadline,
+            off_loop(
+                group_retention,
+                group_id=group_id,
+                member_ids=member_ids,
+                consenting=consenting,
+                starts_at=starts_at,
+                after=after,
+                now=now,
+                horizons=sorted(set(horizons)),
+                interactions=interactions.values(),
+                groups_of=groups_of,
+                model=self.store.model,
+                embedded=embedded,
+                deadline=deadline,
+            ),
         )
         leads = viewer.is_admin or group_id in facts.led_by_viewer
         if not leads and len(member_ids) < self.privacy_min_group:

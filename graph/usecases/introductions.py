@@ -19,6 +19,7 @@ from graph.domain.model import Group, Introduction, IntroductionStatus, Person, 
 from graph.domain.paths import MAX_HOPS, Path, Strategy
 from graph.domain.relationship import Band, band_of
 from graph.ports import GraphStore, batch_of
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, within
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
 
@@ -108,6 +109,7 @@ class Introductions:
 
     store: GraphStore
     clock: Callable[[], datetime]
+    budgets: Budgets = DEFAULT_BUDGETS
 
     async def _require_people(self, *ids: str) -> dict[str, Person]:
         found = await self.store.get(Person, list(dict.fromkeys(ids)))
@@ -128,7 +130,13 @@ class Introductions:
         strategy: Strategy = Strategy.STRONGEST,
     ) -> list[ExplainedPath]:
         """Return the best paths from ``source`` (the viewer, or anyone for an admin) to
-        ``target`` through people who know each other and agreed to be intermediaries."""
+        ``target`` through people who know each other and agreed to be intermediaries.
+
+        Past the request budget the search stops with ``BudgetExceeded``."""
+        deadline = self.budgets.deadline(
+            "narrow the search: lower maxHops (each hop multiplies the work), raise"
+            " minLinkStrength, or ask for fewer paths (first)"
+        )
         problems = []
         if not 1 <= max_hops <= MAX_HOPS:
             problems.append(Problem("query", "maxHops", max_hops, f"must be 1 to {MAX_HOPS}"))
@@ -145,14 +153,18 @@ class Introductions:
         authorize(viewer, Action.FIND_INTRODUCTIONS, Facts(people=[source]))
         await self._require_people(source, target)
         now = self.clock()
-        paths = await self.store.introduction_paths(
-            source,
-            target,
-            max_hops=max_hops,
-            first=first,
-            strategy=strategy,
-            min_link_strength=min_link_strength,
-            at=now,
+        paths = await within(
+            deadline,
+            self.store.introduction_paths(
+                source,
+                target,
+                max_hops=max_hops,
+                first=first,
+                strategy=strategy,
+                min_link_strength=min_link_strength,
+                at=now,
+                deadline=deadline,
+            ),
         )
         return await self._explain(paths)
 

@@ -20,7 +20,9 @@ interactions themselves, and after a crash the ties are rebuilt exactly from wha
 committed.
 
 All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
-loop never blocks on disk; the in-memory graph is only touched on the event loop thread.
+loop never blocks on disk. The in-memory graph is only changed on the event loop thread; path
+searches read it from a worker thread (so that the loop answers other requests meanwhile),
+copying each person's links in one step (:func:`_links_now`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
 from graph.domain.errors import ConfigurationError, StoreUnavailable
 from graph.domain.model import (
@@ -822,8 +825,10 @@ class EmbeddedStore(GraphStore):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
-        """Meet in the middle over the in-memory graph, scoring each link once."""
+        """Meet in the middle over the in-memory graph, scoring each link once, in a worker
+        thread."""
         graph = self._graph
         if source not in graph or target not in graph:
             return []
@@ -839,7 +844,7 @@ class EmbeddedStore(GraphStore):
             if found is not None:
                 return found
             found = {}
-            for other, data in adjacency[person].items():
+            for other, data in _links_now(adjacency, person):
                 if not usable(person, other):
                     continue
                 pair = (person, other) if person < other else (other, person)
@@ -853,7 +858,8 @@ class EmbeddedStore(GraphStore):
             cache[person] = found
             return found
 
-        return best_paths(
+        return await asyncio.to_thread(
+            best_paths,
             source,
             target,
             links_of=links_of,
@@ -861,6 +867,7 @@ class EmbeddedStore(GraphStore):
             max_hops=max_hops,
             first=first,
             strategy=strategy,
+            deadline=deadline,
         )
 
     def _neighbours(
@@ -1116,6 +1123,22 @@ class EmbeddedStore(GraphStore):
                 a, b, tie=_merge_tie(None if old is None else old["tie"], delta, self.model)
             )
         return graph, set(accumulator.deltas), rebuild
+
+
+def _links_now(
+    adjacency: Mapping[str, Mapping[str, dict[str, Any]]], person: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """A person's neighbours and edge data as they are now, for a search in a worker thread.
+
+    The event loop may add ties while the search runs; copying is retried if one was added
+    mid-copy (a dictionary that grows while iterated raises ``RuntimeError``). Ties are
+    replaced whole on the edge, never changed in place, so the copy holds consistent ones.
+    """
+    while True:
+        try:
+            return list(adjacency[person].items())
+        except RuntimeError:  # the loop added a neighbour meanwhile: copy again
+            continue
 
 
 def _layers(start: str, depth: int, neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:
