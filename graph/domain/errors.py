@@ -85,3 +85,7 @@ class BudgetExceeded(TiegraphError):
         self.seconds = seconds
         self.hint = hint
         super().__init__(f"this request needs more than its {seconds:g} s time budget; {hint}")
+
+    def __reduce__(self) -> tuple[type[BudgetExceeded], tuple[float, str]]:
+        # Raised in a worker process too (cohorts): rebuilt from its fields, not its message.
+        return type(self), (self.seconds, self.hint)

@@ -9,16 +9,24 @@ says what to narrow. :func:`within` also stops *waiting* once the deadline (and 
 has passed, so a request ends with that error even if the work does not notice in time (a
 search running in another server).
 
-Threads, not processes: the work reads the embedded store's in-memory graph, and Python's
-global interpreter lock still lets the event loop run between the worker's slices (every
-switch interval; the service shortens it, see ``api.app``). What the worker costs the other
-requests is then a few milliseconds of waiting per step, never the whole computation.
+Python runs one thread at a time (the global interpreter lock): a worker thread still lets the
+event loop run, but every time the loop needs the interpreter back it waits up to a switch
+interval (the service shortens it to 1 ms, see ``api.app``) for each busy thread. So heavy work
+runs on **one** worker thread, in turn (a request's budget includes its wait), and the
+embedded store's path searches on one search thread of its own: whatever the load, the loop
+competes with two threads at most. Composing cohorts, the longest computation by far and one
+that needs nothing but its arguments, runs in a **worker process** (:func:`in_process`), where
+it does not compete for the interpreter at all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import multiprocessing
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
@@ -31,6 +39,7 @@ __all__ = [
     "DEFAULT_REQUEST_BUDGET_S",
     "GRACE_S",
     "Budgets",
+    "in_process",
     "off_loop",
     "within",
 ]
@@ -68,9 +77,38 @@ DEFAULT_BUDGETS = Budgets()
 """The budgets of a service built without settings (tests, scripts)."""
 
 
+_executors: dict[str, Executor] = {}
+_executors_lock = threading.Lock()
+
+
+def _executor(kind: str) -> Executor:
+    """The process's one heavy-work thread, or its one worker process, made when first used.
+
+    Both live as long as the process (the interpreter waits for them at exit; work in them
+    ends by its deadline). The process is spawned, not forked: the service has threads.
+    """
+    with _executors_lock:
+        found = _executors.get(kind)
+        if found is None:
+            found = _executors[kind] = (
+                ThreadPoolExecutor(1, thread_name_prefix="tiegraph-heavy")
+                if kind == "thread"
+                else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            )
+        return found
+
+
 async def off_loop(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run ``fn`` in a worker thread and return its result, leaving the event loop free."""
-    return await asyncio.to_thread(fn, *args, **kwargs)
+    """Run ``fn`` on the heavy-work thread and return its result, leaving the event loop free."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor("thread"), functools.partial(fn, *args, **kwargs))
+
+
+async def in_process(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn`` in the worker process (arguments and result are pickled) and return its
+    result; for long pure computations that would otherwise hold the interpreter."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor("process"), functools.partial(fn, *args, **kwargs))
 
 
 async def within(deadline: Deadline, work: Awaitable[T]) -> T:

@@ -28,7 +28,7 @@ from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import Attendance, Group, GroupFormat, Meeting, MembershipRole, Person
 from graph.domain.relationship import link_strength
 from graph.ports import GraphStore
-from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, in_process, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
@@ -210,7 +210,7 @@ class Meetings:
         Each applicant is matched on their profile; what they hope for and bring (seeks and
         offers) adds the hopes and contributions given here and, with ``interviews_of``, those
         of their pre-interview for that group. Reproducible for a seed: the search makes a fixed
-        number of swaps, off the event loop, and a search that does not finish within the
+        number of swaps, in a worker process, and a search that does not finish within the
         compose budget is refused with ``BudgetExceeded`` rather than cut short.
         """
         deadline = self.budgets.compose_deadline(
@@ -264,7 +264,7 @@ class Meetings:
         try:
             return await within(
                 deadline,
-                off_loop(
+                in_process(
                     compose_cohorts,
                     pool,
                     constraints,

@@ -21,14 +21,15 @@ committed.
 
 All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
 loop never blocks on disk. The in-memory graph is only changed on the event loop thread; path
-searches read it from a worker thread (so that the loop answers other requests meanwhile),
-copying each person's links in one step (:func:`_links_now`).
+searches read it from a search thread of their own (so that the loop answers other requests
+meanwhile), copying each person's links as they go (:func:`_links_now`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -187,6 +188,9 @@ class EmbeddedStore(GraphStore):
         self._reader: sqlite3.Connection | None = None
         self._write_thread: ThreadPoolExecutor | None = None
         self._read_thread: ThreadPoolExecutor | None = None
+        self._search_thread: ThreadPoolExecutor | None = None
+        """Runs path searches, one at a time: a second thread would not search faster (one
+        interpreter lock) but would slow the event loop further."""
         self._write_lock = asyncio.Lock()
         self._lock_file: IO[bytes] | None = None
         self._graph: nx.Graph[str] = nx.Graph()
@@ -210,6 +214,7 @@ class EmbeddedStore(GraphStore):
         self._lock_file = self._take_lock()
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-write")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-read")
+        self._search_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-search")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
         self._graph, self._dirty, rebuilt = await self._read(self._load_graph)
@@ -296,8 +301,10 @@ class EmbeddedStore(GraphStore):
             if conn is not None and thread is not None:
                 await self._on(thread, conn.close)
                 thread.shutdown(wait=True)
+        if self._search_thread is not None:
+            self._search_thread.shutdown(wait=True)  # a search ends by its deadline at the latest
         self._writer = self._reader = None
-        self._write_thread = self._read_thread = None
+        self._write_thread = self._read_thread = self._search_thread = None
         if self._lock_file is not None:
             self._lock_file.close()  # closing the file releases the lock
             self._lock_file = None
@@ -312,6 +319,12 @@ class EmbeddedStore(GraphStore):
     async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, fn, *args)
+
+    async def _search(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run an in-memory graph search on the search thread, leaving the event loop free."""
+        if self._search_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+        return await self._on(self._search_thread, functools.partial(fn, *args, **kwargs))
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._reader is None or self._read_thread is None:
@@ -858,7 +871,7 @@ class EmbeddedStore(GraphStore):
             cache[person] = found
             return found
 
-        return await asyncio.to_thread(
+        return await self._search(
             best_paths,
             source,
             target,
