@@ -41,6 +41,7 @@ __all__ = [
     "Budgets",
     "in_process",
     "off_loop",
+    "start_workers",
     "within",
 ]
 
@@ -96,6 +97,13 @@ def _executor(kind: str) -> Executor:
                 else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
             )
         return found
+
+
+async def start_workers() -> None:
+    """Start the worker process now (a service calls this at start-up), so that no request
+    waits for it to start."""
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(_executor("process"), int)
 
 
 async def off_loop(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
