@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from graph.domain.batch import check_instant
+from graph.domain.deadline import Deadline
 from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
@@ -55,6 +56,7 @@ MAX_SERIES_POINTS = 1_000
 MAX_EVIDENCE = 50
 RECENT = timedelta(days=90)
 """How far back "recent interactions" in a relationship report look."""
+_RETENTION_HINT = "give fewer horizons, or ask about a moment nearer the group's end (at)"
 _JUST_AFTER = timedelta(microseconds=1)
 """Store reads take ``until`` exclusive; a moment's own interactions count at that moment."""
 
@@ -407,13 +409,13 @@ class Insights:
         after: datetime | None = None,
         horizons: Sequence[int] = DEFAULT_HORIZONS,
         at: datetime | None = None,
+        deadline: Deadline | None = None,
     ) -> GroupRetention:
         """Return who in a group kept in touch after ``after`` (default: the group's end).
 
-        The figures are computed off the event loop, within the request budget."""
-        deadline = self.budgets.deadline(
-            "give fewer horizons, or ask about a moment nearer the group's end (at)"
-        )
+        The figures are computed off the event loop, within the request budget (or
+        ``deadline``, when the request asks for more than this)."""
+        deadline = deadline or self.budgets.deadline(_RETENTION_HINT)
         group = await self._require_group(group_id)
         facts = await self._group_facts(viewer, [group_id])
         authorize(viewer, Action.READ_GROUP_RETENTION, facts)
@@ -498,8 +500,9 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "ids", len(group_ids), "compare between 1 and 20 groups")]
             )
+        deadline = self.budgets.deadline(f"compare fewer groups, or {_RETENTION_HINT}")
         return [
-            await self.group_retention(viewer, gid, horizons=horizons, at=at)
+            await self.group_retention(viewer, gid, horizons=horizons, at=at, deadline=deadline)
             for gid in dict.fromkeys(group_ids)
         ]
 
