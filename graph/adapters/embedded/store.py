@@ -1143,14 +1143,18 @@ def _links_now(
 ) -> list[tuple[str, dict[str, Any]]]:
     """A person's neighbours and edge data as they are now, for a search in a worker thread.
 
-    The event loop may add ties while the search runs; copying is retried if one was added
-    mid-copy (a dictionary that grows while iterated raises ``RuntimeError``). Ties are
-    replaced whole on the edge, never changed in place, so the copy holds consistent ones.
+    The event loop may add ties (or erase a person) while the search runs; copying is retried
+    if a neighbour came or went mid-copy (a dictionary that changes size while iterated raises
+    ``RuntimeError``). Ties are replaced whole on the edge, never changed in place, so the copy
+    holds consistent ones. Someone erased meanwhile has no links.
     """
     while True:
+        neighbours = adjacency.get(person)
+        if neighbours is None:
+            return []
         try:
-            return list(adjacency[person].items())
-        except RuntimeError:  # the loop added a neighbour meanwhile: copy again
+            return list(neighbours.items())
+        except (RuntimeError, KeyError):  # the graph changed mid-copy: copy again
             continue
 
 
