@@ -95,6 +95,10 @@ def register(app: typer.Typer) -> None:
             log_level="info",
             # Our own JSON access log never records query strings or headers; uvicorn's would.
             access_log=False,
+            # h11 holds at most this much of a request's line and headers before refusing it;
+            # httptools (uvicorn's default when installed) buffers a header of any size.
+            http="h11",
+            h11_max_incomplete_event_size=settings.max_header_bytes,
         )
 
     @app.command("schema")
