@@ -396,7 +396,8 @@ class GraphStore(abc.ABC):
         not consent to be intermediaries (inside a path). ``kinds``, if given, only uses ties
         with at least one interaction of those kinds. A search in this process stops with
         :class:`~graph.domain.errors.BudgetExceeded` past ``deadline`` and never holds up the
-        event loop; a store that searches elsewhere may leave the deadline to its caller.
+        event loop; a store that searches in a database server may ignore the deadline (the
+        search holds up nothing here).
         """
 
     @abc.abstractmethod

@@ -171,19 +171,16 @@ class Introductions:
         people = await self._require_people(source, target)
         if _blocked(people[source], people[target]):
             return []
-        paths = await within(
-            deadline,
-            self._search(
-                source,
-                target,
-                max_hops=max_hops,
-                first=first,
-                strategy=strategy,
-                min_link_strength=min_link_strength,
-                at=moment,
-                kinds=frozenset(kinds) if kinds else None,
-                deadline=deadline,
-            ),
+        paths = await self._search(
+            source,
+            target,
+            max_hops=max_hops,
+            first=first,
+            strategy=strategy,
+            min_link_strength=min_link_strength,
+            at=moment,
+            kinds=frozenset(kinds) if kinds else None,
+            deadline=deadline,
         )
         return await self._explain(paths, moment or self.clock())
 
@@ -298,7 +295,7 @@ class Introductions:
                     found[other] = strength
             return found
 
-        return await off_loop(
+        search = off_loop(
             best_paths,
             source,
             target,
@@ -309,6 +306,7 @@ class Introductions:
             strategy=strategy,
             deadline=deadline,
         )
+        return await (search if deadline is None else within(deadline, search))
 
     async def _explain(self, paths: Sequence[Path], at: datetime) -> list[ExplainedPath]:
         """Add to each hop its tie, band, shared groups and shared interests (a fixed number

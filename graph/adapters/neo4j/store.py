@@ -1223,7 +1223,7 @@ class Neo4jStore(GraphStore):
         """Bounded expansions from both ends in one Cypher query, scored and ranked there.
 
         The search runs on the server, so the event loop is free meanwhile; ``deadline`` is
-        left to the caller, which stops waiting for the answer once it has passed."""
+        not used (a cold server may take seconds to plan the query the first time)."""
         if source == target or first < 1 or max_hops < 1:
             return []
         scale = DEFAULT_SCALE
