@@ -75,6 +75,7 @@ def _service(store: GraphStore, settings: Settings, now: datetime) -> Service:
         clock=lambda: now,
         privacy_min_group=settings.privacy_min_group,
         max_recorded_participants=settings.max_recorded_participants,
+        budgets=settings.budgets(),
     )
 
 

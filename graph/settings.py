@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from graph.domain.errors import ConfigurationError
 from graph.domain.model import InteractionKind
 from graph.domain.strength import DEFAULT_WEIGHTS, StrengthModel
+from graph.usecases.budget import Budgets
 
 __all__ = ["Settings", "StoreKind", "default_data_dir", "load_settings"]
 
@@ -91,6 +92,16 @@ class Settings(BaseModel):
     """The most people one interaction or side conversation recorded by a member may name (a
     group's meetings and breakouts are how groups are recorded; admins and imports are not
     capped by this)."""
+    request_budget_seconds: float = Field(2.0, gt=0, le=3600)
+    """How long one request's computation (paths, keep-in-touch figures, recommendations,
+    breakouts) may take; beyond it the request ends with ``BUDGET_EXCEEDED``."""
+    compose_budget_seconds: float = Field(30.0, gt=0, le=3600)
+    """How long composing cohorts may take (its own budget: a fixed number of swaps for a
+    reproducible answer, refused with ``BUDGET_EXCEEDED`` if they do not fit)."""
+
+    def budgets(self) -> Budgets:
+        """Return the time budgets these settings give requests."""
+        return Budgets(request_s=self.request_budget_seconds, compose_s=self.compose_budget_seconds)
 
     @field_validator("strength_weights")
     @classmethod
@@ -178,6 +189,8 @@ _ENV_NAMES = {
     "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
     "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
     "max_recorded_participants": "TIEGRAPH_MAX_RECORDED_PARTICIPANTS",
+    "request_budget_seconds": "TIEGRAPH_REQUEST_BUDGET_SECONDS",
+    "compose_budget_seconds": "TIEGRAPH_COMPOSE_BUDGET_SECONDS",
 }
 
 

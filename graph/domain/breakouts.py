@@ -24,6 +24,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from graph.domain.deadline import Deadline
+
 __all__ = ["BreakoutWeights", "Suggestion", "suggest_breakouts"]
 
 DOMINANT = 1.5
@@ -75,13 +77,14 @@ def suggest_breakouts(
     together: Mapping[Pair, int] | None = None,
     speaking: Mapping[str, float] | None = None,
     weights: BreakoutWeights = BreakoutWeights(),
+    deadline: Deadline | None = None,
 ) -> Suggestion:
     """Partition ``attendees`` into breakout groups of about ``group_size``.
 
     ``strengths`` are tie strengths by sorted pair (missing: 0), ``together`` how many
     breakouts each pair already shared in the series, ``speaking`` each person's mean share
     over the fair share. Raises ``ValueError`` for fewer than two attendees, repeated
-    attendees, or a group size below 2.
+    attendees, or a group size below 2; past ``deadline``, ``BudgetExceeded``.
     """
     people = sorted(attendees)
     if len(set(people)) != len(people):
@@ -123,6 +126,8 @@ def suggest_breakouts(
             improved = False
             best_move: tuple[float, int, int, int, int] | None = None
             for gi, gj in itertools.combinations(range(len(groups)), 2):
+                if deadline is not None:  # each pair of groups tries every swap between them
+                    deadline.check()
                 for i, a in enumerate(groups[gi]):
                     for j, b in enumerate(groups[gj]):
                         new_i = [*groups[gi][:i], b, *groups[gi][i + 1 :]]

@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from graph.domain.deadline import Deadline
 from graph.domain.early_signal import DEFAULT_EARLY_SIGNAL, EarlySignal, pair_features
 from graph.domain.model import Interaction, InteractionKind
 from graph.domain.relationship import Band, assess
@@ -138,6 +139,7 @@ def group_retention(
     model: StrengthModel,
     early: EarlySignal = DEFAULT_EARLY_SIGNAL,
     embedded: Mapping[tuple[str, str], float] | None = None,
+    deadline: Deadline | None = None,
 ) -> GroupRetention:
     """Return who in the group kept in touch after ``after``, as seen at ``now``.
 
@@ -151,7 +153,8 @@ def group_retention(
     at ``now``.
 
     Horizons are positive whole days; duplicates count once. O(interactions + members^2 +
-    horizons * pairs), for interactions that each involve a few members.
+    horizons * pairs), for interactions that each involve a few members. Past ``deadline``,
+    raises ``BudgetExceeded``.
     """
     days = _checked_horizons(horizons)
     for name, instant in (("starts_at", starts_at), ("after", after), ("now", now)):
@@ -169,7 +172,9 @@ def group_retention(
     contacts: dict[tuple[str, str], _PairContacts] = {}
     reached: dict[str, set[str]] = defaultdict(set)
     seen: set[str] = set()
-    for interaction in interactions:
+    for n, interaction in enumerate(interactions):
+        if deadline is not None and not n % 1024:
+            deadline.check()
         if interaction.at > now or interaction.key in seen:
             continue
         seen.add(interaction.key)
@@ -199,7 +204,9 @@ def group_retention(
 
     signal_at = min(after, now)
     pairs: list[PairRetention] = []
-    for pair in itertools.combinations(members, 2):
+    for n, pair in enumerate(itertools.combinations(members, 2)):
+        if deadline is not None and not n % 64:  # a pair reads its whole shared history
+            deadline.check()
         found = contacts.get(pair) or _PairContacts(history=[])
         pairs.append(
             _pair_retention(

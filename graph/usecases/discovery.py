@@ -38,6 +38,7 @@ from graph.domain.similarity import (
     shared_between,
 )
 from graph.ports import MAX_PAGE, GraphStore, PeopleQuery
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
@@ -69,6 +70,8 @@ class Discovery:
     store: GraphStore
     max_candidates: int = 2000
     """The most people a recommendation call reads and scores (see :meth:`recommended_people`)."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     # -- counting -------------------------------------------------------------------------------
 
@@ -232,6 +235,9 @@ class Discovery:
         match's reason names the candidate's offer or seek that equals one of the person's
         own, although offers and seeks are otherwise private fields.
         """
+        deadline = self.budgets.deadline(
+            "retry later: the candidates are capped, so only a busy service runs out of time here"
+        )
         if not 1 <= first <= MAX_RECOMMENDATIONS:
             raise InvalidInput(
                 [Problem("query", "first", first, f"must be 1 to {MAX_RECOMMENDATIONS}")]
@@ -260,13 +266,19 @@ class Discovery:
                     if not page.has_next or not page.items:
                         break
                     after = page.items[-1].id
-        return recommend(
-            person,
-            candidates.values(),
-            known=known,
-            interest_counts=counts,
-            population=population,
-            first=first,
+        # Scoring is the CPU-heavy part (thousands of candidates): off the event loop.
+        return await within(
+            deadline,
+            off_loop(
+                recommend,
+                person,
+                list(candidates.values()),
+                known=known,
+                interest_counts=counts,
+                population=population,
+                first=first,
+                deadline=deadline,
+            ),
         )
 
     # -- groups ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from graph.domain.batch import check_instant
+from graph.domain.deadline import Deadline
 from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
@@ -35,6 +36,7 @@ from graph.domain.relationship import (
 from graph.domain.retention import GroupRetention, aggregate_only, group_retention
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, TieContext, check_page_size
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
@@ -54,6 +56,7 @@ MAX_SERIES_POINTS = 1_000
 MAX_EVIDENCE = 50
 RECENT = timedelta(days=90)
 """How far back "recent interactions" in a relationship report look."""
+_RETENTION_HINT = "give fewer horizons, or ask about a moment nearer the group's end (at)"
 _JUST_AFTER = timedelta(microseconds=1)
 """Store reads take ``until`` exclusive; a moment's own interactions count at that moment."""
 
@@ -107,6 +110,8 @@ class Insights:
     scale: StrengthScale = DEFAULT_SCALE
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     # -- authorization helpers ------------------------------------------------------------------
 
@@ -404,8 +409,13 @@ class Insights:
         after: datetime | None = None,
         horizons: Sequence[int] = DEFAULT_HORIZONS,
         at: datetime | None = None,
+        deadline: Deadline | None = None,
     ) -> GroupRetention:
-        """Return who in a group kept in touch after ``after`` (default: the group's end)."""
+        """Return who in a group kept in touch after ``after`` (default: the group's end).
+
+        The figures are computed off the event loop, within the request budget (or
+        ``deadline``, when the request asks for more than this)."""
+        deadline = deadline or self.budgets.deadline(_RETENTION_HINT)
         group = await self._require_group(group_id)
         facts = await self._group_facts(viewer, [group_id])
         authorize(viewer, Action.READ_GROUP_RETENTION, facts)
@@ -454,18 +464,23 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "after", after.isoformat(), "is before the group started")]
             )
-        retention = group_retention(
-            group_id=group_id,
-            member_ids=member_ids,
-            consenting=consenting,
-            starts_at=starts_at,
-            after=after,
-            now=now,
-            horizons=sorted(set(horizons)),
-            interactions=interactions.values(),
-            groups_of=groups_of,
-            model=self.store.model,
-            embedded=embedded,
+        retention = await within(
+            deadline,
+            off_loop(
+                group_retention,
+                group_id=group_id,
+                member_ids=member_ids,
+                consenting=consenting,
+                starts_at=starts_at,
+                after=after,
+                now=now,
+                horizons=sorted(set(horizons)),
+                interactions=interactions.values(),
+                groups_of=groups_of,
+                model=self.store.model,
+                embedded=embedded,
+                deadline=deadline,
+            ),
         )
         leads = viewer.is_admin or group_id in facts.led_by_viewer
         if not leads and len(member_ids) < self.privacy_min_group:
@@ -485,8 +500,9 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "ids", len(group_ids), "compare between 1 and 20 groups")]
             )
+        deadline = self.budgets.deadline(f"compare fewer groups, or {_RETENTION_HINT}")
         return [
-            await self.group_retention(viewer, gid, horizons=horizons, at=at)
+            await self.group_retention(viewer, gid, horizons=horizons, at=at, deadline=deadline)
             for gid in dict.fromkeys(group_ids)
         ]
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from graph.domain.batch import check_instant
+from graph.domain.deadline import Deadline
 from graph.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
@@ -27,6 +28,7 @@ from graph.domain.model import (
 from graph.domain.paths import MAX_HOPS, Path, Strategy, best_paths
 from graph.domain.relationship import Band, band_of, link_strength
 from graph.ports import GraphStore, batch_of
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.policy import Action, Facts, authorize, authorize_or_hide, may
 from graph.usecases.viewer import Viewer
 
@@ -131,6 +133,7 @@ class Introductions:
 
     store: GraphStore
     clock: Callable[[], datetime]
+    budgets: Budgets = DEFAULT_BUDGETS
 
     async def _require_people(self, *ids: str) -> dict[str, Person]:
         found = await self.store.get(Person, list(dict.fromkeys(ids)))
@@ -159,8 +162,12 @@ class Introductions:
         Every tie counts, however old: an old tie is a weak link, never a missing one. Two
         people one of whom blocked the other are strangers here: no path between them.
         ``kinds``, if given, walks only ties with contact of those kinds (e.g. declared
-        connections).
+        connections). Past the request budget the search stops with ``BudgetExceeded``.
         """
+        deadline = self.budgets.deadline(
+            "narrow the search: lower maxHops (each hop multiplies the work), raise"
+            " minLinkStrength, or ask for fewer paths (first)"
+        )
         problems = []
         if not 1 <= max_hops <= MAX_HOPS:
             problems.append(Problem("query", "maxHops", max_hops, f"must be 1 to {MAX_HOPS}"))
@@ -186,11 +193,17 @@ class Introductions:
             min_link_strength=min_link_strength,
             kinds=frozenset(kinds) if kinds else None,
         )
-        paths = await self._search(source, target, search, at=moment)
+        paths = await self._search(source, target, search, at=moment, deadline=deadline)
         return await self._explain(paths, moment)
 
     async def _search(
-        self, source: str, target: str, search: _Search, *, at: datetime | None
+        self,
+        source: str,
+        target: str,
+        search: _Search,
+        *,
+        at: datetime | None,
+        deadline: Deadline | None = None,
     ) -> list[Path]:
         """Search now where the data lives, or over the network as it stood at a past ``at``."""
         if at is None:
@@ -203,18 +216,25 @@ class Introductions:
                 min_link_strength=search.min_link_strength,
                 at=self.clock(),
                 kinds=search.kinds,
+                deadline=deadline,
             )
-        return await self._search_as_of(source, target, search, at=at)
+        return await self._search_as_of(source, target, search, at=at, deadline=deadline)
 
     async def _search_as_of(
-        self, source: str, target: str, search: _Search, *, at: datetime
+        self,
+        source: str,
+        target: str,
+        search: _Search,
+        *,
+        at: datetime,
+        deadline: Deadline | None = None,
     ) -> list[Path]:
         """The same meet-in-the-middle search over the ties as they stood at ``at``.
 
         Loads, layer by layer from each end, the ties of the people the search expands (the
         ``ceil(h/2) - 1`` and ``floor(h/2) - 1`` hop neighbourhoods through people who may be
         passed), then runs :func:`graph.domain.paths.best_paths` on them: one ties read and
-        one people read per layer.
+        one people read per layer. The search itself runs off the event loop.
         """
         model = self.store.model
         kinds = search.kinds
@@ -270,7 +290,8 @@ class Introductions:
                     found[other] = strength
             return found
 
-        return best_paths(
+        found = off_loop(
+            best_paths,
             source,
             target,
             links_of=links_of,
@@ -278,7 +299,9 @@ class Introductions:
             max_hops=search.max_hops,
             first=search.first,
             strategy=search.strategy,
+            deadline=deadline,
         )
+        return await (found if deadline is None else within(deadline, found))
 
     async def _explain(self, paths: Sequence[Path], at: datetime | None) -> list[ExplainedPath]:
         """Add to each hop its tie, band, shared groups and shared interests (a fixed number

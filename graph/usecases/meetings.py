@@ -28,6 +28,7 @@ from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import Attendance, Group, GroupFormat, Meeting, MembershipRole, Person
 from graph.domain.relationship import link_strength
 from graph.ports import GraphStore
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, in_process, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
@@ -37,9 +38,6 @@ __all__ = ["ApplicantRequest", "GroupBalance", "Meetings"]
 MAX_BREAKOUT_PEOPLE = 200
 MAX_APPLICANTS = 1_000
 """The largest pool one request composes (about ten seconds of search)."""
-COMPOSE_TIME_LIMIT_S = 30.0
-"""A safety net: the search stops here even if its iterations are not done (the answer then
-says how many it made, and is no longer reproducible)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +66,7 @@ class Meetings:
 
     store: GraphStore
     clock: Callable[[], datetime]
+    budgets: Budgets = DEFAULT_BUDGETS
 
     async def _meeting(self, meeting_id: str) -> Meeting:
         found = (await self.store.get(Meeting, [meeting_id])).get(meeting_id)
@@ -114,7 +113,12 @@ class Meetings:
     ) -> Suggestion:
         """Suggest breakout groups for a meeting's attendees (or the given people, optionally
         within the series of group ``series_of``): weakest ties together, dominant speakers
-        apart, partners rotating over the group's earlier breakouts."""
+        apart, partners rotating over the group's earlier breakouts.
+
+        The search runs off the event loop, within the request budget."""
+        deadline = self.budgets.deadline(
+            "split the attendees into smaller sessions, or ask for smaller groups (groupSize)"
+        )
         if (meeting_id is None) == (attendee_ids is None):
             raise InvalidInput(
                 [Problem("query", "meeting", meeting_id, "give a meeting or attendees, not both")]
@@ -175,13 +179,18 @@ class Meetings:
             for row in group_balance(people, balances):
                 if row.mean_relative is not None:
                     speaking[row.person_id] = row.mean_relative
-        return suggest_breakouts(
-            people,
-            group_size=group_size,
-            seed=seed,
-            strengths=strengths,
-            together=together,
-            speaking=speaking,
+        return await within(
+            deadline,
+            off_loop(
+                suggest_breakouts,
+                people,
+                group_size=group_size,
+                seed=seed,
+                strengths=strengths,
+                together=together,
+                speaking=speaking,
+                deadline=deadline,
+            ),
         )
 
     async def compose_cohorts(
@@ -200,9 +209,13 @@ class Meetings:
 
         Each applicant is matched on their profile; what they hope for and bring (seeks and
         offers) adds the hopes and contributions given here and, with ``interviews_of``, those
-        of their pre-interview for that group. Reproducible for a seed (the search makes a fixed
-        number of swaps; see :data:`COMPOSE_TIME_LIMIT_S`).
+        of their pre-interview for that group. Reproducible for a seed: the search makes a fixed
+        number of swaps, in a worker process, and a search that does not finish within the
+        compose budget is refused with ``BudgetExceeded`` rather than cut short.
         """
+        deadline = self.budgets.compose_deadline(
+            "compose fewer applicants at a time, or ask for fewer iterations"
+        )
         authorize(viewer, Action.RUN_MEETINGS, Facts())
         if not 1 <= len(applicants) <= MAX_APPLICANTS:
             raise InvalidInput(
@@ -249,14 +262,20 @@ class Meetings:
                 )
             )
         try:
-            return compose_cohorts(
-                pool,
-                constraints,
-                seed=seed,
-                iterations=(
-                    iterations if iterations is not None else ITERATIONS_PER_APPLICANT * len(pool)
+            return await within(
+                deadline,
+                in_process(
+                    compose_cohorts,
+                    pool,
+                    constraints,
+                    seed=seed,
+                    iterations=(
+                        iterations
+                        if iterations is not None
+                        else ITERATIONS_PER_APPLICANT * len(pool)
+                    ),
+                    budget=deadline,
                 ),
-                time_limit_s=COMPOSE_TIME_LIMIT_S,
             )
         except ValueError as error:
             reason = str(error)

@@ -30,6 +30,7 @@ from graph.domain.model import (
     Tie,
 )
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets
 from graph.usecases.discovery import Discovery
 from graph.usecases.enrolment import Enrolment
 from graph.usecases.facts import group_facts
@@ -75,21 +76,23 @@ class Service:
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
     max_recorded_participants: int = 20
     """The most people one contact recorded by a member (not an admin) may name."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     @property
     def meetings(self) -> Meetings:
         """Speaking balance and breakout suggestions."""
-        return Meetings(self.store, self.clock)
+        return Meetings(self.store, self.clock, budgets=self.budgets)
 
     @property
     def discovery(self) -> Discovery:
         """Shared interests, recommended people and a group's interest overlap."""
-        return Discovery(self.store)
+        return Discovery(self.store, budgets=self.budgets)
 
     @property
     def introductions(self) -> Introductions:
         """Introduction paths, connection degrees and mutual connections."""
-        return Introductions(self.store, self.clock)
+        return Introductions(self.store, self.clock, budgets=self.budgets)
 
     @property
     def enrolment(self) -> Enrolment:
@@ -99,7 +102,12 @@ class Service:
     @property
     def insights(self) -> Insights:
         """The relationship-strength and keep-in-touch use cases over the same store."""
-        return Insights(self.store, self.clock, privacy_min_group=self.privacy_min_group)
+        return Insights(
+            self.store,
+            self.clock,
+            privacy_min_group=self.privacy_min_group,
+            budgets=self.budgets,
+        )
 
     # -- facts ----------------------------------------------------------------------------------
 

@@ -70,6 +70,7 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import (
     ErasurePlan,
     ErasureReceipt,
@@ -1221,8 +1222,12 @@ class Neo4jStore(GraphStore):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
-        """Bounded expansions from both ends in one Cypher query, scored and ranked there."""
+        """Bounded expansions from both ends in one Cypher query, scored and ranked there.
+
+        The search runs on the server, so the event loop is free meanwhile; ``deadline`` is
+        not used (a cold server may take seconds to plan the query the first time)."""
         if source == target or first < 1 or max_hops < 1:
             return []
         scale = DEFAULT_SCALE
