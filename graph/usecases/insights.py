@@ -7,7 +7,7 @@ Everything here reads the store and leaves the arithmetic to the pure domain mod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -32,7 +32,12 @@ from graph.domain.relationship import (
     embeddedness_of_counts,
     pair_series,
 )
-from graph.domain.retention import GroupRetention, aggregate_only, group_retention
+from graph.domain.retention import (
+    GroupRetention,
+    aggregate_only,
+    group_retention,
+    withhold_pair_figures,
+)
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, TieContext, check_page_size
 from graph.usecases.facts import group_facts
@@ -354,6 +359,10 @@ class Insights:
         """Return the ties among a group's people (its leader too) at ``at`` (default now), by
         pair, each with whether the two kept in direct contact after the group ended.
 
+        A pair of whom either keeps post-group contact private is shown as their contacts up
+        to the group's end leave them (first and last contact, count, strength at ``at``), and
+        not at all if they had none by then: contact after the end is theirs.
+
         One read of tie contexts per person, restricted to the group; interaction history only
         for moments in the past and for the pairs whose latest contact is after the end.
         """
@@ -372,6 +381,7 @@ class Insights:
             if not later:
                 break
             contexts = await self.store.tie_contexts(centre, later)
+            embedded = {c.other_id: _embedded(c) for c in contexts}
             for relationship in await self._assessed(centre, when, contexts):
                 tie = relationship.tie
                 contact_after: bool | None = None
@@ -379,9 +389,29 @@ class Insights:
                     contact_after = tie.last_at > after and await self._direct_contact_after(
                         tie, after, when
                     )
+                elif after is not None and tie.last_at >= after:
+                    # Either keeps post-group contact private: the tie as the group left it.
+                    until_end = await self._tie_until(
+                        tie, after, when, embedded=embedded.get(tie.other(centre), 0.0)
+                    )
+                    if until_end is None:
+                        continue  # they met only after the group: that alone is post-group contact
+                    relationship = until_end
                 found.append(GroupTie(relationship, contact_after))
         found.sort(key=lambda t: (t.relationship.tie.a, t.relationship.tie.b))
         return found
+
+    async def _tie_until(
+        self, tie: Tie, end: datetime, when: datetime, *, embedded: float
+    ) -> Relationship | None:
+        """The pair's tie from their contacts before ``end`` only, assessed at ``when``."""
+        history = await self.store.interactions_of(tie.a, other_id=tie.b, until=end)
+        past = ties_from_history(history, self.store.model).get(pair_key(tie.a, tie.b))
+        if past is None:
+            return None
+        return Relationship(
+            past, assess(past, when, self.store.model, embedded=embedded, scale=self.scale)
+        )
 
     async def _direct_contact_after(self, tie: Tie, after: datetime, until: datetime) -> bool:
         """Whether the pair had a direct contact after ``after`` and by ``until``."""
@@ -409,7 +439,19 @@ class Insights:
         group = await self._require_group(group_id)
         facts = await self._group_facts(viewer, [group_id])
         authorize(viewer, Action.READ_GROUP_RETENTION, facts)
+        memberships = await self.store.memberships(group_ids=[group_id])
+        # The leader runs the group; the pairs that matter are the members'.
+        member_ids = sorted(
+            {m.person_id for m in memberships if m.role is not MembershipRole.LEADER}
+            - ({group.leader_id} if group.leader_id else set())
+        )
+        leads = viewer.is_admin or group_id in facts.led_by_viewer
+        # A small group seen by a member: whole days only, so no two moments of one day differ
+        # (see the policy on differencing).
+        coarse = not leads and len(member_ids) < self.privacy_min_group
         now = self._moment(at)
+        if coarse:
+            now = _start_of_day(now)
         if after is None:
             if group.ends_on is None:
                 raise InvalidInput(
@@ -422,16 +464,12 @@ class Insights:
             after = _end_of(group.ends_on)
         else:
             after = self._moment(after, "after")
+            if coarse:
+                after = _start_of_day(after)
         if any(h <= 0 for h in horizons):
             raise InvalidInput(
                 [Problem("query", "horizons", list(horizons), "days must be positive")]
             )
-        memberships = await self.store.memberships(group_ids=[group_id])
-        # The leader runs the group; the pairs that matter are the members'.
-        member_ids = sorted(
-            {m.person_id for m in memberships if m.role is not MembershipRole.LEADER}
-            - ({group.leader_id} if group.leader_id else set())
-        )
         people = await self.store.get(Person, member_ids)
         consenting = {p.id for p in people.values() if p.share_post_group_contact}
         interactions: dict[str, Interaction] = {}
@@ -467,10 +505,39 @@ class Insights:
             model=self.store.model,
             embedded=embedded,
         )
-        leads = viewer.is_admin or group_id in facts.led_by_viewer
-        if not leads and len(member_ids) < self.privacy_min_group:
-            return aggregate_only(retention)
-        return retention
+        if leads:
+            return retention
+        if coarse:
+            return withhold_pair_figures(retention)
+        return await self._own_rows(viewer, retention, groups_of)
+
+    async def _own_rows(
+        self, viewer: Viewer, retention: GroupRetention, groups_of: Mapping[str, set[str]]
+    ) -> GroupRetention:
+        """Keep the figures; keep only the pairs whose strength the viewer may read (their own,
+        or pairs of a group the viewer leads) and the viewer's own member row and bridging."""
+        shared = {
+            (p.a, p.b): sorted(groups_of.get(p.a, set()) & groups_of.get(p.b, set()))
+            for p in retention.pairs
+        }
+        facts = await self._group_facts(viewer, sorted({g for gs in shared.values() for g in gs}))
+        me = viewer.person_id
+        pairs = tuple(
+            p
+            for p in retention.pairs
+            if may(
+                viewer,
+                Action.READ_RELATIONSHIP,
+                replace(facts, people=(p.a, p.b), groups=shared[(p.a, p.b)]),
+            )
+        )
+        return replace(
+            aggregate_only(retention),
+            aggregated=False,
+            pairs=pairs,
+            members=tuple(m for m in retention.members if m.person_id == me),
+            bridges=tuple(b for b in retention.bridges if b == me),
+        )
 
     async def compare_groups(
         self,
@@ -499,6 +566,15 @@ def _embedded(context: TieContext) -> float:
         context.other_degree - 1,
         context.shared_groups,
     )
+
+
+def _start_of_day(moment: datetime) -> datetime:
+    """The midnight (UTC) that starts the day of ``moment``.
+
+    >>> _start_of_day(datetime(2024, 6, 1, 13, 5, 7, tzinfo=UTC))
+    datetime.datetime(2024, 6, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
 
 
 def _end_of(day: date) -> datetime:

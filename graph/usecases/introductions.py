@@ -19,6 +19,7 @@ from graph.domain.model import Group, Introduction, IntroductionStatus, Person, 
 from graph.domain.paths import MAX_HOPS, Path, Strategy
 from graph.domain.relationship import Band, band_of
 from graph.ports import GraphStore, batch_of
+from graph.usecases.facts import blocked_between
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
 
@@ -238,7 +239,10 @@ class Introductions:
         requester: str | None = None,
         note: str | None = None,
     ) -> Introduction:
-        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``."""
+        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``.
+
+        Refused with one answer, naming ``via``, when ``via`` does not make introductions or
+        any two of the three blocked one another."""
         requester = requester or viewer.person_id
         if requester is None:
             raise InvalidInput(
@@ -250,11 +254,13 @@ class Introductions:
                 [Problem("input", "via", via, "requester, introducer and target must differ")]
             )
         people = await self._require_people(requester, target, via)
-        if not people[via].intermediary:
-            raise InvalidInput(
-                [Problem("input", "via", via, "does not make introductions (their choice)")]
-            )
-        if target in people[via].blocked_ids or via in people[target].blocked_ids:
+        # One answer for every reason not to: someone who does not make introductions, and a
+        # block between any two of the three (whoever blocked whom), so a refusal reveals
+        # neither a private consent flag nor who blocked whom.
+        if not people[via].intermediary or any(
+            blocked_between(people[x], people[y])
+            for x, y in ((requester, target), (requester, via), (via, target))
+        ):
             raise InvalidInput([Problem("input", "via", via, "cannot introduce you to them")])
         introduction = Introduction(
             id=f"intro-{uuid.uuid4().hex}",
