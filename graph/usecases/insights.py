@@ -298,7 +298,9 @@ class Insights:
         """Return the ties of a person, or among a group's members, whose band fell within
         ``window`` up to ``at`` (default now): the contacts they are losing touch with.
 
-        Sorted by how far they fell (most bands first), then by strength lost.
+        Sorted by how far they fell (most bands first), then by strength lost. For a group
+        whose end lies before ``at``, pairs of whom either keeps post-group contact private are
+        left out: whether they drifted tells of their contact after the group.
         """
         if (person_id is None) == (group_id is None):
             raise InvalidInput(
@@ -308,16 +310,22 @@ class Insights:
             raise InvalidInput([Problem("query", "window", str(window), "must be positive")])
         now = self._moment(at)
         before = now - window
+        private: set[str] = set()
         if person_id is not None:
             authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
             centres = [person_id]
             members: set[str] | None = None
         else:
             assert group_id is not None
-            await self._require_group(group_id)
+            group = await self._require_group(group_id)
             authorize(viewer, Action.READ_GROUP_TIES, await self._group_facts(viewer, [group_id]))
             members = {m.person_id for m in await self.store.memberships(group_ids=[group_id])}
             centres = sorted(members)
+            if group.ends_on is not None and now >= _end_of(group.ends_on):
+                # Past the end, a drift (or its absence) tells of contact after the group:
+                # only for pairs who both share it.
+                people = await self.store.get(Person, centres)
+                private = {p.id for p in people.values() if not p.share_post_group_contact}
         drifts: list[Drift] = []
         seen: set[tuple[str, str]] = set()
         for centre in centres:
@@ -328,6 +336,8 @@ class Insights:
                 other = now_r.tie.other(centre)
                 pair = pair_key(centre, other)
                 if pair in seen or (members is not None and other not in members):
+                    continue
+                if {centre, other} & private:
                     continue
                 seen.add(pair)
                 was = then.get(other)

@@ -310,6 +310,29 @@ async def test_group_ties_show_no_contact_after_the_end_of_those_who_keep_it_pri
     assert after[("britt", "dina")] == before[("britt", "dina")]
 
 
+DRIFT = """
+query { driftingTies(group: "spring-2024", windowDays: 120, at: "2025-02-01T00:00:00Z") {
+  person { key } other { key } lastContact
+} }
+"""
+
+
+async def test_a_groups_drift_says_nothing_of_those_who_keep_post_group_contact_private(
+    api: Api,
+) -> None:
+    lena = api.as_("lena", Role.LEADER)
+
+    def pairs(found: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(d["person"]["key"], d["other"]["key"]) for d in found["driftingTies"]}
+
+    before = pairs(await api.data(DRIFT, lena))
+    assert any("amir" in pair for pair in before)
+    await _update_person(api, "amir", share_post_group_contact=False)
+    after = pairs(await api.data(DRIFT, lena))
+    assert not any("amir" in pair for pair in after)
+    assert after == {pair for pair in before if "amir" not in pair}
+
+
 # -- consent flags and blocks are the person's own ------------------------------------------------
 
 CONSENT = """

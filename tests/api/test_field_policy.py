@@ -256,6 +256,8 @@ RULES: dict[str, object] = {
     "Evidence": Guarded(frozenset({"RelationshipView.evidence"})),
     "RankedTie": Guarded(frozenset({"Query.strongestTies"})),
     "DriftingTie": Guarded(frozenset({"Query.driftingTies"})),
+    # A group's drift leaves out pairs who keep post-group contact private: see
+    # test_a_groups_drift_says_nothing_of_those_who_keep_post_group_contact_private.
     "GroupTie": Fields(
         {
             "a": PUBLIC,
