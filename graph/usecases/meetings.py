@@ -28,7 +28,12 @@ from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import Attendance, Group, GroupFormat, Meeting, MembershipRole, Person
 from graph.domain.relationship import link_strength
 from graph.ports import GraphStore
-from graph.usecases.facts import group_facts, readable_private_profiles, without_private_profile
+from graph.usecases.facts import (
+    blocked_between,
+    group_facts,
+    readable_private_profiles,
+    without_private_profile,
+)
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -118,7 +123,8 @@ class Meetings:
 
         Only ties whose strength the leader may read (pairs of a group they lead, or their
         own) are weighed; any other pair counts as having no tie, so neither the score, the
-        reasons nor the grouping reveal how strong it is."""
+        reasons nor the grouping reveal how strong it is. Two people of whom either blocked
+        the other are kept in different groups whenever the sizes allow."""
         if (meeting_id is None) == (attendee_ids is None):
             raise InvalidInput(
                 [Problem("query", "meeting", meeting_id, "give a meeting or attendees, not both")]
@@ -180,6 +186,13 @@ class Meetings:
             for row in group_balance(people, balances):
                 if row.mean_relative is not None:
                     speaking[row.person_id] = row.mean_relative
+        stored = await self.store.get(Person, people)
+        # A block holds here too: two people who blocked each other sit in different groups.
+        blocked = [
+            (a, b)
+            for a, b in itertools.combinations(people, 2)
+            if a in stored and b in stored and blocked_between(stored[a], stored[b])
+        ]
         return suggest_breakouts(
             people,
             group_size=group_size,
@@ -187,6 +200,7 @@ class Meetings:
             strengths=strengths,
             together=together,
             speaking=speaking,
+            apart=blocked,
         )
 
     async def _readable_pairs(

@@ -244,6 +244,28 @@ async def test_an_ad_hoc_breakout_plan_reveals_no_strength_to_another_leader(api
     ]
 
 
+async def test_two_people_who_blocked_each_other_are_not_put_in_one_breakout(api: Api) -> None:
+    people = ["amir", "britt", "carl", "dina"]
+    seed = next(
+        s
+        for s in range(100)
+        if ("amir", "britt") in suggest_breakouts(people, group_size=2, seed=s).groups
+    )
+    query = BREAKOUTS.replace("groupSize: 2)", f"groupSize: 2, seed: {seed})")
+    mona = api.as_("mona", Role.LEADER)
+
+    def groups(found: dict[str, Any]) -> list[list[str]]:
+        return [[p["key"] for p in g] for g in found["suggestBreakouts"]["groups"]]
+
+    assert ["amir", "britt"] in groups(await api.data(query, mona))
+    await _update_person(api, "britt", blocked_ids=("amir",))
+    found = await api.data(query, mona)
+    assert ["amir", "britt"] not in groups(found)
+    # The score is the plan's worth by the goals alone: it does not tell of the block.
+    plain = suggest_breakouts(people, group_size=2)
+    assert found["suggestBreakouts"]["score"] == plain.score
+
+
 # -- introduction paths: links name only groups the viewer may see -------------------------------
 
 PATHS = """
