@@ -124,13 +124,27 @@ class Insights:
     async def _group_facts(self, viewer: Viewer, group_ids: Collection[str]) -> Facts:
         return await group_facts(self.store, viewer, group_ids)
 
-    async def _authorize_pair(self, viewer: Viewer, a: str, b: str) -> None:
+    async def _authorize_pair(self, viewer: Viewer, a: str, b: str) -> datetime | None:
+        """Authorize reading the pair's tie; return the moment the viewer's view of it ends.
+
+        ``None`` for the two themselves (and admins). A leader reads the tie through the groups
+        they lead that both belong to; if either keeps post-group contact private and all those
+        groups have ended, the leader's view ends with the last of them.
+        """
         if may(viewer, Action.READ_RELATIONSHIP, Facts(people=(a, b))):
-            return
+            return None
         groups = await self._groups_of([a, b])
         shared = groups[a] & groups[b]
         facts = await self._group_facts(viewer, sorted(shared))
         authorize(viewer, Action.READ_RELATIONSHIP, replace(facts, people=(a, b)))
+        people = await self.store.get(Person, [a, b])
+        if all(p.share_post_group_contact for p in people.values()):
+            return None
+        led = await self.store.get(Group, sorted(set(facts.led_by_viewer)))
+        ends = [g.ends_on for g in led.values()]
+        if not ends or any(end is None for end in ends):
+            return None
+        return max(_end_of(end) for end in ends if end is not None)
 
     def _moment(self, at: datetime | None, argument: str = "at") -> datetime:
         if at is None:
@@ -146,22 +160,27 @@ class Insights:
         self, viewer: Viewer, a: str, b: str, *, at: datetime | None = None, evidence: int = 5
     ) -> RelationshipReport | None:
         """Return how strong the tie between ``a`` and ``b`` is at ``at`` (default now), why,
-        and the interactions behind it; ``None`` if they had not interacted by then."""
+        and the interactions behind it; ``None`` if they had not interacted by then.
+
+        A leader reading it through their groups, when either keeps post-group contact
+        private, sees only the contacts up to the end of those groups (see
+        :meth:`_authorize_pair`)."""
         if a == b:
             raise InvalidInput([Problem("query", "b", b, "must be someone other than a")])
         if not 0 <= evidence <= MAX_EVIDENCE:
             raise InvalidInput(
                 [Problem("query", "evidence", evidence, f"must be 0 to {MAX_EVIDENCE}")]
             )
-        await self._authorize_pair(viewer, a, b)
+        cutoff = await self._authorize_pair(viewer, a, b)
         when = self._moment(at)
         contexts = await self.store.tie_contexts(a, [b])
         if not contexts:
             return None
         context = contexts[0]
-        history = await self.store.interactions_of(a, other_id=b, until=when + _JUST_AFTER)
+        until = when + _JUST_AFTER if cutoff is None else min(when + _JUST_AFTER, cutoff)
+        history = await self.store.interactions_of(a, other_id=b, until=until)
         tie = context.tie
-        if when < tie.last_at:
+        if when < tie.last_at or (cutoff is not None and tie.last_at >= cutoff):
             past = ties_from_history(history, self.store.model).get(pair_key(a, b))
             if past is None:
                 return None
@@ -207,13 +226,14 @@ class Insights:
             )
         if problems:
             raise InvalidInput(problems)
-        await self._authorize_pair(viewer, a, b)
+        cutoff = await self._authorize_pair(viewer, a, b)
         times = []
         moment = start
         while moment <= end:
             times.append(moment)
             moment += step
-        history = await self.store.interactions_of(a, other_id=b, until=end + _JUST_AFTER)
+        until = end + _JUST_AFTER if cutoff is None else min(end + _JUST_AFTER, cutoff)
+        history = await self.store.interactions_of(a, other_id=b, until=until)
         contexts = await self.store.tie_contexts(a, [b])
         embedded = _embedded(contexts[0]) if contexts else 0.0
         return pair_series(

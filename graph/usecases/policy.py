@@ -32,14 +32,16 @@ Derived answers follow the same rules as direct reads (the same :class:`Action` 
   person's private profile (:data:`Action.READ_PRIVATE_PROFILE`) — so neither the reasons nor
   the order reveal what the viewer may not read; breakout suggestions weigh only the ties whose
   strength the leader may read; a path link names only groups whose members the viewer may see
-  (:data:`Action.READ_GROUP_DETAILS`); a group's ties show contact after the group's end only
-  for pairs who both share post-group contact.
+  (:data:`Action.READ_GROUP_DETAILS`); a group's ties and drift, and a pair's tie read by
+  their leader, show contact after the group's end only for pairs who both share post-group
+  contact.
 - Consent flags (discoverable, intermediary, share post-group contact) and block lists are the
   person's own (:data:`Action.READ_CONSENT`).
 - A block between two people holds everywhere: someone blocked, or who blocked the asker, is
-  answered for as if unknown (shared interests), never recommended, and cannot be asked for or
-  through in an introduction (refused with the same answer as someone who does not make
-  introductions, so the refusal does not say who blocked whom).
+  answered for as if unknown (shared interests), never recommended, never put in one breakout
+  group with them, and cannot be asked for or through in an introduction (refused with the
+  same answer as someone who does not make introductions, so the refusal does not say who
+  blocked whom).
 - **Small groups cannot be differenced.** For a group with fewer members than the configured
   minimum (``TIEGRAPH_PRIVACY_MIN_GROUP``), a viewer who is not its leader (nor an admin) gets
   aggregates only, and only those that one pair's contact cannot change: every figure that

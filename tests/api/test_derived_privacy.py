@@ -332,6 +332,25 @@ async def test_group_ties_show_no_contact_after_the_end_of_those_who_keep_it_pri
     assert after[("britt", "dina")] == before[("britt", "dina")]
 
 
+RELATIONSHIP = """
+query { relationship(a: "amir", b: "carl") { lastContact interactionCount } }
+"""
+
+
+async def test_a_leader_reads_a_pairs_tie_only_up_to_the_group_end_if_they_keep_it_private(
+    api: Api,
+) -> None:
+    lena = api.as_("lena", Role.LEADER)
+    before = (await api.data(RELATIONSHIP, lena))["relationship"]
+    assert datetime.fromisoformat(before["lastContact"]) > ENDED
+    await _update_person(api, "amir", share_post_group_contact=False)
+    after = (await api.data(RELATIONSHIP, lena))["relationship"]
+    assert datetime.fromisoformat(after["lastContact"]) < ENDED
+    assert after["interactionCount"] < before["interactionCount"]
+    # The two themselves still read all of it.
+    assert (await api.data(RELATIONSHIP, api.as_("amir")))["relationship"] == before
+
+
 DRIFT = """
 query { driftingTies(group: "spring-2024", windowDays: 120, at: "2025-02-01T00:00:00Z") {
   person { key } other { key } lastContact

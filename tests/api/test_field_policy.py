@@ -252,6 +252,8 @@ RULES: dict[str, object] = {
     ),
     "Tie": Guarded(frozenset({"Person.ties"})),
     # -- how strong ties are: the pair's, their leader's -----------------------------------
+    # A leader reads a pair's tie only up to the group's end when either keeps post-group
+    # contact private: test_a_leader_reads_a_pairs_tie_only_up_to_the_group_end_if_they_keep_...
     "RelationshipView": Guarded(frozenset({"Query.relationship"})),
     "Evidence": Guarded(frozenset({"RelationshipView.evidence"})),
     "RankedTie": Guarded(frozenset({"Query.strongestTies"})),
