@@ -18,22 +18,26 @@ from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
 
+from api import graphiql
 from api.auth import Authenticator, Unauthenticated
 from api.dashboard import mount_dashboard, serves_no_data
 from api.observability import graphql_metrics_extension, install_observability
 from api.protections import (
     STORE_RETRY_AFTER_S,
+    RateLimiter,
     enforce_rate_limit,
     graphql_protections,
     install_protections,
+    rate_limit_response,
     store_unavailable_retry_after,
 )
 from api.schema import build_schema
@@ -41,7 +45,7 @@ from api.types import Context
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore
-from graph.settings import Settings
+from graph.settings import Settings, per_worker
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
@@ -70,18 +74,32 @@ class Authenticate:
 
     Plain ASGI (not ``BaseHTTPMiddleware``, which costs a quarter of a millisecond a request):
     it puts the viewer in the request state, and flags every response when auth is off.
+
+    Each failed authentication takes a token from its client address's allowance
+    (``failures``); an address with none left is answered 429 with ``Retry-After`` before its
+    credentials are even looked at, so keys and tokens cannot be guessed at speed. Behind a
+    proxy the address is the one uvicorn's ``--forwarded-allow-ips`` trusts.
     """
 
-    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, no_auth: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: Authenticator,
+        no_auth: bool,
+        failures: RateLimiter,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.no_auth = no_auth
+        self.failures = failures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] not in ("http", "websocket")
             or scope["path"] in OPEN_PATHS
             or serves_no_data(scope["path"])
+            or graphiql.serves_no_data(scope["path"])
             or _asks_for_the_ide(scope)
         ):
             await self.app(scope, receive, send)
@@ -89,9 +107,16 @@ class Authenticate:
         header = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
         )
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
+        wait = self.failures.waiting(address)
+        if wait > 0:
+            await rate_limit_response(wait)(scope, receive, send)
+            return
         try:
             viewer = self.authenticator.authenticate(header)
         except Unauthenticated as error:
+            self.failures.allow(address)
             await _unauthenticated(str(error))(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
@@ -156,6 +181,14 @@ def parse_json_request(data: str | bytes) -> Any:
 class _GraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
 
+    def __init__(self, schema: BaseSchema, *, auth_required: bool) -> None:
+        super().__init__(schema)
+        self._ide_page = graphiql.render_page(auth_required=auth_required)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Serve GraphiQL from our own vendored files (Strawberry's page needs a CDN)."""
+        return HTMLResponse(self._ide_page, headers=graphiql.SECURITY_HEADERS)
+
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
         viewer: Viewer | None = getattr(request.state, "viewer", None)
         if viewer is None:
@@ -217,7 +250,12 @@ def create_app(
 
     app = FastAPI(title="tiegraph", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    app.add_middleware(Authenticate, authenticator=authenticator, no_auth=settings.no_auth)
+    app.add_middleware(
+        Authenticate,
+        authenticator=authenticator,
+        no_auth=settings.no_auth,
+        failures=RateLimiter(per_worker(settings.auth_failures_per_minute, settings.workers)),
+    )
 
     registry = CollectorRegistry()
     schema = build_schema(
@@ -231,7 +269,9 @@ def create_app(
     )
     # A plain Starlette route to Strawberry's ASGI app: FastAPI's GraphQLRouter adds a third of
     # a millisecond per request for dependency injection this endpoint does not use.
-    app.router.routes.append(Route("/graphql", _GraphQL(schema), methods=["GET", "POST"]))
+    graphql_app = _GraphQL(schema, auth_required=not settings.no_auth)
+    app.router.routes.append(Route("/graphql", graphql_app, methods=["GET", "POST"]))
+    graphiql.mount_graphiql_assets(app)
     # The dashboard page and its assets hold no data; it asks /graphql with the user's token.
     mount_dashboard(app, auth_required=not settings.no_auth)
 

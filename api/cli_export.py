@@ -34,6 +34,7 @@ from api.cli import (
 from api.cli_output import JsonOption, explainer, iso, parse_moment, print_json, progress_bar
 from graph.exporting import ExportSummary, export_graphml, export_jsonl
 from graph.ports import GraphStore
+from graph.private_files import open_private
 from graph.usecases.insights import utc_now
 
 __all__ = ["register"]
@@ -59,11 +60,11 @@ def _sink(output: str) -> Iterator[IO[bytes]]:
             stream.flush()
         return
     target = Path(output)
-    # Beside the target, so the rename stays on one file system; created like any new file
-    # (the umask applies), and never over an existing one ("x").
+    # Beside the target, so the rename stays on one file system; readable by its owner only
+    # (it names people), and never over an existing one ("x").
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        with temporary.open("xb") as stream:
+        with open_private(temporary) as stream:
             yield stream
         os.replace(temporary, target)
     except BaseException:

@@ -2,7 +2,8 @@
 
 Exit status: 0 when every line was imported, 1 when anything was rejected (the report says
 what and why), 2 for usage or configuration errors (nothing was read or written), among them
-a ``--member`` or ``--meeting`` that names nothing stored; 3 when the store is unavailable.
+a ``--member``, ``--meeting`` or ``--group`` that names nothing stored; 3 when the store is
+unavailable.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from api.cli import (
     open_store_and_run,
     settings_from_options,
 )
+from graph.importing.identity import Identification
 from graph.importing.runner import (
     FormatChoice,
     ImportReport,
@@ -46,6 +48,9 @@ __all__ = ["register"]
 
 SHOWN_PROBLEMS = 20
 """How many problems the report lists; the count of the rest follows them."""
+SHOWN_MATCHES = 20
+"""How many rows matched by name and organization the report lists; the count of the rest
+follows them."""
 
 
 class FormatOption(enum.StrEnum):
@@ -56,6 +61,7 @@ class FormatOption(enum.StrEnum):
     CSV = "csv"
     LINKEDIN = "linkedin"
     MEETING_REPORT = "meeting-report"
+    ICS = "ics"
 
 
 _FORMATS: dict[FormatOption, FormatChoice] = {
@@ -64,6 +70,7 @@ _FORMATS: dict[FormatOption, FormatChoice] = {
     FormatOption.CSV: "csv",
     FormatOption.LINKEDIN: "linkedin",
     FormatOption.MEETING_REPORT: "meeting-report",
+    FormatOption.ICS: "ics",
 }
 
 
@@ -85,7 +92,8 @@ def import_command(
             "--format",
             help="auto: by extension (.jsonl/.ndjson, .csv); or one for all files: linkedin"
             " (Connections.csv of LinkedIn's data export, with --member), meeting-report (a"
-            " video meeting's participant report, with --meeting).",
+            " video meeting's participant report, with --meeting), ics (an iCalendar export of"
+            " Google Calendar or Outlook, with --group; .ics files are read so by default).",
         ),
     ] = FormatOption.AUTO,
     member: Annotated[
@@ -101,6 +109,14 @@ def import_command(
         typer.Option(
             "--meeting",
             help="With --format meeting-report: the id of the meeting the report is of.",
+            show_default=False,
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="With --format ics: the id of the group whose meetings the calendar holds.",
             show_default=False,
         ),
     ] = None,
@@ -121,6 +137,15 @@ def import_command(
         int,
         typer.Option("--batch-size", min=1, help="Records per all-or-nothing write."),
     ] = 10_000,
+    no_name_match: Annotated[
+        bool,
+        typer.Option(
+            "--no-name-match",
+            help="With --format linkedin or meeting-report: never match a known person by name"
+            " and organization (only by profile URL or e-mail, and, in a meeting report, by"
+            " name among the meeting's group).",
+        ),
+    ] = False,
     store: StoreOption = None,
     data_dir: DataDirOption = None,
     neo4j_uri: Neo4jUriOption = None,
@@ -131,7 +156,7 @@ def import_command(
     chosen = _FORMATS[file_format]
     try:
         formats = [format_of(path, chosen) for path in files]
-        check_options(formats, member=member, meeting=meeting)
+        check_options(formats, member=member, meeting=meeting, group=group)
     except ImportUsageError as error:
         _usage_error(error)
     settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
@@ -160,6 +185,8 @@ def import_command(
                     progress=show,
                     member=member,
                     meeting=meeting,
+                    match_names=not no_name_match,
+                    group=group,
                 )
             except ImportUsageError as error:
                 # Returned, not raised: the store is closed before the command exits.
@@ -194,12 +221,33 @@ def _print_report(report: ImportReport) -> None:
             str(counts.rejected),
         )
     out.print(table)
+    _print_identities(out, report)
     # Plain echo: problems quote user data, which rich would read as markup or wrap.
     for problem in report.problems[:SHOWN_PROBLEMS]:
         typer.echo(str(problem))
     hidden = len(report.problems) - SHOWN_PROBLEMS
     if hidden > 0:
         typer.echo(f"... and {hidden} more problems")
+
+
+def _print_identities(out: Console, report: ImportReport) -> None:
+    """Say how the rows of exports found their people, then list the rows matched by name and
+    organization (the matches worth a look); ambiguous rows are among the problems."""
+    counted = report.identifications()
+    if not counted:
+        return
+    table = Table(title="People in the rows")
+    table.add_column("found")
+    table.add_column("rows", justify="right")
+    for how, count in counted.items():
+        table.add_row(str(how), str(count))
+    out.print(table)
+    by_name = [i for i in report.identities if i.how is Identification.NAME_AND_ORGANIZATION]
+    for identified in by_name[:SHOWN_MATCHES]:
+        typer.echo(str(identified))
+    hidden = len(by_name) - SHOWN_MATCHES
+    if hidden > 0:
+        typer.echo(f"... and {hidden} more rows matched by name and organization")
 
 
 def register(app: typer.Typer) -> None:

@@ -118,9 +118,16 @@ def iso(moment: datetime | date | None) -> str | None:
 
 
 def number(value: float | None, digits: int = 3) -> str:
-    """A figure for a table: rounded, or a dash when there is none."""
+    """A figure for a table: rounded, or a dash when there is none; a small figure that would
+    round to zero keeps its digits in scientific notation (an old tie is weak, not nothing).
+
+    >>> number(0.5), number(0.00012), number(0.0)
+    ('0.500', '1.20e-04', '0.000')
+    """
     if value is None or math.isnan(value):
         return "–"
+    if value != 0 and abs(value) < 0.5 * 10**-digits:
+        return f"{value:.{digits - 1}e}"
     return f"{value:.{digits}f}"
 
 

@@ -74,6 +74,8 @@ def register(app: typer.Typer) -> None:
             os.environ["NEO4J_URI"] = settings.neo4j_uri
         os.environ["NEO4J_DATABASE"] = settings.neo4j_database
         os.environ[_DEMO_FLAG] = "1" if demo else "0"
+        # Limits kept in each worker's memory are shared out among the workers.
+        os.environ["TIEGRAPH_WORKERS"] = str(workers)
         if no_auth:
             os.environ["TIEGRAPH_NO_AUTH"] = "true"
             err.print(
@@ -95,6 +97,10 @@ def register(app: typer.Typer) -> None:
             log_level="info",
             # Our own JSON access log never records query strings or headers; uvicorn's would.
             access_log=False,
+            # h11 holds at most this much of a request's line and headers before refusing it;
+            # httptools (uvicorn's default when installed) buffers a header of any size.
+            http="h11",
+            h11_max_incomplete_event_size=settings.max_header_bytes,
         )
 
     @app.command("schema")

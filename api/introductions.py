@@ -8,7 +8,16 @@ from typing import Annotated
 
 import strawberry
 
-from api.types import Group, Info, Person, PersonRef, TieBand, key_of, person_of
+from api.types import (
+    Group,
+    Info,
+    InteractionKind,
+    Person,
+    PersonRef,
+    TieBand,
+    key_of,
+    person_of,
+)
 from graph.domain.paths import Strategy
 from graph.usecases.introductions import Degree, ExplainedPath
 from graph.usecases.policy import Action, may
@@ -21,6 +30,13 @@ PathStrategy = strawberry.enum(
     description="STRONGEST ranks by the product of link strengths (fewer hops, then keys,"
     " break ties); SHORTEST returns every path of the fewest hops, strongest first.",
 )
+NetworkAt = Annotated[
+    datetime | None,
+    strawberry.argument(
+        description="The network as it stood at this moment (default: now): ties formed"
+        " later are left out, links are scored on the history up to it."
+    ),
+]
 ConnectionDegreeName = strawberry.enum(
     Degree, name="ConnectionDegree", description="How far apart two people are."
 )
@@ -31,7 +47,8 @@ class IntroductionHop:
     from_key: strawberry.Private[str]
     to_key: strawberry.Private[str]
     strength: float = strawberry.field(
-        description="The link's strength now (its tie's strength without embeddedness)."
+        description="The link's strength at the moment asked (its tie's strength without"
+        " embeddedness); above 0 for every tie, however old."
     )
     band: TieBand  # type: ignore[valid-type]
     contact: strawberry.Private[tuple[datetime | None, int]]
@@ -126,6 +143,14 @@ async def introduction_paths(
         float, strawberry.argument(description="Leave out links weaker than this (0 to 1).")
     ] = 0.0,
     strategy: PathStrategy = Strategy.STRONGEST,  # type: ignore[valid-type]
+    at: NetworkAt = None,
+    kinds: Annotated[
+        list[InteractionKind] | None,  # type: ignore[valid-type]
+        strawberry.argument(
+            description="Walk only ties with contact of these kinds, e.g. [CONNECTION] for"
+            " declared connections (default: every tie)."
+        ),
+    ] = None,
 ) -> list[IntroductionPath]:
     """Who can introduce you to someone, through whom, and why."""
     found = await info.context.service.introductions.introduction_paths(
@@ -136,26 +161,36 @@ async def introduction_paths(
         first=first,
         min_link_strength=min_link_strength,
         strategy=strategy,
+        at=at,
+        kinds=kinds,
     )
     return [IntroductionPath.of(p) for p in found]
 
 
-async def connection_degree(info: Info, a: PersonRef, b: PersonRef) -> ConnectionDegreeName:  # type: ignore[valid-type]
-    """How far apart two people are: FIRST (they have a tie), SECOND, THIRD or BEYOND."""
+async def connection_degree(
+    info: Info, a: PersonRef, b: PersonRef, at: NetworkAt = None
+) -> ConnectionDegreeName:  # type: ignore[valid-type]
+    """How far apart two people are: FIRST (they have a tie), SECOND, THIRD or BEYOND; the
+    length of the shortest introduction path, so introductionPaths agrees."""
     return await info.context.service.introductions.connection_degree(
-        info.context.viewer, key_of(a, "Person", argument="a"), key_of(b, "Person", argument="b")
+        info.context.viewer,
+        key_of(a, "Person", argument="a"),
+        key_of(b, "Person", argument="b"),
+        at=at,
     )
 
 
 async def mutual_connections(
-    info: Info, a: PersonRef, b: PersonRef, first: int = 20
+    info: Info, a: PersonRef, b: PersonRef, first: int = 20, at: NetworkAt = None
 ) -> list[Person]:
-    """People both have a tie with (those who agreed to be discoverable), in key order."""
+    """People both have a tie with who could introduce them (intermediaries who agreed to be
+    discoverable, neither tie blocked), in key order."""
     found = await info.context.service.introductions.mutual_connections(
         info.context.viewer,
         key_of(a, "Person", argument="a"),
         key_of(b, "Person", argument="b"),
         first=first,
+        at=at,
     )
     shown = [await person_of(info, p.id) for p in found]
     return [p for p in shown if p is not None]

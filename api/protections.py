@@ -1,10 +1,14 @@
-"""Limits that keep one caller from hurting the service: body size, request rate, query shape.
+"""Limits that keep one caller from hurting the service: head and body size, request rate,
+query shape.
 
+* :class:`HeaderLimitMiddleware` refuses a request line and headers over ``max_header_bytes``
+  with 431.
 * :class:`BodyLimitMiddleware` refuses bodies over ``max_body_bytes`` with 413, before reading
   them when ``Content-Length`` says so, and as soon as the streamed bytes pass the limit when not.
 * :class:`RateLimiter` is an in-memory token bucket per credential; :func:`enforce_rate_limit`
   is what the GraphQL context getter calls with the viewer's subject, and the handler
-  :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``.
+  :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``. Failed
+  authentications take from another one, per client address (see ``api.app.Authenticate``).
 * :func:`graphql_protections` returns the schema extensions: a depth limit, a cost limit
   (:class:`QueryCostLimiter`), the masking of unexpected errors, and a plain answer when the
   store is unavailable, which :func:`store_unavailable_retry_after` finds so that the GraphQL
@@ -34,6 +38,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -50,16 +55,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from api.observability import current_request_id, error_kind
+from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
 from graph.domain.errors import StoreUnavailable
+from graph.domain.paths import MAX_HOPS
 from graph.ports import MAX_PAGE
-from graph.settings import Settings
+from graph.settings import Settings, per_worker
+from graph.usecases.meetings import MAX_APPLICANTS
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "PATH_FAN_OUT",
+    "PROPOSALS_PER_COST",
     "STORE_RETRY_AFTER_S",
     "STORE_UNAVAILABLE",
     "BodyLimitMiddleware",
+    "HeaderLimitMiddleware",
     "QueryCostLimiter",
     "RateLimited",
     "RateLimiter",
@@ -79,6 +90,10 @@ DEFAULT_PAGE_SIZE = 20
 """Items a ``first`` argument stands for when the query leaves it out and it has no default."""
 MAX_PAGE_SIZE = MAX_PAGE
 """The most items one page may hold (the store's limit); larger ``first`` values count as this."""
+PATH_FAN_OUT = 8
+"""What each hop of an introduction path search multiplies its work by, in cost units."""
+PROPOSALS_PER_COST = 20
+"""Proposed swaps of a cohort composition that count as one cost unit."""
 
 
 # --- request body ------------------------------------------------------------------------
@@ -178,6 +193,49 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+# --- request line and headers ------------------------------------------------------------
+
+
+class HeaderLimitMiddleware:
+    """Refuse requests whose line and headers together are over ``max_bytes`` with 431.
+
+    The HTTP server bounds what it holds of a request's head while the head is incomplete
+    (``tiegraph serve`` runs h11 with the same limit); a head that arrives whole in one read
+    (up to a few hundred kilobytes) gets past that check, and is refused here, before
+    authentication or any work.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and _head_size(scope) > self.max_bytes:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": (
+                                f"request line and headers are larger than {self.max_bytes} bytes"
+                            ),
+                            "extensions": {"code": "HEADERS_TOO_LARGE"},
+                        }
+                    ]
+                },
+                status_code=431,
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _head_size(scope: Scope) -> int:
+    """Return about how many bytes the request line and headers took on the wire."""
+    line = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"]) + 16
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 # --- request rate ------------------------------------------------------------------------
 
 
@@ -194,7 +252,7 @@ class RateLimiter:
     ``per_minute / 60`` tokens a second, and each allowed request takes one. Memory is bounded:
     a bucket left alone long enough to be full again is forgotten (a new one is the same), and
     past ``max_keys`` the least recently used bucket is dropped. State is per process, so with
-    several workers each enforces the limit on its own.
+    several workers each enforces its share of the limit (:func:`graph.settings.per_worker`).
 
     >>> now = [0.0]
     >>> limiter = RateLimiter(2, clock=lambda: now[0])
@@ -247,6 +305,22 @@ class RateLimiter:
                 bucket.tokens -= 1.0
                 return True, 0.0
             return False, (1.0 - bucket.tokens) / self.rate
+
+    def waiting(self, key: str) -> float:
+        """Return how long ``key`` must wait for a token (0.0: one is free), taking none.
+
+        >>> now = [0.0]
+        >>> limiter = RateLimiter(1, clock=lambda: now[0])
+        >>> limiter.waiting("ada"), limiter.allow("ada")[0], limiter.waiting("ada")
+        (0.0, True, 60.0)
+        """
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return 0.0
+            elapsed = max(0.0, self._clock() - bucket.updated)
+            tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
     def _forget_idle(self, now: float) -> None:
         full_after = self.capacity / self.rate
@@ -304,14 +378,17 @@ async def _rate_limited_handler(_: Request, error: Exception) -> JSONResponse:
 
 
 def install_protections(app: FastAPI, settings: Settings) -> None:
-    """Limit request bodies and keep a rate limiter for :func:`enforce_rate_limit` on ``app``.
+    """Limit request heads and bodies; keep a rate limiter for :func:`enforce_rate_limit`.
 
     Call it before :func:`api.observability.install_observability`, so refusals are counted
     and logged with a request id.
     """
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(
+        per_worker(settings.rate_limit_per_minute, settings.workers)
+    )
     app.add_exception_handler(RateLimited, _rate_limited_handler)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes)
 
 
 # --- query cost --------------------------------------------------------------------------
@@ -336,6 +413,12 @@ def query_cost(
     field costs 1 for each time it may be resolved. Lists without ``first`` count once: their
     size is bounded some other way (``edges`` by the connection's ``first``). Linear in the
     size of the document.
+
+    Two root fields do work that their answer's size does not show, and add it (each time
+    they are written, so aliases add up): ``introductionPaths`` searches a neighbourhood that
+    grows with every hop, ``first * PATH_FAN_OUT ** maxHops``; ``composeCohorts`` proposes
+    ``iterations`` swaps (by default ``ITERATIONS_PER_APPLICANT`` per applicant), one unit per
+    ``PROPOSALS_PER_COST``. Arguments that cannot be read count as their largest allowed value.
 
     >>> from graphql import build_schema, parse
     >>> schema = build_schema("type P { name: String, friends(first: Int): [P] } "
@@ -398,16 +481,62 @@ class _CostCounter:
         return cost
 
     def field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
-        if node.selection_set is None:
-            return 1
         if not (is_object_type(parent) or is_interface_type(parent)):
             return 1
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return 1  # __typename, introspection, or unknown (reported elsewhere)
+        work = self.work(node, parent.name, definition.args)
+        if node.selection_set is None:
+            return 1 + work
         child = get_named_type(definition.type)
         page = self.page(node, definition.args.get("first"))
-        return 1 + page * self.selection_set(node.selection_set, child)
+        return 1 + work + page * self.selection_set(node.selection_set, child)
+
+    def work(self, node: FieldNode, parent: str, arguments: Mapping[str, Any]) -> int:
+        """Return what a root field costs beyond its answer: graph searches and compositions."""
+        if parent != "Query":
+            return 0
+        if node.name.value == "introductionPaths":
+            hops = self.integer(node, "maxHops", arguments)
+            if hops is None or not 1 <= hops <= MAX_HOPS:
+                hops = MAX_HOPS  # refused by the service anyway; counted at its worst
+            return self.page(node, arguments.get("first")) * int(PATH_FAN_OUT**hops)
+        if node.name.value == "composeCohorts":
+            iterations = self.integer(node, "iterations", arguments)
+            if iterations is None or iterations < 0:
+                iterations = self.length(node, "applicants") * ITERATIONS_PER_APPLICANT
+            return math.ceil(iterations / PROPOSALS_PER_COST)
+        return 0
+
+    def argument(self, node: FieldNode, name: str, arguments: Mapping[str, Any]) -> Any:
+        """Return an argument's value as given (literal or variable) or its default."""
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if given is None or isinstance(given, NullValueNode):
+            definition = arguments.get(name)
+            return None if definition is None else definition.default_value
+        if isinstance(given, IntValueNode):
+            return int(given.value)
+        if isinstance(given, VariableNode):
+            return self.variable(given.name.value)
+        return given
+
+    def integer(self, node: FieldNode, name: str, arguments: Mapping[str, Any]) -> int | None:
+        value = self.argument(node, name, arguments)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        return value
+
+    def length(self, node: FieldNode, name: str) -> int:
+        """Return how many items a list argument holds (unknown: ``MAX_APPLICANTS``)."""
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if isinstance(given, ListValueNode):
+            return len(given.values)
+        if isinstance(given, VariableNode):
+            value = self.variables.get(given.name.value)
+            if isinstance(value, list):
+                return len(value)
+        return MAX_APPLICANTS
 
     def page(self, node: FieldNode, argument: Any) -> int:
         if argument is None:

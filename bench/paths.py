@@ -133,7 +133,7 @@ WHERE all(n IN nodes(p)[1..-1] WHERE coalesce(n.intermediary, true))
 WITH p, [r IN relationships(p) | """
     + cypher.link_strength_of("r")
     + """] AS links
-WHERE all(l IN links WHERE l > 0 AND l >= $min_strength)
+WHERE all(l IN links WHERE l >= $min_strength)
 WITH p, links, reduce(acc = 1.0, l IN links | acc * l) AS score
 RETURN [n IN nodes(p) | n.id] AS ids, links, score
 ORDER BY score DESC
@@ -445,6 +445,8 @@ def path_parameters(model: StrengthModel, at: datetime) -> dict[str, Any]:
         "base": scale.base,
         "w_div": scale.diversity_weight,
         "w_long": scale.longevity_weight,
+        "trace_weight": scale.trace_weight,
+        "trace_scale_s": scale.trace_scale.total_seconds(),
     }
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Collection, Sequence
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
@@ -33,6 +34,7 @@ from graph.domain.model import (
 )
 from graph.domain.paths import Path, Strategy
 from graph.domain.strength import StrengthModel
+from graph.domain.ties import ties_from_history
 
 __all__ = [
     "MAX_PAGE",
@@ -43,6 +45,8 @@ __all__ = [
     "batch_of",
     "check_page_size",
     "email_key",
+    "name_keys_by_organization",
+    "person_name_key",
     "profile_url_key",
 ]
 
@@ -121,6 +125,41 @@ def profile_url_key(url: str) -> str | None:
     if not host or not path:
         return None
     return f"https://{host}{path}"
+
+
+def person_name_key(name: str) -> str | None:
+    """Return the form people's names are matched by; ``None`` if ``name`` is blank.
+
+    Compatibility forms folded (NFKC: a full-width letter, a ligature or a decomposed accent
+    reads as the usual letter), case folded, every run of white space one space, none around.
+    Accents and other marks are kept, as in organization ids: ``Ćarl`` is not ``Carl``, ``Öberg``
+    is not ``Oberg``. Hyphens and other punctuation count. Applying it to a key gives the key back.
+
+    >>> person_name_key("  Carl\u00a0  EK ")
+    'carl ek'
+    >>> person_name_key("C\u0301arl Ek") == person_name_key("Ćarl Ek") != person_name_key("Carl Ek")
+    True
+    """
+    # Folding case can leave a string that NFKC would change again (e.g. a capital with a
+    # combining mark), so normalise before and after, as Unicode's NFKC_Casefold does.
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    key = " ".join(folded.split())
+    return key or None
+
+
+def name_keys_by_organization(names: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Return the keys of ``(name, organization id)`` pairs by organization; blank names are
+    left out. What a store's :meth:`GraphStore.people_by_name` looks for.
+
+    >>> name_keys_by_organization([("Carl Ek", "acme"), ("carl  EK", "acme"), (" ", "bank")])
+    {'acme': {'carl ek'}}
+    """
+    wanted: dict[str, set[str]] = {}
+    for name, organization_id in names:
+        key = person_name_key(name)
+        if key is not None:
+            wanted.setdefault(organization_id, set()).add(key)
+    return wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +274,17 @@ class GraphStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def people_by_name(self, names: Collection[tuple[str, str]]) -> dict[str, Person]:
+        """Return the stored people who have one of ``names``, each a pair ``(name,
+        organization id)``: the person's name matches by :func:`person_name_key` and their
+        organization is that organization. By id.
+
+        Several people may share a name at one organization: all of them are returned (the
+        caller decides what an ambiguous name means). A blank name matches nobody. Only the
+        people of the given organizations are read, never every person.
+        """
+
+    @abc.abstractmethod
     async def search_people(
         self, query: PeopleQuery, *, first: int, after: str | None = None
     ) -> Page[Person]:
@@ -295,6 +345,25 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
         """Return each given person's ties, ordered by the other person's id."""
+
+    async def ties_as_of(self, person_ids: Collection[str], at: datetime) -> dict[str, list[Tie]]:
+        """Return each person's ties as they stood at ``at``: ties formed after it are left
+        out, and ties with contact after it are recomputed from their history up to it.
+
+        Built on :meth:`ties_of` and :meth:`interactions_of`: one history read per person
+        whose ties changed after ``at`` (none for "now").
+        """
+        found = await self.ties_of(person_ids)
+        just_after = at + timedelta(microseconds=1)
+        out: dict[str, list[Tie]] = {}
+        for person_id, ties in found.items():
+            kept = [t for t in ties if t.first_at <= at]
+            if any(t.last_at > at for t in kept):
+                history = await self.interactions_of(person_id, until=just_after)
+                then = ties_from_history(history, self.model)
+                kept = [t if t.last_at <= at else then[(t.a, t.b)] for t in kept]
+            out[person_id] = kept
+        return out
 
     @abc.abstractmethod
     async def tie_contexts(

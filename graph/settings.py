@@ -65,7 +65,18 @@ class Settings(BaseModel):
     no_auth: bool = Field(False)
     """Treat every request as an admin; for local development only."""
     rate_limit_per_minute: int = Field(600, ge=1)
+    """Requests one credential may make a minute, across all workers (each worker enforces
+    its share, ``rate_limit_per_minute / workers``)."""
+    workers: int = Field(1, ge=1, le=64)
+    """How many API worker processes serve the store (``tiegraph serve --workers``); limits
+    kept in each process's memory are divided among them."""
+    auth_failures_per_minute: int = Field(20, ge=1)
+    """Failed authentications one client address may make a minute (then 429 until it waits);
+    guessing keys or tokens takes forever."""
     max_body_bytes: int = Field(1_000_000, ge=1_000)
+    max_header_bytes: int = Field(16_384, ge=1_024, le=1_048_576)
+    """The request line and headers together; more is refused (400) before it is held in
+    memory."""
     max_query_depth: int = Field(10, ge=2)
     max_query_cost: int = Field(200_000, ge=100)
     max_query_aliases: int = Field(100, ge=1)
@@ -152,7 +163,10 @@ _ENV_NAMES = {
     "api_keys": "TIEGRAPH_API_KEYS",
     "no_auth": "TIEGRAPH_NO_AUTH",
     "rate_limit_per_minute": "TIEGRAPH_RATE_LIMIT_PER_MINUTE",
+    "workers": "TIEGRAPH_WORKERS",
+    "auth_failures_per_minute": "TIEGRAPH_AUTH_FAILURES_PER_MINUTE",
     "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
+    "max_header_bytes": "TIEGRAPH_MAX_HEADER_BYTES",
     "max_query_depth": "TIEGRAPH_MAX_QUERY_DEPTH",
     "max_query_cost": "TIEGRAPH_MAX_QUERY_COST",
     "max_query_aliases": "TIEGRAPH_MAX_QUERY_ALIASES",
@@ -187,3 +201,16 @@ def load_settings(
     if settings.store is StoreKind.NEO4J:
         settings.require_neo4j()
     return settings
+
+
+def per_worker(per_minute: int, workers: int) -> int:
+    """Return one worker's share of a per-minute limit kept in each process's memory, so that
+    all workers together allow at most ``per_minute`` (and each at least one).
+
+    Connections are spread over workers by the operating system, so one caller may meet fewer
+    than all of them: what it gets lies between this share and the whole limit, never above.
+
+    >>> per_worker(600, 1), per_worker(600, 4), per_worker(3, 4)
+    (600, 150, 1)
+    """
+    return max(1, per_minute // workers)

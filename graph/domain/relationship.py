@@ -54,7 +54,9 @@ __all__ = [
     "embeddedness",
     "embeddedness_of_counts",
     "link_strength",
+    "log_mass",
     "pair_series",
+    "strength_of_mass",
 ]
 
 
@@ -92,6 +94,11 @@ class StrengthScale:
     strong: float = 0.5
     moderate: float = 0.2
     weak: float = 0.01
+    trace_weight: float = 0.001
+    """The share of strength that two people who once knew each other keep (the trace)."""
+    trace_scale: timedelta = timedelta(days=365)
+    """How slowly the trace fades: it halves ``trace_scale`` after the tie's decayed mass fell
+    below ``saturation`` (sooner for a light tie, later for a heavy one)."""
 
     def __post_init__(self) -> None:
         parts = (self.base, self.diversity_weight, self.longevity_weight, self.embeddedness_weight)
@@ -103,6 +110,8 @@ class StrengthScale:
             raise ValueError("band thresholds must rise: 0 < weak < moderate < strong <= 1")
         if self.saturation <= 0 or self.longevity_half <= timedelta(0):
             raise ValueError("saturation and longevity_half must be positive")
+        if not 0 < self.trace_weight <= self.weak or self.trace_scale <= timedelta(0):
+            raise ValueError("trace_weight must be in (0, weak] and trace_scale positive")
 
 
 DEFAULT_SCALE = StrengthScale()
@@ -129,6 +138,9 @@ class Assessment:
     strength: float
     band: Band
     components: Components
+    log_mass: float = -math.inf
+    """The natural log of the decayed, quality-weighted effective score (:func:`log_mass`):
+    what the strength grows with. Comparing it orders ties exactly, at any age."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,14 +213,21 @@ def assess(
 
     ``tie`` must hold the history up to ``at`` (a stored tie for now, or one recomputed from
     the interactions before a past moment); ``embedded`` is :func:`embeddedness` for the pair.
+    The strength is :func:`strength_of_mass` of :func:`log_mass`, so it never underflows and
+    two ties keep their order however long ago their contact was.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2016, 3, 1, tzinfo=UTC)
+    >>> old = Tie(a="a", b="b", first_at=t, last_at=t, count=1, score=1.0)
+    >>> assess(old, datetime(2026, 3, 1, tzinfo=UTC), StrengthModel()).strength > 0
+    True
     """
     if at < tie.last_at:
         raise ValueError("assess a tie only at or after its last contact; recompute it first")
-    recency = decay(at - tie.last_at, model.half_life)
+    age = at - tie.last_at
+    recency = decay(age, model.half_life)
     by_a, by_b = tie.score_by_a, tie.score_by_b
     effective = max(0.0, tie.score - (1.0 - scale.one_way) * abs(by_a - by_b))
-    score = tie.score * recency
-    intensity = _saturate(effective * recency, scale.saturation)
     started = by_a + by_b
     components = Components(
         recency=recency,
@@ -224,17 +243,77 @@ def assess(
         + scale.longevity_weight * components.longevity
         + scale.embeddedness_weight * components.embeddedness
     )
-    strength = min(1.0, intensity * quality)
+    mass = log_mass(effective * quality, age, model.half_life)
+    strength = strength_of_mass(mass, model.half_life, scale)
     return Assessment(
-        at=at, score=score, strength=strength, band=band_of(strength, scale), components=components
+        at=at,
+        score=tie.score * recency,
+        strength=strength,
+        band=band_of(strength, scale),
+        components=components,
+        log_mass=mass,
     )
+
+
+_LN2 = math.log(2.0)
+_SMALLEST_MASS = 1e-12
+"""The mass a tie with history but no weighted contact (all its kinds weigh 0) counts as."""
+
+
+def log_mass(weighted: float, age: timedelta, half_life: timedelta) -> float:
+    """Return the natural log of a tie's quality-weighted effective score decayed by ``age``.
+
+    ``ln(weighted) - ln 2 * age / half_life``, computed in log space so it stays finite for
+    any age (the decayed score itself underflows to 0 after about 1,000 half-lives). It is the
+    one number a tie's strength grows with; the difference between two ties' masses does not
+    change as time passes, which is why ties keep their order at any age.
+
+    >>> round(log_mass(2.0, timedelta(days=60), timedelta(days=60)), 12)
+    0.0
+    >>> log_mass(1.0, timedelta(days=365_000), timedelta(days=1)) < -250_000
+    True
+    """
+    return math.log(max(weighted, _SMALLEST_MASS)) - _LN2 * (age / half_life)
+
+
+def strength_of_mass(
+    mass: float, half_life: timedelta, scale: StrengthScale = DEFAULT_SCALE
+) -> float:
+    """Return the strength in ``(0, 1]`` of a tie whose :func:`log_mass` is ``mass``.
+
+    Two parts, both growing with ``mass``: the **active** part ``1 - 2 ** (-x / saturation)``
+    of the decayed mass ``x = e ** mass`` (computed with ``expm1``, so a small ``x`` keeps
+    its digits), which fades with the half-life when contact stops; and the **trace** that
+    two people who once knew each other keep, ``1 / (1 + age_eff / trace_scale)``, where
+    ``age_eff`` is how long ago the tie's mass was at ``saturation`` (a heavier tie is
+    "younger"): it fades hyperbolically, on a scale of years, and never reaches 0. The
+    strength is ``(1 - trace_weight) * active + trace_weight * trace``; as the trace weight
+    is a tenth of the weak band's threshold, the trace hardly moves a live tie, a tie nobody
+    keeps up ends dormant but present, and any recent contact outranks it.
+
+    >>> strength_of_mass(math.log(3.0), timedelta(days=60))  # at saturation: half + trace
+    0.5005
+    >>> 0 < strength_of_mass(-1e6, timedelta(days=60)) < 1e-4
+    True
+    """
+    x_over_saturation = math.exp(mass) / scale.saturation if mass < _MAX_MASS else math.inf
+    active = -math.expm1(-_LN2 * x_over_saturation)
+    behind = (math.log(scale.saturation) - mass) / _LN2  # half-lives since "at saturation"
+    age_eff = max(0.0, behind) * (half_life / scale.trace_scale)
+    trace = 1.0 / (1.0 + age_eff)
+    return (1.0 - scale.trace_weight) * active + scale.trace_weight * trace
+
+
+_MAX_MASS = 700.0
+"""Past this the decayed mass is practically infinite (``exp`` would overflow)."""
 
 
 def link_strength(
     tie: Tie, at: datetime, model: StrengthModel, scale: StrengthScale = DEFAULT_SCALE
 ) -> float:
     """The strength of a tie as a link on an introduction path: its strength at ``at`` without
-    embeddedness (a path already walks through the pair's shared circle).
+    embeddedness (a path already walks through the pair's shared circle). Always above 0: a
+    tie never stops existing because it is old.
 
     Neo4j computes the same expression in Cypher (``cypher.LINK_STRENGTH``).
     """
@@ -242,7 +321,7 @@ def link_strength(
 
 
 def _saturate(score: float, saturation: float) -> float:
-    return 1.0 - math.pow(2.0, -score / saturation) if score > 0 else 0.0
+    return -math.expm1(-_LN2 * score / saturation) if score > 0 else 0.0
 
 
 def contributions(

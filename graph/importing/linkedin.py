@@ -7,10 +7,13 @@ connection; ``Connected On`` reads like ``12 Mar 2024``. Reading it takes two st
 1. :func:`parse_linkedin_connections` (pure) reads each row into a :class:`Connection`, or
    rejects it naming the line, the column, the value and the reason.
 2. :func:`connection_records` (reads the store, writes nothing) turns connections into records:
-   the person (a known one, matched by profile URL or e-mail, or a new one with an id derived
-   from the file), their organization, and one ``connection`` interaction between the member
-   and them at the day they connected. A row that cannot be resolved (the member themself,
-   several known people with its URL) is rejected whole: nothing of it is written.
+   the person (a known one, matched by profile URL, e-mail, the id an earlier import gave, or
+   name at their organization; or a new one with an id derived from the file), their
+   organization, and one ``connection`` interaction between the member and them at the day
+   they connected. A row that cannot be resolved (the member themself, several known people
+   with its URL or its name at its organization) is rejected whole: nothing of it is written,
+   nobody is merged and no duplicate is created. How each row's person was found is returned
+   with the records (:class:`~graph.importing.identity.Resolved`).
 
 A known person keeps everything stored about them; the import only fills in their title,
 organization, e-mail and profile URL where those are empty. So re-importing a file, or a newer
@@ -38,7 +41,15 @@ from graph.domain.errors import Problem
 from graph.domain.model import Interaction, InteractionKind, Organization, Person, pair_key
 from graph.importing import ParseResult, Rejected, check_record
 from graph.importing.csv_table import TableRow, TableSpec, decoded_lines, read_table
-from graph.ports import GraphStore, email_key, profile_url_key
+from graph.importing.identity import (
+    Identification,
+    Identified,
+    Resolved,
+    known_organizations,
+    organization_id_for,
+    people_by_name_at,
+)
+from graph.ports import GraphStore, email_key, person_name_key, profile_url_key
 
 __all__ = [
     "CHANNEL",
@@ -101,7 +112,6 @@ _MONTHS = {
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[ -]([A-Za-z]+)\.?[ -](\d{4})")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_A_DATE = "must be a date like 12 Mar 2024 (or 2024-03-12)"
-_SLUG_SEPARATORS = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,23 +243,6 @@ def _digest(*parts: str | None) -> str:
     return hashlib.sha1(orjson.dumps(list(parts)), usedforsecurity=False).hexdigest()
 
 
-def organization_id_for(name: str) -> str:
-    """Derive an organization's id from its name: folded case, compatibility forms (NFKC),
-    every run of other characters than letters and digits as one ``-``.
-
-    >>> organization_id_for("  Acme Bank AB ")
-    'acme-bank-ab'
-    >>> organization_id_for("Åhléns & Co.")
-    'åhléns-co'
-    """
-    slug = _SLUG_SEPARATORS.sub("-", unicodedata.normalize("NFKC", name).casefold()).strip("-")
-    if not slug:
-        return "org-" + _digest(name)[:16]
-    if len(slug) > 200:
-        return slug[:183] + "-" + _digest(name)[:16]
-    return slug
-
-
 def linkedin_person_id(*, name: str, email: str | None, profile_url: str | None) -> str:
     """Derive the id of a person first met in a LinkedIn export.
 
@@ -322,31 +315,31 @@ async def _known(store: GraphStore, connections: Sequence[Connection]) -> _Known
         by_url=by_url,
         by_email=by_email,
         by_id={},
-        organizations=await _organizations(store),
+        organizations=await known_organizations(store),
         interactions={},
     )
 
 
-async def _organizations(store: GraphStore) -> dict[str, str]:
-    """Return every stored organization's id by the id its name derives to (and by its own)."""
-    found: dict[str, str] = {}
-    after: str | None = None
-    while True:
-        page = await store.list_records(Organization, first=1_000, after=after)
-        for organization in page.items:
-            found.setdefault(organization_id_for(organization.name), organization.id)
-        if not page.has_next or not page.items:
-            break
-        after = page.items[-1].id
-    # An organization stored under the derived id is that organization, whatever its name.
-    for organization_id in list(found.values()):
-        found[organization_id] = organization_id
-    return found
+@dataclass(frozen=True, slots=True)
+class _Match:
+    """The known person a row names, and how they were found."""
+
+    person: Person
+    how: Identification
+    organization_id: str | None = None
 
 
-def _matched(connection: Connection, known: _Known) -> tuple[Person | None, Problem | None]:
+@dataclass(frozen=True, slots=True)
+class _Ambiguity:
+    """Why a row names nobody for sure: the problem to report and the people it may mean."""
+
+    problem: Problem
+    identified: Identified
+
+
+def _matched(connection: Connection, known: _Known) -> _Match | _Ambiguity | None:
     """Return the known person a connection names (by URL, else by e-mail), or why it is
-    ambiguous; ``(None, None)`` when nobody matches."""
+    ambiguous; ``None`` when nobody matches."""
     keyed = (
         ("url", connection.profile_url, profile_url_key, known.by_url),
         ("email", connection.email, email_key, known.by_email),
@@ -356,18 +349,119 @@ def _matched(connection: Connection, known: _Known) -> tuple[Person | None, Prob
             continue
         key = key_of(value)
         people = index.get(key, []) if key is not None else []
+        how = Identification.PROFILE_URL if column == "url" else Identification.EMAIL
         if len(people) == 1:
-            return people[0], None
+            return _Match(people[0], how)
         if len(people) > 1:
-            ids = ", ".join(p.id for p in people)
+            ids = tuple(p.id for p in people)
             what = "profile URL" if column == "url" else "e-mail"
-            return None, Problem(
-                connection.label,
-                connection.column(column),
-                value,
-                f"several known people have this {what} ({ids}); cannot tell which one it is",
+            return _Ambiguity(
+                Problem(
+                    connection.label,
+                    connection.column(column),
+                    value,
+                    f"several known people have this {what} ({', '.join(ids)}); cannot tell"
+                    " which one it is",
+                ),
+                Identified(
+                    connection.label,
+                    Identification.AMBIGUOUS,
+                    connection.name,
+                    None,
+                    candidates=ids,
+                ),
             )
-    return None, None
+    return None
+
+
+def _stored_organization(connection: Connection, known: _Known) -> str | None:
+    """Return the id of the stored organization the connection's company is, if any."""
+    if connection.company is None:
+        return None
+    return known.organizations.get(organization_id_for(connection.company))
+
+
+def _other_profile(person: Person, connection: Connection) -> bool:
+    """Whether a known person has a profile URL, and the connection another one: then they
+    are someone else of the same name (a person has one profile)."""
+    if person.profile_url is None or connection.profile_url is None:
+        return False
+    return profile_url_key(person.profile_url) != profile_url_key(connection.profile_url)
+
+
+async def _matched_by_name(
+    store: GraphStore,
+    connections: Sequence[Connection],
+    unmatched: dict[int, str],
+    known: _Known,
+    member_id: str,
+) -> dict[int, _Match | _Ambiguity]:
+    """Match the rows nobody was found for (``unmatched``: their would-be ids by index) by
+    name at the stored organization of their company; one lookup per thousand rows.
+
+    A stored person counts when they are not the member and have no other profile URL than
+    the row. Exactly one left is a match, unless other rows of the file (other people by
+    their URL, e-mail or name) come to the same person: then, as with two or more left, every
+    such row is ambiguous and reported.
+    """
+    wanted: dict[int, str] = {}
+    for index in unmatched:
+        organization_id = _stored_organization(connections[index], known)
+        if organization_id is not None:
+            wanted[index] = organization_id
+    if not wanted:
+        return {}
+    found = await people_by_name_at(
+        store, ((connections[i].name, org) for i, org in wanted.items())
+    )
+    candidates: dict[int, list[Person]] = {}
+    for index, organization_id in wanted.items():
+        connection = connections[index]
+        key = person_name_key(connection.name)
+        people = found.get((key, organization_id), []) if key is not None else []
+        people = [p for p in people if p.id != member_id and not _other_profile(p, connection)]
+        if people:
+            candidates[index] = people
+    claims: dict[str, set[str]] = defaultdict(set)
+    for index, people in candidates.items():
+        if len(people) == 1:
+            claims[people[0].id].add(unmatched[index])
+    decided: dict[int, _Match | _Ambiguity] = {}
+    for index, people in candidates.items():
+        connection = connections[index]
+        organization_id = wanted[index]
+        if len(people) == 1 and len(claims[people[0].id]) == 1:
+            decided[index] = _Match(
+                people[0], Identification.NAME_AND_ORGANIZATION, organization_id
+            )
+            continue
+        ids = tuple(p.id for p in people)
+        if len(people) > 1:
+            reason = f"several known people at {organization_id} have this name ({', '.join(ids)})"
+        else:
+            reason = (
+                f"other rows name someone else of this name at {organization_id}, and only"
+                f" {ids[0]} is known"
+            )
+        decided[index] = _Ambiguity(
+            Problem(
+                connection.label,
+                connection.column("first_name"),
+                connection.name,
+                f"{reason}; cannot tell which one it is, so nothing of this row was imported"
+                " (nobody merged, nobody created): add the profile URL or e-mail to the right"
+                " person, or import with --no-name-match to add a new person",
+            ),
+            Identified(
+                connection.label,
+                Identification.AMBIGUOUS,
+                connection.name,
+                None,
+                organization_id=organization_id,
+                candidates=ids,
+            ),
+        )
+    return decided
 
 
 def _filled(person: Person, connection: Connection, organization_id: str | None) -> Person:
@@ -399,15 +493,21 @@ async def connection_records(
     rows: Iterable[Connection | Rejected],
     *,
     member_id: str,
-) -> list[ParseResult]:
-    """Turn a file's connections of ``member_id`` into records, each with its row's label.
+    match_names: bool = True,
+) -> Resolved:
+    """Turn a file's connections of ``member_id`` into records, each with its row's label,
+    and say how the person of each row was found.
 
     Per row: the organization of its company (only when no stored organization has its id or
     a name that derives to it, and once per file), the person (known, with empty details
-    filled in, or new), and the ``connection`` interaction. Rows that cannot be resolved are
-    rejected whole. Reads the store; writes nothing.
+    filled in, or new), and the ``connection`` interaction. The known person is the one with
+    the row's profile URL, else its e-mail, else the id an earlier import of the row gave,
+    else (with ``match_names``) the only one of the row's name at the stored organization of
+    its company. Rows that cannot be resolved (among them ambiguous ones) are rejected whole.
+    Reads the store; writes nothing.
     """
     results: list[ParseResult] = []
+    identities: list[Identified] = []
     connections: list[Connection] = []
     for row in rows:
         if isinstance(row, Rejected):
@@ -415,35 +515,51 @@ async def connection_records(
         else:
             connections.append(row)
     if not connections:
-        return results
+        return Resolved(results, identities)
     known = await _known(store, connections)
-    matched: dict[int, Person] = {}
-    problems: dict[int, Problem] = {}
+    decided: dict[int, _Match | _Ambiguity] = {}
     for index, connection in enumerate(connections):
-        person, problem = _matched(connection, known)
-        if problem is not None:
-            problems[index] = problem
-        elif person is not None:
-            matched[index] = person
-    new_ids = {
+        found = _matched(connection, known)
+        if found is not None:
+            decided[index] = found
+    derived = {
         index: linkedin_person_id(
             name=connection.name, email=connection.email, profile_url=connection.profile_url
         )
         for index, connection in enumerate(connections)
-        if index not in matched and index not in problems
+        if index not in decided
     }
-    known.by_id = await _stored(store, Person, set(new_ids.values()))
-    person_ids = {**{i: p.id for i, p in matched.items()}, **new_ids}
+    known.by_id = await _stored(store, Person, set(derived.values()))
+    for index, person_id in derived.items():
+        earlier = known.by_id.get(person_id)
+        if earlier is not None:
+            decided[index] = _Match(earlier, Identification.EARLIER_IMPORT)
+    if match_names:
+        unmatched = {i: pid for i, pid in derived.items() if i not in decided}
+        decided.update(await _matched_by_name(store, connections, unmatched, known, member_id))
+    matched = {i: d for i, d in decided.items() if isinstance(d, _Match)}
+    new_ids = {i: pid for i, pid in derived.items() if i not in decided}
+    person_ids = {**{i: m.person.id for i, m in matched.items()}, **new_ids}
     keys = {i: connection_key(member_id, pid) for i, pid in person_ids.items()}
     known.interactions = await _stored(store, Interaction, set(keys.values()))
 
     emitted_organizations: set[str] = set()
     emitted: dict[tuple[str, str], tuple[Record, str]] = {}
     for index, connection in enumerate(connections):
-        if index in problems:
-            results.append(Rejected(connection.label, _KIND, (problems[index],)))
+        found = decided.get(index)
+        if isinstance(found, _Ambiguity):
+            results.append(Rejected(connection.label, _KIND, (found.problem,)))
+            identities.append(found.identified)
             continue
-        records = _records_of(connection, index, matched, new_ids, keys, known, member_id)
+        person = None if found is None else found.person
+        records = _records_of(
+            connection,
+            known,
+            person=person,
+            person_id=person_ids[index],
+            key=keys[index],
+            member_id=member_id,
+        )
         if isinstance(records, Rejected):
             results.append(records)
             continue
@@ -451,6 +567,15 @@ async def connection_records(
         if isinstance(checked, Rejected):
             results.append(checked)
             continue
+        identities.append(
+            Identified(
+                connection.label,
+                Identification.NEW if found is None else found.how,
+                connection.name,
+                person_ids[index],
+                organization_id=None if found is None else found.organization_id,
+            )
+        )
         for record in checked:
             if isinstance(record, Organization):
                 if record.id in emitted_organizations:
@@ -459,7 +584,7 @@ async def connection_records(
             else:
                 emitted[_identity(record)] = (record, connection.label)
             results.append((record, connection.label))
-    return results
+    return Resolved(results, identities)
 
 
 def _identity(record: Record) -> tuple[str, str]:
@@ -476,14 +601,15 @@ async def _stored(store: GraphStore, kind: type[R], ids: set[str]) -> dict[str, 
 
 def _records_of(
     connection: Connection,
-    index: int,
-    matched: dict[int, Person],
-    new_ids: dict[int, str],
-    keys: dict[int, str],
     known: _Known,
+    *,
+    person: Person | None,
+    person_id: str,
+    key: str,
     member_id: str,
 ) -> list[Record] | Rejected:
-    """Return the organization (if new), the person and the connection of one row."""
+    """Return the organization (if new), the person (``person`` if known, else a new one with
+    ``person_id``) and the connection (``key``) of one row."""
     records: list[Record] = []
     organization_id: str | None = None
     if connection.company is not None:
@@ -492,9 +618,6 @@ def _records_of(
         if organization_id is None:
             organization_id = derived
             records.append(Organization(id=derived, name=connection.company))
-    person = matched.get(index)
-    if person is None:
-        person = known.by_id.get(new_ids[index])
     if person is not None:
         if person.id == member_id:
             column = "url" if connection.profile_url is not None else "email"
@@ -515,7 +638,7 @@ def _records_of(
         person = _filled(person, connection, organization_id)
     else:
         person = Person(
-            id=new_ids[index],
+            id=person_id,
             name=connection.name,
             title=connection.position,
             organization_id=organization_id,
@@ -530,7 +653,7 @@ def _records_of(
         tzinfo=UTC,
     )
     interaction = Interaction(
-        key=keys[index],
+        key=key,
         at=at,
         kind=InteractionKind.CONNECTION,
         participant_ids=pair_key(member_id, person.id),

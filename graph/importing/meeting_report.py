@@ -30,7 +30,15 @@ from graph.domain.errors import Problem
 from graph.domain.model import Attendance, Group, Meeting, Person
 from graph.importing import ParseResult, Rejected, check_record, instant_from
 from graph.importing.csv_table import TableRow, TableSpec, decoded_lines, read_table
-from graph.ports import GraphStore, email_key
+from graph.importing.identity import (
+    Identification,
+    Identified,
+    Resolved,
+    known_organizations,
+    organization_id_for,
+    people_by_name_at,
+)
+from graph.ports import GraphStore, email_key, person_name_key
 
 __all__ = [
     "COLUMNS",
@@ -57,6 +65,9 @@ COLUMNS: dict[str, str] = {
     "e-mail": "email",
     "user email": "email",
     "email address": "email",
+    "organization": "organization",
+    "organisation": "organization",
+    "company": "organization",
     # when
     "joined": "joined",
     "join time": "joined",
@@ -106,6 +117,8 @@ class Participation:
     name: str | None
     email: str | None
     talk_s: int | None
+    organization: str | None = None
+    """The organization the row names (e.g. Zoom's registration column), as written."""
     headers: dict[str, str] = field(default_factory=dict)
 
     def column(self, own: str) -> str:
@@ -198,6 +211,7 @@ def _participation(row: TableRow) -> Participation | Rejected:
         name=None if name is None else unicodedata.normalize("NFC", name),
         email=email,
         talk_s=talk_s,
+        organization=row.get("organization"),
         headers=dict(row.headers),
     )
 
@@ -235,12 +249,13 @@ def read_meeting_report(
 
 
 def name_key(name: str) -> str:
-    """Return the form names are matched by: composed (NFC), spaces collapsed, case folded.
+    """Return the form names are matched by (:func:`~graph.ports.person_name_key`; ``""`` for
+    a blank name).
 
     >>> name_key("  Ada   LIND ")
     'ada lind'
     """
-    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+    return person_name_key(name) or ""
 
 
 _RENAMED = re.compile(r"(.+?)\s*\((.+)\)")
@@ -272,50 +287,111 @@ async def _group_people(store: GraphStore, meeting: Meeting) -> list[Person]:
     return sorted((await store.get(Person, ids)).values(), key=lambda p: p.id)
 
 
-def _who(
-    row: Participation,
-    by_email: dict[str, list[Person]],
-    by_name: dict[str, list[Person]],
-    members: set[str],
-    group_id: str,
-) -> str | Problem:
-    """Return the id of the person a row names, or the problem that says why there is none."""
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The person a row names, how they were found, and at which organization (by name)."""
+
+    person_id: str
+    how: Identification
+    organization_id: str | None = None
+
+
+@dataclass(slots=True)
+class _Known:
+    """What the store holds that the rows of one report may name."""
+
+    by_email: dict[str, list[Person]]
+    by_name: dict[str, list[Person]]
+    """The meeting's group (members and leader) by name key."""
+    members: set[str]
+    organizations: dict[str, str]
+    """Stored organization ids by the id their names derive to (only if a row names one)."""
+    by_name_at: dict[tuple[str, str], list[Person]]
+    """Everyone known, by name key and organization id, for the rows' names and organizations."""
+    group_id: str
+    match_names: bool
+    """Whether rows may match people outside the group by name and organization."""
+
+
+def _organization_of(row: Participation, known: _Known) -> str | None:
+    """Return the stored organization the row names, if any."""
+    if row.organization is None:
+        return None
+    return known.organizations.get(organization_id_for(row.organization))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ambiguous:
+    """A row that names several people: the problem to report."""
+
+    problem: Problem
+
+
+def _ambiguous(row: Participation, column: str, value: str | None, reason: str) -> _Ambiguous:
+    return _Ambiguous(Problem(row.label, row.column(column), value, reason))
+
+
+def _who(row: Participation, known: _Known) -> _Found | _Ambiguous | Problem:
+    """Return the person a row names and how they were found, or the problem that says why
+    there is none."""
+    group_id = known.group_id
     if row.email is not None:
-        people = by_email.get(email_key(row.email) or "", [])
+        people = known.by_email.get(email_key(row.email) or "", [])
         if len(people) > 1:
             # Two records share an address; the one in the group is the one who came.
-            people = [p for p in people if p.id in members] or people
+            people = [p for p in people if p.id in known.members] or people
         if len(people) == 1:
-            return people[0].id
+            return _Found(people[0].id, Identification.EMAIL)
         if len(people) > 1:
             ids = ", ".join(p.id for p in people)
-            return Problem(
-                row.label,
-                row.column("email"),
+            return _ambiguous(
+                row,
+                "email",
                 row.email,
                 f"several people have this e-mail ({ids}); cannot tell which one attended",
             )
     if row.name is not None:
         for name in _names_of(row.name):
-            people = by_name.get(name_key(name), [])
+            people = known.by_name.get(name_key(name), [])
             if len(people) == 1:
-                return people[0].id
+                return _Found(people[0].id, Identification.GROUP_NAME)
             if len(people) > 1:
                 ids = ", ".join(p.id for p in people)
-                return Problem(
-                    row.label,
-                    row.column("name"),
+                return _ambiguous(
+                    row,
+                    "name",
                     row.name,
                     f"several members of group {group_id} have this name ({ids});"
                     " give their e-mail in the report",
                 )
+        organization_id = _organization_of(row, known)
+        if organization_id is not None:
+            for name in _names_of(row.name):
+                people = known.by_name_at.get((name_key(name), organization_id), [])
+                if len(people) == 1:
+                    return _Found(
+                        people[0].id, Identification.NAME_AND_ORGANIZATION, organization_id
+                    )
+                if len(people) > 1:
+                    ids = ", ".join(p.id for p in people)
+                    return _ambiguous(
+                        row,
+                        "name",
+                        row.name,
+                        f"several known people at {organization_id} have this name ({ids});"
+                        " cannot tell which one attended, so the row was not imported: give"
+                        " their e-mail in the report",
+                    )
+    elsewhere = ""
+    if known.match_names and row.name is not None and row.organization is not None:
+        elsewhere = f" nor at organization {row.organization!r}"
     if row.email is not None and row.name is not None:
         return Problem(
             row.label,
             row.column("email"),
             row.email,
-            f"no known person has this e-mail and no member of group {group_id} is called"
-            f" {row.name!r}; add the person first",
+            f"no known person has this e-mail and no member of group {group_id}{elsewhere} is"
+            f" called {row.name!r}; add the person first",
         )
     if row.email is not None:
         return Problem(
@@ -328,35 +404,18 @@ def _who(
         row.label,
         row.column("name"),
         row.name,
-        f"no member of group {group_id} has this name; add an e-mail column or the person first",
+        f"no member of group {group_id}{elsewhere} has this name; add an e-mail column or the"
+        " person first",
     )
 
 
-async def attendance_records(
-    store: GraphStore,
-    rows: Iterable[Participation | Rejected],
-    *,
-    meeting: Meeting,
-) -> list[ParseResult]:
-    """Turn a report's rows into one attendance per person found, labelled with their first
-    row; reject the rows whose person cannot be found. Reads the store; writes nothing.
-
-    A person's speaking time is the sum over their rows that give one. When no row does, a
-    speaking time already stored for them at this meeting is kept.
-    """
-    results: list[ParseResult] = []
-    participations: list[Participation] = []
-    for row in rows:
-        if isinstance(row, Rejected):
-            results.append(row)
-        else:
-            participations.append(row)
-    if not participations:
-        return results
-    emails = sorted({p.email for p in participations if p.email is not None})
-    known = await store.people_by_contact(emails=emails) if emails else {}
+async def _known(
+    store: GraphStore, rows: list[Participation], meeting: Meeting, *, match_names: bool
+) -> _Known:
+    emails = sorted({p.email for p in rows if p.email is not None})
+    stored = await store.people_by_contact(emails=emails) if emails else {}
     by_email: dict[str, list[Person]] = defaultdict(list)
-    for person in sorted(known.values(), key=lambda p: p.id):
+    for person in sorted(stored.values(), key=lambda p: p.id):
         address = None if person.email is None else email_key(person.email)
         if address is not None:
             by_email[address].append(person)
@@ -364,15 +423,79 @@ async def attendance_records(
     by_name: dict[str, list[Person]] = defaultdict(list)
     for person in group:
         by_name[name_key(person.name)].append(person)
-    members = {p.id for p in group}
+    known = _Known(
+        by_email=by_email,
+        by_name=by_name,
+        members={p.id for p in group},
+        organizations={},
+        by_name_at={},
+        group_id=meeting.group_id,
+        match_names=match_names,
+    )
+    with_organization = [p for p in rows if p.name is not None and p.organization is not None]
+    if match_names and with_organization:
+        known.organizations = await known_organizations(store)
+        names = [
+            (name, organization_id)
+            for row in with_organization
+            if row.name is not None and (organization_id := _organization_of(row, known))
+            for name in _names_of(row.name)
+        ]
+        known.by_name_at = await people_by_name_at(store, names)
+    return known
+
+
+async def attendance_records(
+    store: GraphStore,
+    rows: Iterable[Participation | Rejected],
+    *,
+    meeting: Meeting,
+    match_names: bool = True,
+) -> Resolved:
+    """Turn a report's rows into one attendance per person found, labelled with their first
+    row; reject the rows whose person cannot be found. Say how each row's person was found.
+    Reads the store; writes nothing.
+
+    A row's person is the one with its e-mail, else the only member (or leader) of the
+    meeting's group with its name, else (with ``match_names``, when the row names an
+    organization that is stored) the only person known by that name at that organization.
+    A person's speaking time is the sum over their rows that give one. When no row does, a
+    speaking time already stored for them at this meeting is kept.
+    """
+    results: list[ParseResult] = []
+    identities: list[Identified] = []
+    participations: list[Participation] = []
+    for row in rows:
+        if isinstance(row, Rejected):
+            results.append(row)
+        else:
+            participations.append(row)
+    if not participations:
+        return Resolved(results, identities)
+    known = await _known(store, participations, meeting, match_names=match_names)
 
     attendees: dict[str, _Attendee] = {}
     for row in participations:
-        who = _who(row, by_email, by_name, members, meeting.group_id)
+        who = _who(row, known)
         if isinstance(who, Problem):
             results.append(Rejected(row.label, _KIND, (who,)))
             continue
-        attendee = attendees.setdefault(who, _Attendee(label=row.label))
+        if isinstance(who, _Ambiguous):
+            results.append(Rejected(row.label, _KIND, (who.problem,)))
+            identities.append(
+                Identified(row.label, Identification.AMBIGUOUS, row.name or row.email, None)
+            )
+            continue
+        identities.append(
+            Identified(
+                row.label,
+                who.how,
+                row.name or row.email,
+                who.person_id,
+                organization_id=who.organization_id,
+            )
+        )
+        attendee = attendees.setdefault(who.person_id, _Attendee(label=row.label))
         if row.talk_s is not None:
             attendee.talk_s = (attendee.talk_s or 0) + row.talk_s
     stored = {a.person_id: a for a in await store.attendance(meeting_ids=[meeting.id])}
@@ -386,4 +509,4 @@ async def attendance_records(
             results.append(Rejected(attendee.label, _KIND, tuple(problems)))
         else:
             results.append((record, attendee.label))
-    return results
+    return Resolved(results, identities)

@@ -1,9 +1,10 @@
 """Import files into a store: read and check every line, then apply in batches, references first.
 
-Four formats: tiegraph JSON Lines and interactions CSV (each line a record on its own), and two
+Five formats: tiegraph JSON Lines and interactions CSV (each line a record on its own), and three
 exports of other tools whose rows are resolved against the store as they are read: LinkedIn's
-connections of one member (:mod:`graph.importing.linkedin`, ``member``) and a video meeting's
-participant report (:mod:`graph.importing.meeting_report`, ``meeting``).
+connections of one member (:mod:`graph.importing.linkedin`, ``member``), a video meeting's
+participant report (:mod:`graph.importing.meeting_report`, ``meeting``) and an iCalendar
+export whose events are one group's meetings (:mod:`graph.importing.ics`, ``group``).
 
 The rule, so that a file may list people after the interactions that name them: one import
 run first reads every file once, keeping each valid record by kind (a bad line is rejected on
@@ -40,9 +41,11 @@ from graph.domain.batch import (
 )
 from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
-from graph.domain.model import Attendance, Meeting, Person
+from graph.domain.model import Attendance, Group, Meeting, Person
 from graph.importing import ParseResult, Rejected
 from graph.importing.csv_interactions import read_interactions_csv
+from graph.importing.ics import meeting_records, read_calendar
+from graph.importing.identity import Identification, Identified
 from graph.importing.jsonl import read_jsonl
 from graph.importing.linkedin import connection_records, read_linkedin_connections
 from graph.importing.meeting_report import attendance_records, read_meeting_report
@@ -62,14 +65,19 @@ __all__ = [
     "import_files",
 ]
 
-FileFormat = Literal["jsonl", "csv", "linkedin", "meeting-report"]
-FormatChoice = Literal["auto", "jsonl", "csv", "linkedin", "meeting-report"]
+FileFormat = Literal["jsonl", "csv", "linkedin", "meeting-report", "ics"]
+FormatChoice = Literal["auto", "jsonl", "csv", "linkedin", "meeting-report", "ics"]
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(records_done, records_total)`` after each batch (and once at 0)."""
 
 UNKNOWN_KIND = "unknown"
 """The kind rejected lines are counted under when they do not say what they are."""
-_EXTENSIONS: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_EXTENSIONS: dict[str, FileFormat] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".ics": "ics",
+}
 _LOOKUP_CHUNK = 1_000
 """Ids per ``store.get`` call when checking references."""
 _KIND_OF: dict[type[Record], str] = {kind: name for name, kind in ENTITY_KINDS.items()}
@@ -91,14 +99,22 @@ class UnknownFormat(ImportUsageError):
 
 
 class UnknownTarget(ImportUsageError):
-    """``--member`` or ``--meeting`` names nothing the store holds."""
+    """``--member``, ``--meeting`` or ``--group`` names nothing the store holds."""
 
 
-_OPTION_OF: dict[FileFormat, str] = {"linkedin": "--member", "meeting-report": "--meeting"}
+_OPTION_OF: dict[FileFormat, str] = {
+    "linkedin": "--member",
+    "meeting-report": "--meeting",
+    "ics": "--group",
+}
 
 
 def check_options(
-    formats: Collection[FileFormat], *, member: str | None, meeting: str | None
+    formats: Collection[FileFormat],
+    *,
+    member: str | None,
+    meeting: str | None,
+    group: str | None = None,
 ) -> None:
     """Raise :class:`ImportUsageError` unless each option is given exactly when a format needs it.
 
@@ -110,12 +126,14 @@ def check_options(
     needs = {
         "linkedin": (member, "--member <person id>: the person whose connections the file lists"),
         "meeting-report": (meeting, "--meeting <meeting id>: the meeting the report is of"),
+        "ics": (group, "--group <group id>: the group whose meetings the calendar holds"),
     }
     for file_format, (value, what) in needs.items():
         if file_format in formats and not value:
             raise ImportUsageError(f"--format {file_format} needs {what}")
+    given_by_format = {"linkedin": member, "meeting-report": meeting, "ics": group}
     for file_format, option in _OPTION_OF.items():
-        given = member if file_format == "linkedin" else meeting
+        given = given_by_format[file_format]
         if given is not None and file_format not in formats:
             raise ImportUsageError(f"{option} applies only to --format {file_format}")
 
@@ -132,7 +150,7 @@ def format_of(path: Path, requested: FormatChoice = "auto") -> FileFormat:
     if found is None:
         raise UnknownFormat(
             f"{path}: cannot tell the format from the extension {path.suffix!r}; "
-            "use .jsonl, .ndjson or .csv, or pass --format"
+            "use .jsonl, .ndjson, .csv or .ics, or pass --format"
         )
     return found
 
@@ -153,12 +171,22 @@ class ImportReport:
 
     Interactions that meetings, breakouts, side conversations and met introductions leave
     behind are counted as interactions created, as the store counts them. With ``dry_run``
-    the counts say what the import would have done; nothing was written.
+    the counts say what the import would have done; nothing was written. For exports of other
+    tools (LinkedIn, meeting reports), ``identities`` says per row how its person was found.
     """
 
     dry_run: bool
     kinds: dict[str, KindReport] = field(default_factory=lambda: defaultdict(KindReport))
     problems: list[Problem] = field(default_factory=list)
+    identities: list[Identified] = field(default_factory=list)
+
+    def identifications(self) -> dict[Identification, int]:
+        """Return how many rows found their person each way, in :class:`Identification`
+        order, leaving out the ways no row took."""
+        counted = dict.fromkeys(Identification, 0)
+        for identified in self.identities:
+            counted[identified.how] += 1
+        return {how: count for how, count in counted.items() if count}
 
     @property
     def rejected(self) -> int:
@@ -208,6 +236,8 @@ async def import_files(
     progress: ProgressCallback | None = None,
     member: str | None = None,
     meeting: str | None = None,
+    match_names: bool = True,
+    group: str | None = None,
 ) -> ImportReport:
     """Import ``paths`` into ``store`` (see the module docstring for the rules) and report.
 
@@ -216,18 +246,23 @@ async def import_files(
     adds ``Person(id=x, name=x)`` for every person id that records name but that neither the
     store nor the files hold. ``member`` (for ``linkedin`` files) is the id of the person
     whose connections they list, ``meeting`` (for ``meeting-report`` files) the id of the
-    meeting they report. Raises :class:`ImportUsageError` before reading anything if a file's
-    format cannot be told (:class:`UnknownFormat`), an option is missing or out of place, or
-    the member or meeting is not stored (:class:`UnknownTarget`); errors of the store itself
+    meeting they report, ``group`` (for ``ics`` files) the id of the group whose meetings they
+    hold. ``match_names`` lets those exports match a known person by name at their
+    organization (when nothing else matches and exactly one person does). Raises
+    :class:`ImportUsageError` before reading anything if a file's format cannot be told
+    (:class:`UnknownFormat`), an option is missing or out of place, or the member, meeting or
+    group is not stored (:class:`UnknownTarget`); errors of the store itself
     (e.g. ``StoreUnavailable``) propagate, leaving the batches applied so far in place.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     formats = [format_of(path, file_format) for path in paths]
-    check_options(formats, member=member, meeting=meeting)
-    targets = await _targets(store, member=member, meeting=meeting)
+    check_options(formats, member=member, meeting=meeting, group=group)
+    targets = await _targets(store, member=member, meeting=meeting, group=group)
     report = ImportReport(dry_run=dry_run)
-    buckets = await _read(store, zip(paths, formats, strict=True), report, targets)
+    buckets = await _read(
+        store, zip(paths, formats, strict=True), report, targets, match_names=match_names
+    )
     state = _RunState()
     if create_missing_people:
         await _add_missing_people(store, buckets, state)
@@ -276,10 +311,13 @@ class _Targets:
 
     member: Person | None = None
     meeting: Meeting | None = None
+    group: Group | None = None
 
 
-async def _targets(store: GraphStore, *, member: str | None, meeting: str | None) -> _Targets:
-    """Look up the member and the meeting the options name; raise if either is not stored."""
+async def _targets(
+    store: GraphStore, *, member: str | None, meeting: str | None, group: str | None = None
+) -> _Targets:
+    """Look up the member, meeting and group the options name; raise if one is not stored."""
     found_member: Person | None = None
     found_meeting: Meeting | None = None
     if member is not None:
@@ -290,15 +328,27 @@ async def _targets(store: GraphStore, *, member: str | None, meeting: str | None
         found_meeting = (await store.get(Meeting, [meeting])).get(meeting)
         if found_meeting is None:
             raise UnknownTarget(f"--meeting {meeting!r}: no meeting has this id")
-    return _Targets(member=found_member, meeting=found_meeting)
+    found_group: Group | None = None
+    if group is not None:
+        found_group = (await store.get(Group, [group])).get(group)
+        if found_group is None:
+            raise UnknownTarget(f"--group {group!r}: no group has this id")
+    return _Targets(member=found_member, meeting=found_meeting, group=found_group)
 
 
 async def _parsed(
-    store: GraphStore, path: Path, file_format: FileFormat, targets: _Targets
+    store: GraphStore,
+    path: Path,
+    file_format: FileFormat,
+    targets: _Targets,
+    *,
+    report: ImportReport,
+    match_names: bool,
 ) -> Iterable[ParseResult]:
     """Return what ``path`` holds, line by line: streamed for tiegraph's own formats, resolved
-    against the store for exports of other tools. Raises ``OSError`` (perhaps only when the
-    result is iterated) if the file cannot be read."""
+    against the store for exports of other tools (adding to ``report`` how each row's person
+    was found). Raises ``OSError`` (perhaps only when the result is iterated) if the file
+    cannot be read."""
     match file_format:
         case "jsonl":
             return read_jsonl(path)
@@ -306,14 +356,25 @@ async def _parsed(
             return read_interactions_csv(path)
         case "linkedin":
             assert targets.member is not None  # check_options and _targets saw to it
-            return await connection_records(
-                store, read_linkedin_connections(path), member_id=targets.member.id
+            resolved = await connection_records(
+                store,
+                read_linkedin_connections(path),
+                member_id=targets.member.id,
+                match_names=match_names,
             )
         case "meeting-report":
             assert targets.meeting is not None
-            return await attendance_records(
-                store, read_meeting_report(path), meeting=targets.meeting
+            resolved = await attendance_records(
+                store,
+                read_meeting_report(path),
+                meeting=targets.meeting,
+                match_names=match_names,
             )
+        case "ics":
+            assert targets.group is not None
+            return await meeting_records(store, read_calendar(path), group=targets.group)
+    report.identities.extend(resolved.identities)
+    return resolved.results
 
 
 async def _read(
@@ -321,6 +382,8 @@ async def _read(
     files: Iterable[tuple[Path, FileFormat]],
     report: ImportReport,
     targets: _Targets,
+    *,
+    match_names: bool,
 ) -> dict[str, dict[str, Labeled]]:
     """Parse every file, keeping valid records by kind and id; count and list rejected lines.
 
@@ -330,7 +393,9 @@ async def _read(
     buckets: dict[str, dict[str, Labeled]] = {kind: {} for kind in ENTITY_KINDS}
     for path, file_format in files:
         try:
-            results = await _parsed(store, path, file_format, targets)
+            results = await _parsed(
+                store, path, file_format, targets, report=report, match_names=match_names
+            )
             for result in results:
                 if isinstance(result, Rejected):
                     report.kinds[result.kind or UNKNOWN_KIND].rejected += 1

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from graph.domain.batch import check_instant
 from graph.domain.errors import Conflict, InvalidInput, NotFound, Problem
-from graph.domain.model import Group, Introduction, IntroductionStatus, Person, Tie
-from graph.domain.paths import MAX_HOPS, Path, Strategy
-from graph.domain.relationship import Band, band_of
+from graph.domain.model import (
+    Group,
+    InteractionKind,
+    Introduction,
+    IntroductionStatus,
+    Person,
+    Tie,
+)
+from graph.domain.paths import MAX_HOPS, Path, Strategy, best_paths
+from graph.domain.relationship import Band, band_of, link_strength
 from graph.ports import GraphStore, batch_of
 from graph.usecases.facts import blocked_between
 from graph.usecases.policy import Action, Facts, authorize
@@ -127,9 +135,18 @@ class Introductions:
         first: int = 5,
         min_link_strength: float = 0.0,
         strategy: Strategy = Strategy.STRONGEST,
+        at: datetime | None = None,
+        kinds: Collection[InteractionKind] | None = None,
     ) -> list[ExplainedPath]:
         """Return the best paths from ``source`` (the viewer, or anyone for an admin) to
-        ``target`` through people who know each other and agreed to be intermediaries."""
+        ``target`` through people who know each other and agreed to be intermediaries, in the
+        network as it stood at ``at`` (default: now).
+
+        Every tie counts, however old: an old tie is a weak link, never a missing one. Two
+        people one of whom blocked the other are strangers here: no path between them.
+        ``kinds``, if given, walks only ties with contact of those kinds (e.g. declared
+        connections).
+        """
         problems = []
         if not 1 <= max_hops <= MAX_HOPS:
             problems.append(Problem("query", "maxHops", max_hops, f"must be 1 to {MAX_HOPS}"))
@@ -143,21 +160,141 @@ class Introductions:
             problems.append(Problem("query", "to", target, "must be someone other than from"))
         if problems:
             raise InvalidInput(problems)
+        moment = None if at is None else check_instant("at", at)
         authorize(viewer, Action.FIND_INTRODUCTIONS, Facts(people=[source]))
-        await self._require_people(source, target)
-        now = self.clock()
-        paths = await self.store.introduction_paths(
+        people = await self._require_people(source, target)
+        if _blocked(people[source], people[target]):
+            return []
+        paths = await self._search(
             source,
             target,
             max_hops=max_hops,
             first=first,
             strategy=strategy,
             min_link_strength=min_link_strength,
-            at=now,
+            at=moment,
+            kinds=frozenset(kinds) if kinds else None,
         )
-        return await self._explain(paths)
+        return await self._explain(paths, moment or self.clock())
 
-    async def _explain(self, paths: Sequence[Path]) -> list[ExplainedPath]:
+    async def _search(
+        self,
+        source: str,
+        target: str,
+        *,
+        max_hops: int,
+        first: int,
+        strategy: Strategy,
+        min_link_strength: float,
+        at: datetime | None,
+        kinds: frozenset[InteractionKind] | None = None,
+    ) -> list[Path]:
+        """Search now where the data lives, or over the network as it stood at a past ``at``."""
+        if at is None:
+            return await self.store.introduction_paths(
+                source,
+                target,
+                max_hops=max_hops,
+                first=first,
+                strategy=strategy,
+                min_link_strength=min_link_strength,
+                at=self.clock(),
+                kinds=kinds,
+            )
+        return await self._search_as_of(
+            source,
+            target,
+            max_hops=max_hops,
+            first=first,
+            strategy=strategy,
+            min_link_strength=min_link_strength,
+            at=at,
+            kinds=kinds,
+        )
+
+    async def _search_as_of(
+        self,
+        source: str,
+        target: str,
+        *,
+        max_hops: int,
+        first: int,
+        strategy: Strategy,
+        min_link_strength: float,
+        at: datetime,
+        kinds: frozenset[InteractionKind] | None,
+    ) -> list[Path]:
+        """The same meet-in-the-middle search over the ties as they stood at ``at``.
+
+        Loads, layer by layer from each end, the ties of the people the search expands (the
+        ``ceil(h/2) - 1`` and ``floor(h/2) - 1`` hop neighbourhoods through people who may be
+        passed), then runs :func:`graph.domain.paths.best_paths` on them: one ties read and
+        one people read per layer.
+        """
+        model = self.store.model
+        ties: dict[str, dict[str, Tie]] = {}
+        people: dict[str, Person] = {}
+
+        def may_pass(person_id: str) -> bool:
+            person = people.get(person_id)
+            return person is None or person.intermediary
+
+        async def load(ids: list[str]) -> None:
+            new = [i for i in dict.fromkeys(ids) if i not in ties]
+            if not new:
+                return
+            found = await self.store.ties_as_of(new, at)
+            for pid in new:
+                ties[pid] = {
+                    t.other(pid): t
+                    for t in found.get(pid, [])
+                    if kinds is None or any(t.counts.get(kind) for kind in kinds)
+                }
+            wanted = {o for pid in new for o in ties[pid]} | set(new)
+            people.update(await self.store.get(Person, sorted(wanted - people.keys())))
+
+        async def expand(start: str, depth: int) -> None:
+            layer, seen = [start], {start}
+            for level in range(depth):
+                await load(layer)
+                if level == depth - 1:
+                    return
+                following = []
+                for person_id in layer:
+                    if person_id != start and not may_pass(person_id):
+                        continue
+                    for other in ties[person_id]:
+                        if other not in seen:
+                            seen.add(other)
+                            following.append(other)
+                layer = following
+
+        await expand(source, (max_hops + 1) // 2)
+        await expand(target, max_hops // 2)
+
+        def links_of(person_id: str) -> dict[str, float]:
+            found = {}
+            me = people.get(person_id)
+            for other, tie in ties.get(person_id, {}).items():
+                them = people.get(other)
+                if me is not None and them is not None and _blocked(me, them):
+                    continue
+                strength = link_strength(tie, at, model)
+                if strength >= min_link_strength:
+                    found[other] = strength
+            return found
+
+        return best_paths(
+            source,
+            target,
+            links_of=links_of,
+            may_pass=may_pass,
+            max_hops=max_hops,
+            first=first,
+            strategy=strategy,
+        )
+
+    async def _explain(self, paths: Sequence[Path], at: datetime) -> list[ExplainedPath]:
         """Add to each hop its tie, band, shared groups and shared interests (a fixed number
         of store calls for all paths)."""
         people_ids = sorted({p for path in paths for p in path.people})
@@ -171,7 +308,7 @@ class Introductions:
         # One read for every hop's tie: each person's ties, keyed by the pair.
         ties: dict[tuple[str, str], Tie | None] = {
             (t.a, t.b): t
-            for found in (await self.store.ties_of(people_ids)).values()
+            for found in (await self.store.ties_as_of(people_ids, at)).values()
             for t in found
         }
         explained = []
@@ -200,31 +337,60 @@ class Introductions:
             explained.append(ExplainedPath(path=path, hops=tuple(hops)))
         return explained
 
-    async def connection_degree(self, viewer: Viewer, a: str, b: str) -> Degree:
-        """How far apart two people are: first, second, third degree or beyond (for either of
-        them, or an admin)."""
+    async def connection_degree(
+        self, viewer: Viewer, a: str, b: str, *, at: datetime | None = None
+    ) -> Degree:
+        """How far apart two people are at ``at`` (default: now): first, second, third degree
+        or beyond (for either of them, or an admin).
+
+        The degree is the length of the shortest introduction path, so whenever it is
+        ``FIRST``, ``SECOND`` or ``THIRD`` :meth:`introduction_paths` offers a path of that
+        length; people who blocked each other are ``BEYOND``.
+        """
+        moment = None if at is None else check_instant("at", at)
         authorize(viewer, Action.READ_CONNECTION_DEGREE, Facts(people=[a, b]))
-        await self._require_people(a, b)
-        hops = await self.store.distance(a, b, limit=3)
-        return Degree.BEYOND if hops is None else _DEGREES[hops]
+        people = await self._require_people(a, b)
+        if a == b:
+            return Degree.SELF
+        if _blocked(people[a], people[b]):
+            return Degree.BEYOND
+        paths = await self._search(
+            a,
+            b,
+            max_hops=3,
+            first=1,
+            strategy=Strategy.SHORTEST,
+            min_link_strength=0.0,
+            at=moment,
+        )
+        return _DEGREES[paths[0].hops] if paths else Degree.BEYOND
 
     async def mutual_connections(
-        self, viewer: Viewer, a: str, b: str, *, first: int = 20
+        self, viewer: Viewer, a: str, b: str, *, first: int = 20, at: datetime | None = None
     ) -> list[Person]:
-        """People who have a tie with both, in key order; only people who agreed to be
-        discoverable (and the viewer) are shown."""
+        """People with a tie to both at ``at`` (default: now) who could introduce them, in key
+        order: they agreed to be intermediaries and to be discoverable (or are the viewer),
+        and neither tie is blocked. People who blocked each other have none."""
         if not 1 <= first <= MAX_MUTUAL:
             raise InvalidInput([Problem("query", "first", first, f"must be 1 to {MAX_MUTUAL}")])
+        moment = self.clock() if at is None else check_instant("at", at)
         authorize(viewer, Action.READ_CONNECTION_DEGREE, Facts(people=[a, b]))
-        await self._require_people(a, b)
-        near_a = await self.store.neighbourhood(a, max_hops=1)
-        near_b = await self.store.neighbourhood(b, max_hops=1)
-        mutual = sorted((set(near_a) & set(near_b)) - {a, b})
+        ends = await self._require_people(a, b)
+        if a == b or _blocked(ends[a], ends[b]):
+            return []
+        found = await self.store.ties_as_of([a, b], moment)
+        near_a = {t.other(a) for t in found.get(a, [])}
+        near_b = {t.other(b) for t in found.get(b, [])}
+        mutual = sorted((near_a & near_b) - {a, b})
         people = await self.store.get(Person, mutual)
         shown = [
             people[p]
             for p in mutual
-            if p in people and (people[p].discoverable or p == viewer.person_id)
+            if p in people
+            and people[p].intermediary
+            and not _blocked(people[p], ends[a])
+            and not _blocked(people[p], ends[b])
+            and (people[p].discoverable or p == viewer.person_id)
         ]
         return shown[:first]
 
@@ -345,3 +511,8 @@ class Introductions:
             met=count[IntroductionStatus.MET],
             not_met=count[IntroductionStatus.NOT_MET],
         )
+
+
+def _blocked(one: Person, other: Person) -> bool:
+    """Whether either of two people blocked the other."""
+    return other.id in one.blocked_ids or one.id in other.blocked_ids

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from graph.domain.batch import WriteBatch, WriteSummary, check_instant, validate_batch
 from graph.domain.codec import Record
-from graph.domain.erasure import ErasureReceipt
+from graph.domain.erasure import ERASED_BY_THEMSELVES, ErasureReceipt
 from graph.domain.errors import Forbidden
 from graph.domain.model import (
     Attendance,
@@ -319,7 +319,9 @@ class Service:
     async def erase_person(self, viewer: Viewer, person_id: str, *, at: datetime) -> ErasureReceipt:
         """Erase a person (GDPR): themselves or an admin may; erasing twice changes nothing."""
         authorize(viewer, Action.ERASE_PERSON, Facts(people=[person_id]))
-        return await self.store.erase_person(person_id, by=viewer.subject, at=at)
+        # The audit record never names the erased person, even as the one who asked.
+        by = ERASED_BY_THEMSELVES if viewer.person_id == person_id else viewer.subject
+        return await self.store.erase_person(person_id, by=by, at=at)
 
     # -- writes ---------------------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
-"""What only the embedded store has to promise: one process at a time per directory."""
+"""What only the embedded store has to promise: one process at a time per directory, files
+for their owner's eyes only."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -58,3 +61,35 @@ async def test_a_store_from_before_tie_scores_is_upgraded_and_rescored_on_open(
             )
     finally:
         await upgraded.close()
+
+
+async def test_the_store_its_log_and_its_directory_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    previous = os.umask(0o022)  # the usual umask, which would leave them world-readable
+    try:
+        store = EmbeddedStore(tmp_path / "store")
+        await store.open()
+        await store.apply(a_small_network())
+        files = {p.name: p for p in (tmp_path / "store").iterdir()}
+        # Checked while open: the write-ahead log and shared memory exist only then.
+        assert {"tiegraph.sqlite3-wal", "tiegraph.sqlite3-shm", "tiegraph.lock"} <= set(files)
+        for name, path in files.items():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        assert stat.S_IMODE((tmp_path / "store").stat().st_mode) == 0o700
+        await store.close()
+    finally:
+        os.umask(previous)
+
+
+async def test_a_store_created_world_readable_is_made_private_when_opened(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path)
+    await store.open()
+    await store.close()
+    database = tmp_path / "tiegraph.sqlite3"
+    database.chmod(0o644)
+    await store.open()
+    await store.close()
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -189,3 +190,13 @@ def test_install_without_maven_says_maven_is_missing(
 
     with pytest.raises(Neo4jServerError, match="`mvn` is not on PATH"):
         install(tmp_path)
+
+
+def test_the_server_home_and_the_files_it_writes_are_its_owners_alone(
+    server: RunningNeo4j,
+) -> None:
+    assert stat.S_IMODE(server.home.stat().st_mode) == 0o700
+    written = [p for p in (server.home / "data").rglob("*") if p.is_file()]
+    assert written  # the store files exist, so the check below checks something
+    for path in [*written, server.log_path]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path

@@ -16,13 +16,18 @@ from strawberry.fastapi import GraphQLRouter
 from api.observability import install_observability
 from api.protections import (
     MAX_PAGE_SIZE,
+    PATH_FAN_OUT,
+    PROPOSALS_PER_COST,
     RateLimiter,
     enforce_rate_limit,
     graphql_protections,
     install_protections,
     query_cost,
 )
+from api.schema import schema as tiegraph_schema
+from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
 from graph.domain.errors import NotFound
+from graph.domain.paths import MAX_HOPS
 from graph.settings import Settings
 
 
@@ -87,6 +92,22 @@ async def _graphql(
 
 def _nested(levels: int) -> str:
     return "{ " + "people(first: 1) { " * levels + "name" + " }" * levels + " }"
+
+
+# --- request heads -----------------------------------------------------------------------
+
+
+async def test_headers_over_the_limit_are_refused_with_431_before_anything_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    limit = SETTINGS.max_header_bytes
+    big = {"X-Padding": "a" * limit}
+    response = await client.post("/graphql", json={"query": "{ boom }"}, headers=big)
+    assert response.status_code == 431
+    assert response.json()["errors"][0]["extensions"]["code"] == "HEADERS_TOO_LARGE"
+    fits = {"X-Padding": "a" * (limit // 2)}
+    response = await client.post("/graphql", json={"query": "{ people { name } }"}, headers=fits)
+    assert response.status_code == 200
 
 
 # --- query depth and cost ----------------------------------------------------------------
@@ -294,3 +315,58 @@ async def test_the_service_answers_429_with_retry_after_once_a_credential_is_ove
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     other = await client.post("/graphql", json=query, headers={"x-api-key": "grace"})
     assert other.status_code == 200
+
+
+# --- the cost of graph searches and compositions -------------------------------------------
+
+
+def _tiegraph_cost(query: str, variables: dict[str, Any] | None = None) -> int:
+    document = parse(query)
+    [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return query_cost(tiegraph_schema._schema, document, operation, variables)
+
+
+PATHS = '{ introductionPaths(from: "a", to: "b", maxHops: %d, first: %d) { hops } }'
+
+
+def test_introduction_paths_cost_what_their_search_may_visit() -> None:
+    # 1 for the field, the search, then one `hops` per path returned.
+    assert _tiegraph_cost(PATHS % (3, 5)) == 1 + 5 * PATH_FAN_OUT**3 + 5
+    assert _tiegraph_cost(PATHS % (4, 5)) == 1 + 5 * PATH_FAN_OUT**4 + 5
+    assert _tiegraph_cost(PATHS % (4, 20)) == 1 + 20 * PATH_FAN_OUT**4 + 20
+
+
+def test_introduction_paths_with_defaults_or_unreadable_hops_are_costed() -> None:
+    defaults = '{ introductionPaths(from: "a", to: "b") { hops } }'
+    assert _tiegraph_cost(defaults) == 1 + 5 * PATH_FAN_OUT**3 + 5
+    unknown = (
+        'query($h: Int!) { introductionPaths(from: "a", to: "b", maxHops: $h, first: 1) { hops } }'
+    )
+    assert _tiegraph_cost(unknown) == 1 + PATH_FAN_OUT**MAX_HOPS + 1
+    assert _tiegraph_cost(unknown, {"h": 2}) == 1 + PATH_FAN_OUT**2 + 1
+    assert _tiegraph_cost(unknown, {"h": 99}) == 1 + PATH_FAN_OUT**MAX_HOPS + 1
+
+
+def test_aliases_of_a_path_search_each_add_its_cost() -> None:
+    one = _tiegraph_cost(PATHS % (4, 20))
+    aliased = "{ " + " ".join(f"p{i}: " + (PATHS % (4, 20))[2:-2] for i in range(3)) + " }"
+    assert _tiegraph_cost(aliased) == 3 * one
+    assert _tiegraph_cost(aliased) > Settings().max_query_cost > one
+
+
+COMPOSE = (
+    "query($pool: [ApplicantInput!]!, $n: Int)"
+    " {{ composeCohorts(applicants: $pool{}) {{ objective }} }}"
+)
+
+
+def test_composing_cohorts_costs_its_proposed_swaps() -> None:
+    pool = [{"person": f"p{i}"} for i in range(100)]
+    by_default = _tiegraph_cost(COMPOSE.format(""), {"pool": pool})
+    assert by_default == 1 + 100 * ITERATIONS_PER_APPLICANT // PROPOSALS_PER_COST + 1
+    doubled = _tiegraph_cost(COMPOSE.format(""), {"pool": pool * 2})
+    assert doubled - 2 == 2 * (by_default - 2)
+    chosen = _tiegraph_cost(COMPOSE.format(", iterations: $n"), {"pool": pool, "n": 2_000_000})
+    assert chosen == 1 + 2_000_000 // PROPOSALS_PER_COST + 1
+    literal = '{ composeCohorts(applicants: [{person: "a"}, {person: "b"}]) { objective } }'
+    assert _tiegraph_cost(literal) == 1 + 2 * ITERATIONS_PER_APPLICANT // PROPOSALS_PER_COST + 1

@@ -36,6 +36,17 @@ async def test_a_too_costly_query_is_refused_with_its_cost(api: Api) -> None:
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
+async def test_path_searches_written_under_many_aliases_are_refused_for_their_work(
+    api: Api,
+) -> None:
+    search = 'introductionPaths(from: "amir", to: "hanna", maxHops: 4, first: 20) { hops }'
+    alone = await api.query("{ " + search + " }")
+    assert "QUERY_TOO_COSTLY" not in str(alone)
+    three = await api.query("{ " + " ".join(f"p{i}: {search}" for i in range(3)) + " }")
+    assert three.get("data") is None
+    assert three["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
 async def test_a_huge_body_is_refused_with_413(api: Api) -> None:
     filler = "x" * (api.settings.max_body_bytes + 10)
     response = await api.client.post(
@@ -102,3 +113,68 @@ async def test_serving_without_auth_says_so_in_every_response(tmp_path: Path) ->
     assert response.status_code == 200
     assert "errors" not in response.json()
     assert "admin" in response.headers[NO_AUTH_HEADER]
+
+
+async def test_failed_authentication_is_rate_limited_per_client_address(tmp_path: Path) -> None:
+    settings = settings_for("embedded", tmp_path, None, auth_failures_per_minute=3)
+    app = create_app(settings, on_open=load_core_demo)
+    query = {"query": "{ viewer { key } }"}
+    wrong = {"Authorization": "Bearer not-a-key-or-a-token"}
+    async with app.router.lifespan_context(app):
+        guesser = httpx.ASGITransport(app=app, client=("192.0.2.7", 4711))
+        neighbour = httpx.ASGITransport(app=app, client=("192.0.2.8", 4711))
+        async with (
+            httpx.AsyncClient(transport=guesser, base_url="http://tiegraph") as client,
+            httpx.AsyncClient(transport=neighbour, base_url="http://tiegraph") as other,
+        ):
+            statuses = [
+                (await client.post("/graphql", json=query, headers=wrong)).status_code
+                for _ in range(4)
+            ]
+            # Once out of tries, even a valid credential is not looked at until it waits.
+            refused = await client.post("/graphql", json=query, headers=bearer(settings, "amir"))
+            elsewhere = await other.post("/graphql", json=query, headers=bearer(settings, "amir"))
+            health = await client.get("/healthz")
+    assert statuses == [401, 401, 401, 429]
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert elsewhere.status_code == 200
+    assert health.status_code == 200
+
+
+async def test_successful_authentication_takes_nothing_from_the_allowance_for_failures(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for("embedded", tmp_path, None, auth_failures_per_minute=1)
+    app = create_app(settings, on_open=load_core_demo)
+    query = {"query": "{ viewer { key } }"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            good = [
+                (
+                    await client.post("/graphql", json=query, headers=bearer(settings, "amir"))
+                ).status_code
+                for _ in range(5)
+            ]
+    assert good == [200] * 5
+
+
+async def test_each_of_several_workers_enforces_its_share_of_the_rate_limit(
+    tmp_path: Path,
+) -> None:
+    # With the limit in each process's memory, two workers allowing 6 a minute each would let
+    # one credential make 12: each allows 3, so all of them together never more than 6.
+    settings = settings_for("embedded", tmp_path, None, rate_limit_per_minute=6, workers=2)
+    app = create_app(settings, on_open=load_core_demo)
+    query = {"query": "{ viewer { key } }"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            amir = bearer(settings, "amir")
+            statuses = [
+                (await client.post("/graphql", json=query, headers=amir)).status_code
+                for _ in range(4)
+            ]
+    assert statuses == [200, 200, 200, 429]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
+import stat
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -83,3 +88,94 @@ async def test_restore_refuses_a_damaged_backup_and_an_occupied_directory_and_ch
         assert result.exit_code == 2, result.output
         assert reason in result.output.replace("\n", " ")
     assert (live / "tiegraph.sqlite3").read_bytes() == before
+
+
+async def _a_backup(app: typer.Typer, tmp_path: Path) -> Path:
+    live = tmp_path / "live"
+    store = EmbeddedStore(live)
+    await store.open()
+    await store.apply(core_batch())
+    await store.close()
+    backup = tmp_path / "good.backup"
+    taken = runner.invoke(app, ["backup", str(backup), "--data-dir", str(live)])
+    assert taken.exit_code == 0, taken.output
+    return backup
+
+
+@pytest.mark.parametrize(
+    ("crafted", "named"),
+    [
+        pytest.param(
+            "CREATE TRIGGER keep_aside AFTER DELETE ON records BEGIN"
+            " INSERT INTO meta VALUES ('aside-' || old.id, old.data); END",
+            "trigger 'keep_aside'",
+            id="a trigger that keeps erased rows aside",
+        ),
+        pytest.param(
+            "CREATE VIEW everyone AS SELECT * FROM records", "view 'everyone'", id="a view"
+        ),
+        pytest.param("CREATE TABLE stash (data BLOB)", "table 'stash'", id="an extra table"),
+        pytest.param(
+            "CREATE INDEX by_data ON records (data)", "index 'by_data'", id="an extra index"
+        ),
+        pytest.param(
+            "ALTER TABLE audit ADD COLUMN erased_id TEXT",
+            "altered table 'audit'",
+            id="an altered table",
+        ),
+        pytest.param("DROP INDEX refs_of_record", "lacks the index 'refs_of_record'", id="less"),
+    ],
+)
+async def test_restore_refuses_a_backup_whose_schema_is_not_a_stores_and_names_the_object(
+    app: typer.Typer, tmp_path: Path, crafted: str, named: str
+) -> None:
+    backup = await _a_backup(app, tmp_path)
+    with contextlib.closing(sqlite3.connect(backup)) as conn:
+        conn.execute(crafted)
+        conn.commit()
+    restored = tmp_path / "restored"
+
+    result = runner.invoke(app, ["restore", str(backup), "--data-dir", str(restored)])
+
+    assert result.exit_code == 2, result.output
+    assert named in result.output.replace("\n", " ")
+    assert not (restored / "tiegraph.sqlite3").exists()
+    assert list(restored.glob("tiegraph.sqlite3*")) == []
+
+
+async def test_a_backup_from_a_store_of_schema_version_1_is_restored_and_upgraded(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    backup = await _a_backup(app, tmp_path)
+    # What schema version 1 looked like: no scores, no group sizes.
+    with contextlib.closing(sqlite3.connect(backup)) as conn:
+        for column in ("score", "score_by_a", "score_by_b"):
+            conn.execute(f"ALTER TABLE ties DROP COLUMN {column}")
+        conn.execute("ALTER TABLE interactions DROP COLUMN group_size")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.commit()
+    restored = tmp_path / "restored"
+
+    result = runner.invoke(app, ["restore", str(backup), "--data-dir", str(restored)])
+
+    assert result.exit_code == 0, result.output
+    assert "schema version 1" in result.output
+    assert (await _ties(restored))["amir"]
+
+
+async def test_backups_and_restored_stores_are_readable_by_their_owner_only(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    previous = os.umask(0o022)  # the usual umask, which would leave them world-readable
+    try:
+        backup = await _a_backup(app, tmp_path)
+        restored = tmp_path / "restored" / "store"
+        result = runner.invoke(app, ["restore", str(backup), "--data-dir", str(restored)])
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(previous)
+
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o700
+    for path in restored.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

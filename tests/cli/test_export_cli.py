@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -365,3 +367,16 @@ def test_people_changed_after_an_export_differ_from_a_new_import(
     assert runner.invoke(app, ["import", str(target), "--data-dir", str(fresh)]).exit_code == 0
 
     assert on_store(fresh, everything)["person"] != on_store(data, everything)["person"]
+
+
+def test_an_export_file_is_readable_by_its_owner_only(
+    app: typer.Typer, data_dir: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "network.jsonl"
+    previous = os.umask(0o022)  # the usual umask, which would leave it world-readable
+    try:
+        result = run(app, data_dir, "export", "--output", target)
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

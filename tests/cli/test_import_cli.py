@@ -282,3 +282,79 @@ def test_a_generic_report_with_talk_times_imports_and_exits_0(
 
     assert result.exit_code == 0, result.output
     assert ["│", "attendance", "│", "4", "│", "0", "│", "0", "│", "0", "│"] in table_rows(result)
+
+
+def carl_file(path: Path, *people: str) -> Path:
+    """Known people of Acme Bank (from network.jsonl), without profile URL or e-mail."""
+    path.write_text(
+        "".join(
+            f'{{"type": "person", "id": "{pid}", "name": "Carl Ek", "organization_id": "acme"}}\n'
+            for pid in people
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def carl_connection(path: Path) -> Path:
+    path.write_text(
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek,,Acme Bank,CFO,12 Mar 2024\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_linkedin_row_matched_by_name_and_organization_is_counted_and_listed(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl", carl_file(tmp_path / "carl.jsonl", "carl"))
+    connections = carl_connection(tmp_path / "Connections.csv")
+
+    first = run(app, data, connections, "--format", "linkedin", "--member", "ada")
+    again = run(app, data, connections, "--format", "linkedin", "--member", "ada")
+
+    assert first.exit_code == 0, first.output
+    assert ["│", "matched", "by", "name", "and", "organization", "│", "1", "│"] in table_rows(first)
+    assert f"{connections} line 2: 'Carl Ek' at acme -> carl (matched by name and" in first.stdout
+    assert stored_people(data)["carl"].profile_url == "https://www.linkedin.com/in/carl-ek"
+    assert "linkedin:carl-ek" not in stored_people(data)
+    assert again.exit_code == 0, again.output
+    assert ["│", "matched", "by", "profile", "URL", "│", "1", "│"] in table_rows(again)
+    assert ["│", "person", "│", "0", "│", "0", "│", "1", "│", "0", "│"] in table_rows(again)
+
+
+def test_an_ambiguous_linkedin_row_exits_1_and_creates_nobody(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl", carl_file(tmp_path / "carl.jsonl", "carl", "ek"))
+    before = stored_people(data)
+    connections = carl_connection(tmp_path / "Connections.csv")
+
+    result = run(app, data, connections, "--format", "linkedin", "--member", "ada")
+
+    assert result.exit_code == 1
+    assert ["│", "ambiguous:", "rejected,", "nobody", "merged", "or", "created", "│", "1", "│"] in (
+        table_rows(result)
+    )
+    assert f"{connections} line 2: field 'First Name' = 'Carl Ek': several known people" in (
+        result.stdout
+    )
+    assert stored_people(data) == before
+
+
+def test_no_name_match_adds_a_new_person_instead(app: typer.Typer, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(app, data, FIXTURES / "network.jsonl", carl_file(tmp_path / "carl.jsonl", "carl"))
+    connections = carl_connection(tmp_path / "Connections.csv")
+
+    result = run(
+        app, data, connections, "--format", "linkedin", "--member", "ada", "--no-name-match"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert ["│", "new", "person", "│", "1", "│"] in table_rows(result)
+    assert {"carl", "linkedin:carl-ek"} <= set(stored_people(data))
+    assert stored_people(data)["carl"].profile_url is None

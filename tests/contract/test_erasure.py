@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from pathlib import Path
 from typing import LiteralString
 
@@ -10,7 +10,7 @@ import neo4j
 import pytest
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.domain.batch import WriteBatch
+from graph.domain.batch import WriteBatch, derived_key
 from graph.domain.erasure import ErasureReceipt
 from graph.domain.model import (
     Attendance,
@@ -43,8 +43,8 @@ from tests.support.neo4j import Neo4jTarget
 from tests.support.ties import assert_same_ties
 
 
-async def _erase(store: GraphStore, person_id: str) -> ErasureReceipt:
-    return await store.erase_person(person_id, by="test", at=at(100))
+async def _erase(store: GraphStore, person_id: str, *, by: str = "test") -> ErasureReceipt:
+    return await store.erase_person(person_id, by=by, at=at(100))
 
 
 async def test_an_erased_person_and_their_attributions_are_gone(store: GraphStore) -> None:
@@ -232,6 +232,12 @@ def zelda_and_her_traces() -> WriteBatch:
             ),
             interaction("trio-z", ERASED, "ada", "cy", day=4, initiator_id=ERASED),
             introduction("xz", ERASED, "ada", "cy", note="Zelda asked for an erasable favour"),
+            # Kept for the others, under keys that name her.
+            interaction(f"call-with-{ERASED}", ERASED, "ada", "cy", day=5),
+            breakout(f"bz3-{ERASED}", "mz", ERASED, "ada", "cy"),
+            side_conversation(f"sz3-{ERASED}", ERASED, "ada", "cy", day=6),
+            # Someone who blocked her, and someone else.
+            person("yann", blocked_ids=(ERASED, "bo")),
         ]
     )
 
@@ -269,3 +275,66 @@ async def test_an_erased_person_leaves_no_trace_of_records_settled_or_overwritte
         assert await leftovers(TRACES) == set()
     finally:
         await fresh.close()
+
+
+async def test_an_erased_person_leaves_no_trace_in_the_audit_when_they_erase_themselves(
+    store: GraphStore, leftovers: FindLeftovers
+) -> None:
+    await store.apply(a_small_network())
+    await store.apply(zelda_and_her_traces())
+
+    receipt = await _erase(store, ERASED, by=ERASED)
+
+    assert receipt.erased is True
+    assert await leftovers(TRACES) == set()
+
+
+async def test_an_erased_person_is_forgotten_by_the_block_lists_of_others(
+    store: GraphStore,
+) -> None:
+    await store.apply(a_small_network())
+    await store.apply(zelda_and_her_traces())
+
+    await _erase(store, ERASED)
+
+    assert (await store.get(Person, ["yann"]))["yann"].blocked_ids == ("bo",)
+    # Blocking still works for whom it still names.
+    await store.apply(batch_of([person("yann", blocked_ids=("bo",))]))
+    assert (await store.get(Person, ["yann"]))["yann"].blocked_ids == ("bo",)
+
+
+async def test_records_kept_for_others_lose_keys_that_named_the_erased_person(
+    store: GraphStore, reopen: Reopen
+) -> None:
+    await store.apply(a_small_network())
+    await store.apply(zelda_and_her_traces())
+    ada_cy_before = await store.tie("ada", "cy")
+    pairs_before = _ada_and_cy_alone(await store.interactions_of("ada"))
+
+    await _erase(store, ERASED)
+
+    kept = {i.key: i for i in await store.interactions_of("ada")}
+    assert not [key for key in kept if ERASED in key]
+    # What was a trio with her: the call, the breakout's and the side conversation's contacts,
+    # and trio-z.
+    assert _ada_and_cy_alone(kept.values()) == pairs_before + 4
+    renamed = [b for b in await store.breakouts_of(["mz"]) if b.member_ids == ("ada", "cy")]
+    assert len(renamed) == 1
+    assert ERASED not in renamed[0].id
+    # The breakout's contact follows it to its new key, so the two still go together.
+    assert derived_key("breakout", renamed[0].id) in kept
+    after = await store.tie("ada", "cy")
+    assert after is not None
+    assert ada_cy_before is not None
+    assert_same_ties({"ada-cy": after}, {"ada-cy": ada_cy_before})
+    fresh = await reopen(store)
+    try:
+        reopened = await fresh.tie("ada", "cy")
+        assert reopened is not None
+        assert_same_ties({"ada-cy": reopened}, {"ada-cy": ada_cy_before})
+    finally:
+        await fresh.close()
+
+
+def _ada_and_cy_alone(interactions: Iterable[Interaction]) -> int:
+    return sum(set(i.participant_ids) == {"ada", "cy"} for i in interactions)

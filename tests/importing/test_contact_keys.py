@@ -1,14 +1,16 @@
-"""The keys people are matched by: e-mail addresses and profile URLs, normalized once."""
+"""The keys people are matched by: e-mail addresses, profile URLs and names, normalized once."""
 
 from __future__ import annotations
 
 import string
+import unicodedata
+from typing import Literal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.ports import email_key, profile_url_key
+from graph.ports import email_key, person_name_key, profile_url_key
 
 hosts = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|se|org)", fullmatch=True)
 # No '%': an encoded letter and the letter itself are one path, by design.
@@ -95,3 +97,44 @@ def test_email_keys(address: str, key: str) -> None:
 @pytest.mark.parametrize("address", ["", "ada", "@example.org", "ada@", "ada lind@example.org"])
 def test_what_is_no_address_has_no_key(address: str) -> None:
     assert email_key(address) is None
+
+
+@given(st.text(max_size=40))
+def test_a_person_name_key_is_its_own_key(text: str) -> None:
+    key = person_name_key(text)
+    if key is not None:
+        assert person_name_key(key) == key
+
+
+words = st.text(alphabet=st.characters(categories=("Lu", "Ll", "Lo", "Nd")), min_size=1, max_size=8)
+spaces = st.text(alphabet=" \t\u00a0\u2003", min_size=1, max_size=3)
+
+
+@given(
+    st.lists(words, min_size=1, max_size=4), spaces, st.booleans(), st.sampled_from(["NFC", "NFD"])
+)
+def test_case_white_space_and_composition_do_not_change_a_name_key(
+    parts: list[str], space: str, folded: bool, form: Literal["NFC", "NFD"]
+) -> None:
+    name = " ".join(parts)
+    spelled = space + space.join(p.casefold() if folded else p for p in parts) + space
+    spelled = unicodedata.normalize(form, spelled)
+
+    assert person_name_key(spelled) == person_name_key(name)
+
+
+def test_upper_case_names_key_as_written_ones() -> None:
+    assert person_name_key("CARL EK") == person_name_key("Carl Ek") == "carl ek"
+    assert person_name_key("ÅSA ÖBERG") == person_name_key("Åsa Öberg") == "åsa öberg"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Ćarl Ek", "Carl Ek"), ("Öberg", "Oberg"), ("Anna-Karin Ek", "Anna Karin Ek")],
+)
+def test_accents_and_hyphens_count_in_a_name_key(a: str, b: str) -> None:
+    assert person_name_key(a) != person_name_key(b)
+
+
+def test_a_blank_name_has_no_key() -> None:
+    assert person_name_key(" \t\u00a0") is None

@@ -16,6 +16,7 @@ from graph.domain.batch import ID_PATTERN
 from graph.domain.errors import Problem
 from graph.domain.model import Interaction, InteractionKind, Organization, Person
 from graph.importing import Rejected
+from graph.importing.identity import Identification, Resolved
 from graph.importing.linkedin import (
     Connection,
     connection_key,
@@ -82,10 +83,17 @@ async def with_ada(embedded: EmbeddedStore) -> EmbeddedStore:
 
 
 async def import_connections(
-    store: GraphStore, path: Path, *, dry_run: bool = False
+    store: GraphStore, path: Path, *, dry_run: bool = False, match_names: bool = True
 ) -> ImportReport:
     """Import ``path`` as Ada's connections."""
-    return await import_files(store, [path], file_format="linkedin", member="ada", dry_run=dry_run)
+    return await import_files(
+        store,
+        [path],
+        file_format="linkedin",
+        member="ada",
+        dry_run=dry_run,
+        match_names=match_names,
+    )
 
 
 # -- reading the file ------------------------------------------------------------------------
@@ -578,4 +586,205 @@ async def test_resolving_reads_rejected_rows_through_unchanged(with_ada: Embedde
 
     results = await connection_records(with_ada, [rejected], member_id="ada")
 
-    assert results == [rejected]
+    assert results == Resolved([rejected], [])
+
+
+# -- matching by name and organization ------------------------------------------------------
+
+
+@pytest.fixture
+async def with_carl(with_ada: EmbeddedStore) -> EmbeddedStore:
+    """Ada, and Carl Ek of Acme Bank, known without a profile URL or an e-mail."""
+    await with_ada.apply(
+        batch_of(
+            [
+                organization("acme", name="Acme Bank"),
+                person("carl", name="Carl Ek", organization_id="acme"),
+            ]
+        )
+    )
+    return with_ada
+
+
+async def people_ids(store: GraphStore) -> set[str]:
+    return {p.id for p in (await everything(store))["person"]}
+
+
+async def test_a_known_person_without_url_or_email_is_matched_by_name_at_their_organization(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    url = "https://www.linkedin.com/in/carl-ek"
+    path = write(tmp_path / "c.csv", HEADER, f"CARL,  ek,{url},,ACME bank,CFO,12 Mar 2024")
+
+    report = await import_connections(with_carl, path)
+
+    assert report.ok, report.problems
+    assert await people_ids(with_carl) == {"ada", "carl"}
+    assert (await with_carl.get(Person, ["carl"]))["carl"] == Person(
+        id="carl", name="Carl Ek", title="CFO", organization_id="acme", profile_url=url
+    )
+    assert await with_carl.tie("ada", "carl") is not None
+    assert report.identifications() == {Identification.NAME_AND_ORGANIZATION: 1}
+    (identified,) = report.identities
+    assert (identified.label, identified.person_id, identified.organization_id) == (
+        f"{path} line 5",
+        "carl",
+        "acme",
+    )
+
+
+async def test_two_known_people_of_the_name_at_the_organization_are_reported_never_guessed(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    await with_carl.apply(batch_of([person("carl2", name="carl ek", organization_id="acme")]))
+    path = write(tmp_path / "c.csv", HEADER, "Carl,Ek,,,Acme Bank,CFO,12 Mar 2024")
+    before = await everything(with_carl)
+
+    report = await import_connections(with_carl, path)
+
+    assert not report.ok
+    (problem,) = report.problems
+    assert (problem.record, problem.field, problem.value) == (
+        f"{path} line 5",
+        "First Name",
+        "Carl Ek",
+    )
+    assert "(carl, carl2)" in problem.reason
+    assert "nobody merged, nobody created" in problem.reason
+    assert counts(report) == {"person": (0, 0, 0, 1)}
+    assert report.identifications() == {Identification.AMBIGUOUS: 1}
+    assert report.identities[0].candidates == ("carl", "carl2")
+    assert await everything(with_carl) == before
+
+
+async def test_the_same_name_at_another_organization_or_at_none_is_a_new_person(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "c.csv",
+        HEADER,
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek-nw,,Northwind,,12 Mar 2024",
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek-free,,,,12 Mar 2024",
+    )
+
+    report = await import_connections(with_carl, path)
+
+    assert report.ok, report.problems
+    assert await people_ids(with_carl) == {
+        "ada",
+        "carl",
+        "linkedin:carl-ek-nw",
+        "linkedin:carl-ek-free",
+    }
+    assert await with_carl.tie("ada", "carl") is None
+    assert report.identifications() == {Identification.NEW: 2}
+
+
+async def test_accents_count_in_a_name(with_carl: EmbeddedStore, tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", HEADER, "Ćarl,Ek,,,Acme Bank,,12 Mar 2024")
+
+    report = await import_connections(with_carl, path)
+
+    assert report.identifications() == {Identification.NEW: 1}
+    assert await with_carl.tie("ada", "carl") is None
+
+
+async def test_a_known_person_with_another_profile_url_is_not_matched_by_name(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    carl = person(
+        "carl", name="Carl Ek", organization_id="acme", profile_url="linkedin.com/in/carl-ek"
+    )
+    await with_carl.apply(batch_of([carl]))
+    path = write(
+        tmp_path / "c.csv",
+        HEADER,
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek-2,,Acme Bank,,12 Mar 2024",
+    )
+
+    report = await import_connections(with_carl, path)
+
+    assert report.identifications() == {Identification.NEW: 1}
+    assert (await with_carl.get(Person, ["carl"]))["carl"] == carl
+
+
+async def test_two_rows_of_one_name_that_would_both_be_one_known_person_are_ambiguous(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "c.csv",
+        HEADER,
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek,,Acme Bank,,12 Mar 2024",
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek-2,,Acme Bank,,12 Mar 2024",
+    )
+
+    report = await import_connections(with_carl, path)
+
+    assert [p.record for p in report.problems] == [f"{path} line 5", f"{path} line 6"]
+    assert all("only carl is known" in p.reason for p in report.problems)
+    assert report.identifications() == {Identification.AMBIGUOUS: 2}
+    assert await people_ids(with_carl) == {"ada", "carl"}
+
+
+async def test_the_member_is_never_matched_by_name(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    await with_carl.apply(batch_of([person("ada", name="Ada Lind", organization_id="acme")]))
+    path = write(tmp_path / "c.csv", HEADER, "Ada,Lind,,,Acme Bank,,12 Mar 2024")
+
+    report = await import_connections(with_carl, path)
+
+    assert report.ok, report.problems
+    assert report.identifications() == {Identification.NEW: 1}
+
+
+async def test_without_name_matching_a_row_that_only_a_name_would_match_is_a_new_person(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "c.csv", HEADER, "Carl,Ek,,,Acme Bank,CFO,12 Mar 2024")
+
+    report = await import_connections(with_carl, path, match_names=False)
+
+    assert report.ok, report.problems
+    new_id = linkedin_person_id(name="Carl Ek", email=None, profile_url=None)
+    assert await people_ids(with_carl) == {"ada", "carl", new_id}
+    assert (await with_carl.get(Person, [new_id]))[new_id].organization_id == "acme"
+    assert report.identifications() == {Identification.NEW: 1}
+
+
+async def test_a_person_an_earlier_import_created_is_matched_by_id_before_any_name(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "c.csv", HEADER, "Carl,Ek,,,Acme Bank,CFO,12 Mar 2024")
+    await import_connections(with_carl, path, match_names=False)
+    after_first = await everything(with_carl)
+
+    again = await import_connections(with_carl, path)
+
+    assert again.ok, again.problems
+    assert again.identifications() == {Identification.EARLIER_IMPORT: 1}
+    assert await everything(with_carl) == after_first
+
+
+async def test_importing_again_after_matching_by_name_changes_nothing(
+    with_carl: EmbeddedStore, tmp_path: Path
+) -> None:
+    await with_carl.apply(batch_of([person("dan", name="Dan Berg", organization_id="acme")]))
+    path = write(
+        tmp_path / "c.csv",
+        HEADER,
+        "Carl,Ek,https://www.linkedin.com/in/carl-ek,,Acme Bank,CFO,12 Mar 2024",
+        "Dan,Berg,,,Acme Bank,CTO,3 Jan 2023",
+    )
+    first = await import_connections(with_carl, path)
+    after_first = await everything(with_carl)
+
+    again = await import_connections(with_carl, path)
+
+    assert first.identifications() == {Identification.NAME_AND_ORGANIZATION: 2}
+    assert again.identifications() == {
+        Identification.PROFILE_URL: 1,
+        Identification.NAME_AND_ORGANIZATION: 1,
+    }
+    assert counts(again) == {"person": (0, 0, 2, 0), "interaction": (0, 0, 2, 0)}
+    assert await everything(with_carl) == after_first

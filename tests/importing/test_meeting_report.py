@@ -13,6 +13,7 @@ from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import Problem
 from graph.domain.model import Attendance
 from graph.importing import Rejected
+from graph.importing.identity import Identification
 from graph.importing.meeting_report import (
     Participation,
     parse_meeting_report,
@@ -21,11 +22,12 @@ from graph.importing.meeting_report import (
 )
 from graph.importing.runner import ImportReport, UnknownTarget, import_files
 from graph.ports import GraphStore, batch_of
-from tests.factories import attendance, group, meeting, membership, person
+from tests.factories import attendance, group, meeting, membership, organization, person
 from tests.importing.test_import_runner import everything
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GENERIC = "name,email,joined,left,talk_seconds"
+WITH_ORGANIZATION = "name,email,organization,talk_seconds"
 ZOOM_DETAILS = (
     "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants\n"
     "812 3456 7890,Spring circle 1,03/04/2024 06:00:00 PM,03/04/2024 07:31:00 PM,"
@@ -198,10 +200,17 @@ def write(path: Path, *rows: str) -> Path:
     return path
 
 
-async def import_report(store: GraphStore, path: Path, *, dry_run: bool = False) -> ImportReport:
+async def import_report(
+    store: GraphStore, path: Path, *, dry_run: bool = False, match_names: bool = True
+) -> ImportReport:
     """Import ``path`` as the report of meeting spring-1."""
     return await import_files(
-        store, [path], file_format="meeting-report", meeting="spring-1", dry_run=dry_run
+        store,
+        [path],
+        file_format="meeting-report",
+        meeting="spring-1",
+        dry_run=dry_run,
+        match_names=match_names,
     )
 
 
@@ -372,3 +381,118 @@ async def test_attendance_keeps_meeting_and_person_ids(
     assert await spring.attendance(person_ids=["gus"]) == [
         Attendance(meeting_id="spring-1", person_id="gus", speaking_s=42)
     ]
+
+
+# -- matching by name and organization ------------------------------------------------------
+
+
+@pytest.fixture
+async def with_ivy(spring: EmbeddedStore) -> EmbeddedStore:
+    """The spring group, and Ivy Holm of Acme Bank, known but no member and without e-mail."""
+    await spring.apply(
+        batch_of(
+            [
+                organization("acme", name="Acme Bank"),
+                organization("northwind", name="Northwind"),
+                person("ivy", name="Ivy Holm", organization_id="acme"),
+            ]
+        )
+    )
+    return spring
+
+
+def test_an_organization_column_is_read_under_its_usual_names() -> None:
+    for header in ("organization", "Organisation", "Company"):
+        (row,) = participations(parse(f"name,{header}", "Ivy Holm,Acme Bank"))
+        assert row.organization == "Acme Bank"
+
+
+async def test_someone_outside_the_group_is_found_by_name_at_the_organization_the_row_names(
+    with_ivy: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "r.csv", WITH_ORGANIZATION, "IVY  holm,,ACME bank,60", "Gus Berg,,,5")
+
+    report = await import_report(with_ivy, path)
+
+    assert report.ok, report.problems
+    assert await attended(with_ivy) == {"ivy": 60, "gus": 5}
+    assert report.identifications() == {
+        Identification.GROUP_NAME: 1,
+        Identification.NAME_AND_ORGANIZATION: 1,
+    }
+    assert [(i.label, i.person_id, i.organization_id) for i in report.identities] == [
+        (f"{path} line 2", "ivy", "acme"),
+        (f"{path} line 3", "gus", None),
+    ]
+
+
+async def test_two_known_people_of_the_name_at_the_organization_are_reported_never_guessed(
+    with_ivy: EmbeddedStore, tmp_path: Path
+) -> None:
+    await with_ivy.apply(batch_of([person("ivy2", name="Ivy Holm", organization_id="acme")]))
+    path = write(tmp_path / "r.csv", WITH_ORGANIZATION, "Ivy Holm,,Acme Bank,60")
+
+    report = await import_report(with_ivy, path)
+
+    (problem,) = report.problems
+    assert (problem.field, problem.value) == ("name", "Ivy Holm")
+    assert "several known people at acme have this name (ivy, ivy2)" in problem.reason
+    assert report.identifications() == {Identification.AMBIGUOUS: 1}
+    assert await attended(with_ivy) == {}
+
+
+async def test_the_name_at_another_organization_is_not_matched(
+    with_ivy: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "r.csv",
+        WITH_ORGANIZATION,
+        "Ivy Holm,,Northwind,60",
+        "Ivy Holm,,Nobody Inc,60",
+    )
+
+    report = await import_report(with_ivy, path)
+
+    assert [p.value for p in report.problems] == ["Ivy Holm", "Ivy Holm"]
+    assert "nor at organization 'Northwind'" in report.problems[0].reason
+    assert await attended(with_ivy) == {}
+
+
+async def test_without_name_matching_only_the_group_is_searched_by_name(
+    with_ivy: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "r.csv", WITH_ORGANIZATION, "Ivy Holm,,Acme Bank,60", "Gus Berg,,,5")
+
+    report = await import_report(with_ivy, path, match_names=False)
+
+    (problem,) = report.problems
+    assert (problem.record, problem.value) == (f"{path} line 2", "Ivy Holm")
+    assert "no member of group spring has this name" in problem.reason
+    assert await attended(with_ivy) == {"gus": 5}
+
+
+async def test_a_member_of_the_name_is_found_before_anyone_at_the_organization(
+    with_ivy: EmbeddedStore, tmp_path: Path
+) -> None:
+    await with_ivy.apply(batch_of([person("gus-acme", name="Gus Berg", organization_id="acme")]))
+    path = write(tmp_path / "r.csv", WITH_ORGANIZATION, "Gus Berg,,Acme Bank,60")
+
+    report = await import_report(with_ivy, path)
+
+    assert report.ok, report.problems
+    assert await attended(with_ivy) == {"gus": 60}
+
+
+async def test_importing_again_after_matching_by_name_changes_nothing(
+    with_ivy: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "r.csv", WITH_ORGANIZATION, "Ivy Holm,,Acme Bank,60", "Gus Berg,,,5")
+    first = await import_report(with_ivy, path)
+    after_first = await everything(with_ivy)
+
+    again = await import_report(with_ivy, path)
+
+    assert first.ok, first.problems
+    assert counts(again) == {"attendance": (0, 0, 2, 0)}
+    assert again.identifications() == first.identifications()
+    assert await everything(with_ivy) == after_first

@@ -51,7 +51,13 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
-from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
+from graph.domain.erasure import (
+    ErasurePlan,
+    ErasureReceipt,
+    Involvement,
+    audit_actor,
+    plan_erasure,
+)
 from graph.domain.errors import ConfigurationError, StoreUnavailable
 from graph.domain.model import (
     Attendance,
@@ -77,10 +83,13 @@ from graph.ports import (
     TieContext,
     check_page_size,
     email_key,
+    name_keys_by_organization,
+    person_name_key,
     profile_url_key,
 )
+from graph.private_files import create_private_file, make_private_dir, open_private, tighten
 
-__all__ = ["SCHEMA_VERSION", "EmbeddedStore"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "EmbeddedStore"]
 
 SCHEMA_VERSION = 2
 _CHECKPOINT_AFTER = 200_000
@@ -90,7 +99,7 @@ R = TypeVar("R", bound=Record)
 
 _KIND_NAMES: dict[type[Any], str] = {kind: name for name, kind in ENTITY_KINDS.items()}
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (kind, id)
@@ -199,7 +208,9 @@ class EmbeddedStore(GraphStore):
     async def open(self) -> None:
         """Create or open the database, check its schema version and load the tie graph."""
         try:
-            self._dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self._dir)
+            create_private_file(self._path)
+            tighten(*(self._path.with_name(self._path.name + s) for s in ("", "-wal", "-shm")))
         except OSError as error:
             raise ConfigurationError(
                 f"TIEGRAPH_DATA_DIR {str(self._dir)!r} cannot be created: {error}"
@@ -221,7 +232,7 @@ class EmbeddedStore(GraphStore):
         files would leave both with wrong ties. The operating system drops the lock when the
         process ends, even by ``kill -9``.
         """
-        handle = (self._dir / "tiegraph.lock").open("a+b")
+        handle = open_private(self._dir / "tiegraph.lock", "a+b")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
@@ -249,7 +260,7 @@ class EmbeddedStore(GraphStore):
                 # Deleted and overwritten rows are zeroed, not left in free space: an erased
                 # person's data must not stay readable in the file.
                 conn.execute("PRAGMA secure_delete=ON")
-                conn.executescript(_SCHEMA)
+                conn.executescript(SCHEMA)
                 self._check_schema_version(conn)
         except sqlite3.Error as error:
             raise ConfigurationError(
@@ -614,6 +625,34 @@ class EmbeddedStore(GraphStore):
                 " OR json_extract(data, '$.profile_url') IS NOT NULL)"
             )
             found = [rid for rid, email, url in rows if matches(email, url)]
+            return _load_records(conn, "person", found)  # type: ignore[return-value]
+
+        return await self._read(run)
+
+    async def people_by_name(self, names: Collection[tuple[str, str]]) -> dict[str, Person]:
+        """Return the people with one of the names at its organization (see the port), by id.
+
+        Names are matched by their keys, which SQL cannot compute, so this reads the names of
+        the people of the given organizations (a range of the ``refs`` index per organization,
+        no JSON decoded but the names and the people found), and compares the keys here.
+        """
+        wanted = name_keys_by_organization(names)
+        if not wanted:
+            return {}
+
+        def run(conn: sqlite3.Connection) -> dict[str, Person]:
+            rows = conn.execute(
+                "SELECT f.ref, f.id, json_extract(r.data, '$.name') FROM refs f"
+                " JOIN records r ON r.kind = 'person' AND r.id = f.id"
+                " WHERE f.kind = 'person' AND f.ref_kind = 'organization'"
+                " AND f.ref IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(sorted(wanted)).decode(),),
+            )
+            found = [
+                rid
+                for organization_id, rid, name in rows
+                if isinstance(name, str) and person_name_key(name) in wanted[organization_id]
+            ]
             return _load_records(conn, "person", found)  # type: ignore[return-value]
 
         return await self._read(run)
@@ -1000,13 +1039,18 @@ class EmbeddedStore(GraphStore):
                             "DELETE FROM refs WHERE kind = ? AND id = ?", [(kind, i) for i in ids]
                         )
                 for record in plan.rewrite:
+                    kind = _KIND_NAMES[type(record)]
+                    previous = plan.previous_id(kind, record)
                     if isinstance(record, Interaction):
-                        _rewrite_interaction(conn, record, person_id)
+                        _rewrite_interaction(conn, record, person_id, previous)
                     else:
-                        kind = _KIND_NAMES[type(record)]
                         rid = record_id(record)
                         values = encode(record)
-                        conn.execute("DELETE FROM refs WHERE kind = ? AND id = ?", (kind, rid))
+                        conn.execute("DELETE FROM refs WHERE kind = ? AND id = ?", (kind, previous))
+                        if previous != rid:
+                            conn.execute(
+                                "DELETE FROM records WHERE kind = ? AND id = ?", (kind, previous)
+                            )
                         conn.execute(
                             "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)",
                             (kind, rid, _dumps(values)),
@@ -1019,7 +1063,11 @@ class EmbeddedStore(GraphStore):
                 conn.execute(
                     "INSERT INTO audit (at_us, action, by, details)"
                     " VALUES (?, 'erase_person', ?, ?)",
-                    (_micros(at), by, orjson.dumps(_receipt(plan).removed)),
+                    (
+                        _micros(at),
+                        audit_actor(by, person_id),
+                        orjson.dumps(_receipt(plan).removed),
+                    ),
                 )
             if not plan.is_empty:
                 # The write-ahead log still holds earlier copies of the pages that named the
@@ -1032,8 +1080,14 @@ class EmbeddedStore(GraphStore):
             if person_id in self._graph:
                 self._dirty = {pair for pair in self._dirty if person_id not in pair}
                 self._graph.remove_node(person_id)
-                self._refusing.discard(person_id)
-                self._blocks.pop(person_id, None)
+            self._refusing.discard(person_id)
+            self._blocks.pop(person_id, None)
+            for blocker in [b for b, blocked in self._blocks.items() if person_id in blocked]:
+                rest = self._blocks[blocker] - {person_id}
+                if rest:
+                    self._blocks[blocker] = rest
+                else:
+                    del self._blocks[blocker]
         return _receipt(plan)
 
     @staticmethod
@@ -1065,6 +1119,15 @@ class EmbeddedStore(GraphStore):
             interactions=interactions,
             introductions=referencing("introduction"),
             groups_led=referencing("group"),
+            # Every person is read to find them: erasures are rare, block lists unindexed.
+            blockers=[
+                decode(Person, orjson.loads(data))
+                for (data,) in conn.execute(
+                    "SELECT data FROM records WHERE kind = 'person' AND EXISTS ("
+                    " SELECT 1 FROM json_each(records.data, '$.blocked_ids') WHERE value = ?)",
+                    (person_id,),
+                )
+            ],
         )
 
     # -- the in-memory graph --------------------------------------------------------------------
@@ -1162,12 +1225,16 @@ def _delete_interactions(conn: sqlite3.Connection, keys: list[str]) -> None:
     conn.executemany("DELETE FROM interactions WHERE seq = ?", rows)
 
 
-def _rewrite_interaction(conn: sqlite3.Connection, i: Interaction, person_id: str) -> None:
-    """Store an interaction again with fewer participants, dropping the erased one's index row."""
-    row = conn.execute("SELECT seq FROM interactions WHERE key = ?", (i.key,)).fetchone()
+def _rewrite_interaction(
+    conn: sqlite3.Connection, i: Interaction, person_id: str, previous_key: str
+) -> None:
+    """Store an interaction again with fewer participants (and perhaps a new key), dropping the
+    erased one's index row. It keeps its row number, so the tie checkpoint still covers it."""
+    row = conn.execute("SELECT seq FROM interactions WHERE key = ?", (previous_key,)).fetchone()
     conn.execute(
-        "UPDATE interactions SET participants = ?, initiator = ?, group_size = ? WHERE seq = ?",
-        ("|".join(i.participant_ids), i.initiator_id, i.group_size, row[0]),
+        "UPDATE interactions SET key = ?, participants = ?, initiator = ?, group_size = ?"
+        " WHERE seq = ?",
+        (i.key, "|".join(i.participant_ids), i.initiator_id, i.group_size, row[0]),
     )
     conn.execute("DELETE FROM interaction_people WHERE seq = ? AND person = ?", (row[0], person_id))
 

@@ -766,6 +766,15 @@ RETURN collect(properties(n)) AS props
 """People whose profile URL contains one of ``$fragments``, through the text index
 ``person_profile_url``; candidates only, the caller compares the URLs' keys."""
 
+PEOPLE_NAMES_AT_ORGANIZATIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Organization {id: id})<-[:WORKS_AT]-(n:Person)
+RETURN collect([id, n.id, n.name]) AS people
+"""
+"""The id and name of everyone who works at one of the organizations ``$ids``, with that
+organization's id: a seek on the ``organization_id`` constraint, then the organization's
+``WORKS_AT`` relationships (no index of its own needed). The caller compares the names' keys."""
+
 COUNT_PEOPLE_FOUND: Final[LiteralString] = """
 MATCH (n:Person)
 WHERE ($name IS NULL OR toLower(n.name) CONTAINS toLower($name))
@@ -941,7 +950,12 @@ RETURN
   COLLECT {
     MATCH (g:Group)-[:LED_BY]->(p)
     RETURN properties(g)
-  } AS groups_led
+  } AS groups_led,
+  COLLECT {
+    MATCH (o:Person)
+    WHERE $person_id IN o.blocked_ids
+    RETURN properties(o)
+  } AS blockers
 """
 
 REWRITE_BREAKOUTS: Final[LiteralString] = """
@@ -1051,17 +1065,28 @@ _LINK_STRENGTH: Final[LiteralString] = """
       * abs(coalesce(REL.score_by_a, 0.0) - coalesce(REL.score_by_b, 0.0)),
     kinds: size([k IN $counters WHERE REL[k] IS NOT NULL AND REL[k] > 0])
   }] |
-  [v IN [{
-      x: CASE WHEN lv.eff > 0 THEN lv.eff ELSE 0.0 END
-        * 2.0 ^ (-($now_s - lv.last) / $half_life_s),
-      lon: 1 - 2.0 ^ (-(lv.last - lv.first) / $longevity_half_s),
-      div: CASE WHEN lv.kinds >= $diversity_kinds THEN 1.0
-        ELSE toFloat(lv.kinds) / $diversity_kinds END
+  [qv IN [{
+      q: $base
+        + $w_div * CASE WHEN lv.kinds >= $diversity_kinds THEN 1.0
+          ELSE toFloat(lv.kinds) / $diversity_kinds END
+        + $w_long * (1 - 2.0 ^ (-(lv.last - lv.first) / $longevity_half_s))
     }] |
-    CASE WHEN v.x > 0
-      THEN (1 - 2.0 ^ (-v.x / $saturation)) * ($base + $w_div * v.div + $w_long * v.lon)
-      ELSE 0.0
-    END
+    [mv IN [{
+        mass: log(CASE WHEN lv.eff * qv.q > 1e-12 THEN lv.eff * qv.q ELSE 1e-12 END)
+          - log(2.0) * ($now_s - lv.last) / $half_life_s
+      }] |
+      [v IN [{
+          y: CASE WHEN mv.mass < 700 THEN log(2.0) * exp(mv.mass) / $saturation ELSE 1e300 END,
+          age_eff: CASE WHEN mv.mass < log($saturation)
+            THEN (log($saturation) - mv.mass) / log(2.0) * $half_life_s / $trace_scale_s
+            ELSE 0.0 END
+        }] |
+        (1 - $trace_weight)
+          * CASE WHEN v.y < 0.001 THEN v.y - v.y ^ 2 / 2 + v.y ^ 3 / 6 - v.y ^ 4 / 24
+            ELSE 1 - exp(-v.y) END
+        + $trace_weight / (1 + v.age_eff)
+      ][0]
+    ][0]
   ][0]
 ][0]
 """
@@ -1117,7 +1142,7 @@ WHERE all(r IN relationships(p) WHERE """
 WITH p, people, [r IN relationships(p) | """
     + link_strength_of("r")
     + """] AS links
-WHERE all(l IN links WHERE l > 0 AND l >= $min_strength)
+WHERE all(l IN links WHERE l >= $min_strength)
 WITH people, links, reduce(acc = 1.0, l IN links | acc * l) AS score
 WITH people, links, round(score, 11 - toInteger(floor(log10(score)))) AS rounded
 RETURN [n IN people | n.id] AS ids, links

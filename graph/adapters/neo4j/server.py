@@ -37,6 +37,8 @@ from neo4j.exceptions import (
     TransientError,
 )
 
+from graph.private_files import make_private_dir, open_private
+
 __all__ = [
     "NEO4J_VERSION",
     "Neo4jServerError",
@@ -216,8 +218,11 @@ def start(
     port = _free_port() if bolt_port is None else bolt_port
     _ensure_port_is_free(port)
 
+    # The home holds the graph (people and what they said): its owner's alone, and the server
+    # creates what it writes there 0600 (its umask below).
+    make_private_dir(home)
     for name in ("conf", "data", "logs", "run", "plugins", "import"):
-        (home / name).mkdir(parents=True, exist_ok=True)
+        make_private_dir(home / name)
     _write_atomically(
         home / "conf" / "neo4j.conf",
         _neo4j_conf(home, port=port, auth_enabled=auth is not None, pagecache=pagecache),
@@ -241,7 +246,7 @@ def start(
     # neo4j.log is appended to across restarts: error messages show only this start's part.
     log_offset = log_path.stat().st_size if log_path.is_file() else 0
     deadline = time.monotonic() + timeout_s
-    with console_log.open("wb") as console:
+    with open_private(console_log, "wb") as console:
         # A session of its own keeps the server alive after the caller's terminal goes away
         # and out of reach of the Ctrl-C meant for the caller.
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell; java comes from PATH
@@ -251,6 +256,7 @@ def start(
             stderr=subprocess.STDOUT,
             cwd=home,
             start_new_session=True,
+            umask=0o077,
         )
     _CHILDREN[process.pid] = process
     server = RunningNeo4j(
@@ -376,7 +382,13 @@ def _set_initial_password(java: str, lib: Path, home: Path, password: str) -> No
     command = [java, "-Xmx256m", "-cp", str(lib / "*"), _ADMIN_CLASS]
     command += ["dbms", "set-initial-password", "--", password]
     result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        command, capture_output=True, text=True, env=env, timeout=120, check=False
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        umask=0o077,  # auth.ini holds the password's hash: its owner's alone
     )
     if result.returncode != 0:
         output = (result.stdout + result.stderr).replace(password, "***")

@@ -70,7 +70,13 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
-from graph.domain.erasure import ErasurePlan, ErasureReceipt, Involvement, plan_erasure
+from graph.domain.erasure import (
+    ErasurePlan,
+    ErasureReceipt,
+    Involvement,
+    audit_actor,
+    plan_erasure,
+)
 from graph.domain.errors import (
     ConfigurationError,
     Conflict,
@@ -102,6 +108,8 @@ from graph.ports import (
     TieContext,
     check_page_size,
     email_key,
+    name_keys_by_organization,
+    person_name_key,
     profile_url_key,
 )
 
@@ -574,22 +582,27 @@ async def _erase_person(
         interactions=[decode(Interaction, props) for props in found["interactions"]],
         introductions=[decode(Introduction, props) for props in found["introductions"]],
         groups_led=[decode(Group, props) for props in found["groups_led"]],
+        blockers=[decode(Person, props) for props in found["blockers"]],
     )
     plan = plan_erasure(person_id, involvement)
     receipt = _receipt(plan)
     if plan.is_empty:
         return receipt
-    groups = [r for r in plan.rewrite if isinstance(r, Group)]
-    if groups:
-        await _write_records(tx, "group", groups, chunk)
-    rewrites: tuple[tuple[LiteralString, type[Record], tuple[str, ...]], ...] = (
-        (cypher.REWRITE_BREAKOUTS, Breakout, ()),
-        (cypher.REWRITE_SIDE_CONVERSATIONS, SideConversation, ("at",)),
-        (cypher.REWRITE_INTERACTIONS, Interaction, ("at",)),
+    for kind_name, model in (("group", Group), ("person", Person)):
+        kept = [r for r in plan.rewrite if isinstance(r, model)]
+        if kept:
+            await _write_records(tx, kind_name, kept, chunk)
+    rewrites: tuple[tuple[LiteralString, str, type[Record], tuple[str, ...]], ...] = (
+        (cypher.REWRITE_BREAKOUTS, "breakout", Breakout, ()),
+        (cypher.REWRITE_SIDE_CONVERSATIONS, "side_conversation", SideConversation, ("at",)),
+        (cypher.REWRITE_INTERACTIONS, "interaction", Interaction, ("at",)),
     )
-    for query, kind, instants in rewrites:
+    for query, kind_name, kind, instants in rewrites:
         records = [r for r in plan.rewrite if isinstance(r, kind)]
-        await _execute_chunked(tx, query, _node_rows(records, *instants), chunk=chunk)
+        rows = _node_rows(records, *instants)
+        for record, row in zip(records, rows, strict=True):
+            row["id"] = plan.previous_id(kind_name, record)  # found by the key it has now
+        await _execute_chunked(tx, query, rows, chunk=chunk)
     for kind_name, query in _ERASE.items():
         ids = plan.delete.get(kind_name, [])
         await _execute_chunked(tx, query, ids, key="ids", chunk=chunk)
@@ -597,7 +610,7 @@ async def _erase_person(
         tx,
         cypher.RECORD_ERASURE,
         at=at.astimezone(UTC),
-        by=by,
+        by=audit_actor(by, person_id),
         removed=json.dumps(receipt.removed, sort_keys=True),
         rewritten=receipt.rewritten,
     )
@@ -657,6 +670,24 @@ async def _people_by_contact_in_tx(
             tx, cypher.PEOPLE_BY_PROFILE_URL, fragments=fragments[start : start + chunk]
         )
     return found
+
+
+async def _people_by_name_in_tx(
+    tx: AsyncManagedTransaction, wanted: dict[str, set[str]], chunk: int
+) -> list[dict[str, Any]]:
+    """Return the properties of the people with one of the wanted name keys at its
+    organization (``wanted``: name keys by organization id)."""
+    found = await _collected_chunked(
+        tx, cypher.PEOPLE_NAMES_AT_ORGANIZATIONS, sorted(wanted), chunk=chunk
+    )
+    ids = sorted(
+        {
+            person_id
+            for organization_id, person_id, name in found
+            if isinstance(name, str) and person_name_key(name) in wanted[organization_id]
+        }
+    )
+    return await _collected_chunked(tx, cypher.GET_PEOPLE, ids, chunk=chunk) if ids else []
 
 
 async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit: int) -> int:
@@ -981,6 +1012,19 @@ class Neo4jStore(GraphStore):
         items = [decode(kind, props) for props in rows[:size]]
         return Page(items=items, total=total, has_next=len(rows) > size)
 
+    async def people_by_name(self, names: Collection[tuple[str, str]]) -> dict[str, Person]:
+        """Return the people with one of the names at its organization (see the port), by id.
+
+        Reads the names of the people of the given organizations (through their ``WORKS_AT``
+        relationships) and compares their keys here, then reads the people found.
+        """
+        wanted = name_keys_by_organization(names)
+        if not wanted:
+            return {}
+        rows = await self._read(_people_by_name_in_tx, wanted, self._chunk)
+        people = (decode(Person, props) for props in rows)
+        return {person.id: person for person in people}
+
     async def search_people(
         self, query: PeopleQuery, *, first: int, after: str | None = None
     ) -> Page[Person]:
@@ -1198,6 +1242,8 @@ class Neo4jStore(GraphStore):
             base=scale.base,
             w_div=scale.diversity_weight,
             w_long=scale.longevity_weight,
+            trace_weight=scale.trace_weight,
+            trace_scale_s=scale.trace_scale.total_seconds(),
         )
         paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
         return rank(paths, strategy, first)
