@@ -1,11 +1,7 @@
 """A block between the asker and the target leaves no introduction path and shows no tie between
-them: awaiting the change to path semantics (paths, degree and mutual connections answer as for
-strangers).
+them: paths, degree and mutual connections answer as for strangers, whoever blocked whom.
 
-The path, degree and mutual-connection use cases are being reworked separately; these tests say
-what that change must satisfy, written as the attacker would ask (the blocked person's token).
-They are marked as expected to fail, strictly: once that change is merged they pass, the strict
-mark then fails the run, and the mark is to be removed.
+Written as the attacker would ask (the blocked person's token, and the blocker's).
 """
 
 from __future__ import annotations
@@ -17,10 +13,6 @@ import pytest
 from graph.domain.model import Person
 from graph.ports import GraphStore, batch_of
 from tests.api.conftest import Api
-
-PENDING = pytest.mark.xfail(
-    strict=True, reason="blocks on paths, degree and mutual connections: a separate change"
-)
 
 
 async def _block(api: Api, who: str, whom: str) -> None:
@@ -37,7 +29,6 @@ async def _answers(api: Api, asker: str, target: str) -> tuple[object, object]:
     return paths["introductionPaths"], degree["connectionDegree"]
 
 
-@PENDING
 @pytest.mark.parametrize("blocker", ["amir", "hanna"])
 async def test_a_block_either_way_leaves_no_path_and_no_tie_to_show(api: Api, blocker: str) -> None:
     paths, degree = await _answers(api, "amir", "hanna")
