@@ -74,3 +74,12 @@ def test_a_refusal_names_what_was_refused() -> None:
 def test_a_viewer_without_roles_may_do_nothing() -> None:
     nobody = Viewer(person_id=None, roles=frozenset(), subject="anonymous")
     assert not any(may(nobody, action, Facts(people=["ada"])) for action in Action)
+
+
+def test_consent_flags_and_blocks_are_the_persons_own_even_for_their_leader() -> None:
+    assert may(member("ada"), Action.READ_CONSENT, Facts(people=["ada"]))
+    led = Facts(people=["bo"], groups=["g"], led_by_viewer={"g"})
+    assert may(leader("lena"), Action.READ_PRIVATE_PROFILE, led)
+    assert not may(leader("lena"), Action.READ_CONSENT, led)
+    assert not may(member("ada"), Action.READ_CONSENT, Facts(people=["bo"]))
+    assert may(ADMIN, Action.READ_CONSENT, Facts(people=["bo"]))
