@@ -111,6 +111,21 @@ _NEXT = {
 """The workflow: requested, then accepted or declined by the introducer, then met or not."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Search:
+    """What an introduction-path search asks for, apart from its two ends and moment."""
+
+    max_hops: int
+    first: int
+    strategy: Strategy
+    min_link_strength: float
+    kinds: frozenset[InteractionKind] | None = None
+
+
+_NEAREST = _Search(max_hops=3, first=1, strategy=Strategy.SHORTEST, min_link_strength=0.0)
+"""The search a connection degree is: one shortest path of up to three hops, any link."""
+
+
 @dataclass(frozen=True, slots=True)
 class Introductions:
     """Introduction paths, connection degrees and mutual connections over one store."""
@@ -165,64 +180,35 @@ class Introductions:
         people = await self._require_people(source, target)
         if _blocked(people[source], people[target]):
             return []
-        paths = await self._search(
-            source,
-            target,
+        search = _Search(
             max_hops=max_hops,
             first=first,
             strategy=strategy,
             min_link_strength=min_link_strength,
-            at=moment,
             kinds=frozenset(kinds) if kinds else None,
         )
-        return await self._explain(paths, moment or self.clock())
+        paths = await self._search(source, target, search, at=moment)
+        return await self._explain(paths, moment)
 
     async def _search(
-        self,
-        source: str,
-        target: str,
-        *,
-        max_hops: int,
-        first: int,
-        strategy: Strategy,
-        min_link_strength: float,
-        at: datetime | None,
-        kinds: frozenset[InteractionKind] | None = None,
+        self, source: str, target: str, search: _Search, *, at: datetime | None
     ) -> list[Path]:
         """Search now where the data lives, or over the network as it stood at a past ``at``."""
         if at is None:
             return await self.store.introduction_paths(
                 source,
                 target,
-                max_hops=max_hops,
-                first=first,
-                strategy=strategy,
-                min_link_strength=min_link_strength,
+                max_hops=search.max_hops,
+                first=search.first,
+                strategy=search.strategy,
+                min_link_strength=search.min_link_strength,
                 at=self.clock(),
-                kinds=kinds,
+                kinds=search.kinds,
             )
-        return await self._search_as_of(
-            source,
-            target,
-            max_hops=max_hops,
-            first=first,
-            strategy=strategy,
-            min_link_strength=min_link_strength,
-            at=at,
-            kinds=kinds,
-        )
+        return await self._search_as_of(source, target, search, at=at)
 
     async def _search_as_of(
-        self,
-        source: str,
-        target: str,
-        *,
-        max_hops: int,
-        first: int,
-        strategy: Strategy,
-        min_link_strength: float,
-        at: datetime,
-        kinds: frozenset[InteractionKind] | None,
+        self, source: str, target: str, search: _Search, *, at: datetime
     ) -> list[Path]:
         """The same meet-in-the-middle search over the ties as they stood at ``at``.
 
@@ -232,6 +218,7 @@ class Introductions:
         one people read per layer.
         """
         model = self.store.model
+        kinds = search.kinds
         ties: dict[str, dict[str, Tie]] = {}
         people: dict[str, Person] = {}
 
@@ -269,8 +256,8 @@ class Introductions:
                             following.append(other)
                 layer = following
 
-        await expand(source, (max_hops + 1) // 2)
-        await expand(target, max_hops // 2)
+        await expand(source, (search.max_hops + 1) // 2)
+        await expand(target, search.max_hops // 2)
 
         def links_of(person_id: str) -> dict[str, float]:
             found = {}
@@ -280,7 +267,7 @@ class Introductions:
                 if me is not None and them is not None and _blocked(me, them):
                     continue
                 strength = link_strength(tie, at, model)
-                if strength >= min_link_strength:
+                if strength >= search.min_link_strength:
                     found[other] = strength
             return found
 
@@ -289,12 +276,12 @@ class Introductions:
             target,
             links_of=links_of,
             may_pass=may_pass,
-            max_hops=max_hops,
-            first=first,
-            strategy=strategy,
+            max_hops=search.max_hops,
+            first=search.first,
+            strategy=search.strategy,
         )
 
-    async def _explain(self, paths: Sequence[Path], at: datetime) -> list[ExplainedPath]:
+    async def _explain(self, paths: Sequence[Path], at: datetime | None) -> list[ExplainedPath]:
         """Add to each hop its tie, band, shared groups and shared interests (a fixed number
         of store calls for all paths)."""
         people_ids = sorted({p for path in paths for p in path.people})
@@ -308,7 +295,13 @@ class Introductions:
         # One read for every hop's tie: each person's ties, keyed by the pair.
         ties: dict[tuple[str, str], Tie | None] = {
             (t.a, t.b): t
-            for found in (await self.store.ties_as_of(people_ids, at)).values()
+            for found in (
+                await (
+                    self.store.ties_of(people_ids)
+                    if at is None
+                    else self.store.ties_as_of(people_ids, at)
+                )
+            ).values()
             for t in found
         }
         explained = []
@@ -354,15 +347,7 @@ class Introductions:
             return Degree.SELF
         if _blocked(people[a], people[b]):
             return Degree.BEYOND
-        paths = await self._search(
-            a,
-            b,
-            max_hops=3,
-            first=1,
-            strategy=Strategy.SHORTEST,
-            min_link_strength=0.0,
-            at=moment,
-        )
+        paths = await self._search(a, b, _NEAREST, at=moment)
         return _DEGREES[paths[0].hops] if paths else Degree.BEYOND
 
     async def mutual_connections(

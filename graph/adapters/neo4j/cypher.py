@@ -1073,7 +1073,8 @@ _LINK_STRENGTH: Final[LiteralString] = """
     }] |
     [mv IN [{
         mass: log(CASE WHEN lv.eff * qv.q > 1e-12 THEN lv.eff * qv.q ELSE 1e-12 END)
-          - log(2.0) * ($now_s - lv.last) / $half_life_s
+          - log(2.0) * CASE WHEN $now_s > lv.last THEN $now_s - lv.last ELSE 0.0 END
+            / $half_life_s
       }] |
       [v IN [{
           y: CASE WHEN mv.mass < 700 THEN log(2.0) * exp(mv.mass) / $saturation ELSE 1e300 END,
