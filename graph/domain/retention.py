@@ -38,6 +38,7 @@ __all__ = [
     "PairRetention",
     "aggregate_only",
     "group_retention",
+    "withhold_pair_figures",
 ]
 
 _DAY_S = 86_400.0
@@ -102,10 +103,12 @@ class GroupRetention:
     member_count: int
     """Consenting members analysed."""
     pair_count: int
-    share_during: float
-    """Share of pairs with a direct contact while the group ran (0.0 when there are no pairs)."""
-    share_after: float
-    """Share of pairs with a direct contact after the end (0.0 when there are no pairs)."""
+    share_during: float | None
+    """Share of pairs with a direct contact while the group ran (0.0 when there are no pairs;
+    ``None`` when withheld, see :func:`withhold_pair_figures`)."""
+    share_after: float | None
+    """Share of pairs with a direct contact after the end (0.0 when there are no pairs;
+    ``None`` when withheld)."""
     curve: tuple[CurvePoint, ...]
     """One point per horizon, ascending in days."""
     pairs: tuple[PairRetention, ...]
@@ -274,6 +277,29 @@ def aggregate_only(retention: GroupRetention) -> GroupRetention:
     ((), True)
     """
     return replace(retention, pairs=(), members=(), bridges=(), aggregated=True)
+
+
+def withhold_pair_figures(retention: GroupRetention) -> GroupRetention:
+    """Return ``retention`` as aggregates with every figure that counts pairs withheld.
+
+    Any count of pairs changes when one pair's contact does, so in a group too small to hide
+    a pair among the others, two such answers (at two moments, or for two horizons) would pin
+    one pair's contact. What is left (members, pairs, the horizons asked for) depends on no
+    one's contact. Withholding depends on nothing in the data, so it reveals nothing either.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> full = GroupRetention("g1", t, t, 2, 1, 1.0, 0.0, (CurvePoint(30, 1.0, 1),), (), (), ())
+    >>> shown = withhold_pair_figures(full)
+    >>> shown.share_during, shown.share_after, shown.curve, shown.aggregated
+    (None, None, (CurvePoint(days=30, share=None, pairs=0),), True)
+    """
+    return replace(
+        aggregate_only(retention),
+        share_during=None,
+        share_after=None,
+        curve=tuple(CurvePoint(days=p.days, share=None, pairs=0) for p in retention.curve),
+    )
 
 
 def _checked_horizons(horizons: Sequence[int]) -> list[int]:

@@ -29,6 +29,7 @@ from graph.domain.paths import MAX_HOPS, Path, Strategy, best_paths
 from graph.domain.relationship import Band, band_of, link_strength
 from graph.ports import GraphStore, batch_of
 from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
+from graph.usecases.facts import blocked_between
 from graph.usecases.policy import Action, Facts, authorize, authorize_or_hide, may
 from graph.usecases.viewer import Viewer
 
@@ -184,7 +185,7 @@ class Introductions:
         moment = None if at is None else check_instant("at", at)
         authorize(viewer, Action.FIND_INTRODUCTIONS, Facts(people=[source]))
         people = await self._require_people(source, target)
-        if _blocked(people[source], people[target]):
+        if blocked_between(people[source], people[target]):
             return []
         search = _Search(
             max_hops=max_hops,
@@ -283,7 +284,7 @@ class Introductions:
             me = people.get(person_id)
             for other, tie in ties.get(person_id, {}).items():
                 them = people.get(other)
-                if me is not None and them is not None and _blocked(me, them):
+                if me is not None and them is not None and blocked_between(me, them):
                     continue
                 strength = link_strength(tie, at, model)
                 if strength >= search.min_link_strength:
@@ -367,7 +368,7 @@ class Introductions:
         people = await self._require_people(a, b)
         if a == b:
             return Degree.SELF
-        if _blocked(people[a], people[b]):
+        if blocked_between(people[a], people[b]):
             return Degree.BEYOND
         paths = await self._search(a, b, _NEAREST, at=moment)
         return _DEGREES[paths[0].hops] if paths else Degree.BEYOND
@@ -383,7 +384,7 @@ class Introductions:
         moment = self.clock() if at is None else check_instant("at", at)
         authorize(viewer, Action.READ_CONNECTION_DEGREE, Facts(people=[a, b]))
         ends = await self._require_people(a, b)
-        if a == b or _blocked(ends[a], ends[b]):
+        if a == b or blocked_between(ends[a], ends[b]):
             return []
         found = await self.store.ties_as_of([a, b], moment)
         near_a = {t.other(a) for t in found.get(a, [])}
@@ -395,8 +396,8 @@ class Introductions:
             for p in mutual
             if p in people
             and people[p].intermediary
-            and not _blocked(people[p], ends[a])
-            and not _blocked(people[p], ends[b])
+            and not blocked_between(people[p], ends[a])
+            and not blocked_between(people[p], ends[b])
             and (people[p].discoverable or p == viewer.person_id)
         ]
         return shown[:first]
@@ -412,7 +413,10 @@ class Introductions:
         requester: str | None = None,
         note: str | None = None,
     ) -> Introduction:
-        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``."""
+        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``.
+
+        Refused with one answer, naming ``via``, when ``via`` does not make introductions or
+        any two of the three blocked one another."""
         requester = requester or viewer.person_id
         if requester is None:
             raise InvalidInput(
@@ -424,11 +428,13 @@ class Introductions:
                 [Problem("input", "via", via, "requester, introducer and target must differ")]
             )
         people = await self._require_people(requester, target, via)
-        if not people[via].intermediary:
-            raise InvalidInput(
-                [Problem("input", "via", via, "does not make introductions (their choice)")]
-            )
-        if target in people[via].blocked_ids or via in people[target].blocked_ids:
+        # One answer for every reason not to: someone who does not make introductions, and a
+        # block between any two of the three (whoever blocked whom), so a refusal reveals
+        # neither a private consent flag nor who blocked whom.
+        if not people[via].intermediary or any(
+            blocked_between(people[x], people[y])
+            for x, y in ((requester, target), (requester, via), (via, target))
+        ):
             raise InvalidInput([Problem("input", "via", via, "cannot introduce you to them")])
         introduction = Introduction(
             id=f"intro-{uuid.uuid4().hex}",
@@ -525,8 +531,3 @@ class Introductions:
             met=count[IntroductionStatus.MET],
             not_met=count[IntroductionStatus.NOT_MET],
         )
-
-
-def _blocked(one: Person, other: Person) -> bool:
-    """Whether either of two people blocked the other."""
-    return other.id in one.blocked_ids or one.id in other.blocked_ids

@@ -42,6 +42,37 @@ The rules, in words:
 - **Uniform refusals.** A record named by id that the viewer may not see or touch is answered
   exactly as an unknown one (:func:`authorize_or_hide`), so ids do not tell what exists.
 
+Derived answers follow the same rules as direct reads (the same :class:`Action` decides both):
+
+- A ranking, score, reason or link that is computed from someone else's data uses only the
+  data the viewer may read directly. Retention pairs are the viewer's own pairs, or pairs
+  whose strength the viewer may read (:data:`Action.READ_RELATIONSHIP`); a recommendation or a
+  cohort is scored and explained from public interests, the viewer's own offers and seeks, and
+  another person's offers, seeks and pre-interview answers only where the viewer may read that
+  person's private profile (:data:`Action.READ_PRIVATE_PROFILE`) — so neither the reasons nor
+  the order reveal what the viewer may not read; breakout suggestions weigh only the ties whose
+  strength the leader may read; a path link names only groups whose members the viewer may see
+  (:data:`Action.READ_GROUP_DETAILS`); a group's ties and drift, and a pair's tie read by
+  their leader, show contact after the group's end only for pairs who both share post-group
+  contact.
+- Consent flags (discoverable, intermediary, share post-group contact) and block lists are the
+  person's own (:data:`Action.READ_CONSENT`).
+- A block between two people holds everywhere: someone blocked, or who blocked the asker, is
+  answered for as if unknown (shared interests), never recommended, never put in one breakout
+  group with them, and cannot be asked for or through in an introduction (refused with the
+  same answer as someone who does not make introductions, so the refusal does not say who
+  blocked whom).
+- **Small groups cannot be differenced.** For a group with fewer members than the configured
+  minimum (``TIEGRAPH_PRIVACY_MIN_GROUP``), a viewer who is not its leader (nor an admin) gets
+  aggregates only, and only those that one pair's contact cannot change: every figure that
+  counts pairs (shares during and after, the survival curve's shares) changes when a single
+  pair's contact does, so comparing two answers (two instants, two ``after`` moments, two
+  horizons) would pin that pair's contact; those figures are withheld (``None``). What remains
+  (how many members and pairs, the horizons) does not depend on anyone's contact. Every time in
+  such an answer is a whole UTC day (``at`` and ``after`` are floored to midnight), so not even
+  the moment asked about can be narrowed below a day. Withholding depends on the group's size
+  only, never on the data, so that a withheld figure tells nothing either.
+
 Use cases call :func:`authorize` (or :func:`may`) with an :class:`Action` and the facts that
 matter (whose data, which group), so every feature inherits the same rules.
 :data:`OPERATION_ACTIONS` names the action each API operation needs; a test fails when an
@@ -88,6 +119,7 @@ class Action(enum.StrEnum):
     RUN_MEETINGS = "see speaking balance and plan breakouts"
     READ_CONNECTION_DEGREE = "read how far apart two people are"
     READ_STATISTICS = "read store statistics"
+    READ_CONSENT = "read a person's consent flags and blocks"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +235,8 @@ def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
             return _takes_part(viewer, f)
         case Action.READ_STATISTICS:
             return False
+        case Action.READ_CONSENT:
+            return _is_self(viewer, f)
     return False  # pragma: no cover - every action is matched above
 
 

@@ -125,3 +125,12 @@ def test_a_hidden_refusal_reads_as_an_unknown_record() -> None:
             member("ada"), Action.ANSWER_INVITATION, Facts(people=["bo"]), entity="x", key="k"
         )
     assert str(refused.value) == str(NotFound("x", "k"))
+
+
+def test_consent_flags_and_blocks_are_the_persons_own_even_for_their_leader() -> None:
+    assert may(member("ada"), Action.READ_CONSENT, Facts(people=["ada"]))
+    led = Facts(people=["bo"], groups=["g"], led_by_viewer={"g"})
+    assert may(leader("lena"), Action.READ_PRIVATE_PROFILE, led)
+    assert not may(leader("lena"), Action.READ_CONSENT, led)
+    assert not may(member("ada"), Action.READ_CONSENT, Facts(people=["bo"]))
+    assert may(ADMIN, Action.READ_CONSENT, Facts(people=["bo"]))
