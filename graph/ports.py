@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
 from graph.domain.codec import Record
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import ErasureReceipt
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.model import (
@@ -296,8 +297,13 @@ class GraphStore(abc.ABC):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return the memberships of the given groups and/or people, by group then person."""
+        """Return the memberships of the given groups and/or people, by group then person.
+
+        Only active ones (accepted, or enrolled directly) unless ``accepted_only`` is false:
+        an invitation must grant nobody anything, so every reader gets that by default.
+        """
 
     @abc.abstractmethod
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
@@ -384,6 +390,7 @@ class GraphStore(abc.ABC):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[Path]:
         """Return the best paths between two people through ties, as
         :func:`graph.domain.paths.best_paths` ranks them, searched where the data lives.
@@ -392,7 +399,10 @@ class GraphStore(abc.ABC):
         must not be before any tie's last contact: pass "now"); links weaker than
         ``min_link_strength`` are not used, nor ties either person blocked, nor people who do
         not consent to be intermediaries (inside a path). ``kinds``, if given, only uses ties
-        with at least one interaction of those kinds.
+        with at least one interaction of those kinds. A search in this process stops with
+        :class:`~graph.domain.errors.BudgetExceeded` past ``deadline`` and never holds up the
+        event loop; a store that searches in a database server may ignore the deadline (the
+        search holds up nothing here).
         """
 
     @abc.abstractmethod

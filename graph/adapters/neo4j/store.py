@@ -70,6 +70,7 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import (
     ErasurePlan,
     ErasureReceipt,
@@ -92,6 +93,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Person,
     SideConversation,
     Tie,
@@ -1076,8 +1078,10 @@ class Neo4jStore(GraphStore):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return memberships matching every given filter, by group then person."""
+        """Return memberships matching every given filter, by group then person (active ones
+        unless asked; the state is decoded like every other field, so both stores agree)."""
         people = None if person_ids is None else sorted(set(person_ids))
         if group_ids is not None:
             rows = await self._read(
@@ -1090,7 +1094,8 @@ class Neo4jStore(GraphStore):
             rows = await self._read(_collected, cypher.MEMBERSHIPS_OF_PEOPLE, person_ids=people)
         else:
             rows = await self._read(_collected, cypher.ALL_MEMBERSHIPS)
-        return [decode(Membership, props) for props in rows]
+        found = [decode(Membership, props) for props in rows]
+        return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
         """Return the meetings of the given groups by start time, then id."""
@@ -1217,8 +1222,12 @@ class Neo4jStore(GraphStore):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
-        """Bounded expansions from both ends in one Cypher query, scored and ranked there."""
+        """Bounded expansions from both ends in one Cypher query, scored and ranked there.
+
+        The search runs on the server, so the event loop is free meanwhile; ``deadline`` is
+        not used (a cold server may take seconds to plan the query the first time)."""
         if source == target or first < 1 or max_hops < 1:
             return []
         scale = DEFAULT_SCALE
