@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from graph.domain.batch import check_instant
+from graph.domain.deadline import Deadline
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.model import Group, Interaction, InteractionKind, Person
 from graph.domain.nudges import FadingTie, LastContact, Nudge, describe_nudge, rank_nudges
@@ -25,6 +26,7 @@ from graph.domain.relationship import (
     pair_series,
 )
 from graph.ports import GraphStore, TieContext, check_page_size
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.insights import utc_now
 from graph.usecases.policy import Action, Facts, authorize
 from graph.usecases.viewer import Viewer
@@ -37,6 +39,7 @@ _GROUP_KINDS = frozenset(
     {InteractionKind.MEETING, InteractionKind.BREAKOUT, InteractionKind.SIDE_CONVERSATION}
 )
 """Contacts that happen within a group: the last topic names the group for these."""
+_HINT = "ask about an earlier moment (at): there is less history to go through"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class KeepInTouch:
     store: GraphStore
     clock: Callable[[], datetime] = utc_now
     scale: StrengthScale = DEFAULT_SCALE
+    budgets: Budgets = DEFAULT_BUDGETS
 
     async def keep_in_touch(
         self, viewer: Viewer, person_id: str, *, first: int = 5, at: datetime | None = None
@@ -70,26 +74,43 @@ class KeepInTouch:
         now), most worth first.
 
         One read of the person's ties and one of their history up to the moment; each tie's
-        peak comes from its own history in one pass (:func:`pair_series` at its contacts).
+        peak comes from its own history in one pass (:func:`pair_series` at its contacts), off
+        the event loop and within the request budget.
         """
         check_page_size(first)
         authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
         when = self._moment(at)
+        deadline = self.budgets.deadline(_HINT)
         contexts = await self.store.tie_contexts(person_id)
         history = await self.store.interactions_of(person_id, until=when + _JUST_AFTER)
         with_other: dict[str, list[Interaction]] = defaultdict(list)
         for interaction in history:
             for other in set(interaction.participant_ids) - {person_id}:
                 with_other[other].append(interaction)
-        candidates = [
-            fading
-            for context in contexts
-            if (fading := self._fading(person_id, context, with_other.get(context.other_id), when))
-        ]
+        candidates = await within(
+            deadline,
+            off_loop(self._all_fading, person_id, contexts, with_other, when, deadline),
+        )
         ranked = rank_nudges(candidates, at=when, first=first, scale=self.scale)
         if not ranked:
             return []
         return await self._explain(person_id, ranked, with_other, when)
+
+    def _all_fading(
+        self,
+        person_id: str,
+        contexts: Sequence[TieContext],
+        with_other: dict[str, list[Interaction]],
+        when: datetime,
+        deadline: Deadline,
+    ) -> list[FadingTie]:
+        found = []
+        for context in contexts:
+            deadline.check()
+            fading = self._fading(person_id, context, with_other.get(context.other_id), when)
+            if fading is not None:
+                found.append(fading)
+        return found
 
     def _moment(self, at: datetime | None) -> datetime:
         if at is None:

@@ -113,7 +113,7 @@ class Service:
     @property
     def nudges(self) -> KeepInTouch:
         """Keep-in-touch nudges: a person's own fading ties worth renewing."""
-        return KeepInTouch(self.store, self.clock)
+        return KeepInTouch(self.store, self.clock, budgets=self.budgets)
 
     # -- facts ----------------------------------------------------------------------------------
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from graph.domain.errors import Forbidden
+from graph.domain.errors import BudgetExceeded, Forbidden
 from graph.domain.model import InteractionKind
 from graph.domain.relationship import Band
 from graph.ports import GraphStore, batch_of
+from graph.usecases.budget import Budgets
 from graph.usecases.nudges import KeepInTouch
 from graph.usecases.viewer import Role, Viewer
 from tests.factories import at, group, interaction, membership, person
@@ -101,3 +102,12 @@ async def test_only_the_person_and_admins_see_their_nudges(store: GraphStore) ->
         await use_case.keep_in_touch(member("ben"), "ann")
     seen = await use_case.keep_in_touch(Viewer.admin(), "ann")
     assert [n.nudge.tie.other_id for n in seen] == ["ben"]
+
+
+async def test_past_its_time_budget_the_ranking_stops_and_says_what_to_narrow(
+    store: GraphStore,
+) -> None:
+    await a_network(store)
+    hurried = KeepInTouch(store, clock=lambda: NOW, budgets=Budgets(request_s=1e-9))
+    with pytest.raises(BudgetExceeded, match="earlier moment"):
+        await hurried.keep_in_touch(member("ann"), "ann")
