@@ -226,7 +226,9 @@ RULES: dict[str, object] = {
     ),
     "Membership": Fields(
         {
-            **dict.fromkeys(("key", "id", "role", "joinedOn", "leftOn", "group", "person"), PUBLIC),
+            **dict.fromkeys(
+                ("key", "id", "role", "status", "joinedOn", "leftOn", "group", "person"), PUBLIC
+            ),
             "hopes": Hidden("membership"),
             "contributions": Hidden("membership"),
         }
@@ -241,6 +243,8 @@ RULES: dict[str, object] = {
     "Introduction": Guarded(
         frozenset({"Query.introductions", "IntroductionPayload.introduction", *_NODE_ROUTES})
     ),
+    # The membership an invitee has just accepted or declined: theirs to see.
+    "MembershipPayload": Guarded(frozenset({"Mutation.answerInvitation"})),
     "IntroductionPayload": Guarded(
         frozenset(
             {
