@@ -237,7 +237,14 @@ RULES: dict[str, object] = {
     "Attendance": Guarded(frozenset({"Meeting.attendance", *_NODE_ROUTES})),
     "Breakout": Guarded(frozenset({"Meeting.breakouts", *_NODE_ROUTES})),
     "Interaction": Guarded(
-        frozenset({"Query.interactions", "Evidence.interaction", *_NODE_ROUTES})
+        frozenset(
+            {
+                "Query.interactions",
+                "Evidence.interaction",
+                "KeepInTouch.lastInteraction",
+                *_NODE_ROUTES,
+            }
+        )
     ),
     "SideConversation": Guarded(frozenset({"Query.sideConversations", *_NODE_ROUTES})),
     "Introduction": Guarded(
@@ -262,6 +269,8 @@ RULES: dict[str, object] = {
     "Evidence": Guarded(frozenset({"RelationshipView.evidence"})),
     "RankedTie": Guarded(frozenset({"Query.strongestTies"})),
     "DriftingTie": Guarded(frozenset({"Query.driftingTies"})),
+    # A person's own nudges (READ_TIES: themselves, or an admin), their last contact included.
+    "KeepInTouch": Guarded(frozenset({"Query.keepInTouch"})),
     # A group's drift leaves out pairs who keep post-group contact private: see
     # test_a_groups_drift_says_nothing_of_those_who_keep_post_group_contact_private.
     "GroupTie": Fields(
