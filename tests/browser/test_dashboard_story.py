@@ -156,9 +156,19 @@ def test_the_leader_is_placed_like_anyone_else_and_can_be_left_out(
     assert labels == {"valign": "bottom", "card": 1, "above": True}
     tab.screenshot("dashboard-story-leader-shown", "#ties")
 
+    colours = tab.page.evaluate(
+        """() => Object.fromEntries(window.tiegraphDashboard.graph().nodes()
+             .map((n) => [n.id(), n.style('background-color')]))"""
+    )
     tab.page.uncheck("#show-leader")
     tab.page.wait_for_selector("#tie-graph[data-leader=hidden]")
     assert LEADER not in _positions(tab)
+    still = tab.page.evaluate(
+        """() => Object.fromEntries(window.tiegraphDashboard.graph().nodes()
+             .map((n) => [n.id(), n.style('background-color')]))"""
+    )
+    assert still == {k: v for k, v in colours.items() if k != LEADER}, "everyone keeps a colour"
+    assert "Leader" not in tab.page.locator("#node-legend").inner_text()
     graph = tab.page.locator("#tie-graph")
     assert graph.get_attribute("data-nodes") == str(len(places) - 1)
     assert graph.get_attribute("data-edges") == str(len(ties) - len(own))

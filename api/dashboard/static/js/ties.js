@@ -377,24 +377,32 @@ function colourKey(person, by) {
   return person.organization || null;
 }
 
-/** Give each organization (or industry) present a colour, in name order; fill the legends. */
-function colourPeople(people, by) {
-  const keys = [...new Set(people.map((p) => colourKey(p, by)).filter(Boolean))].sort((a, b) => a.localeCompare(b));
+/**
+ * Give each organization (or industry) of the group a colour, in name order (the same whether
+ * the leader is shown or not), and list in the legend those of the people shown.
+ */
+function colourPeople(everyone, shown, by) {
+  const keys = [...new Set(everyone.map((p) => colourKey(p, by)).filter(Boolean))].sort((a, b) => a.localeCompare(b));
   const colours = new Map(keys.map((k, i) => [k, PALETTE[i % PALETTE.length]]));
-  for (const p of people) p.color = colours.get(colourKey(p, by)) || OTHER;
+  for (const p of everyone) p.color = colours.get(colourKey(p, by)) || OTHER;
+  const present = new Set(shown.map((p) => colourKey(p, by)));
   const legend = byId("node-legend");
-  const items = keys.map((k) =>
-    h(
-      "li",
-      { class: "legend-item", "data-key": k },
-      h("span", { class: "swatch swatch-node", "data-color": colours.get(k), "aria-hidden": "true" }),
-      by === "industry" ? words(k) : k,
-    ),
-  );
-  if (people.some((p) => !colourKey(p, by))) {
+  const items = keys
+    .filter((k) => present.has(k))
+    .map((k) =>
+      h(
+        "li",
+        { class: "legend-item", "data-key": k },
+        h("span", { class: "swatch swatch-node", "data-color": colours.get(k), "aria-hidden": "true" }),
+        by === "industry" ? words(k) : k,
+      ),
+    );
+  if (shown.some((p) => !colourKey(p, by))) {
     items.push(h("li", { class: "legend-item", "data-key": "" }, h("span", { class: "swatch swatch-node", "data-color": OTHER, "aria-hidden": "true" }), "Not known"));
   }
-  items.push(h("li", { class: "legend-item" }, h("span", { class: "swatch swatch-leader", "aria-hidden": "true" }), "Leader (square)"));
+  if (shown.some((p) => p.leader)) {
+    items.push(h("li", { class: "legend-item" }, h("span", { class: "swatch swatch-leader", "aria-hidden": "true" }), "Leader (square)"));
+  }
   fill(legend, items);
   legend.setAttribute("aria-label", `Node colours by ${by}`);
   // Colours through the CSSOM: the page's content security policy allows no inline styles.
@@ -437,7 +445,7 @@ function redraw() {
   const withLeader = showLeader();
   const people = lastDrawn.people.filter((p) => withLeader || !p.leader);
   const keep = new Set(people.map((p) => p.key));
-  colourPeople(people, colourBy());
+  colourPeople(lastDrawn.people, people, colourBy());
   const nodes = people.map((p) => ({
     data: {
       id: p.key,
