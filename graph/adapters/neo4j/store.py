@@ -1218,13 +1218,14 @@ class Neo4jStore(GraphStore):
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
     ) -> list[IntroductionPath]:
-        """Bounded expansions from both ends in one Cypher query, scored and ranked there."""
+        """A top-k search from the end with fewer ties, pruned by the k-th best path found so
+        far, scored, ranked and limited in one Cypher query."""
         if source == target or first < 1 or max_hops < 1:
             return []
         scale = DEFAULT_SCALE
         rows = await self._read(
             _records,
-            cypher.INTRODUCTION_PATHS,
+            cypher.introduction_paths_query(min(max_hops, cypher.MAX_PATH_HOPS)),
             source=source,
             target=target,
             max_hops=max_hops,
