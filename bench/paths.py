@@ -51,7 +51,7 @@ Each Neo4j store is a throwaway server started with :mod:`graph.adapters.neo4j.s
 After timing, the Neo4j leg also prints what the latencies rest on: the p50 of
 ``store.ping()`` (a trivial managed read, the round-trip floor under every query); the db
 hits of ours and of the naive query under ``PROFILE`` on the first ``--profile-pairs`` pairs
-of each kind; and the whole ``PROFILE`` of ``INTRODUCTION_PATHS`` (rows and db hits per
+of each kind; and the whole ``PROFILE`` of ``introduction_paths_query(3)`` (rows and db hits per
 operator) on a pair ours is slow on: of the five slowest pairs timed, the one with the highest
 median of three more calls. Data lives in a temporary directory removed at the end. Peak
 memory: this process's maximum resident set (``resource.getrusage``), which only grows through
@@ -560,7 +560,11 @@ async def compare_db_hits(
     naive: list[int] = []
     for pair in pairs:
         mine = await profile_query(
-            driver, cypher.INTRODUCTION_PATHS, parameters, pair, timeout_s=max(30.0, timeout_s)
+            driver,
+            cypher.introduction_paths_query(MAX_HOPS),
+            parameters,
+            pair,
+            timeout_s=max(30.0, timeout_s),
         )
         theirs = await profile_query(driver, NAIVE_PATHS, parameters, pair, timeout_s=timeout_s)
         if mine is not None and theirs is not None:
@@ -886,7 +890,7 @@ async def neo4j_leg(
         seconds, pair = await _slow_pair(store, ours, run.pairs, run.at)
         profiled = await profile_query(
             driver,
-            cypher.INTRODUCTION_PATHS,
+            cypher.introduction_paths_query(MAX_HOPS),
             parameters,
             pair,
             timeout_s=max(30.0, args.naive_timeout),
@@ -1154,7 +1158,7 @@ def render(
         naive_hits = p["naive_db_hits"]
         table = Table(
             title=(
-                f"PROFILE of cypher.INTRODUCTION_PATHS on a pair ours is slow on, Neo4j, "
+                f"PROFILE of cypher.introduction_paths_query(3) on a pair ours is slow on, Neo4j, "
                 f"{r['people']:,} people: {p['pair']['source']} -> {p['pair']['target']} "
                 f"({p['pair']['hops'] or f'> {MAX_HOPS}'} hops; degrees "
                 f"{p['degrees'][0]} and {p['degrees'][1]}), median of three calls "

@@ -1111,8 +1111,9 @@ _WALKABLE: Final[LiteralString] = """
 # Pruning rests on link strengths being at most 1: a path is never stronger than any of its
 # beginnings. After every layer `bar` is the k-th best score among the paths found so far
 # (STRONGEST), and a partial path below it is dropped: whatever it grows into ranks after k
-# paths already found (which are as strong, and shorter). For SHORTEST the search stops at the
-# first layer that reaches `b`. The last hop only closes into `b`. Found paths are turned back
+# paths already found (which are as strong, and shorter). Each layer first closes its paths
+# into `b` (Expand(Into), so a hub there is never expanded), which raises the bar, and only
+# then grows the rest. For SHORTEST the search stops at the first layer that reaches `b`. Found paths are turned back
 # to source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
 _PATHS_START: Final[LiteralString] = (
     """
@@ -1158,18 +1159,20 @@ WITH forward, a, b, found, frontier,
   END AS bar
 """
 
-# One more hop from each person the frontier ends at, once per person.
+# One more hop from each person the frontier ends at, once per person, to anyone but `b` (the
+# paths into `b` were closed just before, which raised the bar).
 _PATHS_GROW: Final[LiteralString] = (
     _PATHS_BAR
     + """
-CALL (frontier, bar) {
+CALL (b, frontier, bar) {
   UNWIND frontier AS p
   WITH p
   WHERE p.score >= bar
   WITH p.node AS x, collect(p) AS partials, max(p.score) AS best
   WITH x, partials, best, coalesce(x.blocked_ids, []) AS x_blocked
   MATCH (x)-[r:TIE]-(y:Person)
-  WHERE """
+  WHERE y <> b
+    AND """
     + _WALKABLE
     + """
     AND NOT y.id IN x_blocked
@@ -1183,13 +1186,14 @@ CALL (frontier, bar) {
   WHERE p.score * w >= bar AND NOT y.id IN p.ids
   RETURN collect({node: y, ids: p.ids + y.id, links: p.links + w, score: p.score * w}) AS grown
 }
-WITH forward, a, b,
-  found + [p IN grown WHERE p.node = b] AS found,
-  [p IN grown WHERE p.node <> b AND coalesce(p.node.intermediary, true)] AS frontier
+WITH forward, a, b, found,
+  [p IN grown WHERE coalesce(p.node.intermediary, true)] AS frontier
 """
 )
 
-# The last hop: from each person the frontier ends at into `b` (Expand(Into)), once per person.
+# The paths one hop longer: from each person the frontier ends at into `b` (Expand(Into)), once
+# per person. Done before growing the frontier, so that the bar the growth must pass already
+# counts them.
 _PATHS_CLOSE: Final[LiteralString] = (
     _PATHS_BAR
     + """
@@ -1213,7 +1217,7 @@ CALL (b, frontier, bar) {
   WHERE p.score * w >= bar
   RETURN collect({ids: p.ids + b.id, links: p.links + w, score: p.score * w}) AS closed
 }
-WITH forward, found + closed AS found
+WITH forward, a, b, found + closed AS found, frontier
 """
 )
 
@@ -1238,14 +1242,15 @@ MAX_PATH_HOPS: Final = 4
 
 def introduction_paths_query(max_hops: int) -> LiteralString:
     """The pruned top-k query for introduction paths of at most ``max_hops`` links: the first
-    hop, a growing layer per further hop but the last, and the last hop into the other end."""
+    hop, then per further hop the paths it closes into the other end and, but for the last,
+    the frontier it grows."""
     if not 1 <= max_hops <= MAX_PATH_HOPS:
         raise ValueError(f"max_hops must be 1 to {MAX_PATH_HOPS}")
     query: LiteralString = _PATHS_START
-    for _ in range(max_hops - 2):
-        query += _PATHS_GROW
-    if max_hops >= 2:
+    for hops in range(2, max_hops + 1):
         query += _PATHS_CLOSE
+        if hops < max_hops:
+            query += _PATHS_GROW
     return query + _PATHS_RANK
 
 
