@@ -1113,8 +1113,9 @@ _WALKABLE: Final[LiteralString] = """
 # (STRONGEST), and a partial path below it is dropped: whatever it grows into ranks after k
 # paths already found (which are as strong, and shorter). Each layer first closes its paths
 # into `b` (Expand(Into), so a hub there is never expanded), which raises the bar, and only
-# then grows the rest. For SHORTEST the search stops at the first layer that reaches `b`. Found paths are turned back
-# to source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
+# then grows the rest. For SHORTEST the search stops at the first layer that reaches `b`.
+# Found paths are turned back to source-to-target order, scored, ranked and limited here, as
+# graph.domain.paths.rank does.
 _PATHS_START: Final[LiteralString] = (
     """
 MATCH (s:Person {id: $source})

@@ -113,7 +113,7 @@ from graph.ports import (
     profile_url_key,
 )
 
-__all__ = ["Neo4jStore"]
+__all__ = ["Neo4jStore", "introduction_path_parameters"]
 
 log = logging.getLogger(__name__)
 
@@ -754,6 +754,41 @@ def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
 # The store.
 
 
+def introduction_path_parameters(
+    model: StrengthModel,
+    *,
+    source: str,
+    target: str,
+    first: int,
+    strategy: Strategy,
+    min_link_strength: float,
+    at: datetime,
+    kinds: Collection[InteractionKind] | None = None,
+) -> dict[str, Any]:
+    """The parameters of :func:`cypher.introduction_paths_query` for one search."""
+    scale = DEFAULT_SCALE
+    return {
+        "source": source,
+        "target": target,
+        "first": first,
+        "shortest": strategy is Strategy.SHORTEST,
+        "min_strength": min_link_strength,
+        "kinds": _counters(kinds),
+        "counters": [name for _, name in _TIE_COUNTERS],
+        "now_s": (at - _EPOCH).total_seconds(),
+        "half_life_s": model.half_life.total_seconds(),
+        "one_way": scale.one_way,
+        "saturation": scale.saturation,
+        "longevity_half_s": scale.longevity_half.total_seconds(),
+        "diversity_kinds": scale.diversity_kinds,
+        "base": scale.base,
+        "w_div": scale.diversity_weight,
+        "w_long": scale.longevity_weight,
+        "trace_weight": scale.trace_weight,
+        "trace_scale_s": scale.trace_scale.total_seconds(),
+    }
+
+
 class Neo4jStore(GraphStore):
     """A graph store on a Neo4j 5 server or cluster, in the graph model the module describes.
 
@@ -1222,29 +1257,19 @@ class Neo4jStore(GraphStore):
         far, scored, ranked and limited in one Cypher query."""
         if source == target or first < 1 or max_hops < 1:
             return []
-        scale = DEFAULT_SCALE
         rows = await self._read(
             _records,
             cypher.introduction_paths_query(min(max_hops, cypher.MAX_PATH_HOPS)),
-            source=source,
-            target=target,
-            max_hops=max_hops,
-            first=first,
-            shortest=strategy is Strategy.SHORTEST,
-            min_strength=min_link_strength,
-            kinds=_counters(kinds),
-            counters=[name for _, name in _TIE_COUNTERS],
-            now_s=(at - _EPOCH).total_seconds(),
-            half_life_s=self.model.half_life.total_seconds(),
-            one_way=scale.one_way,
-            saturation=scale.saturation,
-            longevity_half_s=scale.longevity_half.total_seconds(),
-            diversity_kinds=scale.diversity_kinds,
-            base=scale.base,
-            w_div=scale.diversity_weight,
-            w_long=scale.longevity_weight,
-            trace_weight=scale.trace_weight,
-            trace_scale_s=scale.trace_scale.total_seconds(),
+            **introduction_path_parameters(
+                self.model,
+                source=source,
+                target=target,
+                first=first,
+                strategy=strategy,
+                min_link_strength=min_link_strength,
+                at=at,
+                kinds=kinds,
+            ),
         )
         paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
         return rank(paths, strategy, first)
