@@ -117,3 +117,30 @@ async def test_paths_to_a_hub_of_ten_thousand_ties_cost_a_bounded_number_of_db_h
     assert len(rows) == 5
     assert hits <= DB_HITS_BOUND, hits
     assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)
+
+
+@pytest.mark.parametrize("max_hops", [2, 3, 4])
+@pytest.mark.parametrize("strategy", list(Strategy))
+async def test_closing_into_a_hub_by_lookup_or_by_expand_into_finds_the_same_paths(
+    hub_network: tuple[Neo4jStore, neo4j.AsyncDriver, str], max_hops: int, strategy: Strategy
+) -> None:
+    store, driver, database = hub_network
+    parameters = introduction_path_parameters(
+        store.model,
+        source="ada",
+        target="hub",
+        first=5,
+        strategy=strategy,
+        min_link_strength=0.0,
+        at=NOW,
+    )
+    found = []
+    for far_set_limit in (0, 2 * HUB_TIES):
+        async with driver.session(database=database) as session:
+            result = await session.run(
+                cypher.introduction_paths_query(max_hops),
+                {**parameters, "far_set_limit": far_set_limit},
+            )
+            found.append([(tuple(row["ids"]), tuple(row["links"])) async for row in result])
+    assert found[0] == found[1]
+    assert len(found[0]) == 5

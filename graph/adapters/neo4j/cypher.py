@@ -1105,25 +1105,31 @@ _WALKABLE: Final[LiteralString] = """
 
 # Introduction paths, a top-k search pruned as it goes. The two people are bound by id and
 # the search grows partial paths from the one with fewer ties (`a`; `b` is the other), one
-# layer per hop, so a hub at one end is only ever touched by Expand(Into) checks from its
-# neighbours. Each layer groups the partial paths by the person they end at and expands that
-# person once, applying the kind, block, consent and $min_strength filters on the way out.
+# layer per hop. Each layer groups the partial paths by the person they end at and expands
+# that person once, applying the kind, block, consent and $min_strength filters on the way
+# out. Each layer first closes its paths into `b`, then grows the rest.
+#
+# The far end: when `b` has at most $far_set_limit ties, its usable links are scored once
+# (`far`); closing a path is then a lookup, the last growth only follows ties into `far`
+# (a hash-set check before any strength is computed: meet in the middle) and `far_best`, the
+# strongest link into `b`, bounds every path still to be closed. A hub beyond that limit is
+# never expanded: paths are closed into it by Expand(Into) from its neighbours.
+#
 # Pruning rests on link strengths being at most 1: a path is never stronger than any of its
-# beginnings. After every layer `bar` is the k-th best score among the paths found so far
-# (STRONGEST), and a partial path below it is dropped: whatever it grows into ranks after k
-# paths already found (which are as strong, and shorter). Each layer first closes its paths
-# into `b` (Expand(Into), so a hub there is never expanded), which raises the bar, and only
-# then grows the rest. For SHORTEST the search stops at the first layer that reaches `b`.
-# Found paths are turned back to source-to-target order, scored, ranked and limited here, as
-# graph.domain.paths.rank does.
+# beginnings times `far_best`. After every step `bar` is the k-th best score among the paths
+# found so far (STRONGEST), and a partial path that cannot reach it is dropped: whatever it
+# grows into ranks after k paths already found (as strong, and shorter). For SHORTEST the
+# search stops at the first layer that reaches `b`. Found paths are turned back to
+# source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
 _PATHS_START: Final[LiteralString] = (
     """
 MATCH (s:Person {id: $source})
 MATCH (t:Person {id: $target})
-WITH s, t, COUNT { (s)-[:TIE]-() } <= COUNT { (t)-[:TIE]-() } AS forward
-WITH forward,
-  CASE WHEN forward THEN s ELSE t END AS a,
-  CASE WHEN forward THEN t ELSE s END AS b
+WITH s, t, COUNT { (s)-[:TIE]-() } AS s_ties, COUNT { (t)-[:TIE]-() } AS t_ties
+WITH s_ties <= t_ties AS forward,
+  CASE WHEN s_ties <= t_ties THEN s ELSE t END AS a,
+  CASE WHEN s_ties <= t_ties THEN t ELSE s END AS b,
+  CASE WHEN s_ties <= t_ties THEN t_ties ELSE s_ties END AS b_ties
 CALL (a) {
   WITH a, coalesce(a.blocked_ids, []) AS a_blocked
   MATCH (a)-[r:TIE]-(y:Person)
@@ -1138,16 +1144,37 @@ CALL (a) {
   WHERE w >= $min_strength
   RETURN collect({node: y, ids: [a.id, y.id], links: [w], score: w}) AS grown
 }
-WITH forward, a, b,
+CALL (b, b_ties) {
+  WITH b, b_ties
+  WHERE b_ties <= $far_set_limit
+  WITH b, coalesce(b.blocked_ids, []) AS b_blocked
+  MATCH (b)-[r:TIE]-(y:Person)
+  WHERE """
+    + _WALKABLE
+    + """
+    AND NOT y.id IN b_blocked
+    AND NOT b.id IN coalesce(y.blocked_ids, [])
+  WITH y, """
+    + link_strength_of("r")
+    + """ AS w
+  WHERE w >= $min_strength
+  RETURN collect({node: y, w: w}) AS scored
+}
+WITH forward, a, b, grown, CASE WHEN b_ties <= $far_set_limit THEN scored END AS far
+WITH forward, a, b, far,
+  [e IN far | e.node] AS far_nodes,
+  CASE WHEN far IS NULL THEN 1.0
+    ELSE reduce(m = 0.0, e IN far | CASE WHEN e.w > m THEN e.w ELSE m END)
+  END AS far_best,
   [p IN grown WHERE p.node = b] AS found,
   [p IN grown WHERE p.node <> b AND coalesce(p.node.intermediary, true)] AS frontier
 """
 )
 
-# The score a partial path must reach to be grown: the k-th best found so far (STRONGEST),
+# The score a partial path must reach to be kept: the k-th best found so far (STRONGEST),
 # or above any score once SHORTEST has found its length.
 _PATHS_BAR: Final[LiteralString] = """
-WITH forward, a, b, found, frontier,
+WITH forward, a, b, far, far_nodes, far_best, found, frontier,
   CASE
     WHEN $shortest AND size(found) > 0 THEN 2.0
     WHEN $shortest THEN 0.0
@@ -1160,19 +1187,20 @@ WITH forward, a, b, found, frontier,
   END AS bar
 """
 
-# One more hop from each person the frontier ends at, once per person, to anyone but `b` (the
-# paths into `b` were closed just before, which raised the bar).
-_PATHS_GROW: Final[LiteralString] = (
+# One more hop from each person the frontier ends at, once per person, to anyone but `b`
+# (those paths were just closed). TOWARDS_B limits the last growth to `far` when it is known.
+_PATHS_GROW_TOWARDS: Final[LiteralString] = (
     _PATHS_BAR
     + """
-CALL (b, frontier, bar) {
+CALL (b, far_nodes, far_best, frontier, bar) {
   UNWIND frontier AS p
   WITH p
-  WHERE p.score >= bar
+  WHERE p.score * far_best >= bar
   WITH p.node AS x, collect(p) AS partials, max(p.score) AS best
   WITH x, partials, best, coalesce(x.blocked_ids, []) AS x_blocked
   MATCH (x)-[r:TIE]-(y:Person)
-  WHERE y <> b
+  WHERE TOWARDS_B
+    AND y <> b
     AND """
     + _WALKABLE
     + """
@@ -1181,44 +1209,59 @@ CALL (b, frontier, bar) {
   WITH x, partials, best, y, """
     + link_strength_of("r")
     + """ AS w
-  WHERE w >= $min_strength AND best * w >= bar
+  WHERE w >= $min_strength AND best * w * far_best >= bar
   UNWIND partials AS p
   WITH p, y, w
-  WHERE p.score * w >= bar AND NOT y.id IN p.ids
+  WHERE p.score * w * far_best >= bar AND NOT y.id IN p.ids
   RETURN collect({node: y, ids: p.ids + y.id, links: p.links + w, score: p.score * w}) AS grown
 }
-WITH forward, a, b, found,
+WITH forward, a, b, far, far_nodes, far_best, found,
   [p IN grown WHERE coalesce(p.node.intermediary, true)] AS frontier
 """
 )
+_PATHS_GROW: Final[LiteralString] = _PATHS_GROW_TOWARDS.replace("TOWARDS_B", "true")
+_PATHS_GROW_LAST: Final[LiteralString] = _PATHS_GROW_TOWARDS.replace(
+    "TOWARDS_B", "(far_nodes IS NULL OR y IN far_nodes)"
+)
 
-# The paths one hop longer: from each person the frontier ends at into `b` (Expand(Into)), once
-# per person. Done before growing the frontier, so that the bar the growth must pass already
-# counts them.
+# The paths one hop longer: each person the frontier ends at, once, into `b`: looked up in
+# `far`, or checked by Expand(Into) when `b` has too many ties to score them all.
 _PATHS_CLOSE: Final[LiteralString] = (
     _PATHS_BAR
     + """
-CALL (b, frontier, bar) {
+CALL (b, far, far_nodes, far_best, frontier, bar) {
   UNWIND frontier AS p
   WITH p
-  WHERE p.score >= bar
+  WHERE p.score * far_best >= bar
   WITH p.node AS x, collect(p) AS partials, max(p.score) AS best
-  MATCH (x)-[r:TIE]-(b)
-  WHERE """
+  CALL (x, b, far, far_nodes) {
+    WITH x, far, far_nodes
+    WHERE far IS NOT NULL AND x IN far_nodes
+    UNWIND [e IN far WHERE e.node = x | e.w] AS w
+    RETURN w
+    UNION ALL
+    WITH x, b, far
+    WHERE far IS NULL
+    MATCH (x)-[r:TIE]-(b)
+    WHERE """
     + _WALKABLE
     + """
-    AND NOT b.id IN coalesce(x.blocked_ids, [])
-    AND NOT x.id IN coalesce(b.blocked_ids, [])
-  WITH b, partials, best, """
+      AND NOT b.id IN coalesce(x.blocked_ids, [])
+      AND NOT x.id IN coalesce(b.blocked_ids, [])
+    WITH """
     + link_strength_of("r")
     + """ AS w
-  WHERE w >= $min_strength AND best * w >= bar
+    WHERE w >= $min_strength
+    RETURN w
+  }
+  WITH partials, best, w
+  WHERE best * w >= bar
   UNWIND partials AS p
-  WITH b, p, w
+  WITH p, w
   WHERE p.score * w >= bar
   RETURN collect({ids: p.ids + b.id, links: p.links + w, score: p.score * w}) AS closed
 }
-WITH forward, a, b, found + closed AS found, frontier
+WITH forward, a, b, far, far_nodes, far_best, found + closed AS found, frontier
 """
 )
 
@@ -1240,6 +1283,10 @@ LIMIT $first
 MAX_PATH_HOPS: Final = 4
 """The longest introduction path the query is built for (graph.domain.paths.MAX_HOPS)."""
 
+FAR_SET_LIMIT: Final = 1_000
+"""Up to this many ties, the far end's links are scored once ($far_set_limit); beyond, paths
+are closed into it by Expand(Into) only."""
+
 
 def introduction_paths_query(max_hops: int) -> LiteralString:
     """The pruned top-k query for introduction paths of at most ``max_hops`` links: the first
@@ -1250,8 +1297,10 @@ def introduction_paths_query(max_hops: int) -> LiteralString:
     query: LiteralString = _PATHS_START
     for hops in range(2, max_hops + 1):
         query += _PATHS_CLOSE
-        if hops < max_hops:
+        if hops < max_hops - 1:
             query += _PATHS_GROW
+        elif hops == max_hops - 1:
+            query += _PATHS_GROW_LAST
     return query + _PATHS_RANK
 
 

@@ -773,6 +773,7 @@ def introduction_path_parameters(
         "first": first,
         "shortest": strategy is Strategy.SHORTEST,
         "min_strength": min_link_strength,
+        "far_set_limit": cypher.FAR_SET_LIMIT,
         "kinds": _counters(kinds),
         "counters": [name for _, name in _TIE_COUNTERS],
         "now_s": (at - _EPOCH).total_seconds(),
