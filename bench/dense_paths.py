@@ -243,9 +243,9 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             result["median_degree"] = statistics.median(ordered)
             result["max_degree"] = ordered[-1]
             console.log(
-                f"ingested in {result.get('ingest_s', 0):.0f} s: {result['ties']:,} ties, "
-                f"median degree "
-                f"{result['median_degree']}, hub {result['max_degree']:,}"
+                (f"ingested in {result['ingest_s']:.0f} s: " if "ingest_s" in result else "")
+                + f"{result['ties']:,} ties, median degree {result['median_degree']}, "
+                f"hub {result['max_degree']:,}"
             )
             rng = random.Random(args.seed)
             ids = sorted(degrees)

@@ -1,7 +1,8 @@
 """How fast introduction paths are found, against the obvious ways of finding them.
 
 Run ``python -m bench.paths [--people 10000 100000] [--backend embedded|neo4j|both]
-[--million] [--out FILE]``.
+[--million] [--out FILE]``; ``python -m bench.paths --dense [...]`` runs
+:mod:`bench.dense_paths` instead (Neo4j, a dense power-law network, over HTTP).
 
 For each network size (``--people``; ``--million`` adds 1,000,000 people, embedded store only)
 and backend, on one fresh store holding the seeded synthetic network (:mod:`graph.synth`,
@@ -1310,7 +1311,12 @@ async def _run_size(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return 0 when every leg ran (whether or not it met its targets)."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--dense" in arguments:  # the dense network over HTTP has options of its own
+        from bench import dense_paths
+
+        return dense_paths.main([a for a in arguments if a != "--dense"])
+    args = _parser().parse_args(arguments)
     if min(args.people) < 10 or args.batch_size < 1:
         raise SystemExit("--people must be at least 10 and --batch-size at least 1")
     if (

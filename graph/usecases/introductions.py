@@ -304,12 +304,12 @@ class Introductions:
         for m in await self.store.memberships(person_ids=people_ids):
             groups_of[m.person_id].add(m.group_id)
         groups = await self.store.get(Group, sorted(set().union(*groups_of.values())))
-        # One read for every hop's tie: each person's ties, keyed by the pair.
-        ties: dict[tuple[str, str], Tie | None] = {
-            (t.a, t.b): t
-            for found in (await self.store.ties_as_of(people_ids, at)).values()
-            for t in found
+        # One read for every hop's tie, keyed by the pair (only those ties: a hub on a path
+        # has thousands).
+        hop_pairs = {
+            hop for path in paths for hop in zip(path.people, path.people[1:], strict=False)
         }
+        ties: dict[tuple[str, str], Tie] = await self.store.ties_between(hop_pairs, at)
         explained = []
         for path in paths:
             hops = []

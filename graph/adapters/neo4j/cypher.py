@@ -907,6 +907,12 @@ MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
 RETURN properties(t) AS props
 """
 
+TIES_BETWEEN: Final[LiteralString] = """
+UNWIND $pairs AS pair
+MATCH (:Person {id: pair[0]})-[t:TIE]->(:Person {id: pair[1]})
+RETURN collect([pair[0], pair[1], properties(t)]) AS ties
+"""
+
 TIES_OF_PEOPLE: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Person {id: id})-[t:TIE]-(other:Person)

@@ -1219,6 +1219,21 @@ class Neo4jStore(GraphStore):
             ties[pid].append(_tie(a, b, props))
         return ties
 
+    async def ties_between(
+        self, pairs: Collection[tuple[str, str]], at: datetime
+    ) -> dict[tuple[str, str], Tie]:
+        """Read only the asked ties (two index seeks and an Expand(Into) each), so a hub on a
+        path costs one tie, not all of them; ties changed after ``at`` are rebuilt from
+        history as :meth:`ties_as_of` does."""
+        wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
+        if not wanted:
+            return {}
+        found = await self._read(_collected, cypher.TIES_BETWEEN, pairs=[list(p) for p in wanted])
+        ties = {(a, b): _tie(a, b, props) for a, b, props in found}
+        if any(t.last_at > at for t in ties.values()):
+            return await super().ties_between(wanted, at)
+        return {pair: t for pair, t in ties.items() if t.first_at <= at}
+
     async def tie_contexts(
         self, person_id: str, others: Collection[str] | None = None
     ) -> list[TieContext]:
