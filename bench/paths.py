@@ -97,7 +97,7 @@ from rich.table import Table
 from bench.ingest import _mark, _max_rss_bytes, _rss_of, _size, machine
 from graph.adapters.neo4j import cypher
 from graph.domain.paths import Strategy
-from graph.domain.relationship import DEFAULT_SCALE, link_strength
+from graph.domain.relationship import link_strength
 from graph.domain.strength import StrengthModel
 from graph.ports import GraphStore
 from graph.synth import SyntheticNetwork, generate_network, network_batches
@@ -426,28 +426,21 @@ def yen_answer(
 
 
 def path_parameters(model: StrengthModel, at: datetime) -> dict[str, Any]:
-    """The parameters ``Neo4jStore.introduction_paths`` passes, for these searches."""
-    from graph.adapters.neo4j import store as neo4j_store
+    """The parameters ``Neo4jStore.introduction_paths`` passes, for these searches (the two
+    people are set per pair)."""
+    from graph.adapters.neo4j.store import introduction_path_parameters
 
-    scale = DEFAULT_SCALE
     return {
         "max_hops": MAX_HOPS,
-        "first": FIRST,
-        "shortest": False,
-        "min_strength": 0.0,
-        "kinds": None,
-        "counters": [name for _, name in neo4j_store._TIE_COUNTERS],
-        "now_s": (at - neo4j_store._EPOCH).total_seconds(),
-        "half_life_s": model.half_life.total_seconds(),
-        "one_way": scale.one_way,
-        "saturation": scale.saturation,
-        "longevity_half_s": scale.longevity_half.total_seconds(),
-        "diversity_kinds": scale.diversity_kinds,
-        "base": scale.base,
-        "w_div": scale.diversity_weight,
-        "w_long": scale.longevity_weight,
-        "trace_weight": scale.trace_weight,
-        "trace_scale_s": scale.trace_scale.total_seconds(),
+        **introduction_path_parameters(
+            model,
+            source="",
+            target="",
+            first=FIRST,
+            strategy=Strategy.STRONGEST,
+            min_link_strength=0.0,
+            at=at,
+        ),
     }
 
 
