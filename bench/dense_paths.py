@@ -335,7 +335,7 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             ]
             result["bolt_ours"] = _summary(ours_bolt)
             result["bolt_naive"] = _summary([answer.seconds for answer in naive])
-            result["naive_timeouts"] = sum(answer.cut is not None for answer in naive)
+            result["naive_timeouts"] = sum(bool(answer.cut) for answer in naive)
             result["naive_ratio"] = result["bolt_naive"]["p50_ms"] / result["bolt_ours"]["p50_ms"]
             console.log(
                 f"Bolt, {len(compared)} pairs: ours p50 {result['bolt_ours']['p50_ms']:.1f} ms, "

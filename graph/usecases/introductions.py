@@ -7,6 +7,7 @@ each hop with what the two people share.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Callable, Collection, Sequence
@@ -299,17 +300,20 @@ class Introductions:
         people_ids = sorted({p for path in paths for p in path.people})
         if not people_ids:
             return []
-        people = await self.store.get(Person, people_ids)
-        groups_of: dict[str, set[str]] = {p: set() for p in people_ids}
-        for m in await self.store.memberships(person_ids=people_ids):
-            groups_of[m.person_id].add(m.group_id)
-        groups = await self.store.get(Group, sorted(set().union(*groups_of.values())))
         # One read for every hop's tie, keyed by the pair (only those ties: a hub on a path
-        # has thousands).
+        # has thousands). The three reads do not depend on each other: one round trip's wait.
         hop_pairs = {
             hop for path in paths for hop in zip(path.people, path.people[1:], strict=False)
         }
-        ties: dict[tuple[str, str], Tie] = await self.store.ties_between(hop_pairs, at)
+        people, memberships, ties = await asyncio.gather(
+            self.store.get(Person, people_ids),
+            self.store.memberships(person_ids=people_ids),
+            self.store.ties_between(hop_pairs, at),
+        )
+        groups_of: dict[str, set[str]] = {p: set() for p in people_ids}
+        for m in memberships:
+            groups_of[m.person_id].add(m.group_id)
+        groups = await self.store.get(Group, sorted(set().union(*groups_of.values())))
         explained = []
         for path in paths:
             hops = []
