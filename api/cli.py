@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from graph.bootstrap import build_store
 from graph.domain.errors import (
+    BudgetExceeded,
     ConfigurationError,
     InvalidInput,
     StoreUnavailable,
@@ -47,7 +48,8 @@ class ExitCode(enum.IntEnum):
     """An id given does not exist, or the question has no answer (no path, no contact);
     for ``import``: a record was rejected."""
     USAGE = 2
-    """A bad argument, option or setting; nothing was read or written."""
+    """A bad argument, option or setting, or a question too big for the time budget
+    (``TIEGRAPH_REQUEST_BUDGET_SECONDS``); nothing was written."""
     STORE_UNAVAILABLE = 3
     """The store cannot be reached now (e.g. Neo4j is down); trying again later may work."""
 
@@ -81,7 +83,7 @@ def exit_code_of(error: TiegraphError) -> ExitCode:
     """Return the exit status an expected error ends a command with."""
     if isinstance(error, StoreUnavailable):
         return ExitCode.STORE_UNAVAILABLE
-    if isinstance(error, ConfigurationError | InvalidInput):
+    if isinstance(error, ConfigurationError | InvalidInput | BudgetExceeded):
         return ExitCode.USAGE
     return ExitCode.NOT_FOUND
 

@@ -70,7 +70,13 @@ class Mode(enum.StrEnum):
 
 def _service(store: GraphStore, settings: Settings, now: datetime) -> Service:
     """The use cases over ``store``, with "now" fixed for the whole command."""
-    return Service(store, clock=lambda: now, privacy_min_group=settings.privacy_min_group)
+    return Service(
+        store,
+        clock=lambda: now,
+        privacy_min_group=settings.privacy_min_group,
+        max_recorded_participants=settings.max_recorded_participants,
+        budgets=settings.budgets(),
+    )
 
 
 async def _people(service: Service, arguments: dict[str, str]) -> dict[str, Person]:

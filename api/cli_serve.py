@@ -74,6 +74,8 @@ def register(app: typer.Typer) -> None:
             os.environ["NEO4J_URI"] = settings.neo4j_uri
         os.environ["NEO4J_DATABASE"] = settings.neo4j_database
         os.environ[_DEMO_FLAG] = "1" if demo else "0"
+        # Limits kept in each worker's memory are shared out among the workers.
+        os.environ["TIEGRAPH_WORKERS"] = str(workers)
         if no_auth:
             os.environ["TIEGRAPH_NO_AUTH"] = "true"
             err.print(

@@ -246,17 +246,32 @@ class GroupRetention:
     at: datetime = strawberry.field(description="The moment the figures describe.")
     member_count: int = strawberry.field(description="Members who agreed to be counted.")
     pair_count: int
-    share_during: float = strawberry.field(description="Pairs in direct contact during the group.")
-    share_after: float = strawberry.field(description="Pairs in direct contact after it.")
+    share_during: float | None = strawberry.field(
+        description="Pairs in direct contact during the group; null when withheld (a small"
+        " group, seen by a non-leader)."
+    )
+    share_after: float | None = strawberry.field(
+        description="Pairs in direct contact after it; null when withheld (a small group, seen"
+        " by a non-leader)."
+    )
     curve: list[RetentionPoint]
     aggregated: bool = strawberry.field(
-        description="True when only totals are shown (a small group, seen by a non-leader)."
+        description="True when only totals are shown (a small group, seen by a non-leader):"
+        " then every figure that counts pairs is null and `at` and `after` are whole days."
     )
-    pairs: list[PairRetention]
-    members: list[MemberRetention]
+    pairs: list[PairRetention] = strawberry.field(
+        description="Per pair; for anyone but the leader only pairs whose strength they may"
+        " read (their own)."
+    )
+    members: list[MemberRetention] = strawberry.field(
+        description="Per member; for anyone but the leader only their own row."
+    )
     bridge_keys: strawberry.Private[tuple[str, ...]]
 
-    @strawberry.field(description="Members whose contacts reach other groups, most first.")
+    @strawberry.field(
+        description="Members whose contacts reach other groups, most first; for anyone but the"
+        " leader only themselves."
+    )
     async def bridges(self, info: Info) -> list[Person]:
         return await people_of(info, self.bridge_keys)
 

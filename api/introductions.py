@@ -20,6 +20,7 @@ from api.types import (
 )
 from graph.domain.paths import Strategy
 from graph.usecases.introductions import Degree, ExplainedPath
+from graph.usecases.policy import Action, may
 
 __all__ = ["connection_degree", "introduction_paths", "mutual_connections"]
 
@@ -50,10 +51,38 @@ class IntroductionHop:
         " embeddedness); above 0 for every tie, however old."
     )
     band: TieBand  # type: ignore[valid-type]
-    last_contact: datetime | None
-    interaction_count: int
-    shared_groups: list[Group]
+    contact: strawberry.Private[tuple[datetime | None, int]]
+    groups: strawberry.Private[tuple[Group, ...]]
     shared_interests: list[str]
+
+    async def _may_read_tie(self, info: Info) -> bool:
+        """Whether the viewer may read this link's tie directly (the policy's rule)."""
+        service, viewer = info.context.service, info.context.viewer
+        facts = await service.facts(
+            viewer, people=(self.from_key, self.to_key), groups=[g.key for g in self.groups]
+        )
+        return may(viewer, Action.READ_RELATIONSHIP, facts)
+
+    @strawberry.field(
+        description="Their latest contact; null when the viewer may not read the tie (a link"
+        " between two others, outside a group the viewer leads) or they have none."
+    )
+    async def last_contact(self, info: Info) -> datetime | None:
+        return self.contact[0] if await self._may_read_tie(info) else None
+
+    @strawberry.field(
+        description="How many interactions they shared; null when the viewer may not read the tie."
+    )
+    async def interaction_count(self, info: Info) -> int | None:
+        return self.contact[1] if await self._may_read_tie(info) else None
+
+    @strawberry.field(
+        description="Groups both belong to, among those whose members the viewer may see."
+    )
+    async def shared_groups(self, info: Info) -> list[Group]:
+        members = info.context.loaders.group_memberships
+        seen = await members.load_many([g.key for g in self.groups])
+        return [g for g, found in zip(self.groups, seen, strict=True) if found is not None]
 
     @strawberry.field(name="from")
     async def from_(self, info: Info) -> Person | None:
@@ -92,9 +121,8 @@ class IntroductionPath:
                     to_key=h.b,
                     strength=h.strength,
                     band=h.band,
-                    last_contact=h.tie.last_at if h.tie else None,
-                    interaction_count=h.tie.count if h.tie else 0,
-                    shared_groups=[Group.from_domain(g) for g in h.shared_groups],
+                    contact=(h.tie.last_at, h.tie.count) if h.tie else (None, 0),
+                    groups=tuple(Group.from_domain(g) for g in h.shared_groups),
                     shared_interests=list(h.shared_interests),
                 )
                 for h in explained.hops

@@ -56,10 +56,10 @@ from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtensio
 
 from api.observability import current_request_id, error_kind
 from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
-from graph.domain.errors import StoreUnavailable
+from graph.domain.errors import BudgetExceeded, StoreUnavailable
 from graph.domain.paths import MAX_HOPS
 from graph.ports import MAX_PAGE
-from graph.settings import Settings
+from graph.settings import Settings, per_worker
 from graph.usecases.meetings import MAX_APPLICANTS
 
 __all__ = [
@@ -252,7 +252,7 @@ class RateLimiter:
     ``per_minute / 60`` tokens a second, and each allowed request takes one. Memory is bounded:
     a bucket left alone long enough to be full again is forgotten (a new one is the same), and
     past ``max_keys`` the least recently used bucket is dropped. State is per process, so with
-    several workers each enforces the limit on its own.
+    several workers each enforces its share of the limit (:func:`graph.settings.per_worker`).
 
     >>> now = [0.0]
     >>> limiter = RateLimiter(2, clock=lambda: now[0])
@@ -383,7 +383,9 @@ def install_protections(app: FastAPI, settings: Settings) -> None:
     Call it before :func:`api.observability.install_observability`, so refusals are counted
     and logged with a request id.
     """
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(
+        per_worker(settings.rate_limit_per_minute, settings.workers)
+    )
     app.add_exception_handler(RateLimited, _rate_limited_handler)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes)
@@ -826,6 +828,47 @@ class _ExplainStoreUnavailable(MaskErrors):
         )
 
 
+# --- time budgets -------------------------------------------------------------------------
+
+BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+"""The error code of an operation whose computation ran past its time budget."""
+
+
+def _budget_was_exceeded(error: GraphQLError) -> bool:
+    return isinstance(error.original_error, BudgetExceeded)
+
+
+class _ExplainBudgetExceeded(MaskErrors):
+    """Give a computation that ran past its budget code ``BUDGET_EXCEEDED`` and the budget.
+
+    The message (what to narrow) is the domain's own and stays; so does the original error,
+    for metrics.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_budget_was_exceeded)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        assert isinstance(original, BudgetExceeded)
+        extensions: dict[str, Any] = {
+            "code": BUDGET_EXCEEDED,
+            "budgetSeconds": original.seconds,
+        }
+        request_id = current_request_id()
+        if request_id is not None:
+            extensions["requestId"] = request_id
+        return GraphQLError(
+            message=str(original),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=original,
+            extensions=extensions,
+        )
+
+
 def store_unavailable_retry_after(response: object) -> int | None:
     """Return the seconds to wait if a GraphQL response (or batch) failed on an unavailable store.
 
@@ -857,7 +900,8 @@ def graphql_protections(
     Each entry is a class or a factory, so Strawberry builds fresh instances per operation.
     Validation errors and the domain's own errors (:class:`~graph.domain.errors.TiegraphError`)
     keep their messages, except that an unavailable store is reported plainly, with code
-    ``STORE_UNAVAILABLE``; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
+    ``STORE_UNAVAILABLE``, and a computation past its time budget gets code
+    ``BUDGET_EXCEEDED``; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
     """
     # One depth rule for the app's life: the validation cache is keyed by the rule classes,
     # so a rule made per request would never hit it.
@@ -868,4 +912,5 @@ def graphql_protections(
         partial(QueryCostLimiter, max_cost=settings.max_query_cost),
         _MaskUnexpectedErrors,
         _ExplainStoreUnavailable,
+        _ExplainBudgetExceeded,
     ]

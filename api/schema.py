@@ -60,6 +60,9 @@ from api.types import (
     Meeting as MeetingNode,
 )
 from api.types import (
+    Membership as MembershipNode,
+)
+from api.types import (
     Organization as OrganizationNode,
 )
 from api.types import (
@@ -206,10 +209,15 @@ async def _write(
     batch = WriteBatch()
     for index, record in enumerate(records):
         batch.add(record, label=f"input[{index}]")  # type: ignore[arg-type]
+    service, viewer = info.context.service, info.context.viewer
     try:
-        summary: WriteSummary = await info.context.service.write(info.context.viewer, batch)
+        # A leader's enrolment of someone else is an invitation: show it as stored.
+        settled = await service.settle_enrolments(viewer, batch)
+        summary: WriteSummary = await service.write(viewer, settled)
     except (InvalidInputError, ConflictError, ForbiddenError, NotFoundError) as error:
         return _refusal(error, conflict="the write contradicts what is stored; nothing was changed")
+    memberships = iter(settled.memberships)
+    records = [next(memberships) if isinstance(r, model.Membership) else r for r in records]
     return WritePayload(
         created=summary.created,
         updated=summary.updated,
@@ -831,6 +839,17 @@ async def _introduction_step(
     return IntroductionPayload(introduction=IntroductionNode.from_domain(introduction))
 
 
+@strawberry.type(description="A membership as it now stands.")
+class MembershipPayload:
+    membership: MembershipNode
+
+
+MembershipResult = Annotated[
+    MembershipPayload | InvalidInput | NotFound | Forbidden | Conflict,
+    strawberry.union("MembershipResult", description="The membership, or why it was refused."),
+]
+
+
 @strawberry.type(description="How a person answers requests to introduce, and what comes of it.")
 class IntermediaryStats:
     asked: int
@@ -898,6 +917,32 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        description="Accept or decline an invitation to a group (a leader's enrolment); until"
+        " accepted, the group's leader sees nothing private of the person. An invitation that"
+        " is not yours answers NotFound, like an unknown one."
+    )
+    async def answer_invitation(
+        self,
+        info: Info,
+        group: strawberry.ID,
+        accept: bool,
+        person: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Who answers (default: the viewer; admins only)."),
+        ] = None,
+    ) -> MembershipResult:
+        try:
+            membership = await info.context.service.enrolment.answer_invitation(
+                info.context.viewer,
+                key_of(group, "Group", argument="group"),
+                accept=accept,
+                person_id=key_of(person, "Person", argument="person") if person else None,
+            )
+        except (InvalidInputError, ConflictError, ForbiddenError, NotFoundError) as error:
+            return _refusal(error, conflict="the invitation was answered already")
+        return MembershipPayload(membership=MembershipNode.from_domain(membership))
+
+    @strawberry.mutation(
         description="Erase a person and every attribution to them (GDPR); idempotent."
     )
     async def erase_person(self, info: Info, person: PersonRef) -> EraseResult:
@@ -931,10 +976,16 @@ class Mutation:
     upsert_group = _write_field(GroupInput, batch=False, description="Create or update a group.")
     upsert_groups = _write_field(GroupInput, batch=True, description="Create or update groups.")
     upsert_membership = _write_field(
-        MembershipInput, batch=False, description="Add a person to a group or change their role."
+        MembershipInput,
+        batch=False,
+        description="Add a person to a group or change their role; a leader's enrolment of"
+        " someone else is an invitation (status INVITED) until they answerInvitation.",
     )
     upsert_memberships = _write_field(
-        MembershipInput, batch=True, description="Add people to groups or change their role."
+        MembershipInput,
+        batch=True,
+        description="Add people to groups or change their role (a leader's enrolments are"
+        " invitations).",
     )
     upsert_meeting = _write_field(
         MeetingInput, batch=False, description="Create or update a meeting."
@@ -967,10 +1018,15 @@ class Mutation:
         InteractionInput, batch=True, description="Record contacts, all or nothing."
     )
     upsert_introduction = _write_field(
-        IntroductionInput, batch=False, description="Request or update an introduction."
+        IntroductionInput,
+        batch=False,
+        description="Write an introduction directly (admins and imports; members use"
+        " requestIntroduction, answerIntroduction and recordIntroductionOutcome).",
     )
     upsert_introductions = _write_field(
-        IntroductionInput, batch=True, description="Request or update introductions."
+        IntroductionInput,
+        batch=True,
+        description="Write introductions directly (admins and imports).",
     )
 
 
@@ -1008,8 +1064,9 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Mutation.recordSideConversations": Action.RECORD_CONTACT,
     "Mutation.recordInteraction": Action.RECORD_CONTACT,
     "Mutation.recordInteractions": Action.RECORD_CONTACT,
-    "Mutation.upsertIntroduction": Action.WRITE_INTRODUCTION,
-    "Mutation.upsertIntroductions": Action.WRITE_INTRODUCTION,
+    "Mutation.upsertIntroduction": Action.IMPORT_INTRODUCTION,
+    "Mutation.upsertIntroductions": Action.IMPORT_INTRODUCTION,
+    "Mutation.answerInvitation": Action.ANSWER_INVITATION,
     "Mutation.erasePerson": Action.ERASE_PERSON,
     "Query.relationship": Action.READ_RELATIONSHIP,
     "Query.strongestTies": Action.READ_TIES,

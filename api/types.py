@@ -22,6 +22,7 @@ from graph.domain.codec import record_id
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.relationship import Assessment, Band
 from graph.ports import MAX_PAGE, Page
+from graph.usecases.policy import Action, Facts, may
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
@@ -41,6 +42,12 @@ DEFAULT_PAGE = 20
 InteractionKind = strawberry.enum(model.InteractionKind, name="InteractionKind")
 GroupFormat = strawberry.enum(model.GroupFormat, name="Format")
 MembershipRole = strawberry.enum(model.MembershipRole, name="MembershipRole")
+MembershipStatus = strawberry.enum(
+    model.MembershipStatus,
+    name="MembershipStatus",
+    description="Whether the person agreed to be in the group: a leader's enrolment is an"
+    " invitation until the person accepts it.",
+)
 IntroductionStatus = strawberry.enum(model.IntroductionStatus, name="IntroductionStatus")
 TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
 
@@ -350,11 +357,8 @@ class Person(Node):
     seeks: list[str] | None = strawberry.field(description="Private: self and their leaders.")
     email: str | None = strawberry.field(description="Private: self and their leaders.")
     profile_url: str | None = strawberry.field(description="Private: self and their leaders.")
-    discoverable: bool = strawberry.field(description="May appear in search results.")
-    intermediary: bool = strawberry.field(description="May be shown on introduction paths.")
-    share_post_group_contact: bool = strawberry.field(
-        description="May be counted among members who kept in touch after a group ended."
-    )
+    consent: strawberry.Private[tuple[bool, bool, bool]] = (True, True, True)
+    """Discoverable, intermediary, shares post-group contact: the person's own to read."""
     blocked_keys: strawberry.Private[tuple[str, ...]] = ()
 
     @classmethod
@@ -373,21 +377,41 @@ class Person(Node):
             seeks=list(p.seeks),
             email=p.email,
             profile_url=p.profile_url,
-            discoverable=p.discoverable,
-            intermediary=p.intermediary,
-            share_post_group_contact=p.share_post_group_contact,
+            consent=(p.discoverable, p.intermediary, p.share_post_group_contact),
             blocked_keys=p.blocked_ids,
         )
+
+    def _own(self, info: Info) -> bool:
+        """Whether the viewer may read this person's consent flags and blocks."""
+        return may(info.context.viewer, Action.READ_CONSENT, Facts(people=[self.key]))
+
+    @strawberry.field(
+        description="May appear in search results. Private: only for themselves (null for"
+        " anyone else)."
+    )
+    def discoverable(self, info: Info) -> bool | None:
+        return self.consent[0] if self._own(info) else None
+
+    @strawberry.field(
+        description="May be shown on introduction paths and asked to introduce. Private: only"
+        " for themselves (null for anyone else)."
+    )
+    def intermediary(self, info: Info) -> bool | None:
+        return self.consent[1] if self._own(info) else None
+
+    @strawberry.field(
+        description="May be counted among members who kept in touch after a group ended."
+        " Private: only for themselves (null for anyone else)."
+    )
+    def share_post_group_contact(self, info: Info) -> bool | None:
+        return self.consent[2] if self._own(info) else None
 
     @strawberry.field(
         description="Keys of people they will not be introduced to or through; only for"
         " themselves (null for anyone else)."
     )
     def blocked(self, info: Info) -> list[str] | None:
-        viewer = info.context.viewer
-        if viewer.person_id != self.key and not viewer.is_admin:
-            return None
-        return list(self.blocked_keys)
+        return list(self.blocked_keys) if self._own(info) else None
 
     @strawberry.field(description="Where they work.")
     async def organization(self, info: Info) -> Organization | None:
@@ -527,6 +551,10 @@ class Membership(Node):
     role: MembershipRole  # type: ignore[valid-type]
     joined_on: date | None
     left_on: date | None
+    status: MembershipStatus = strawberry.field(  # type: ignore[valid-type]
+        description="INVITED until the person accepts (answerInvitation); only ACTIVE"
+        " memberships give the group's leader anything about the person."
+    )
     pre_interview: strawberry.Private[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
 
     @classmethod
@@ -539,6 +567,7 @@ class Membership(Node):
             role=m.role,
             joined_on=m.joined_on,
             left_on=m.left_on,
+            status=m.status,
             pre_interview=(m.hopes, m.contributions),
         )
 

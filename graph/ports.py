@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
 from graph.domain.codec import Record
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import ErasureReceipt
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.model import (
@@ -296,8 +297,13 @@ class GraphStore(abc.ABC):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return the memberships of the given groups and/or people, by group then person."""
+        """Return the memberships of the given groups and/or people, by group then person.
+
+        Only active ones (accepted, or enrolled directly) unless ``accepted_only`` is false:
+        an invitation must grant nobody anything, so every reader gets that by default.
+        """
 
     @abc.abstractmethod
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
@@ -366,17 +372,17 @@ class GraphStore(abc.ABC):
         return out
 
     async def ties_between(
-        self, pairs: Collection[tuple[str, str]], at: datetime
+        self, pairs: Collection[tuple[str, str]], at: datetime | None = None
     ) -> dict[tuple[str, str], Tie]:
-        """Return the ties between the given pairs of people as they stood at ``at``, keyed
-        by the pair in id order (pairs that had no tie then are left out).
+        """Return the ties between the given pairs of people as they stand now, or as they
+        stood at ``at``, keyed by the pair in id order (pairs without a tie are left out).
 
-        Built on :meth:`ties_as_of` over everyone in the pairs; a store that can read just
-        those ties does better when one of them has thousands.
+        Built on :meth:`ties_of` (:meth:`ties_as_of`) over everyone in the pairs; a store that
+        can read just those ties does better when one of them has thousands.
         """
         wanted = {(a, b) if a < b else (b, a) for a, b in pairs if a != b}
         people = sorted({p for pair in wanted for p in pair})
-        found = await self.ties_as_of(people, at)
+        found = await (self.ties_of(people) if at is None else self.ties_as_of(people, at))
         return {(t.a, t.b): t for ties in found.values() for t in ties if (t.a, t.b) in wanted}
 
     @abc.abstractmethod
@@ -398,6 +404,7 @@ class GraphStore(abc.ABC):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[Path]:
         """Return the best paths between two people through ties, as
         :func:`graph.domain.paths.best_paths` ranks them, searched where the data lives.
@@ -406,7 +413,10 @@ class GraphStore(abc.ABC):
         must not be before any tie's last contact: pass "now"); links weaker than
         ``min_link_strength`` are not used, nor ties either person blocked, nor people who do
         not consent to be intermediaries (inside a path). ``kinds``, if given, only uses ties
-        with at least one interaction of those kinds.
+        with at least one interaction of those kinds. A search in this process stops with
+        :class:`~graph.domain.errors.BudgetExceeded` past ``deadline`` and never holds up the
+        event loop; a store that searches in a database server may ignore the deadline (the
+        search holds up nothing here).
         """
 
     @abc.abstractmethod

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from graph.domain.errors import ConfigurationError
 from graph.domain.model import InteractionKind
 from graph.domain.strength import DEFAULT_WEIGHTS, StrengthModel
+from graph.usecases.budget import Budgets
 
 __all__ = ["Settings", "StoreKind", "default_data_dir", "load_settings"]
 
@@ -65,6 +66,11 @@ class Settings(BaseModel):
     no_auth: bool = Field(False)
     """Treat every request as an admin; for local development only."""
     rate_limit_per_minute: int = Field(600, ge=1)
+    """Requests one credential may make a minute, across all workers (each worker enforces
+    its share, ``rate_limit_per_minute / workers``)."""
+    workers: int = Field(1, ge=1, le=64)
+    """How many API worker processes serve the store (``tiegraph serve --workers``); limits
+    kept in each process's memory are divided among them."""
     auth_failures_per_minute: int = Field(20, ge=1)
     """Failed authentications one client address may make a minute (then 429 until it waits);
     guessing keys or tokens takes forever."""
@@ -82,6 +88,20 @@ class Settings(BaseModel):
     """Per-kind weights overriding the defaults, e.g. ``call=3,meeting=1.5``."""
     privacy_min_group: int = Field(5, ge=1)
     """Groups smaller than this are shown to viewers other than their leader only in aggregate."""
+    max_recorded_participants: int = Field(20, ge=2, le=500)
+    """The most people one interaction or side conversation recorded by a member may name (a
+    group's meetings and breakouts are how groups are recorded; admins and imports are not
+    capped by this)."""
+    request_budget_seconds: float = Field(2.0, gt=0, le=3600)
+    """How long one request's computation (paths, keep-in-touch figures, recommendations,
+    breakouts) may take; beyond it the request ends with ``BUDGET_EXCEEDED``."""
+    compose_budget_seconds: float = Field(30.0, gt=0, le=3600)
+    """How long composing cohorts may take (its own budget: a fixed number of swaps for a
+    reproducible answer, refused with ``BUDGET_EXCEEDED`` if they do not fit)."""
+
+    def budgets(self) -> Budgets:
+        """Return the time budgets these settings give requests."""
+        return Budgets(request_s=self.request_budget_seconds, compose_s=self.compose_budget_seconds)
 
     @field_validator("strength_weights")
     @classmethod
@@ -158,6 +178,7 @@ _ENV_NAMES = {
     "api_keys": "TIEGRAPH_API_KEYS",
     "no_auth": "TIEGRAPH_NO_AUTH",
     "rate_limit_per_minute": "TIEGRAPH_RATE_LIMIT_PER_MINUTE",
+    "workers": "TIEGRAPH_WORKERS",
     "auth_failures_per_minute": "TIEGRAPH_AUTH_FAILURES_PER_MINUTE",
     "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
     "max_header_bytes": "TIEGRAPH_MAX_HEADER_BYTES",
@@ -167,6 +188,9 @@ _ENV_NAMES = {
     "strength_half_life_days": "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS",
     "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
     "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
+    "max_recorded_participants": "TIEGRAPH_MAX_RECORDED_PARTICIPANTS",
+    "request_budget_seconds": "TIEGRAPH_REQUEST_BUDGET_SECONDS",
+    "compose_budget_seconds": "TIEGRAPH_COMPOSE_BUDGET_SECONDS",
 }
 
 
@@ -195,3 +219,16 @@ def load_settings(
     if settings.store is StoreKind.NEO4J:
         settings.require_neo4j()
     return settings
+
+
+def per_worker(per_minute: int, workers: int) -> int:
+    """Return one worker's share of a per-minute limit kept in each process's memory, so that
+    all workers together allow at most ``per_minute`` (and each at least one).
+
+    Connections are spread over workers by the operating system, so one caller may meet fewer
+    than all of them: what it gets lies between this share and the whole limit, never above.
+
+    >>> per_worker(600, 1), per_worker(600, 4), per_worker(3, 4)
+    (600, 150, 1)
+    """
+    return max(1, per_minute // workers)

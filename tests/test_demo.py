@@ -318,6 +318,7 @@ async def test_autumn_2024_kept_in_touch_best_and_spring_2025_had_a_warm_summer_
         lost = [p for p in retention.pairs if not p.contact_after]
         assert kept
         assert lost
+        assert retention.share_during is not None
         assert retention.share_during > 0.8
 
 

@@ -110,3 +110,27 @@ def test_neo4j_timeouts_are_read_from_the_environment() -> None:
 def test_a_negative_or_unbounded_neo4j_timeout_is_named(variable: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=variable):
         load_settings(environ={variable: value})
+
+
+def test_time_budgets_default_to_two_seconds_and_thirty_for_cohorts() -> None:
+    budgets = load_settings(environ={}).budgets()
+    assert (budgets.request_s, budgets.compose_s) == (2.0, 30.0)
+
+
+def test_time_budgets_are_read_from_the_environment() -> None:
+    settings = load_settings(
+        environ={
+            "TIEGRAPH_REQUEST_BUDGET_SECONDS": "0.5",
+            "TIEGRAPH_COMPOSE_BUDGET_SECONDS": "45",
+        }
+    )
+    assert (settings.budgets().request_s, settings.budgets().compose_s) == (0.5, 45.0)
+
+
+@pytest.mark.parametrize(
+    "variable", ["TIEGRAPH_REQUEST_BUDGET_SECONDS", "TIEGRAPH_COMPOSE_BUDGET_SECONDS"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "3601"])
+def test_a_budget_that_is_not_a_positive_bounded_number_is_named(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings(environ={variable: value})

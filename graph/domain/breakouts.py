@@ -21,8 +21,10 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+
+from graph.domain.deadline import Deadline
 
 __all__ = ["BreakoutWeights", "Suggestion", "suggest_breakouts"]
 
@@ -55,6 +57,9 @@ class Suggestion:
 
 Pair = tuple[str, str]
 
+_APART = 1e6
+"""What placing a pair to be kept apart together costs: more than every goal can gain."""
+
 
 def _pair(a: str, b: str) -> Pair:
     return (a, b) if a < b else (b, a)
@@ -74,14 +79,23 @@ def suggest_breakouts(
     strengths: Mapping[Pair, float] | None = None,
     together: Mapping[Pair, int] | None = None,
     speaking: Mapping[str, float] | None = None,
+    apart: Collection[Pair] = (),
     weights: BreakoutWeights = BreakoutWeights(),
+    deadline: Deadline | None = None,
 ) -> Suggestion:
     """Partition ``attendees`` into breakout groups of about ``group_size``.
 
     ``strengths`` are tie strengths by sorted pair (missing: 0), ``together`` how many
     breakouts each pair already shared in the series, ``speaking`` each person's mean share
-    over the fair share. Raises ``ValueError`` for fewer than two attendees, repeated
-    attendees, or a group size below 2.
+    over the fair share. ``apart`` are pairs (either order) never to be placed together while
+    the groups allow it (a block between two people): they weigh far more than any goal, yet
+    the score reported leaves that weight out, so it reads as if they were not there.
+    Raises ``ValueError`` for fewer than two attendees, repeated attendees, or a group size
+    below 2; past ``deadline``, ``BudgetExceeded``.
+
+    >>> suggest_breakouts(["a", "b", "c", "d"], group_size=2, strengths={("a", "c"): 0.9,
+    ...     ("b", "d"): 0.9}, apart=[("a", "b")]).groups
+    (('a', 'd'), ('b', 'c'))
     """
     people = sorted(attendees)
     if len(set(people)) != len(people):
@@ -94,12 +108,14 @@ def suggest_breakouts(
     together = together or {}
     speaking = speaking or {}
     talkers = {p for p in people if speaking.get(p, 0.0) > DOMINANT}
+    kept_apart = {_pair(a, b) for a, b in apart}
 
     def pair_value(a: str, b: str) -> float:
         pair = _pair(a, b)
-        return weights.new_contact * (1.0 - strengths.get(pair, 0.0)) - weights.repeat * (
+        value = weights.new_contact * (1.0 - strengths.get(pair, 0.0)) - weights.repeat * (
             together.get(pair, 0)
         )
+        return value - _APART if pair in kept_apart else value
 
     def group_value(group: Sequence[str]) -> float:
         value = sum(pair_value(a, b) for a, b in itertools.combinations(group, 2))
@@ -123,6 +139,8 @@ def suggest_breakouts(
             improved = False
             best_move: tuple[float, int, int, int, int] | None = None
             for gi, gj in itertools.combinations(range(len(groups)), 2):
+                if deadline is not None:  # each pair of groups tries every swap between them
+                    deadline.check()
                 for i, a in enumerate(groups[gi]):
                     for j, b in enumerate(groups[gj]):
                         new_i = [*groups[gi][:i], b, *groups[gi][i + 1 :]]
@@ -141,6 +159,7 @@ def suggest_breakouts(
     assert best is not None
     placed = tuple(sorted(tuple(sorted(g)) for g in best))
     pairs = [p for g in placed for p in itertools.combinations(g, 2)]
+    best_value += _APART * sum(1 for p in pairs if _pair(*p) in kept_apart)
     new_pairs = sum(1 for a, b in pairs if not together.get(_pair(a, b)))
     weak_pairs = sum(1 for a, b in pairs if strengths.get(_pair(a, b), 0.0) < 0.2)
     crowded = sum(1 for g in placed if sum(1 for p in g if p in talkers) > 1)

@@ -92,6 +92,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from graph.domain.deadline import Deadline
 from graph.domain.model import GroupFormat, Person
 from graph.domain.similarity import label_key
 
@@ -735,7 +736,9 @@ def _placing_order(problem: _Problem, rng: random.Random) -> list[int]:
     )
 
 
-def _fill(problem: _Problem, rng: random.Random, *, greedy: bool) -> _Cohorts:
+def _fill(
+    problem: _Problem, rng: random.Random, *, greedy: bool, deadline: Deadline | None = None
+) -> _Cohorts:
     """Fill the cohorts one after the other, each with whoever adds the most (``greedy``) or
     anyone at random, among those who may join.
 
@@ -757,6 +760,8 @@ def _fill(problem: _Problem, rng: random.Random, *, greedy: bool) -> _Cohorts:
     for cohort, size in enumerate(problem.sizes):
         later = problem.sizes[cohort + 1 :]
         while len(state.members[cohort]) < size:
+            if deadline is not None:  # each place costs O(people): one look per place
+                deadline.check()
             places = size - len(state.members[cohort])
             seats = {
                 kind: _formats_fit(
@@ -789,7 +794,7 @@ def _fill(problem: _Problem, rng: random.Random, *, greedy: bool) -> _Cohorts:
                     insisting[organization[chosen], locked[chosen]] -= 1
             if organization[chosen] >= 0:
                 per_organization[organization[chosen]] -= 1
-    _resolve_conflicts(state, rng)
+    _resolve_conflicts(state, rng, deadline)
     return state
 
 
@@ -820,7 +825,9 @@ def _needs_after(
     return needs
 
 
-def _resolve_conflicts(state: _Cohorts, rng: random.Random) -> None:
+def _resolve_conflicts(
+    state: _Cohorts, rng: random.Random, deadline: Deadline | None = None
+) -> None:
     """Swap people until every cohort keeps the hard constraints (tabu search).
 
     Each step takes a random person who breaks a constraint (shares an organization with
@@ -848,6 +855,8 @@ def _resolve_conflicts(state: _Cohorts, rng: random.Random) -> None:
     for step in range(limit):
         if not total:
             return
+        if deadline is not None:  # a step costs O(people)
+            deadline.check()
         offending = [
             person
             for cohort in range(count)
@@ -933,8 +942,13 @@ def _anneal(
     *,
     iterations: int | None,
     deadline: float | None,
+    budget: Deadline | None = None,
 ) -> tuple[int, int]:
-    """Improve ``state`` in place by simulated annealing; return (proposed, accepted)."""
+    """Improve ``state`` in place by simulated annealing; return (proposed, accepted).
+
+    ``deadline`` (on ``time.perf_counter``) ends the search with the best state so far;
+    ``budget`` refuses it with ``BudgetExceeded`` (both checked every :data:`STEP` proposals).
+    """
     problem = state.problem
     n = problem.size
     if len(problem.sizes) < 2 or n < 2:
@@ -1029,6 +1043,8 @@ def _anneal(
             now = time.perf_counter()
             if deadline is not None and now >= deadline:
                 break
+            if budget is not None:
+                budget.check()
             if iterations is not None:
                 progress = proposed / iterations
             else:
@@ -1177,12 +1193,12 @@ def _composition(
     )
 
 
-def _greedy(problem: _Problem, seed: int) -> _Cohorts:
-    return _fill(problem, random.Random(f"cohorts/{seed}/greedy"), greedy=True)
+def _greedy(problem: _Problem, seed: int, deadline: Deadline | None = None) -> _Cohorts:
+    return _fill(problem, random.Random(f"cohorts/{seed}/greedy"), greedy=True, deadline=deadline)
 
 
-def _random(problem: _Problem, seed: int) -> _Cohorts:
-    return _fill(problem, random.Random(f"cohorts/{seed}/random"), greedy=False)
+def _random(problem: _Problem, seed: int, deadline: Deadline | None = None) -> _Cohorts:
+    return _fill(problem, random.Random(f"cohorts/{seed}/random"), greedy=False, deadline=deadline)
 
 
 # -- the entry points ---------------------------------------------------------------------------
@@ -1196,6 +1212,7 @@ def compose_cohorts(
     weights: CohortWeights = CohortWeights(),
     time_limit_s: float | None = None,
     iterations: int | None = None,
+    budget: Deadline | None = None,
 ) -> Composition:
     """Compose cohorts with the highest objective found by simulated annealing.
 
@@ -1205,6 +1222,10 @@ def compose_cohorts(
     proposals per placed applicant. Only ``iterations`` makes the result reproducible (see
     the module docstring). The composition carries the greedy and random baselines'
     objectives on the same pool. Raises ``ValueError`` for a request that cannot be met.
+
+    ``budget`` is the other way to bound the time: past it the composition is refused with
+    :class:`~graph.domain.errors.BudgetExceeded` rather than cut short, so whatever is
+    returned is reproducible.
 
     >>> pool = [
     ...     Applicant("ann", "marketing", "fintech", "o1"),
@@ -1224,9 +1245,11 @@ def compose_cohorts(
     if time_limit_s is not None and time_limit_s <= 0:
         raise ValueError(f"time_limit_s must be positive, not {time_limit_s}")
     problem = _prepare(applicants, constraints, weights)
-    state = _greedy(problem, seed)
+    if budget is not None:
+        budget.check()
+    state = _greedy(problem, seed, budget)
     greedy_objective = state.objective()
-    random_objective = _random(problem, seed).objective()
+    random_objective = _random(problem, seed, budget).objective()
     if iterations is None and time_limit_s is None:
         iterations = ITERATIONS_PER_APPLICANT * problem.size
     proposed, accepted = _anneal(
@@ -1234,6 +1257,7 @@ def compose_cohorts(
         random.Random(f"cohorts/{seed}/anneal"),
         iterations=iterations,
         deadline=None if time_limit_s is None else began + time_limit_s,
+        budget=budget,
     )
     return _composition(
         state,

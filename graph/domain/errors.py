@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BudgetExceeded",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -75,3 +76,16 @@ class StoreUnavailable(TiegraphError):
 
 class ConfigurationError(TiegraphError):
     """A setting is missing or invalid; the message names the setting."""
+
+
+class BudgetExceeded(TiegraphError):
+    """A computation ran past the time its request was given; the message says what to narrow."""
+
+    def __init__(self, seconds: float, hint: str) -> None:
+        self.seconds = seconds
+        self.hint = hint
+        super().__init__(f"this request needs more than its {seconds:g} s time budget; {hint}")
+
+    def __reduce__(self) -> tuple[type[BudgetExceeded], tuple[float, str]]:
+        # Raised in a worker process too (cohorts): rebuilt from its fields, not its message.
+        return type(self), (self.seconds, self.hint)

@@ -25,6 +25,7 @@ __all__ = [
     "MeetingFormat",
     "Membership",
     "MembershipRole",
+    "MembershipStatus",
     "Organization",
     "Person",
     "SideConversation",
@@ -71,6 +72,17 @@ class MembershipRole(enum.StrEnum):
 
     LEADER = "leader"
     MEMBER = "member"
+
+
+class MembershipStatus(enum.StrEnum):
+    """Whether the person agreed to be in the group: a leader's enrolment is an invitation."""
+
+    INVITED = "invited"
+    """A leader added them; until they accept, the group sees nothing private of theirs."""
+    ACTIVE = "active"
+    """They accepted, joined themselves, or were enrolled by an admin or an import."""
+    DECLINED = "declined"
+    """They said no; the group sees nothing private of theirs."""
 
 
 class IntroductionStatus(enum.StrEnum):
@@ -153,6 +165,10 @@ class Membership:
     """From the pre-interview: what the member hopes to get from this group (seeks)."""
     contributions: tuple[str, ...] = ()
     """From the pre-interview: what the member will bring to this group (offers)."""
+    status: MembershipStatus = MembershipStatus.ACTIVE
+    """Only active memberships count: stores answer ``memberships()`` with those alone unless
+    asked, so an invitation grants nobody anything. Stored memberships from before this field
+    read as active (a missing value decodes to the default): no migration is needed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

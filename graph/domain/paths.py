@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from graph.domain.deadline import Deadline
+
 __all__ = [
     "MAX_HOPS",
     "Path",
@@ -88,6 +90,10 @@ def rank(paths: Iterable[Path], strategy: Strategy, first: int) -> list[Path]:
 LinksOf = Callable[[str], Mapping[str, float]]
 """A person's usable links: the other person's id and the link's strength."""
 
+_CHECK_EVERY = 256
+"""Partial paths joined between two looks at the deadline (growing one, which reads and may
+score every link of a person, looks each time)."""
+
 
 def _partials(
     start: str,
@@ -95,6 +101,7 @@ def _partials(
     depth: int,
     links_of: LinksOf,
     may_pass: Callable[[str], bool],
+    deadline: Deadline | None = None,
 ) -> dict[str, list[tuple[tuple[str, ...], tuple[float, ...]]]]:
     """Every simple partial path from ``start`` of 1..``depth`` hops, by the person it ends
     at. A partial never continues through ``end`` or through someone who may not be passed."""
@@ -103,6 +110,8 @@ def _partials(
     for _ in range(depth):
         following = []
         for people, links in layer:
+            if deadline is not None:
+                deadline.check()
             last = people[-1]
             if last != start and (last == end or not may_pass(last)):
                 continue
@@ -125,24 +134,30 @@ def best_paths(
     max_hops: int = 3,
     first: int = 5,
     strategy: Strategy = Strategy.STRONGEST,
+    deadline: Deadline | None = None,
 ) -> list[Path]:
     """Return the best ``first`` simple paths from ``source`` to ``target`` of at most
     ``max_hops`` links (meet in the middle; see the module documentation).
 
     ``links_of`` gives each person's usable links (already without blocked or too-weak ones);
-    ``may_pass`` says who may be an intermediary.
+    ``may_pass`` says who may be an intermediary. Past ``deadline``, the search stops with
+    :class:`~graph.domain.errors.BudgetExceeded`.
     """
     if source == target or max_hops < 1 or first < 1:
         return []
-    forward = _partials(source, target, (max_hops + 1) // 2, links_of, may_pass)
-    backward = _partials(target, source, max_hops // 2, links_of, may_pass)
+    forward = _partials(source, target, (max_hops + 1) // 2, links_of, may_pass, deadline)
+    backward = _partials(target, source, max_hops // 2, links_of, may_pass, deadline)
     paths: dict[tuple[str, ...], Path] = {}
     for people, links in forward.get(target, ()):
         paths[people] = Path(people, links)
+    joined_ends = 0
     for middle, ends in backward.items():
         if middle in (source, target) or middle not in forward or not may_pass(middle):
             continue
         for back_people, back_links in ends:
+            joined_ends += 1
+            if deadline is not None and not joined_ends % _CHECK_EVERY:
+                deadline.check()
             back_inner = set(back_people[:-1])
             for people, links in forward[middle]:
                 if len(people) - 1 + len(back_links) > max_hops:

@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from graph.domain.deadline import Deadline
 from graph.domain.early_signal import DEFAULT_EARLY_SIGNAL, EarlySignal, pair_features
 from graph.domain.model import Interaction, InteractionKind
 from graph.domain.relationship import Band, assess
@@ -37,6 +38,7 @@ __all__ = [
     "PairRetention",
     "aggregate_only",
     "group_retention",
+    "withhold_pair_figures",
 ]
 
 _DAY_S = 86_400.0
@@ -101,10 +103,12 @@ class GroupRetention:
     member_count: int
     """Consenting members analysed."""
     pair_count: int
-    share_during: float
-    """Share of pairs with a direct contact while the group ran (0.0 when there are no pairs)."""
-    share_after: float
-    """Share of pairs with a direct contact after the end (0.0 when there are no pairs)."""
+    share_during: float | None
+    """Share of pairs with a direct contact while the group ran (0.0 when there are no pairs;
+    ``None`` when withheld, see :func:`withhold_pair_figures`)."""
+    share_after: float | None
+    """Share of pairs with a direct contact after the end (0.0 when there are no pairs;
+    ``None`` when withheld)."""
     curve: tuple[CurvePoint, ...]
     """One point per horizon, ascending in days."""
     pairs: tuple[PairRetention, ...]
@@ -138,6 +142,7 @@ def group_retention(
     model: StrengthModel,
     early: EarlySignal = DEFAULT_EARLY_SIGNAL,
     embedded: Mapping[tuple[str, str], float] | None = None,
+    deadline: Deadline | None = None,
 ) -> GroupRetention:
     """Return who in the group kept in touch after ``after``, as seen at ``now``.
 
@@ -151,7 +156,8 @@ def group_retention(
     at ``now``.
 
     Horizons are positive whole days; duplicates count once. O(interactions + members^2 +
-    horizons * pairs), for interactions that each involve a few members.
+    horizons * pairs), for interactions that each involve a few members. Past ``deadline``,
+    raises ``BudgetExceeded``.
     """
     days = _checked_horizons(horizons)
     for name, instant in (("starts_at", starts_at), ("after", after), ("now", now)):
@@ -169,7 +175,9 @@ def group_retention(
     contacts: dict[tuple[str, str], _PairContacts] = {}
     reached: dict[str, set[str]] = defaultdict(set)
     seen: set[str] = set()
-    for interaction in interactions:
+    for n, interaction in enumerate(interactions):
+        if deadline is not None and not n % 1024:
+            deadline.check()
         if interaction.at > now or interaction.key in seen:
             continue
         seen.add(interaction.key)
@@ -199,7 +207,9 @@ def group_retention(
 
     signal_at = min(after, now)
     pairs: list[PairRetention] = []
-    for pair in itertools.combinations(members, 2):
+    for n, pair in enumerate(itertools.combinations(members, 2)):
+        if deadline is not None and not n % 64:  # a pair reads its whole shared history
+            deadline.check()
         found = contacts.get(pair) or _PairContacts(history=[])
         pairs.append(
             _pair_retention(
@@ -267,6 +277,29 @@ def aggregate_only(retention: GroupRetention) -> GroupRetention:
     ((), True)
     """
     return replace(retention, pairs=(), members=(), bridges=(), aggregated=True)
+
+
+def withhold_pair_figures(retention: GroupRetention) -> GroupRetention:
+    """Return ``retention`` as aggregates with every figure that counts pairs withheld.
+
+    Any count of pairs changes when one pair's contact does, so in a group too small to hide
+    a pair among the others, two such answers (at two moments, or for two horizons) would pin
+    one pair's contact. What is left (members, pairs, the horizons asked for) depends on no
+    one's contact. Withholding depends on nothing in the data, so it reveals nothing either.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> full = GroupRetention("g1", t, t, 2, 1, 1.0, 0.0, (CurvePoint(30, 1.0, 1),), (), (), ())
+    >>> shown = withhold_pair_figures(full)
+    >>> shown.share_during, shown.share_after, shown.curve, shown.aggregated
+    (None, None, (CurvePoint(days=30, share=None, pairs=0),), True)
+    """
+    return replace(
+        aggregate_only(retention),
+        share_during=None,
+        share_after=None,
+        curve=tuple(CurvePoint(days=p.days, share=None, pairs=0) for p in retention.curve),
+    )
 
 
 def _checked_horizons(horizons: Sequence[int]) -> list[int]:

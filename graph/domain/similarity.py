@@ -45,6 +45,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
+from graph.domain.deadline import Deadline
 from graph.domain.model import Group, Meeting, Person
 
 __all__ = [
@@ -493,6 +494,7 @@ def recommend(
     population: int,
     first: int,
     match_weight: float = MATCH_WEIGHT,
+    deadline: Deadline | None = None,
 ) -> list[Recommendation]:
     """Return at most ``first`` people ``person`` might like to meet, best first.
 
@@ -500,7 +502,8 @@ def recommend(
     ``match_weight`` for each offer of either that meets a seek of the other. Left out: the
     person themselves, anyone in ``known`` (e.g. everyone they have a tie with), anyone not
     discoverable, anyone the person blocked or who blocked them, and anyone with a score of 0.
-    A candidate given twice counts once. Ordered by score (highest first), then id.
+    A candidate given twice counts once. Ordered by score (highest first), then id. Past
+    ``deadline``, raises ``BudgetExceeded``.
 
     >>> me = Person(id="me", name="Me", interests=("chess", "go"), seeks=("design",))
     >>> ann = Person(id="ann", name="Ann", interests=("go",), offers=("Design",))
@@ -513,7 +516,9 @@ def recommend(
         raise ValueError(f"first cannot be negative: {first}")
     seen: set[str] = set()
     found: list[Recommendation] = []
-    for candidate in candidates:
+    for n, candidate in enumerate(candidates):
+        if deadline is not None and not n % 256:
+            deadline.check()
         if candidate.id in seen:
             continue
         seen.add(candidate.id)

@@ -38,7 +38,13 @@ from graph.domain.similarity import (
     shared_between,
 )
 from graph.ports import MAX_PAGE, GraphStore, PeopleQuery
-from graph.usecases.facts import group_facts
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
+from graph.usecases.facts import (
+    blocked_between,
+    group_facts,
+    readable_private_profiles,
+    without_private_profile,
+)
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
@@ -69,6 +75,8 @@ class Discovery:
     store: GraphStore
     max_candidates: int = 2000
     """The most people a recommendation call reads and scores (see :meth:`recommended_people`)."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     # -- counting -------------------------------------------------------------------------------
 
@@ -121,11 +129,15 @@ class Discovery:
         that the leader may read the details of (those they lead or belong to), and for the
         meetings of those groups; to anyone else the two parts are withheld (``None``, which
         is not the same as nothing in common) and do not count in the score.
+
+        If either of the two blocked the viewer, or the viewer blocked them, the answer is the
+        one for someone unknown (``NotFound``), whoever blocked whom.
         """
         if a == b:
             raise InvalidInput([Problem("query", "b", b, "must be someone other than a")])
         authorize(viewer, Action.READ_PUBLIC_PROFILE)
         people = await self._people([a, b])
+        await self._refuse_blocked(viewer, people)
         pa, pb = people[a], people[b]
         population = await self._population()
 
@@ -169,6 +181,19 @@ class Discovery:
         if not context.shown:
             return replace(shared, groups=None, meetings=None)
         return shared
+
+    async def _refuse_blocked(self, viewer: Viewer, people: Mapping[str, Person]) -> None:
+        """Answer for someone with a block between them and the viewer as for someone unknown
+        (whichever of the two blocked: the answer does not say)."""
+        me = viewer.person_id
+        if me is None or viewer.is_admin:
+            return
+        mine = people.get(me) or (await self.store.get(Person, [me])).get(me)
+        if mine is None:
+            return
+        for pid, other in people.items():
+            if pid != me and blocked_between(mine, other):
+                raise NotFound("person", pid)
 
     async def _group_context(self, viewer: Viewer, a: str, b: str) -> _GroupContext:
         """The groups both belong to and the meetings both attended, as far as the viewer may
@@ -229,9 +254,14 @@ class Discovery:
 
         Someone whose only link is an offer/seek match, with no interest in common, is not
         found: the store cannot search offers and seeks short of reading every person. A
-        match's reason names the candidate's offer or seek that equals one of the person's
-        own, although offers and seeks are otherwise private fields.
+        candidate's offers and seeks are private: they count (in the score, the order and the
+        reasons) only where the viewer may read the candidate's private profile (a leader of
+        a group the candidate belongs to, or an admin); otherwise the candidate is matched on
+        public interests only.
         """
+        deadline = self.budgets.deadline(
+            "retry later: the candidates are capped, so only a busy service runs out of time here"
+        )
         if not 1 <= first <= MAX_RECOMMENDATIONS:
             raise InvalidInput(
                 [Problem("query", "first", first, f"must be 1 to {MAX_RECOMMENDATIONS}")]
@@ -260,13 +290,23 @@ class Discovery:
                     if not page.has_next or not page.items:
                         break
                     after = page.items[-1].id
-        return recommend(
-            person,
-            candidates.values(),
-            known=known,
-            interest_counts=counts,
-            population=population,
-            first=first,
+        # Scored on what the viewer may read: a candidate's offers and seeks only where the
+        # viewer may read their private profile, so neither reasons nor order reveal them.
+        readable = await readable_private_profiles(self.store, viewer, candidates)
+        shown = [c if c.id in readable else without_private_profile(c) for c in candidates.values()]
+        # Scoring is the CPU-heavy part (thousands of candidates): off the event loop.
+        return await within(
+            deadline,
+            off_loop(
+                recommend,
+                person,
+                shown,
+                known=known,
+                interest_counts=counts,
+                population=population,
+                first=first,
+                deadline=deadline,
+            ),
         )
 
     # -- groups ---------------------------------------------------------------------------------

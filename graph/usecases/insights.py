@@ -7,11 +7,12 @@ Everything here reads the store and leaves the arithmetic to the pure domain mod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from graph.domain.batch import check_instant
+from graph.domain.deadline import Deadline
 from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
@@ -32,9 +33,15 @@ from graph.domain.relationship import (
     embeddedness_of_counts,
     pair_series,
 )
-from graph.domain.retention import GroupRetention, aggregate_only, group_retention
+from graph.domain.retention import (
+    GroupRetention,
+    aggregate_only,
+    group_retention,
+    withhold_pair_figures,
+)
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, TieContext, check_page_size
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
@@ -54,6 +61,7 @@ MAX_SERIES_POINTS = 1_000
 MAX_EVIDENCE = 50
 RECENT = timedelta(days=90)
 """How far back "recent interactions" in a relationship report look."""
+_RETENTION_HINT = "give fewer horizons, or ask about a moment nearer the group's end (at)"
 _JUST_AFTER = timedelta(microseconds=1)
 """Store reads take ``until`` exclusive; a moment's own interactions count at that moment."""
 
@@ -107,6 +115,8 @@ class Insights:
     scale: StrengthScale = DEFAULT_SCALE
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     # -- authorization helpers ------------------------------------------------------------------
 
@@ -119,13 +129,27 @@ class Insights:
     async def _group_facts(self, viewer: Viewer, group_ids: Collection[str]) -> Facts:
         return await group_facts(self.store, viewer, group_ids)
 
-    async def _authorize_pair(self, viewer: Viewer, a: str, b: str) -> None:
+    async def _authorize_pair(self, viewer: Viewer, a: str, b: str) -> datetime | None:
+        """Authorize reading the pair's tie; return the moment the viewer's view of it ends.
+
+        ``None`` for the two themselves (and admins). A leader reads the tie through the groups
+        they lead that both belong to; if either keeps post-group contact private and all those
+        groups have ended, the leader's view ends with the last of them.
+        """
         if may(viewer, Action.READ_RELATIONSHIP, Facts(people=(a, b))):
-            return
+            return None
         groups = await self._groups_of([a, b])
         shared = groups[a] & groups[b]
         facts = await self._group_facts(viewer, sorted(shared))
         authorize(viewer, Action.READ_RELATIONSHIP, replace(facts, people=(a, b)))
+        people = await self.store.get(Person, [a, b])
+        if all(p.share_post_group_contact for p in people.values()):
+            return None
+        led = await self.store.get(Group, sorted(set(facts.led_by_viewer)))
+        ends = [g.ends_on for g in led.values()]
+        if not ends or any(end is None for end in ends):
+            return None
+        return max(_end_of(end) for end in ends if end is not None)
 
     def _moment(self, at: datetime | None, argument: str = "at") -> datetime:
         if at is None:
@@ -141,22 +165,27 @@ class Insights:
         self, viewer: Viewer, a: str, b: str, *, at: datetime | None = None, evidence: int = 5
     ) -> RelationshipReport | None:
         """Return how strong the tie between ``a`` and ``b`` is at ``at`` (default now), why,
-        and the interactions behind it; ``None`` if they had not interacted by then."""
+        and the interactions behind it; ``None`` if they had not interacted by then.
+
+        A leader reading it through their groups, when either keeps post-group contact
+        private, sees only the contacts up to the end of those groups (see
+        :meth:`_authorize_pair`)."""
         if a == b:
             raise InvalidInput([Problem("query", "b", b, "must be someone other than a")])
         if not 0 <= evidence <= MAX_EVIDENCE:
             raise InvalidInput(
                 [Problem("query", "evidence", evidence, f"must be 0 to {MAX_EVIDENCE}")]
             )
-        await self._authorize_pair(viewer, a, b)
+        cutoff = await self._authorize_pair(viewer, a, b)
         when = self._moment(at)
         contexts = await self.store.tie_contexts(a, [b])
         if not contexts:
             return None
         context = contexts[0]
-        history = await self.store.interactions_of(a, other_id=b, until=when + _JUST_AFTER)
+        until = when + _JUST_AFTER if cutoff is None else min(when + _JUST_AFTER, cutoff)
+        history = await self.store.interactions_of(a, other_id=b, until=until)
         tie = context.tie
-        if when < tie.last_at:
+        if when < tie.last_at or (cutoff is not None and tie.last_at >= cutoff):
             past = ties_from_history(history, self.store.model).get(pair_key(a, b))
             if past is None:
                 return None
@@ -202,13 +231,14 @@ class Insights:
             )
         if problems:
             raise InvalidInput(problems)
-        await self._authorize_pair(viewer, a, b)
+        cutoff = await self._authorize_pair(viewer, a, b)
         times = []
         moment = start
         while moment <= end:
             times.append(moment)
             moment += step
-        history = await self.store.interactions_of(a, other_id=b, until=end + _JUST_AFTER)
+        until = end + _JUST_AFTER if cutoff is None else min(end + _JUST_AFTER, cutoff)
+        history = await self.store.interactions_of(a, other_id=b, until=until)
         contexts = await self.store.tie_contexts(a, [b])
         embedded = _embedded(contexts[0]) if contexts else 0.0
         return pair_series(
@@ -293,7 +323,9 @@ class Insights:
         """Return the ties of a person, or among a group's members, whose band fell within
         ``window`` up to ``at`` (default now): the contacts they are losing touch with.
 
-        Sorted by how far they fell (most bands first), then by strength lost.
+        Sorted by how far they fell (most bands first), then by strength lost. For a group
+        whose end lies before ``at``, pairs of whom either keeps post-group contact private are
+        left out: whether they drifted tells of their contact after the group.
         """
         if (person_id is None) == (group_id is None):
             raise InvalidInput(
@@ -303,16 +335,22 @@ class Insights:
             raise InvalidInput([Problem("query", "window", str(window), "must be positive")])
         now = self._moment(at)
         before = now - window
+        private: set[str] = set()
         if person_id is not None:
             authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
             centres = [person_id]
             members: set[str] | None = None
         else:
             assert group_id is not None
-            await self._require_group(group_id)
+            group = await self._require_group(group_id)
             authorize(viewer, Action.READ_GROUP_TIES, await self._group_facts(viewer, [group_id]))
             members = {m.person_id for m in await self.store.memberships(group_ids=[group_id])}
             centres = sorted(members)
+            if group.ends_on is not None and now >= _end_of(group.ends_on):
+                # Past the end, a drift (or its absence) tells of contact after the group:
+                # only for pairs who both share it.
+                people = await self.store.get(Person, centres)
+                private = {p.id for p in people.values() if not p.share_post_group_contact}
         drifts: list[Drift] = []
         seen: set[tuple[str, str]] = set()
         for centre in centres:
@@ -323,6 +361,8 @@ class Insights:
                 other = now_r.tie.other(centre)
                 pair = pair_key(centre, other)
                 if pair in seen or (members is not None and other not in members):
+                    continue
+                if {centre, other} & private:
                     continue
                 seen.add(pair)
                 was = then.get(other)
@@ -354,6 +394,10 @@ class Insights:
         """Return the ties among a group's people (its leader too) at ``at`` (default now), by
         pair, each with whether the two kept in direct contact after the group ended.
 
+        A pair of whom either keeps post-group contact private is shown as their contacts up
+        to the group's end leave them (first and last contact, count, strength at ``at``), and
+        not at all if they had none by then: contact after the end is theirs.
+
         One read of tie contexts per person, restricted to the group; interaction history only
         for moments in the past and for the pairs whose latest contact is after the end.
         """
@@ -372,6 +416,7 @@ class Insights:
             if not later:
                 break
             contexts = await self.store.tie_contexts(centre, later)
+            embedded = {c.other_id: _embedded(c) for c in contexts}
             for relationship in await self._assessed(centre, when, contexts):
                 tie = relationship.tie
                 contact_after: bool | None = None
@@ -379,9 +424,29 @@ class Insights:
                     contact_after = tie.last_at > after and await self._direct_contact_after(
                         tie, after, when
                     )
+                elif after is not None and tie.last_at >= after:
+                    # Either keeps post-group contact private: the tie as the group left it.
+                    until_end = await self._tie_until(
+                        tie, after, when, embedded=embedded.get(tie.other(centre), 0.0)
+                    )
+                    if until_end is None:
+                        continue  # they met only after the group: that alone is post-group contact
+                    relationship = until_end
                 found.append(GroupTie(relationship, contact_after))
         found.sort(key=lambda t: (t.relationship.tie.a, t.relationship.tie.b))
         return found
+
+    async def _tie_until(
+        self, tie: Tie, end: datetime, when: datetime, *, embedded: float
+    ) -> Relationship | None:
+        """The pair's tie from their contacts before ``end`` only, assessed at ``when``."""
+        history = await self.store.interactions_of(tie.a, other_id=tie.b, until=end)
+        past = ties_from_history(history, self.store.model).get(pair_key(tie.a, tie.b))
+        if past is None:
+            return None
+        return Relationship(
+            past, assess(past, when, self.store.model, embedded=embedded, scale=self.scale)
+        )
 
     async def _direct_contact_after(self, tie: Tie, after: datetime, until: datetime) -> bool:
         """Whether the pair had a direct contact after ``after`` and by ``until``."""
@@ -404,12 +469,29 @@ class Insights:
         after: datetime | None = None,
         horizons: Sequence[int] = DEFAULT_HORIZONS,
         at: datetime | None = None,
+        deadline: Deadline | None = None,
     ) -> GroupRetention:
-        """Return who in a group kept in touch after ``after`` (default: the group's end)."""
+        """Return who in a group kept in touch after ``after`` (default: the group's end).
+
+        The figures are computed off the event loop, within the request budget (or
+        ``deadline``, when the request asks for more than this)."""
+        deadline = deadline or self.budgets.deadline(_RETENTION_HINT)
         group = await self._require_group(group_id)
         facts = await self._group_facts(viewer, [group_id])
         authorize(viewer, Action.READ_GROUP_RETENTION, facts)
+        memberships = await self.store.memberships(group_ids=[group_id])
+        # The leader runs the group; the pairs that matter are the members'.
+        member_ids = sorted(
+            {m.person_id for m in memberships if m.role is not MembershipRole.LEADER}
+            - ({group.leader_id} if group.leader_id else set())
+        )
+        leads = viewer.is_admin or group_id in facts.led_by_viewer
+        # A small group seen by a member: whole days only, so no two moments of one day differ
+        # (see the policy on differencing).
+        coarse = not leads and len(member_ids) < self.privacy_min_group
         now = self._moment(at)
+        if coarse:
+            now = _start_of_day(now)
         if after is None:
             if group.ends_on is None:
                 raise InvalidInput(
@@ -422,16 +504,12 @@ class Insights:
             after = _end_of(group.ends_on)
         else:
             after = self._moment(after, "after")
+            if coarse:
+                after = _start_of_day(after)
         if any(h <= 0 for h in horizons):
             raise InvalidInput(
                 [Problem("query", "horizons", list(horizons), "days must be positive")]
             )
-        memberships = await self.store.memberships(group_ids=[group_id])
-        # The leader runs the group; the pairs that matter are the members'.
-        member_ids = sorted(
-            {m.person_id for m in memberships if m.role is not MembershipRole.LEADER}
-            - ({group.leader_id} if group.leader_id else set())
-        )
         people = await self.store.get(Person, member_ids)
         consenting = {p.id for p in people.values() if p.share_post_group_contact}
         interactions: dict[str, Interaction] = {}
@@ -454,23 +532,57 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "after", after.isoformat(), "is before the group started")]
             )
-        retention = group_retention(
-            group_id=group_id,
-            member_ids=member_ids,
-            consenting=consenting,
-            starts_at=starts_at,
-            after=after,
-            now=now,
-            horizons=sorted(set(horizons)),
-            interactions=interactions.values(),
-            groups_of=groups_of,
-            model=self.store.model,
-            embedded=embedded,
+        retention = await within(
+            deadline,
+            off_loop(
+                group_retention,
+                group_id=group_id,
+                member_ids=member_ids,
+                consenting=consenting,
+                starts_at=starts_at,
+                after=after,
+                now=now,
+                horizons=sorted(set(horizons)),
+                interactions=interactions.values(),
+                groups_of=groups_of,
+                model=self.store.model,
+                embedded=embedded,
+                deadline=deadline,
+            ),
         )
-        leads = viewer.is_admin or group_id in facts.led_by_viewer
-        if not leads and len(member_ids) < self.privacy_min_group:
-            return aggregate_only(retention)
-        return retention
+        if leads:
+            return retention
+        if coarse:
+            return withhold_pair_figures(retention)
+        return await self._own_rows(viewer, retention, groups_of)
+
+    async def _own_rows(
+        self, viewer: Viewer, retention: GroupRetention, groups_of: Mapping[str, set[str]]
+    ) -> GroupRetention:
+        """Keep the figures; keep only the pairs whose strength the viewer may read (their own,
+        or pairs of a group the viewer leads) and the viewer's own member row and bridging."""
+        shared = {
+            (p.a, p.b): sorted(groups_of.get(p.a, set()) & groups_of.get(p.b, set()))
+            for p in retention.pairs
+        }
+        facts = await self._group_facts(viewer, sorted({g for gs in shared.values() for g in gs}))
+        me = viewer.person_id
+        pairs = tuple(
+            p
+            for p in retention.pairs
+            if may(
+                viewer,
+                Action.READ_RELATIONSHIP,
+                replace(facts, people=(p.a, p.b), groups=shared[(p.a, p.b)]),
+            )
+        )
+        return replace(
+            aggregate_only(retention),
+            aggregated=False,
+            pairs=pairs,
+            members=tuple(m for m in retention.members if m.person_id == me),
+            bridges=tuple(b for b in retention.bridges if b == me),
+        )
 
     async def compare_groups(
         self,
@@ -485,8 +597,9 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "ids", len(group_ids), "compare between 1 and 20 groups")]
             )
+        deadline = self.budgets.deadline(f"compare fewer groups, or {_RETENTION_HINT}")
         return [
-            await self.group_retention(viewer, gid, horizons=horizons, at=at)
+            await self.group_retention(viewer, gid, horizons=horizons, at=at, deadline=deadline)
             for gid in dict.fromkeys(group_ids)
         ]
 
@@ -499,6 +612,15 @@ def _embedded(context: TieContext) -> float:
         context.other_degree - 1,
         context.shared_groups,
     )
+
+
+def _start_of_day(moment: datetime) -> datetime:
+    """The midnight (UTC) that starts the day of ``moment``.
+
+    >>> _start_of_day(datetime(2024, 6, 1, 13, 5, 7, tzinfo=UTC))
+    datetime.datetime(2024, 6, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
 
 
 def _end_of(day: date) -> datetime:

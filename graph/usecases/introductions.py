@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from graph.domain.batch import check_instant
+from graph.domain.deadline import Deadline
 from graph.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
@@ -28,7 +29,9 @@ from graph.domain.model import (
 from graph.domain.paths import MAX_HOPS, Path, Strategy, best_paths
 from graph.domain.relationship import Band, band_of, link_strength
 from graph.ports import GraphStore, batch_of
-from graph.usecases.policy import Action, Facts, authorize
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
+from graph.usecases.facts import blocked_between
+from graph.usecases.policy import Action, Facts, authorize, authorize_or_hide, may
 from graph.usecases.viewer import Viewer
 
 __all__ = [
@@ -111,12 +114,28 @@ _NEXT = {
 """The workflow: requested, then accepted or declined by the introducer, then met or not."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Search:
+    """What an introduction-path search asks for, apart from its two ends and moment."""
+
+    max_hops: int
+    first: int
+    strategy: Strategy
+    min_link_strength: float
+    kinds: frozenset[InteractionKind] | None = None
+
+
+_NEAREST = _Search(max_hops=3, first=1, strategy=Strategy.SHORTEST, min_link_strength=0.0)
+"""The search a connection degree is: one shortest path of up to three hops, any link."""
+
+
 @dataclass(frozen=True, slots=True)
 class Introductions:
     """Introduction paths, connection degrees and mutual connections over one store."""
 
     store: GraphStore
     clock: Callable[[], datetime]
+    budgets: Budgets = DEFAULT_BUDGETS
 
     async def _require_people(self, *ids: str) -> dict[str, Person]:
         found = await self.store.get(Person, list(dict.fromkeys(ids)))
@@ -145,8 +164,12 @@ class Introductions:
         Every tie counts, however old: an old tie is a weak link, never a missing one. Two
         people one of whom blocked the other are strangers here: no path between them.
         ``kinds``, if given, walks only ties with contact of those kinds (e.g. declared
-        connections).
+        connections). Past the request budget the search stops with ``BudgetExceeded``.
         """
+        deadline = self.budgets.deadline(
+            "narrow the search: lower maxHops (each hop multiplies the work), raise"
+            " minLinkStrength, or ask for fewer paths (first)"
+        )
         problems = []
         if not 1 <= max_hops <= MAX_HOPS:
             problems.append(Problem("query", "maxHops", max_hops, f"must be 1 to {MAX_HOPS}"))
@@ -163,75 +186,60 @@ class Introductions:
         moment = None if at is None else check_instant("at", at)
         authorize(viewer, Action.FIND_INTRODUCTIONS, Facts(people=[source]))
         people = await self._require_people(source, target)
-        if _blocked(people[source], people[target]):
+        if blocked_between(people[source], people[target]):
             return []
-        paths = await self._search(
-            source,
-            target,
+        search = _Search(
             max_hops=max_hops,
             first=first,
             strategy=strategy,
             min_link_strength=min_link_strength,
-            at=moment,
             kinds=frozenset(kinds) if kinds else None,
         )
-        return await self._explain(paths, moment or self.clock())
+        paths = await self._search(source, target, search, at=moment, deadline=deadline)
+        return await self._explain(paths, moment)
 
     async def _search(
         self,
         source: str,
         target: str,
+        search: _Search,
         *,
-        max_hops: int,
-        first: int,
-        strategy: Strategy,
-        min_link_strength: float,
         at: datetime | None,
-        kinds: frozenset[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[Path]:
         """Search now where the data lives, or over the network as it stood at a past ``at``."""
         if at is None:
             return await self.store.introduction_paths(
                 source,
                 target,
-                max_hops=max_hops,
-                first=first,
-                strategy=strategy,
-                min_link_strength=min_link_strength,
+                max_hops=search.max_hops,
+                first=search.first,
+                strategy=search.strategy,
+                min_link_strength=search.min_link_strength,
                 at=self.clock(),
-                kinds=kinds,
+                kinds=search.kinds,
+                deadline=deadline,
             )
-        return await self._search_as_of(
-            source,
-            target,
-            max_hops=max_hops,
-            first=first,
-            strategy=strategy,
-            min_link_strength=min_link_strength,
-            at=at,
-            kinds=kinds,
-        )
+        return await self._search_as_of(source, target, search, at=at, deadline=deadline)
 
     async def _search_as_of(
         self,
         source: str,
         target: str,
+        search: _Search,
         *,
-        max_hops: int,
-        first: int,
-        strategy: Strategy,
-        min_link_strength: float,
         at: datetime,
-        kinds: frozenset[InteractionKind] | None,
+        deadline: Deadline | None = None,
     ) -> list[Path]:
         """The same meet-in-the-middle search over the ties as they stood at ``at``.
 
         Loads, layer by layer from each end, the ties of the people the search expands (the
         ``ceil(h/2) - 1`` and ``floor(h/2) - 1`` hop neighbourhoods through people who may be
         passed), then runs :func:`graph.domain.paths.best_paths` on them: one ties read and
-        one people read per layer.
+        one people read per layer. The search itself runs off the event loop.
         """
         model = self.store.model
+        kinds = search.kinds
         ties: dict[str, dict[str, Tie]] = {}
         people: dict[str, Person] = {}
 
@@ -269,32 +277,35 @@ class Introductions:
                             following.append(other)
                 layer = following
 
-        await expand(source, (max_hops + 1) // 2)
-        await expand(target, max_hops // 2)
+        await expand(source, (search.max_hops + 1) // 2)
+        await expand(target, search.max_hops // 2)
 
         def links_of(person_id: str) -> dict[str, float]:
             found = {}
             me = people.get(person_id)
             for other, tie in ties.get(person_id, {}).items():
                 them = people.get(other)
-                if me is not None and them is not None and _blocked(me, them):
+                if me is not None and them is not None and blocked_between(me, them):
                     continue
                 strength = link_strength(tie, at, model)
-                if strength >= min_link_strength:
+                if strength >= search.min_link_strength:
                     found[other] = strength
             return found
 
-        return best_paths(
+        found = off_loop(
+            best_paths,
             source,
             target,
             links_of=links_of,
             may_pass=may_pass,
-            max_hops=max_hops,
-            first=first,
-            strategy=strategy,
+            max_hops=search.max_hops,
+            first=search.first,
+            strategy=search.strategy,
+            deadline=deadline,
         )
+        return await (found if deadline is None else within(deadline, found))
 
-    async def _explain(self, paths: Sequence[Path], at: datetime) -> list[ExplainedPath]:
+    async def _explain(self, paths: Sequence[Path], at: datetime | None) -> list[ExplainedPath]:
         """Add to each hop its tie, band, shared groups and shared interests (a fixed number
         of store calls for all paths)."""
         people_ids = sorted({p for path in paths for p in path.people})
@@ -355,17 +366,9 @@ class Introductions:
         people = await self._require_people(a, b)
         if a == b:
             return Degree.SELF
-        if _blocked(people[a], people[b]):
+        if blocked_between(people[a], people[b]):
             return Degree.BEYOND
-        paths = await self._search(
-            a,
-            b,
-            max_hops=3,
-            first=1,
-            strategy=Strategy.SHORTEST,
-            min_link_strength=0.0,
-            at=moment,
-        )
+        paths = await self._search(a, b, _NEAREST, at=moment)
         return _DEGREES[paths[0].hops] if paths else Degree.BEYOND
 
     async def mutual_connections(
@@ -379,7 +382,7 @@ class Introductions:
         moment = self.clock() if at is None else check_instant("at", at)
         authorize(viewer, Action.READ_CONNECTION_DEGREE, Facts(people=[a, b]))
         ends = await self._require_people(a, b)
-        if a == b or _blocked(ends[a], ends[b]):
+        if a == b or blocked_between(ends[a], ends[b]):
             return []
         found = await self.store.ties_as_of([a, b], moment)
         near_a = {t.other(a) for t in found.get(a, [])}
@@ -391,8 +394,8 @@ class Introductions:
             for p in mutual
             if p in people
             and people[p].intermediary
-            and not _blocked(people[p], ends[a])
-            and not _blocked(people[p], ends[b])
+            and not blocked_between(people[p], ends[a])
+            and not blocked_between(people[p], ends[b])
             and (people[p].discoverable or p == viewer.person_id)
         ]
         return shown[:first]
@@ -408,7 +411,10 @@ class Introductions:
         requester: str | None = None,
         note: str | None = None,
     ) -> Introduction:
-        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``."""
+        """Ask ``via`` to introduce ``requester`` (default: the viewer) to ``target``.
+
+        Refused with one answer, naming ``via``, when ``via`` does not make introductions or
+        any two of the three blocked one another."""
         requester = requester or viewer.person_id
         if requester is None:
             raise InvalidInput(
@@ -420,11 +426,13 @@ class Introductions:
                 [Problem("input", "via", via, "requester, introducer and target must differ")]
             )
         people = await self._require_people(requester, target, via)
-        if not people[via].intermediary:
-            raise InvalidInput(
-                [Problem("input", "via", via, "does not make introductions (their choice)")]
-            )
-        if target in people[via].blocked_ids or via in people[target].blocked_ids:
+        # One answer for every reason not to: someone who does not make introductions, and a
+        # block between any two of the three (whoever blocked whom), so a refusal reveals
+        # neither a private consent flag nor who blocked whom.
+        if not people[via].intermediary or any(
+            blocked_between(people[x], people[y])
+            for x, y in ((requester, target), (requester, via), (via, target))
+        ):
             raise InvalidInput([Problem("input", "via", via, "cannot introduce you to them")])
         introduction = Introduction(
             id=f"intro-{uuid.uuid4().hex}",
@@ -448,7 +456,19 @@ class Introductions:
         found = (await self.store.get(Introduction, [introduction_id])).get(introduction_id)
         if found is None:
             raise NotFound("introduction", introduction_id)
-        authorize(viewer, Action.WRITE_INTRODUCTION, Facts(people=sorted(allowed(found))))
+        facts = Facts(people=sorted(allowed(found)))
+        everyone = Facts(people=(found.requester_id, found.introducer_id, found.target_id))
+        if may(viewer, Action.READ_INTRODUCTION, everyone):
+            authorize(viewer, Action.WRITE_INTRODUCTION, facts)  # theirs to see: say why not
+        else:
+            # Someone else's introduction answers as an unknown one: ids tell nothing.
+            authorize_or_hide(
+                viewer,
+                Action.WRITE_INTRODUCTION,
+                facts,
+                entity="introduction",
+                key=introduction_id,
+            )
         if status not in _NEXT.get(found.status, set()):
             raise Conflict(
                 [
@@ -509,8 +529,3 @@ class Introductions:
             met=count[IntroductionStatus.MET],
             not_met=count[IntroductionStatus.NOT_MET],
         )
-
-
-def _blocked(one: Person, other: Person) -> bool:
-    """Whether either of two people blocked the other."""
-    return other.id in one.blocked_ids or one.id in other.blocked_ids

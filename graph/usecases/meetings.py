@@ -28,8 +28,14 @@ from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import Attendance, Group, GroupFormat, Meeting, MembershipRole, Person
 from graph.domain.relationship import link_strength
 from graph.ports import GraphStore
-from graph.usecases.facts import group_facts
-from graph.usecases.policy import Action, Facts, authorize
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, in_process, off_loop, within
+from graph.usecases.facts import (
+    blocked_between,
+    group_facts,
+    readable_private_profiles,
+    without_private_profile,
+)
+from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
 
 __all__ = ["ApplicantRequest", "GroupBalance", "Meetings"]
@@ -37,9 +43,6 @@ __all__ = ["ApplicantRequest", "GroupBalance", "Meetings"]
 MAX_BREAKOUT_PEOPLE = 200
 MAX_APPLICANTS = 1_000
 """The largest pool one request composes (about ten seconds of search)."""
-COMPOSE_TIME_LIMIT_S = 30.0
-"""A safety net: the search stops here even if its iterations are not done (the answer then
-says how many it made, and is no longer reproducible)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class Meetings:
 
     store: GraphStore
     clock: Callable[[], datetime]
+    budgets: Budgets = DEFAULT_BUDGETS
 
     async def _meeting(self, meeting_id: str) -> Meeting:
         found = (await self.store.get(Meeting, [meeting_id])).get(meeting_id)
@@ -114,7 +118,16 @@ class Meetings:
     ) -> Suggestion:
         """Suggest breakout groups for a meeting's attendees (or the given people, optionally
         within the series of group ``series_of``): weakest ties together, dominant speakers
-        apart, partners rotating over the group's earlier breakouts."""
+        apart, partners rotating over the group's earlier breakouts.
+
+        Only ties whose strength the leader may read (pairs of a group they lead, or their
+        own) are weighed; any other pair counts as having no tie, so neither the score, the
+        reasons nor the grouping reveal how strong it is. Two people of whom either blocked
+        the other are kept in different groups whenever the sizes allow. The search runs off
+        the event loop, within the request budget."""
+        deadline = self.budgets.deadline(
+            "split the attendees into smaller sessions, or ask for smaller groups (groupSize)"
+        )
         if (meeting_id is None) == (attendee_ids is None):
             raise InvalidInput(
                 [Problem("query", "meeting", meeting_id, "give a meeting or attendees, not both")]
@@ -155,9 +168,10 @@ class Meetings:
         now = self.clock()
         strengths: dict[tuple[str, str], float] = {}
         wanted = set(people)
+        readable = await self._readable_pairs(viewer, people)
         for pid, ties in (await self.store.ties_of(people)).items():
             for tie in ties:
-                if tie.other(pid) in wanted and tie.last_at <= now:
+                if tie.other(pid) in wanted and tie.last_at <= now and readable(tie.a, tie.b):
                     strengths[(tie.a, tie.b)] = link_strength(tie, now, self.store.model)
         together: Counter[tuple[str, str]] = Counter()
         speaking: dict[str, float] = {}
@@ -175,14 +189,47 @@ class Meetings:
             for row in group_balance(people, balances):
                 if row.mean_relative is not None:
                     speaking[row.person_id] = row.mean_relative
-        return suggest_breakouts(
-            people,
-            group_size=group_size,
-            seed=seed,
-            strengths=strengths,
-            together=together,
-            speaking=speaking,
+        stored = await self.store.get(Person, people)
+        # A block holds here too: two people who blocked each other sit in different groups.
+        blocked = [
+            (a, b)
+            for a, b in itertools.combinations(people, 2)
+            if a in stored and b in stored and blocked_between(stored[a], stored[b])
+        ]
+        return await within(
+            deadline,
+            off_loop(
+                suggest_breakouts,
+                people,
+                group_size=group_size,
+                seed=seed,
+                strengths=strengths,
+                together=together,
+                speaking=speaking,
+                apart=blocked,
+                deadline=deadline,
+            ),
         )
+
+    async def _readable_pairs(
+        self, viewer: Viewer, people: Sequence[str]
+    ) -> Callable[[str, str], bool]:
+        """Whether the viewer may read how strong a pair of ``people`` is: a tie they are in,
+        or one of two people in a group they lead (the same rule as reading it directly)."""
+        groups_of: dict[str, set[str]] = {p: set() for p in people}
+        for m in await self.store.memberships(person_ids=list(people)):
+            groups_of[m.person_id].add(m.group_id)
+        facts = await group_facts(self.store, viewer, sorted(set().union(*groups_of.values())))
+
+        def readable(a: str, b: str) -> bool:
+            shared = sorted(groups_of.get(a, set()) & groups_of.get(b, set()))
+            return may(
+                viewer,
+                Action.READ_RELATIONSHIP,
+                dataclasses.replace(facts, people=(a, b), groups=shared),
+            )
+
+        return readable
 
     async def compose_cohorts(
         self,
@@ -200,9 +247,16 @@ class Meetings:
 
         Each applicant is matched on their profile; what they hope for and bring (seeks and
         offers) adds the hopes and contributions given here and, with ``interviews_of``, those
-        of their pre-interview for that group. Reproducible for a seed (the search makes a fixed
-        number of swaps; see :data:`COMPOSE_TIME_LIMIT_S`).
+        of their pre-interview for that group (only for its leader). An applicant's offers,
+        seeks and pre-interview answers count only where the viewer may read their private
+        profile (they are a member of a group the viewer leads); what the request itself gives
+        always counts. Reproducible for a seed: the search makes a fixed number of swaps, in a
+        worker process, and a search that does not finish within the compose budget is refused
+        with ``BudgetExceeded`` rather than cut short.
         """
+        deadline = self.budgets.compose_deadline(
+            "compose fewer applicants at a time, or ask for fewer iterations"
+        )
         authorize(viewer, Action.RUN_MEETINGS, Facts())
         if not 1 <= len(applicants) <= MAX_APPLICANTS:
             raise InvalidInput(
@@ -235,12 +289,23 @@ class Meetings:
         if interviews_of is not None:
             if not (await self.store.get(Group, [interviews_of])):
                 raise NotFound("group", interviews_of)
+            # Pre-interviews are the group's: only its leader (who held them) may use them.
+            await self._authorize_leader(viewer, interviews_of)
             for m in await self.store.memberships(group_ids=[interviews_of]):
                 interviews[m.person_id] = (m.hopes, m.contributions)
+        # Offers, seeks and pre-interview answers are private: used (and so shown in the
+        # reasons, or felt in who is put with whom) only where the viewer may read them.
+        readable = await readable_private_profiles(self.store, viewer, ids)
         pool: list[Applicant] = []
         for request in applicants:
             person = people[request.person_id]
-            hopes, contributions = interviews.get(request.person_id, ((), ()))
+            if request.person_id not in readable:
+                person = without_private_profile(person)
+            hopes, contributions = (
+                interviews.get(request.person_id, ((), ()))
+                if request.person_id in readable
+                else ((), ())
+            )
             pool.append(
                 dataclasses.replace(
                     Applicant.from_person(person, request.format),
@@ -249,14 +314,20 @@ class Meetings:
                 )
             )
         try:
-            return compose_cohorts(
-                pool,
-                constraints,
-                seed=seed,
-                iterations=(
-                    iterations if iterations is not None else ITERATIONS_PER_APPLICANT * len(pool)
+            return await within(
+                deadline,
+                in_process(
+                    compose_cohorts,
+                    pool,
+                    constraints,
+                    seed=seed,
+                    iterations=(
+                        iterations
+                        if iterations is not None
+                        else ITERATIONS_PER_APPLICANT * len(pool)
+                    ),
+                    budget=deadline,
                 ),
-                time_limit_s=COMPOSE_TIME_LIMIT_S,
             )
         except ValueError as error:
             reason = str(error)

@@ -14,7 +14,6 @@ from datetime import datetime
 from graph.domain.batch import WriteBatch, WriteSummary, check_instant, validate_batch
 from graph.domain.codec import Record
 from graph.domain.erasure import ERASED_BY_THEMSELVES, ErasureReceipt
-from graph.domain.errors import Forbidden
 from graph.domain.model import (
     Attendance,
     Breakout,
@@ -24,19 +23,23 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Organization,
     Person,
     SideConversation,
     Tie,
 )
 from graph.ports import GraphStore, Page, PeopleQuery, check_page_size
+from graph.usecases.budget import DEFAULT_BUDGETS, Budgets
 from graph.usecases.discovery import Discovery
+from graph.usecases.enrolment import Enrolment
 from graph.usecases.facts import group_facts
 from graph.usecases.insights import Insights, utc_now
 from graph.usecases.introductions import Introductions
 from graph.usecases.meetings import Meetings
 from graph.usecases.policy import Action, Facts, authorize, may
 from graph.usecases.viewer import Viewer
+from graph.usecases.writes import authorize_batch, settle_enrolments
 
 __all__ = ["Service", "redact"]
 
@@ -71,26 +74,40 @@ class Service:
     """What "now" is for insights (strength decays with time)."""
     privacy_min_group: int = 5
     """Groups smaller than this are shown to anyone but their leader only in aggregate."""
+    max_recorded_participants: int = 20
+    """The most people one contact recorded by a member (not an admin) may name."""
+    budgets: Budgets = DEFAULT_BUDGETS
+    """How long one request's computation may take."""
 
     @property
     def meetings(self) -> Meetings:
         """Speaking balance and breakout suggestions."""
-        return Meetings(self.store, self.clock)
+        return Meetings(self.store, self.clock, budgets=self.budgets)
 
     @property
     def discovery(self) -> Discovery:
         """Shared interests, recommended people and a group's interest overlap."""
-        return Discovery(self.store)
+        return Discovery(self.store, budgets=self.budgets)
 
     @property
     def introductions(self) -> Introductions:
         """Introduction paths, connection degrees and mutual connections."""
-        return Introductions(self.store, self.clock)
+        return Introductions(self.store, self.clock, budgets=self.budgets)
+
+    @property
+    def enrolment(self) -> Enrolment:
+        """Answering invitations to groups."""
+        return Enrolment(self.store, self.clock)
 
     @property
     def insights(self) -> Insights:
         """The relationship-strength and keep-in-touch use cases over the same store."""
-        return Insights(self.store, self.clock, privacy_min_group=self.privacy_min_group)
+        return Insights(
+            self.store,
+            self.clock,
+            privacy_min_group=self.privacy_min_group,
+            budgets=self.budgets,
+        )
 
     # -- facts ----------------------------------------------------------------------------------
 
@@ -172,9 +189,11 @@ class Service:
             case Organization() | Interest() | Group() | Meeting():
                 return may(viewer, Action.READ_GROUP)
             case Membership():
-                return record.person_id == viewer.person_id or bool(
-                    await self._group_details(viewer, [record.group_id])
-                )
+                if record.person_id == viewer.person_id:
+                    return True
+                if record.status is not MembershipStatus.ACTIVE:
+                    return bool(await self._led_by(viewer, [record.group_id]))
+                return bool(await self._group_details(viewer, [record.group_id]))
             case Attendance() | Breakout():
                 meeting = (await self.store.get(Meeting, [record.meeting_id])).get(
                     record.meeting_id
@@ -227,26 +246,54 @@ class Service:
             if may(viewer, Action.READ_GROUP_DETAILS, replace(facts, groups=(gid,)))
         }
 
+    async def _led_by(self, viewer: Viewer, group_ids: Collection[str]) -> set[str]:
+        """Return which of ``group_ids`` the viewer may record events for (leads)."""
+        wanted = sorted(set(group_ids))
+        if viewer.is_admin:
+            return set(wanted)
+        facts = await self.facts(viewer, groups=wanted)
+        return {
+            gid
+            for gid in wanted
+            if may(viewer, Action.RECORD_GROUP_EVENT, replace(facts, groups=(gid,)))
+        }
+
     async def memberships_of_groups(
         self, viewer: Viewer, group_ids: Sequence[str]
     ) -> list[list[Membership] | None]:
-        """Return each group's memberships (``None`` where the viewer may not see them)."""
+        """Return each group's memberships (``None`` where the viewer may not see them);
+        invitations not yet accepted only to those who lead the group."""
         allowed = await self._group_details(viewer, group_ids)
-        found = await self.store.memberships(group_ids=sorted(allowed)) if allowed else []
+        found = (
+            await self.store.memberships(group_ids=sorted(allowed), accepted_only=False)
+            if allowed
+            else []
+        )
+        led = await self._led_by(viewer, allowed) if allowed else set()
         by_group: dict[str, list[Membership]] = {gid: [] for gid in allowed}
         for m in found:
-            by_group[m.group_id].append(m)
+            if m.status is MembershipStatus.ACTIVE or m.group_id in led:
+                by_group[m.group_id].append(m)
         return [by_group.get(gid) for gid in group_ids]
 
     async def memberships_of_people(
         self, viewer: Viewer, person_ids: Sequence[str]
     ) -> list[list[Membership]]:
-        """Return each person's memberships that the viewer may see."""
-        found = await self.store.memberships(person_ids=list(person_ids))
-        allowed = await self._group_details(viewer, [m.group_id for m in found])
+        """Return each person's memberships that the viewer may see (a person sees their own
+        invitations; a leader, those to the groups they lead)."""
+        found = await self.store.memberships(person_ids=list(person_ids), accepted_only=False)
+        group_ids = [m.group_id for m in found]
+        allowed = await self._group_details(viewer, group_ids)
+        pending = [m.group_id for m in found if m.status is not MembershipStatus.ACTIVE]
+        led = await self._led_by(viewer, pending) if pending else set()
         out: dict[str, list[Membership]] = {pid: [] for pid in person_ids}
         for m in found:
-            if m.group_id in allowed or m.person_id == viewer.person_id:
+            visible = (
+                m.group_id in allowed
+                if m.status is MembershipStatus.ACTIVE
+                else (m.group_id in led)
+            )
+            if visible or m.person_id == viewer.person_id:
                 out[m.person_id].append(m)
         return [out[pid] for pid in person_ids]
 
@@ -325,66 +372,16 @@ class Service:
 
     # -- writes ---------------------------------------------------------------------------------
 
+    async def settle_enrolments(self, viewer: Viewer, batch: WriteBatch) -> WriteBatch:
+        """Return ``batch`` with a leader's enrolments of others turned into invitations (see
+        :func:`graph.usecases.writes.settle_enrolments`); :meth:`write` refuses them otherwise."""
+        return await settle_enrolments(self.store, viewer, batch)
+
     async def write(self, viewer: Viewer, batch: WriteBatch) -> WriteSummary:
-        """Authorize every record of ``batch`` for ``viewer``, then apply it all or nothing."""
+        """Authorize every record of ``batch`` for ``viewer`` (as stored and as written, see
+        :mod:`graph.usecases.writes`), then apply it all or nothing."""
         validate_batch(batch)
-        if not viewer.is_admin:
-            await self._authorize_batch(viewer, batch)
-        return await self.store.apply(batch)
-
-    async def _authorize_batch(self, viewer: Viewer, batch: WriteBatch) -> None:
-        meeting_ids = {a.meeting_id for a in batch.attendance} | {
-            b.meeting_id for b in batch.breakouts
-        }
-        stored_meetings = await self.store.get(Meeting, sorted(meeting_ids))
-        group_of_meeting = {m.id: m.group_id for m in stored_meetings.values()}
-        group_of_meeting.update({m.id: m.group_id for m in batch.meetings})
-        group_ids = (
-            {g.id for g in batch.groups}
-            | {m.group_id for m in batch.memberships}
-            | {m.group_id for m in batch.meetings}
-            | set(group_of_meeting.values())
-            | {s.group_id for s in batch.side_conversations if s.group_id}
+        await authorize_batch(
+            self.store, viewer, batch, max_recorded_participants=self.max_recorded_participants
         )
-        stored_groups = await self.store.get(Group, sorted(group_ids))
-        base = await self.facts(viewer, groups=sorted(group_ids))
-        led = set(base.led_by_viewer)
-        # A leader may create a group and record its first events in the same batch.
-        led |= {
-            g.id
-            for g in batch.groups
-            if g.id not in stored_groups and g.leader_id == viewer.person_id
-        }
-
-        def check(
-            where: str, action: Action, people: Collection[str], groups: Collection[str]
-        ) -> None:
-            facts = Facts(people=people, groups=groups, led_by_viewer=led, member_of=base.member_of)
-            if not may(viewer, action, facts):
-                raise Forbidden(f"{where}: not allowed to {action.value}")
-
-        for kind, records in batch.sections():
-            for index, record in enumerate(records):
-                where = batch.label(kind, index, record)
-                match record:
-                    case Person():
-                        check(where, Action.WRITE_PERSON, [record.id], ())
-                    case Organization() | Interest():
-                        check(where, Action.WRITE_DIRECTORY, (), ())
-                    case Group():
-                        existing = stored_groups.get(record.id)
-                        groups = [record.id] if existing is not None else []
-                        check(where, Action.WRITE_GROUP, [record.leader_id or ""], groups)
-                    case Membership() | Meeting():
-                        check(where, Action.RECORD_GROUP_EVENT, (), [record.group_id])
-                    case Attendance() | Breakout():
-                        group = group_of_meeting.get(record.meeting_id, "")
-                        check(where, Action.RECORD_GROUP_EVENT, (), [group])
-                    case SideConversation():
-                        groups = [record.group_id] if record.group_id else []
-                        check(where, Action.RECORD_CONTACT, record.participant_ids, groups)
-                    case Interaction():
-                        check(where, Action.RECORD_CONTACT, record.participant_ids, ())
-                    case Introduction():
-                        people = (record.requester_id, record.introducer_id, record.target_id)
-                        check(where, Action.WRITE_INTRODUCTION, people, ())
+        return await self.store.apply(batch)

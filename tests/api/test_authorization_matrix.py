@@ -2,7 +2,11 @@
 
 The expected outcome of each (operation, role) pair is computed by the policy itself
 (:func:`graph.usecases.policy.may`) from the facts of the scenario, and the operations are read
-from the schema, so a new operation without a scenario or a rule fails here.
+from the schema, so a new operation without a scenario or a rule fails here. An allowed cell
+must show the operation working (a payload, or data that is there), not merely not refused; a
+refused one answers ``Forbidden``, an error naming what is not allowed, or ``NotFound`` (a
+record the caller may not touch answers like an unknown one). Scenarios that change what they
+act on are set up again before each caller.
 """
 
 from __future__ import annotations
@@ -53,21 +57,66 @@ CALLERS = [
 
 
 @dataclass(frozen=True)
+class Setup:
+    """A write run before each caller, as ``person`` with ``roles`` (an admin by default)."""
+
+    document: str
+    person: str | None = None
+    roles: tuple[Role, ...] = (Role.ADMIN,)
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """One operation acting on the data of ``people`` in ``groups``."""
+    """One operation acting on the data of ``people`` in ``groups``.
+
+    ``members`` are those of ``people`` who belong to the groups (for group events that name
+    people); ``setup`` puts back what an earlier caller changed.
+    """
 
     document: str
     variables: dict[str, Any] = field(default_factory=dict)
     people: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    setup: tuple[Setup, ...] = ()
+    nothing_for: tuple[str, ...] = ()
+    """Callers for whom an empty answer is the right one (e.g. the viewer of a token naming
+    nobody)."""
 
 
 def _write(mutation: str, input_type: str, value: object, **facts: Any) -> Scenario:
     doc = (
         f"mutation($input: {input_type}) {{ {mutation}(input: $input) {{ __typename"
+        " ... on WritePayload { created updated unchanged }"
         " ... on InvalidInput { problems { path reason } } } }"
     )
     return Scenario(doc, {"input": value}, **facts)
+
+
+def _introduction_as(status: str) -> Setup:
+    """Put the demo's introduction of Amir to Hanna through Carl back at ``status``."""
+    return Setup(
+        'mutation { upsertIntroduction(input: {key: "intro-amir-hanna", requester: "amir",'
+        f' introducer: "carl", target: "hanna", requestedAt: "{AT}", status: {status}}})'
+        " { __typename } }"
+    )
+
+
+STRANGER = Setup(
+    'mutation { upsertPerson(input: {key: "stranger", name: "Sam Ek"}) { __typename } }'
+)
+KINDRED = Setup(
+    'mutation { upsertPerson(input: {key: "ines", name: "Ines Berg", interests: ["storytelling"]})'
+    " { __typename } }"
+)
+"""Someone Amir does not know who shares an interest of his: one to recommend."""
+INVITATION = Setup(
+    'mutation { upsertGroup(input: {key: "alumni", name: "Alumni", leader: "lena"})'
+    ' { __typename } upsertMembership(input: {group: "alumni", person: "amir"})'
+    " { __typename } }",
+    person="lena",
+    roles=(Role.LEADER,),
+)
 
 
 AMIR = {
@@ -90,6 +139,11 @@ GROUP_INPUT = {
 MEETING = {"key": "spring-2024-extra", "group": GROUP, "startsAt": AT}
 CALL = {"key": "call-x", "at": AT, "kind": "CALL", "participants": ["amir", "carl"]}
 SIDE = {"key": "side-x", "at": AT, "participants": ["amir", "carl"], "group": GROUP}
+BREAKOUT: dict[str, Any] = {
+    "key": "spring-2024-m1-bx",
+    "meeting": "spring-2024-m1",
+    "members": ("amir", "britt", "carl", "dina"),
+}
 INTRO = {
     "key": "intro-x",
     "requester": "amir",
@@ -101,7 +155,7 @@ INTRO = {
 SCENARIOS: dict[str, Scenario] = {
     "Query.node": Scenario(f'{{ node(id: "{global_id("Person", "amir")}") {{ key }} }}'),
     "Query.nodes": Scenario(f'{{ nodes(ids: ["{global_id("Group", GROUP)}"]) {{ key }} }}'),
-    "Query.viewer": Scenario("{ viewer { key } }"),
+    "Query.viewer": Scenario("{ viewer { key } }", setup=(STRANGER,), nothing_for=("an admin",)),
     "Query.person": Scenario('{ person(id: "amir") { key } }'),
     "Query.people": Scenario("{ people { totalCount } }"),
     "Query.group": Scenario(f'{{ group(id: "{GROUP}") {{ key }} }}'),
@@ -135,14 +189,22 @@ SCENARIOS: dict[str, Scenario] = {
     "Mutation.answerIntroduction": Scenario(
         'mutation { answerIntroduction(id: "intro-amir-hanna", accept: true) { __typename } }',
         people=("carl",),
+        setup=(_introduction_as("REQUESTED"),),
     ),
     "Mutation.recordIntroductionOutcome": Scenario(
         'mutation { recordIntroductionOutcome(id: "intro-amir-hanna", met: true) { __typename } }',
         people=("amir", "carl", "hanna"),
+        setup=(_introduction_as("ACCEPTED"),),
+    ),
+    "Mutation.answerInvitation": Scenario(
+        'mutation { answerInvitation(group: "alumni", person: "amir", accept: true)'
+        " { __typename ... on MembershipPayload { membership { status } } } }",
+        people=("amir",),
+        setup=(INVITATION,),
     ),
     "Query.sharedInterests": Scenario('{ sharedInterests(a: "amir", b: "carl") { score } }'),
     "Query.recommendedPeople": Scenario(
-        '{ recommendedPeople(person: "amir") { score } }', people=("amir",)
+        '{ recommendedPeople(person: "amir") { score } }', people=("amir",), setup=(KINDRED,)
     ),
     "Query.interestOverlap": Scenario(
         f'{{ interestOverlap(group: "{GROUP}") {{ label }} }}', groups=(GROUP,)
@@ -228,34 +290,32 @@ SCENARIOS: dict[str, Scenario] = {
         "AttendanceInput!",
         {"meeting": "spring-2024-m1", "person": "lena", "speakingSeconds": 600},
         groups=(GROUP,),
+        people=("lena",),
+        members=("lena",),
     ),
     "Mutation.recordAttendance": _write(
         "recordAttendance",
         "[AttendanceInput!]!",
         [{"meeting": "spring-2024-m1", "person": "lena", "speakingSeconds": 600}],
         groups=(GROUP,),
+        people=("lena",),
+        members=("lena",),
     ),
     "Mutation.recordBreakout": _write(
         "recordBreakout",
         "BreakoutInput!",
-        {
-            "key": "spring-2024-m1-b1",
-            "meeting": "spring-2024-m1",
-            "members": ["amir", "britt", "carl", "dina"],
-        },
+        BREAKOUT,
         groups=(GROUP,),
+        people=BREAKOUT["members"],
+        members=BREAKOUT["members"],
     ),
     "Mutation.recordBreakouts": _write(
         "recordBreakouts",
         "[BreakoutInput!]!",
-        [
-            {
-                "key": "spring-2024-m1-b1",
-                "meeting": "spring-2024-m1",
-                "members": ["amir", "britt", "carl", "dina"],
-            }
-        ],
+        [BREAKOUT],
         groups=(GROUP,),
+        people=BREAKOUT["members"],
+        members=BREAKOUT["members"],
     ),
     "Mutation.recordSideConversation": _write(
         "recordSideConversation",
@@ -304,13 +364,41 @@ def test_every_operation_has_a_policy_rule_and_a_scenario() -> None:
     assert operations == set(SCENARIOS), "give each new operation a scenario here"
 
 
+REFUSALS = {"Forbidden", "NotFound"}
+"""How a refusal answers as data: not allowed, or (for a record the caller may not touch) as
+if it did not exist."""
+FAILURES = {"InvalidInput", "Conflict"}
+
+
 def _refused(body: dict[str, Any]) -> bool:
     errors = body.get("errors") or []
-    if any("not allowed" in e["message"] for e in errors):
+    if any("not allowed" in e["message"] or "not found" in e["message"] for e in errors):
         return True
     data = body.get("data") or {}
     typenames = [v.get("__typename") for v in data.values() if isinstance(v, dict)]
-    return "Forbidden" in typenames
+    return bool(REFUSALS & set(typenames))
+
+
+def _returned(value: Any) -> bool:
+    """Whether ``value`` holds something: a payload, a non-empty list, a field with a value."""
+    match value:
+        case None:
+            return False
+        case list():
+            return any(_returned(v) for v in value)
+        case dict():
+            if value.get("__typename") in REFUSALS | FAILURES:
+                return False
+            fields = {k: v for k, v in value.items() if k != "__typename"}
+            return not fields or any(_returned(v) for v in fields.values())
+        case _:
+            return True
+
+
+def _worked(body: dict[str, Any]) -> bool:
+    """Whether the operation answered without errors and with data in every root field."""
+    data = body.get("data") or {}
+    return not body.get("errors") and bool(data) and all(_returned(v) for v in data.values())
 
 
 @pytest.mark.parametrize("operation", sorted(SCENARIOS))
@@ -320,11 +408,15 @@ async def test_each_role_is_allowed_or_refused_as_the_policy_says(api: Api, oper
     outcomes = {}
     expected = {}
     for caller in CALLERS:
+        for setup in scenario.setup:
+            done = await api.data(setup.document, api.as_(setup.person, *setup.roles))
+            assert all(v["__typename"] not in REFUSALS | FAILURES for v in done.values()), done
         facts = Facts(
             people=scenario.people,
             groups=scenario.groups,
             led_by_viewer=caller.leads,
             member_of=caller.member_of,
+            members=scenario.members,
         )
         expected[caller.name] = may(caller.viewer(), action, facts)
         headers = api.as_(caller.person, *caller.roles)
@@ -335,5 +427,10 @@ async def test_each_role_is_allowed_or_refused_as_the_policy_says(api: Api, oper
             if isinstance(v, dict) and v.get("__typename") == "InvalidInput"
         ]
         assert not invalid, f"{operation} as {caller.name}: the scenario itself is invalid: {body}"
-        outcomes[caller.name] = not _refused(body)
+        refused = _refused(body)
+        outcomes[caller.name] = not refused
+        if expected[caller.name] and not refused and caller.name not in scenario.nothing_for:
+            assert _worked(body), (
+                f"{operation} as {caller.name} was allowed but gave nothing: {body}"
+            )
     assert outcomes == expected

@@ -159,3 +159,22 @@ async def test_successful_authentication_takes_nothing_from_the_allowance_for_fa
                 for _ in range(5)
             ]
     assert good == [200] * 5
+
+
+async def test_each_of_several_workers_enforces_its_share_of_the_rate_limit(
+    tmp_path: Path,
+) -> None:
+    # With the limit in each process's memory, two workers allowing 6 a minute each would let
+    # one credential make 12: each allows 3, so all of them together never more than 6.
+    settings = settings_for("embedded", tmp_path, None, rate_limit_per_minute=6, workers=2)
+    app = create_app(settings, on_open=load_core_demo)
+    query = {"query": "{ viewer { key } }"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            amir = bearer(settings, "amir")
+            statuses = [
+                (await client.post("/graphql", json=query, headers=amir)).status_code
+                for _ in range(4)
+            ]
+    assert statuses == [200, 200, 200, 429]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph.domain.errors import InvalidInput
-from graph.domain.model import InteractionKind, Interest, Person
+from graph.domain.model import InteractionKind, Interest, Membership, MembershipStatus, Person
 from graph.ports import GraphStore, PeopleQuery, batch_of
 from tests.contract.test_store_writes import a_small_network
 from tests.factories import (
@@ -87,6 +87,35 @@ async def test_memberships_are_found_by_group_by_person_and_by_both(store: Graph
     both = await store.memberships(group_ids=["g2"], person_ids=["bo", "ada"])
     assert [(m.group_id, m.person_id) for m in both] == [("g2", "bo")]
     assert await store.memberships(group_ids=[]) == []
+
+
+async def test_memberships_not_yet_accepted_are_found_only_when_asked_for(
+    store: GraphStore,
+) -> None:
+    await store.apply(a_small_network())
+    invited = membership("g1", "dan", status=MembershipStatus.INVITED)
+    declined = membership("g1", "eve", status=MembershipStatus.DECLINED)
+    await store.apply(batch_of([person("dan"), person("eve"), invited, declined]))
+    for found in (
+        await store.memberships(group_ids=["g1"]),
+        await store.memberships(person_ids=["dan", "eve", "ada"]),
+        await store.memberships(),
+    ):
+        assert {m.person_id for m in found} & {"dan", "eve"} == set()
+    everyone = await store.memberships(group_ids=["g1"], accepted_only=False)
+    assert [m for m in everyone if m.person_id in {"dan", "eve"}] == [invited, declined]
+    assert (await store.get(Membership, ["g1|dan"]))["g1|dan"] == invited
+
+
+async def test_only_accepted_memberships_are_groups_in_common(store: GraphStore) -> None:
+    await store.apply(a_small_network())
+    invited = membership("g2", "bo", status=MembershipStatus.INVITED)
+    await store.apply(batch_of([group("g2"), membership("g2", "ada"), invited]))
+    (context,) = await store.tie_contexts("ada", ["bo"])
+    assert context.shared_groups == 1
+    await store.apply(batch_of([membership("g2", "bo")]))
+    (context,) = await store.tie_contexts("ada", ["bo"])
+    assert context.shared_groups == 2
 
 
 async def test_meetings_come_in_time_order_and_their_attendance_and_breakouts_follow(

@@ -257,3 +257,35 @@ async def test_the_ties_between_pairs_are_those_of_each_person_at_that_moment(
         }
         assert await store.ties_between(asked, moment) == expected
     assert set(await store.ties_between(asked, NOW)) == {("ada", "bo"), ("bo", "cy")}
+    now = await store.ties_of(["ada", "bo", "cy", "dee"])
+    assert await store.ties_between(asked) == {
+        (t.a, t.b): t
+        for ties in now.values()
+        for t in ties
+        if (t.a, t.b) in {("ada", "bo"), ("bo", "cy")}
+    }
+
+
+async def test_contact_recorded_for_a_later_moment_counts_as_now_and_breaks_nothing(
+    store: GraphStore,
+) -> None:
+    await given_people(store, person("ada"), person("bo"), person("cy"))
+    await store.apply(
+        batch_of(
+            [
+                Interaction(
+                    key="next-week",
+                    at=NOW + timedelta(days=7),
+                    kind=InteractionKind.MEETING,
+                    participant_ids=("ada", "bo"),
+                ),
+                connected("bc", "bo", "cy", year(2020)),
+            ]
+        )
+    )
+    introductions = Introductions(store, clock=lambda: NOW)
+    found = await introductions.introduction_paths(ADMIN, "ada", "cy")
+    assert [p.path.people for p in found] == [("ada", "bo", "cy")]
+    assert await introductions.connection_degree(ADMIN, "ada", "cy") is Degree.SECOND
+    # At a moment before it, the contact had not happened: no tie yet.
+    assert await introductions.connection_degree(ADMIN, "ada", "bo", at=NOW) is Degree.BEYOND

@@ -28,6 +28,40 @@ def test_everyone_is_placed_once_in_groups_whose_sizes_differ_by_at_most_one(
     assert max(sizes) <= size
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(4, 12),
+    size=st.integers(2, 5),
+    seed=st.integers(0, 1000),
+    strength=st.floats(0.0, 1.0),
+    data=st.data(),
+)
+def test_people_who_blocked_each_other_sit_apart_and_the_score_does_not_say_so(
+    n: int, size: int, seed: int, strength: float, data: st.DataObject
+) -> None:
+    people = [f"p{i}" for i in range(n)]
+    order = data.draw(st.permutations(people))
+    pairs = data.draw(st.integers(1, n // 2))
+    apart = [(order[2 * i], order[2 * i + 1]) for i in range(pairs)]
+    # The pairs to keep apart are each other's strangers: the search would rather join them.
+    strengths = {
+        (a, b): strength for a, b in itertools.combinations(people, 2) if (a, b) not in apart
+    }
+    found = suggest_breakouts(people, group_size=size, seed=seed, strengths=strengths, apart=apart)
+    if len(found.groups) < 2:
+        return
+    for group in found.groups:
+        together = set(itertools.combinations(sorted(group), 2))
+        assert not together & {tuple(sorted(p)) for p in apart}
+    # The score is what the groups are worth by the goals alone, as without a block.
+    value = sum(
+        1.0 - strengths.get(pair, 0.0)
+        for group in found.groups
+        for pair in itertools.combinations(group, 2)
+    )
+    assert found.score == pytest.approx(value)
+
+
 def test_the_same_seed_gives_the_same_groups() -> None:
     first = suggest_breakouts(PEOPLE, group_size=3, seed=7)
     assert suggest_breakouts(list(reversed(PEOPLE)), group_size=3, seed=7) == first

@@ -126,9 +126,14 @@ def test_shared_contacts_and_groups_make_an_otherwise_equal_tie_stronger() -> No
     assert strength(history, embedded=embedded) > alone
 
 
-def test_a_tie_is_assessed_only_with_the_history_up_to_the_moment() -> None:
-    with pytest.raises(ValueError, match="last contact"):
-        assess(tie_of([contact("c1", 10)]), T0, MODEL)
+def test_contact_recorded_after_the_moment_counts_as_if_it_were_then() -> None:
+    # A meeting booked for next week must not break today's answers; for an exact past answer
+    # the caller recomputes the tie up to the moment (``pair_series``, ``ties_as_of``).
+    booked = tie_of([contact("c1", 10)])
+    early = assess(booked, T0, MODEL)
+    on_the_day = assess(booked, T0 + timedelta(days=10), MODEL)
+    assert early.strength == on_the_day.strength
+    assert early.at == T0
 
 
 def test_a_series_agrees_with_assessing_the_history_up_to_each_moment() -> None:

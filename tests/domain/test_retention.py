@@ -260,6 +260,7 @@ def test_the_curve_never_rises_stays_within_zero_and_one_and_is_unknown_beyond_n
             )
     assert known == sorted(known, reverse=True)
     if known:
+        assert result.share_after is not None
         assert known[0] <= result.share_after
 
 

@@ -163,7 +163,8 @@ async def test_recommendations_are_strangers_with_rare_interests_or_offers_in_co
     store: GraphStore,
 ) -> None:
     await a_network(store)
-    found = await Discovery(store).recommended_people(member("ann"), "ann", first=10)
+    # An admin may read every private profile, so offers count for them.
+    found = await Discovery(store).recommended_people(ADMIN, "ann", first=10)
     # ben, cat and eve met ann at m1; dan is hidden; ann blocked fay; kim and hal share nothing.
     assert [r.person_id for r in found] == ["gus", "jon", "ivy"]
     gus = found[0]
@@ -173,6 +174,17 @@ async def test_recommendations_are_strangers_with_rare_interests_or_offers_in_co
         "both are interested in hiking (5 of 11 people)",
     )
     assert found[2].reasons == ("both are interested in storytelling (6 of 11 people)",)
+
+
+async def test_a_strangers_private_offers_neither_explain_nor_rank_their_recommendation(
+    store: GraphStore,
+) -> None:
+    await a_network(store)
+    found = await Discovery(store).recommended_people(member("ann"), "ann", first=10)
+    gus = next(r for r in found if r.person_id == "gus")
+    assert gus.score == pytest.approx(rarity(5, PEOPLE))
+    assert gus.matches == ()
+    assert gus.reasons == ("both are interested in hiking (5 of 11 people)",)
 
 
 async def test_an_admin_sees_a_persons_recommendations_and_first_cuts_them(

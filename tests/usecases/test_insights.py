@@ -205,6 +205,10 @@ async def test_group_retention_counts_members_but_not_the_leader_and_hides_small
     as_member = await insights.group_retention(member("dan"), "g1", after=at(280))
     assert as_member.aggregated
     assert as_member.pairs == ()
-    assert as_member.share_after == as_leader.share_after
+    # One pair's contact would change any share of three pairs: withheld, and whole days.
+    assert (as_member.share_during, as_member.share_after) == (None, None)
+    assert all(point.share is None for point in as_member.curve)
+    assert as_member.after == at(280).replace(hour=0)
+    assert (as_member.member_count, as_member.pair_count) == (3, 3)
     with pytest.raises(Forbidden):
         await insights.group_retention(member("cat"), "g1", after=at(280))

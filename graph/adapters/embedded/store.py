@@ -20,15 +20,18 @@ interactions themselves, and after a crash the ties are rebuilt exactly from wha
 committed.
 
 All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
-loop never blocks on disk; the in-memory graph is only touched on the event loop thread.
+loop never blocks on disk. The in-memory graph is only changed on the event loop thread; path
+searches read it from a search thread of their own (so that the loop answers other requests
+meanwhile), copying each person's links as they go (:func:`_links_now`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import (
     ErasurePlan,
     ErasureReceipt,
@@ -67,6 +71,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Person,
     SideConversation,
     Tie,
@@ -193,6 +198,9 @@ class EmbeddedStore(GraphStore):
         self._reader: sqlite3.Connection | None = None
         self._write_thread: ThreadPoolExecutor | None = None
         self._read_thread: ThreadPoolExecutor | None = None
+        self._search_thread: ThreadPoolExecutor | None = None
+        """Runs path searches, one at a time: a second thread would not search faster (one
+        interpreter lock) but would slow the event loop further."""
         self._write_lock = asyncio.Lock()
         self._lock_file: IO[bytes] | None = None
         self._graph: nx.Graph[str] = nx.Graph()
@@ -218,6 +226,7 @@ class EmbeddedStore(GraphStore):
         self._lock_file = self._take_lock()
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-write")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-sqlite-read")
+        self._search_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-search")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
         self._graph, self._dirty, rebuilt = await self._read(self._load_graph)
@@ -304,8 +313,10 @@ class EmbeddedStore(GraphStore):
             if conn is not None and thread is not None:
                 await self._on(thread, conn.close)
                 thread.shutdown(wait=True)
+        if self._search_thread is not None:
+            self._search_thread.shutdown(wait=True)  # a search ends by its deadline at the latest
         self._writer = self._reader = None
-        self._write_thread = self._read_thread = None
+        self._write_thread = self._read_thread = self._search_thread = None
         if self._lock_file is not None:
             self._lock_file.close()  # closing the file releases the lock
             self._lock_file = None
@@ -320,6 +331,12 @@ class EmbeddedStore(GraphStore):
     async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, fn, *args)
+
+    async def _search(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run an in-memory graph search on the search thread, leaving the event loop free."""
+        if self._search_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+        return await self._on(self._search_thread, functools.partial(fn, *args, **kwargs))
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._reader is None or self._read_thread is None:
@@ -694,13 +711,15 @@ class EmbeddedStore(GraphStore):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return memberships of the given groups and/or people."""
-        return await self._referencing(
+        """Return memberships of the given groups and/or people (active ones unless asked)."""
+        found = await self._referencing(
             Membership,
             (("group", group_ids), ("person", person_ids)),
             order=lambda m: (m.group_id, m.person_id),
         )
+        return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
         """Return the meetings of the given groups in time order."""
@@ -805,12 +824,17 @@ class EmbeddedStore(GraphStore):
         def groups(conn: sqlite3.Connection) -> dict[str, set[str]]:
             found: dict[str, set[str]] = {p: set() for p in people}
             rows = conn.execute(
-                "SELECT ref, id FROM refs WHERE kind = 'membership' AND ref_kind = 'person'"
-                " AND ref IN (SELECT value FROM json_each(?))",
+                "SELECT f.ref, f.id, d.data FROM refs f"
+                " JOIN records d ON d.kind = 'membership' AND d.id = f.id"
+                " WHERE f.kind = 'membership' AND f.ref_kind = 'person'"
+                " AND f.ref IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(people).decode(),),
             )
-            for person, membership_id in rows:
-                found[person].add(membership_id.split("|", 1)[0])
+            for person, membership_id, data in rows:
+                # Only accepted memberships are groups in common (absent means accepted).
+                status = orjson.loads(data).get("status", MembershipStatus.ACTIVE.value)
+                if status == MembershipStatus.ACTIVE.value:
+                    found[person].add(membership_id.split("|", 1)[0])
             return found
 
         groups_of = await self._read(groups)
@@ -861,8 +885,10 @@ class EmbeddedStore(GraphStore):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
-        """Meet in the middle over the in-memory graph, scoring each link once."""
+        """Meet in the middle over the in-memory graph, scoring each link once, in a worker
+        thread."""
         graph = self._graph
         if source not in graph or target not in graph:
             return []
@@ -878,7 +904,7 @@ class EmbeddedStore(GraphStore):
             if found is not None:
                 return found
             found = {}
-            for other, data in adjacency[person].items():
+            for other, data in _links_now(adjacency, person):
                 if not usable(person, other):
                     continue
                 pair = (person, other) if person < other else (other, person)
@@ -892,7 +918,8 @@ class EmbeddedStore(GraphStore):
             cache[person] = found
             return found
 
-        return best_paths(
+        return await self._search(
+            best_paths,
             source,
             target,
             links_of=links_of,
@@ -900,6 +927,7 @@ class EmbeddedStore(GraphStore):
             max_hops=max_hops,
             first=first,
             strategy=strategy,
+            deadline=deadline,
         )
 
     def _neighbours(
@@ -1179,6 +1207,26 @@ class EmbeddedStore(GraphStore):
                 a, b, tie=_merge_tie(None if old is None else old["tie"], delta, self.model)
             )
         return graph, set(accumulator.deltas), rebuild
+
+
+def _links_now(
+    adjacency: Mapping[str, Mapping[str, dict[str, Any]]], person: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """A person's neighbours and edge data as they are now, for a search in a worker thread.
+
+    The event loop may add ties (or erase a person) while the search runs; copying is retried
+    if a neighbour came or went mid-copy (a dictionary that changes size while iterated raises
+    ``RuntimeError``). Ties are replaced whole on the edge, never changed in place, so the copy
+    holds consistent ones. Someone erased meanwhile has no links.
+    """
+    while True:
+        neighbours = adjacency.get(person)
+        if neighbours is None:
+            return []
+        try:
+            return list(neighbours.items())
+        except (RuntimeError, KeyError):  # the graph changed mid-copy: copy again
+            continue
 
 
 def _layers(start: str, depth: int, neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:

@@ -838,11 +838,13 @@ RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
 
 # The person is bound by the unique id before the expansion; each tie's neighbourhood is
 # counted with COUNT subqueries (shared contacts through the other's ties, never a cartesian
-# product), and the person's groups are collected once.
+# product), and the person's groups are collected once. Only accepted memberships count (a
+# membership stored before there were invitations has no status, and was accepted).
 TIE_CONTEXTS: Final[LiteralString] = """
 MATCH (p:Person {id: $person_id})
 CALL (p) {
-  OPTIONAL MATCH (p)-[:MEMBER_OF]->(g:Group)
+  OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
+  WHERE coalesce(r.status, 'active') = 'active'
   RETURN collect(g.id) AS groups, COUNT { (p)-[:TIE]-(:Person) } AS degree
 }
 MATCH (p)-[t:TIE]-(o:Person)
@@ -850,7 +852,10 @@ WHERE $others IS NULL OR o.id IN $others
 RETURN o.id AS other_id, properties(t) AS props, degree,
   COUNT { (o)-[:TIE]-(:Person) } AS other_degree,
   COUNT { (p)-[:TIE]-(m:Person)-[:TIE]-(o) WHERE m <> p AND m <> o } AS shared_contacts,
-  COUNT { (o)-[:MEMBER_OF]->(g:Group) WHERE g.id IN groups } AS shared_groups
+  COUNT {
+    (o)-[r:MEMBER_OF]->(g:Group)
+    WHERE g.id IN groups AND coalesce(r.status, 'active') = 'active'
+  } AS shared_groups
 ORDER BY other_id
 """
 
@@ -1079,7 +1084,8 @@ _LINK_STRENGTH: Final[LiteralString] = """
     }] |
     [mv IN [{
         mass: log(CASE WHEN lv.eff * qv.q > 1e-12 THEN lv.eff * qv.q ELSE 1e-12 END)
-          - log(2.0) * ($now_s - lv.last) / $half_life_s
+          - log(2.0) * CASE WHEN $now_s > lv.last THEN $now_s - lv.last ELSE 0.0 END
+            / $half_life_s
       }] |
       [v IN [{
           y: CASE WHEN mv.mass < 700 THEN log(2.0) * exp(mv.mass) / $saturation ELSE 1e300 END,

@@ -70,6 +70,7 @@ from graph.domain.batch import (
     snapshot_request,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
+from graph.domain.deadline import Deadline
 from graph.domain.erasure import (
     ErasurePlan,
     ErasureReceipt,
@@ -92,6 +93,7 @@ from graph.domain.model import (
     Introduction,
     Meeting,
     Membership,
+    MembershipStatus,
     Person,
     SideConversation,
     Tie,
@@ -1112,8 +1114,10 @@ class Neo4jStore(GraphStore):
         *,
         group_ids: Collection[str] | None = None,
         person_ids: Collection[str] | None = None,
+        accepted_only: bool = True,
     ) -> list[Membership]:
-        """Return memberships matching every given filter, by group then person."""
+        """Return memberships matching every given filter, by group then person (active ones
+        unless asked; the state is decoded like every other field, so both stores agree)."""
         people = None if person_ids is None else sorted(set(person_ids))
         if group_ids is not None:
             rows = await self._read(
@@ -1126,7 +1130,8 @@ class Neo4jStore(GraphStore):
             rows = await self._read(_collected, cypher.MEMBERSHIPS_OF_PEOPLE, person_ids=people)
         else:
             rows = await self._read(_collected, cypher.ALL_MEMBERSHIPS)
-        return [decode(Membership, props) for props in rows]
+        found = [decode(Membership, props) for props in rows]
+        return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
     async def meetings_of(self, group_ids: Collection[str]) -> list[Meeting]:
         """Return the meetings of the given groups by start time, then id."""
@@ -1220,7 +1225,7 @@ class Neo4jStore(GraphStore):
         return ties
 
     async def ties_between(
-        self, pairs: Collection[tuple[str, str]], at: datetime
+        self, pairs: Collection[tuple[str, str]], at: datetime | None = None
     ) -> dict[tuple[str, str], Tie]:
         """Read only the asked ties (two index seeks and an Expand(Into) each), so a hub on a
         path costs one tie, not all of them; ties changed after ``at`` are rebuilt from
@@ -1230,6 +1235,8 @@ class Neo4jStore(GraphStore):
             return {}
         found = await self._read(_collected, cypher.TIES_BETWEEN, pairs=[list(p) for p in wanted])
         ties = {(a, b): _tie(a, b, props) for a, b, props in found}
+        if at is None:
+            return ties
         if any(t.last_at > at for t in ties.values()):
             return await super().ties_between(wanted, at)
         return {pair: t for pair, t in ties.items() if t.first_at <= at}
@@ -1268,9 +1275,13 @@ class Neo4jStore(GraphStore):
         min_link_strength: float,
         at: datetime,
         kinds: Collection[InteractionKind] | None = None,
+        deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
         """A top-k search from the end with fewer ties, pruned by the k-th best path found so
-        far, scored, ranked and limited in one Cypher query."""
+        far, scored, ranked and limited in one Cypher query.
+
+        The search runs on the server, so the event loop is free meanwhile; ``deadline`` is
+        not used (a cold server may take seconds to plan the query the first time)."""
         if source == target or first < 1 or max_hops < 1:
             return []
         rows = await self._read(

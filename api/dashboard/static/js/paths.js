@@ -90,7 +90,10 @@ function linkReasons(link) {
   const reasons = [];
   if (link.sharedGroups.length) reasons.push(`both in ${link.sharedGroups.map((g) => g.name).join(" and ")}`);
   if (link.sharedInterests.length) reasons.push(`shares ${link.sharedInterests.join(", ")}`);
-  reasons.push(`${link.interactionCount} contact${link.interactionCount === 1 ? "" : "s"}`);
+  // Null for a link between two others: their contacts are theirs.
+  if (link.interactionCount !== null) {
+    reasons.push(`${link.interactionCount} contact${link.interactionCount === 1 ? "" : "s"}`);
+  }
   if (link.lastContact) reasons.push(`last ${day(link.lastContact)}`);
   return reasons;
 }

@@ -32,7 +32,8 @@ function ended(retention) {
 }
 
 export function curvePoints(retention) {
-  if (!ended(retention)) return [];
+  // Withheld (a small group, seen by a member): no curve to draw.
+  if (!ended(retention) || retention.shareAfter === null) return [];
   const points = [{ x: 0, y: retention.shareAfter * 100 }];
   for (const point of retention.curve) {
     if (point.share !== null) points.push({ x: point.days, y: point.share * 100 });
