@@ -1,7 +1,8 @@
 """How fast introduction paths are found, against the obvious ways of finding them.
 
 Run ``python -m bench.paths [--people 10000 100000] [--backend embedded|neo4j|both]
-[--million] [--out FILE]``.
+[--million] [--out FILE]``; ``python -m bench.paths --dense [...]`` runs
+:mod:`bench.dense_paths` instead (Neo4j, a dense power-law network, over HTTP).
 
 For each network size (``--people``; ``--million`` adds 1,000,000 people, embedded store only)
 and backend, on one fresh store holding the seeded synthetic network (:mod:`graph.synth`,
@@ -51,7 +52,7 @@ Each Neo4j store is a throwaway server started with :mod:`graph.adapters.neo4j.s
 After timing, the Neo4j leg also prints what the latencies rest on: the p50 of
 ``store.ping()`` (a trivial managed read, the round-trip floor under every query); the db
 hits of ours and of the naive query under ``PROFILE`` on the first ``--profile-pairs`` pairs
-of each kind; and the whole ``PROFILE`` of ``INTRODUCTION_PATHS`` (rows and db hits per
+of each kind; and the whole ``PROFILE`` of ``introduction_paths_query(3)`` (rows and db hits per
 operator) on a pair ours is slow on: of the five slowest pairs timed, the one with the highest
 median of three more calls. Data lives in a temporary directory removed at the end. Peak
 memory: this process's maximum resident set (``resource.getrusage``), which only grows through
@@ -96,7 +97,7 @@ from rich.table import Table
 from bench.ingest import _mark, _max_rss_bytes, _rss_of, _size, machine
 from graph.adapters.neo4j import cypher
 from graph.domain.paths import Strategy
-from graph.domain.relationship import DEFAULT_SCALE, link_strength
+from graph.domain.relationship import link_strength
 from graph.domain.strength import StrengthModel
 from graph.ports import GraphStore
 from graph.synth import SyntheticNetwork, generate_network, network_batches
@@ -425,28 +426,21 @@ def yen_answer(
 
 
 def path_parameters(model: StrengthModel, at: datetime) -> dict[str, Any]:
-    """The parameters ``Neo4jStore.introduction_paths`` passes, for these searches."""
-    from graph.adapters.neo4j import store as neo4j_store
+    """The parameters ``Neo4jStore.introduction_paths`` passes, for these searches (the two
+    people are set per pair)."""
+    from graph.adapters.neo4j.store import introduction_path_parameters
 
-    scale = DEFAULT_SCALE
     return {
         "max_hops": MAX_HOPS,
-        "first": FIRST,
-        "shortest": False,
-        "min_strength": 0.0,
-        "kinds": None,
-        "counters": [name for _, name in neo4j_store._TIE_COUNTERS],
-        "now_s": (at - neo4j_store._EPOCH).total_seconds(),
-        "half_life_s": model.half_life.total_seconds(),
-        "one_way": scale.one_way,
-        "saturation": scale.saturation,
-        "longevity_half_s": scale.longevity_half.total_seconds(),
-        "diversity_kinds": scale.diversity_kinds,
-        "base": scale.base,
-        "w_div": scale.diversity_weight,
-        "w_long": scale.longevity_weight,
-        "trace_weight": scale.trace_weight,
-        "trace_scale_s": scale.trace_scale.total_seconds(),
+        **introduction_path_parameters(
+            model,
+            source="",
+            target="",
+            first=FIRST,
+            strategy=Strategy.STRONGEST,
+            min_link_strength=0.0,
+            at=at,
+        ),
     }
 
 
@@ -560,7 +554,11 @@ async def compare_db_hits(
     naive: list[int] = []
     for pair in pairs:
         mine = await profile_query(
-            driver, cypher.INTRODUCTION_PATHS, parameters, pair, timeout_s=max(30.0, timeout_s)
+            driver,
+            cypher.introduction_paths_query(MAX_HOPS),
+            parameters,
+            pair,
+            timeout_s=max(30.0, timeout_s),
         )
         theirs = await profile_query(driver, NAIVE_PATHS, parameters, pair, timeout_s=timeout_s)
         if mine is not None and theirs is not None:
@@ -886,7 +884,7 @@ async def neo4j_leg(
         seconds, pair = await _slow_pair(store, ours, run.pairs, run.at)
         profiled = await profile_query(
             driver,
-            cypher.INTRODUCTION_PATHS,
+            cypher.introduction_paths_query(MAX_HOPS),
             parameters,
             pair,
             timeout_s=max(30.0, args.naive_timeout),
@@ -1154,7 +1152,7 @@ def render(
         naive_hits = p["naive_db_hits"]
         table = Table(
             title=(
-                f"PROFILE of cypher.INTRODUCTION_PATHS on a pair ours is slow on, Neo4j, "
+                f"PROFILE of cypher.introduction_paths_query(3) on a pair ours is slow on, Neo4j, "
                 f"{r['people']:,} people: {p['pair']['source']} -> {p['pair']['target']} "
                 f"({p['pair']['hops'] or f'> {MAX_HOPS}'} hops; degrees "
                 f"{p['degrees'][0]} and {p['degrees'][1]}), median of three calls "
@@ -1306,7 +1304,12 @@ async def _run_size(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return 0 when every leg ran (whether or not it met its targets)."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--dense" in arguments:  # the dense network over HTTP has options of its own
+        from bench import dense_paths
+
+        return dense_paths.main([a for a in arguments if a != "--dense"])
+    args = _parser().parse_args(arguments)
     if min(args.people) < 10 or args.batch_size < 1:
         raise SystemExit("--people must be at least 10 and --batch-size at least 1")
     if (

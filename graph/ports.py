@@ -371,6 +371,20 @@ class GraphStore(abc.ABC):
             out[person_id] = kept
         return out
 
+    async def ties_between(
+        self, pairs: Collection[tuple[str, str]], at: datetime | None = None
+    ) -> dict[tuple[str, str], Tie]:
+        """Return the ties between the given pairs of people as they stand now, or as they
+        stood at ``at``, keyed by the pair in id order (pairs without a tie are left out).
+
+        Built on :meth:`ties_of` (:meth:`ties_as_of`) over everyone in the pairs; a store that
+        can read just those ties does better when one of them has thousands.
+        """
+        wanted = {(a, b) if a < b else (b, a) for a, b in pairs if a != b}
+        people = sorted({p for pair in wanted for p in pair})
+        found = await (self.ties_of(people) if at is None else self.ties_as_of(people, at))
+        return {(t.a, t.b): t for ties in found.values() for t in ties if (t.a, t.b) in wanted}
+
     @abc.abstractmethod
     async def tie_contexts(
         self, person_id: str, others: Collection[str] | None = None

@@ -7,6 +7,7 @@ each hop with what the two people share.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Callable, Collection, Sequence
@@ -310,23 +311,20 @@ class Introductions:
         people_ids = sorted({p for path in paths for p in path.people})
         if not people_ids:
             return []
-        people = await self.store.get(Person, people_ids)
+        # One read for every hop's tie, keyed by the pair (only those ties: a hub on a path
+        # has thousands). The three reads do not depend on each other: one round trip's wait.
+        hop_pairs = {
+            hop for path in paths for hop in zip(path.people, path.people[1:], strict=False)
+        }
+        people, memberships, ties = await asyncio.gather(
+            self.store.get(Person, people_ids),
+            self.store.memberships(person_ids=people_ids),
+            self.store.ties_between(hop_pairs, at),
+        )
         groups_of: dict[str, set[str]] = {p: set() for p in people_ids}
-        for m in await self.store.memberships(person_ids=people_ids):
+        for m in memberships:
             groups_of[m.person_id].add(m.group_id)
         groups = await self.store.get(Group, sorted(set().union(*groups_of.values())))
-        # One read for every hop's tie: each person's ties, keyed by the pair.
-        ties: dict[tuple[str, str], Tie | None] = {
-            (t.a, t.b): t
-            for found in (
-                await (
-                    self.store.ties_of(people_ids)
-                    if at is None
-                    else self.store.ties_as_of(people_ids, at)
-                )
-            ).values()
-            for t in found
-        }
         explained = []
         for path in paths:
             hops = []

@@ -67,7 +67,7 @@ async def explain(neo4j_target: Neo4jTarget | None) -> Any:
 async def test_introduction_paths_seek_both_ends_and_close_each_path_into_the_target(
     explain: Any,
 ) -> None:
-    operators = await explain(cypher.INTRODUCTION_PATHS)
+    operators = await explain(cypher.introduction_paths_query(4))
     assert operators.count("NodeUniqueIndexSeek") == 2
     assert "Expand(Into)" in operators
     assert not {"NodeByLabelScan", "AllNodesScan", "VarLengthExpand(All)"} & set(operators)

@@ -232,6 +232,40 @@ def _walkable(
     return graph
 
 
+async def test_the_ties_between_pairs_are_those_of_each_person_at_that_moment(
+    store: GraphStore,
+) -> None:
+    await given_people(store, person("ada"), person("bo"), person("cy"), person("dee"))
+    await store.apply(
+        batch_of(
+            [
+                connected("ab", "ada", "bo", year(2022)),
+                connected("ab2", "bo", "ada", year(2025)),
+                connected("bc", "bo", "cy", year(2024)),
+                connected("cd", "cy", "dee", year(2023)),
+            ]
+        )
+    )
+    asked = [("bo", "ada"), ("bo", "cy"), ("ada", "dee"), ("ada", "ada")]
+    for moment in (NOW, year(2024, 1), year(2023, 6)):
+        everyone = await store.ties_as_of(["ada", "bo", "cy", "dee"], moment)
+        expected = {
+            (t.a, t.b): t
+            for ties in everyone.values()
+            for t in ties
+            if (t.a, t.b) in {("ada", "bo"), ("bo", "cy")}
+        }
+        assert await store.ties_between(asked, moment) == expected
+    assert set(await store.ties_between(asked, NOW)) == {("ada", "bo"), ("bo", "cy")}
+    now = await store.ties_of(["ada", "bo", "cy", "dee"])
+    assert await store.ties_between(asked) == {
+        (t.a, t.b): t
+        for ties in now.values()
+        for t in ties
+        if (t.a, t.b) in {("ada", "bo"), ("bo", "cy")}
+    }
+
+
 async def test_contact_recorded_for_a_later_moment_counts_as_now_and_breaks_nothing(
     store: GraphStore,
 ) -> None:

@@ -912,6 +912,12 @@ MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
 RETURN properties(t) AS props
 """
 
+TIES_BETWEEN: Final[LiteralString] = """
+UNWIND $pairs AS pair
+MATCH (:Person {id: pair[0]})-[t:TIE]->(:Person {id: pair[1]})
+RETURN collect([pair[0], pair[1], properties(t)]) AS ties
+"""
+
 TIES_OF_PEOPLE: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Person {id: id})-[t:TIE]-(other:Person)
@@ -1109,49 +1115,175 @@ _WALKABLE: Final[LiteralString] = """
 ($kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL))
 """
 
-# Bounded expansions from both bound ends, one part per length (each gated by $max_hops before
-# it expands): the planner expands from one end and closes the last hop into the other with
-# Expand(Into). Every person on a path is distinct; people inside it consent to be
-# intermediaries; no link is blocked by either side, of another kind, or weaker than $min.
-INTRODUCTION_PATHS: Final[LiteralString] = (
+# Introduction paths, a top-k search pruned as it goes. The two people are bound by id and
+# the search grows partial paths from the one with fewer ties (`a`; `b` is the other), one
+# layer per hop. Each layer groups the partial paths by the person they end at and expands
+# that person once, applying the kind, block, consent and $min_strength filters on the way
+# out. Each layer first closes its paths into `b`, then grows the rest.
+#
+# The far end: when `b` has at most $far_set_limit ties, its usable links are scored once
+# (`far`); closing a path is then a lookup, the last growth only follows ties into `far`
+# (a hash-set check before any strength is computed: meet in the middle) and `far_best`, the
+# strongest link into `b`, bounds every path still to be closed. A hub beyond that limit is
+# never expanded: paths are closed into it by Expand(Into) from its neighbours.
+#
+# Pruning rests on link strengths being at most 1: a path is never stronger than any of its
+# beginnings times `far_best`. After every step `bar` is the k-th best score among the paths
+# found so far (STRONGEST), and a partial path that cannot reach it is dropped: whatever it
+# grows into ranks after k paths already found (as strong, and shorter). For SHORTEST the
+# search stops at the first layer that reaches `b`. Found paths are turned back to
+# source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
+_PATHS_START: Final[LiteralString] = (
     """
 MATCH (s:Person {id: $source})
 MATCH (t:Person {id: $target})
-CALL (s, t) {
-  MATCH p = (s)-[:TIE]-(t)
-  RETURN p
-  UNION
-  WITH s, t WHERE $max_hops >= 2
-  MATCH p = (s)-[:TIE]-(x:Person)-[:TIE]-(t)
-  WHERE coalesce(x.intermediary, true)
-  RETURN p
-  UNION
-  WITH s, t WHERE $max_hops >= 3
-  MATCH p = (s)-[:TIE]-(x:Person)-[:TIE]-(y:Person)-[:TIE]-(t)
-  WHERE x <> t AND y <> s AND coalesce(x.intermediary, true) AND coalesce(y.intermediary, true)
-  RETURN p
-  UNION
-  WITH s, t WHERE $max_hops >= 4
-  MATCH p = (s)-[:TIE]-(x:Person)-[:TIE]-(m:Person)-[:TIE]-(y:Person)-[:TIE]-(t)
-  WHERE x <> t AND m <> s AND m <> t AND y <> s AND x <> y
-    AND coalesce(x.intermediary, true) AND coalesce(m.intermediary, true)
-    AND coalesce(y.intermediary, true)
-  RETURN p
-}
-WITH p, nodes(p) AS people
-WHERE all(r IN relationships(p) WHERE """
+WITH s, t, COUNT { (s)-[:TIE]-() } AS s_ties, COUNT { (t)-[:TIE]-() } AS t_ties
+WITH s_ties <= t_ties AS forward,
+  CASE WHEN s_ties <= t_ties THEN s ELSE t END AS a,
+  CASE WHEN s_ties <= t_ties THEN t ELSE s END AS b,
+  CASE WHEN s_ties <= t_ties THEN t_ties ELSE s_ties END AS b_ties
+CALL (a) {
+  WITH a, coalesce(a.blocked_ids, []) AS a_blocked
+  MATCH (a)-[r:TIE]-(y:Person)
+  WHERE """
     + _WALKABLE
-    + """)
-  AND all(i IN range(0, size(people) - 2) WHERE
-    NOT people[i + 1].id IN coalesce(people[i].blocked_ids, [])
-    AND NOT people[i].id IN coalesce(people[i + 1].blocked_ids, []))
-WITH p, people, [r IN relationships(p) | """
+    + """
+    AND NOT y.id IN a_blocked
+    AND NOT a.id IN coalesce(y.blocked_ids, [])
+  WITH a, y, """
     + link_strength_of("r")
-    + """] AS links
-WHERE all(l IN links WHERE l >= $min_strength)
-WITH people, links, reduce(acc = 1.0, l IN links | acc * l) AS score
-WITH people, links, round(score, 11 - toInteger(floor(log10(score)))) AS rounded
-RETURN [n IN people | n.id] AS ids, links
+    + """ AS w
+  WHERE w >= $min_strength
+  RETURN collect({node: y, ids: [a.id, y.id], links: [w], score: w}) AS grown
+}
+CALL (b, b_ties) {
+  WITH b, b_ties
+  WHERE b_ties <= $far_set_limit
+  WITH b, coalesce(b.blocked_ids, []) AS b_blocked
+  MATCH (b)-[r:TIE]-(y:Person)
+  WHERE """
+    + _WALKABLE
+    + """
+    AND NOT y.id IN b_blocked
+    AND NOT b.id IN coalesce(y.blocked_ids, [])
+  WITH y, """
+    + link_strength_of("r")
+    + """ AS w
+  WHERE w >= $min_strength
+  RETURN collect({node: y, w: w}) AS scored
+}
+WITH forward, a, b, grown, CASE WHEN b_ties <= $far_set_limit THEN scored END AS far
+WITH forward, a, b, far,
+  [e IN far | e.node] AS far_nodes,
+  CASE WHEN far IS NULL THEN 1.0
+    ELSE reduce(m = 0.0, e IN far | CASE WHEN e.w > m THEN e.w ELSE m END)
+  END AS far_best,
+  [p IN grown WHERE p.node = b] AS found,
+  [p IN grown WHERE p.node <> b AND coalesce(p.node.intermediary, true)] AS frontier
+"""
+)
+
+# The score a partial path must reach to be kept: the k-th best found so far (STRONGEST),
+# or above any score once SHORTEST has found its length.
+_PATHS_BAR: Final[LiteralString] = """
+WITH forward, a, b, far, far_nodes, far_best, found, frontier,
+  CASE
+    WHEN $shortest AND size(found) > 0 THEN 2.0
+    WHEN $shortest THEN 0.0
+    ELSE coalesce(COLLECT {
+      UNWIND found AS f
+      WITH f.score AS score
+      ORDER BY score DESC
+      RETURN score
+    }[$first - 1], 0.0)
+  END AS bar
+"""
+
+# One more hop from each person the frontier ends at, once per person, to anyone but `b`
+# (those paths were just closed). TOWARDS_B limits the last growth to `far` when it is known.
+_PATHS_GROW_TOWARDS: Final[LiteralString] = (
+    _PATHS_BAR
+    + """
+CALL (b, far_nodes, far_best, frontier, bar) {
+  UNWIND frontier AS p
+  WITH p
+  WHERE p.score * far_best >= bar
+  WITH p.node AS x, collect(p) AS partials, max(p.score) AS best
+  WITH x, partials, best, coalesce(x.blocked_ids, []) AS x_blocked
+  MATCH (x)-[r:TIE]-(y:Person)
+  WHERE TOWARDS_B
+    AND y <> b
+    AND """
+    + _WALKABLE
+    + """
+    AND NOT y.id IN x_blocked
+    AND NOT x.id IN coalesce(y.blocked_ids, [])
+  WITH x, partials, best, y, """
+    + link_strength_of("r")
+    + """ AS w
+  WHERE w >= $min_strength AND best * w * far_best >= bar
+  UNWIND partials AS p
+  WITH p, y, w
+  WHERE p.score * w * far_best >= bar AND NOT y.id IN p.ids
+  RETURN collect({node: y, ids: p.ids + y.id, links: p.links + w, score: p.score * w}) AS grown
+}
+WITH forward, a, b, far, far_nodes, far_best, found,
+  [p IN grown WHERE coalesce(p.node.intermediary, true)] AS frontier
+"""
+)
+_PATHS_GROW: Final[LiteralString] = _PATHS_GROW_TOWARDS.replace("TOWARDS_B", "true")
+_PATHS_GROW_LAST: Final[LiteralString] = _PATHS_GROW_TOWARDS.replace(
+    "TOWARDS_B", "(far_nodes IS NULL OR y IN far_nodes)"
+)
+
+# The paths one hop longer: each person the frontier ends at, once, into `b`: looked up in
+# `far`, or checked by Expand(Into) when `b` has too many ties to score them all.
+_PATHS_CLOSE: Final[LiteralString] = (
+    _PATHS_BAR
+    + """
+CALL (b, far, far_nodes, far_best, frontier, bar) {
+  UNWIND frontier AS p
+  WITH p
+  WHERE p.score * far_best >= bar
+  WITH p.node AS x, collect(p) AS partials, max(p.score) AS best
+  CALL (x, b, far, far_nodes) {
+    WITH x, far, far_nodes
+    WHERE far IS NOT NULL AND x IN far_nodes
+    UNWIND [e IN far WHERE e.node = x | e.w] AS w
+    RETURN w
+    UNION ALL
+    WITH x, b, far
+    WHERE far IS NULL
+    MATCH (x)-[r:TIE]-(b)
+    WHERE """
+    + _WALKABLE
+    + """
+      AND NOT b.id IN coalesce(x.blocked_ids, [])
+      AND NOT x.id IN coalesce(b.blocked_ids, [])
+    WITH """
+    + link_strength_of("r")
+    + """ AS w
+    WHERE w >= $min_strength
+    RETURN w
+  }
+  WITH partials, best, w
+  WHERE best * w >= bar
+  UNWIND partials AS p
+  WITH p, w
+  WHERE p.score * w >= bar
+  RETURN collect({ids: p.ids + b.id, links: p.links + w, score: p.score * w}) AS closed
+}
+WITH forward, a, b, far, far_nodes, far_best, found + closed AS found, frontier
+"""
+)
+
+_PATHS_RANK: Final[LiteralString] = """
+UNWIND found AS f
+WITH CASE WHEN forward THEN f.ids ELSE reverse(f.ids) END AS ids,
+  CASE WHEN forward THEN f.links ELSE reverse(f.links) END AS links
+WITH ids, links, reduce(acc = 1.0, l IN links | acc * l) AS score
+WITH ids, links, round(score, 11 - toInteger(floor(log10(score)))) AS rounded
+RETURN ids, links
 ORDER BY
   CASE WHEN $shortest THEN size(links) ELSE 0 END,
   rounded DESC,
@@ -1159,7 +1291,30 @@ ORDER BY
   ids
 LIMIT $first
 """
-)
+
+MAX_PATH_HOPS: Final = 4
+"""The longest introduction path the query is built for (graph.domain.paths.MAX_HOPS)."""
+
+FAR_SET_LIMIT: Final = 1_000
+"""Up to this many ties, the far end's links are scored once ($far_set_limit); beyond, paths
+are closed into it by Expand(Into) only."""
+
+
+def introduction_paths_query(max_hops: int) -> LiteralString:
+    """The pruned top-k query for introduction paths of at most ``max_hops`` links: the first
+    hop, then per further hop the paths it closes into the other end and, but for the last,
+    the frontier it grows."""
+    if not 1 <= max_hops <= MAX_PATH_HOPS:
+        raise ValueError(f"max_hops must be 1 to {MAX_PATH_HOPS}")
+    query: LiteralString = _PATHS_START
+    for hops in range(2, max_hops + 1):
+        query += _PATHS_CLOSE
+        if hops < max_hops - 1:
+            query += _PATHS_GROW
+        elif hops == max_hops - 1:
+            query += _PATHS_GROW_LAST
+    return query + _PATHS_RANK
+
 
 # Shortest paths through ties of $kinds (counter names; null for any), at most LIMIT hops.
 _DISTANCE: Final[LiteralString] = """

@@ -115,7 +115,7 @@ from graph.ports import (
     profile_url_key,
 )
 
-__all__ = ["Neo4jStore"]
+__all__ = ["Neo4jStore", "introduction_path_parameters"]
 
 log = logging.getLogger(__name__)
 
@@ -756,6 +756,42 @@ def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
 # The store.
 
 
+def introduction_path_parameters(
+    model: StrengthModel,
+    *,
+    source: str,
+    target: str,
+    first: int,
+    strategy: Strategy,
+    min_link_strength: float,
+    at: datetime,
+    kinds: Collection[InteractionKind] | None = None,
+) -> dict[str, Any]:
+    """The parameters of :func:`cypher.introduction_paths_query` for one search."""
+    scale = DEFAULT_SCALE
+    return {
+        "source": source,
+        "target": target,
+        "first": first,
+        "shortest": strategy is Strategy.SHORTEST,
+        "min_strength": min_link_strength,
+        "far_set_limit": cypher.FAR_SET_LIMIT,
+        "kinds": _counters(kinds),
+        "counters": [name for _, name in _TIE_COUNTERS],
+        "now_s": (at - _EPOCH).total_seconds(),
+        "half_life_s": model.half_life.total_seconds(),
+        "one_way": scale.one_way,
+        "saturation": scale.saturation,
+        "longevity_half_s": scale.longevity_half.total_seconds(),
+        "diversity_kinds": scale.diversity_kinds,
+        "base": scale.base,
+        "w_div": scale.diversity_weight,
+        "w_long": scale.longevity_weight,
+        "trace_weight": scale.trace_weight,
+        "trace_scale_s": scale.trace_scale.total_seconds(),
+    }
+
+
 class Neo4jStore(GraphStore):
     """A graph store on a Neo4j 5 server or cluster, in the graph model the module describes.
 
@@ -1188,6 +1224,23 @@ class Neo4jStore(GraphStore):
             ties[pid].append(_tie(a, b, props))
         return ties
 
+    async def ties_between(
+        self, pairs: Collection[tuple[str, str]], at: datetime | None = None
+    ) -> dict[tuple[str, str], Tie]:
+        """Read only the asked ties (two index seeks and an Expand(Into) each), so a hub on a
+        path costs one tie, not all of them; ties changed after ``at`` are rebuilt from
+        history as :meth:`ties_as_of` does."""
+        wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
+        if not wanted:
+            return {}
+        found = await self._read(_collected, cypher.TIES_BETWEEN, pairs=[list(p) for p in wanted])
+        ties = {(a, b): _tie(a, b, props) for a, b, props in found}
+        if at is None:
+            return ties
+        if any(t.last_at > at for t in ties.values()):
+            return await super().ties_between(wanted, at)
+        return {pair: t for pair, t in ties.items() if t.first_at <= at}
+
     async def tie_contexts(
         self, person_id: str, others: Collection[str] | None = None
     ) -> list[TieContext]:
@@ -1224,35 +1277,26 @@ class Neo4jStore(GraphStore):
         kinds: Collection[InteractionKind] | None = None,
         deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
-        """Bounded expansions from both ends in one Cypher query, scored and ranked there.
+        """A top-k search from the end with fewer ties, pruned by the k-th best path found so
+        far, scored, ranked and limited in one Cypher query.
 
         The search runs on the server, so the event loop is free meanwhile; ``deadline`` is
         not used (a cold server may take seconds to plan the query the first time)."""
         if source == target or first < 1 or max_hops < 1:
             return []
-        scale = DEFAULT_SCALE
         rows = await self._read(
             _records,
-            cypher.INTRODUCTION_PATHS,
-            source=source,
-            target=target,
-            max_hops=max_hops,
-            first=first,
-            shortest=strategy is Strategy.SHORTEST,
-            min_strength=min_link_strength,
-            kinds=_counters(kinds),
-            counters=[name for _, name in _TIE_COUNTERS],
-            now_s=(at - _EPOCH).total_seconds(),
-            half_life_s=self.model.half_life.total_seconds(),
-            one_way=scale.one_way,
-            saturation=scale.saturation,
-            longevity_half_s=scale.longevity_half.total_seconds(),
-            diversity_kinds=scale.diversity_kinds,
-            base=scale.base,
-            w_div=scale.diversity_weight,
-            w_long=scale.longevity_weight,
-            trace_weight=scale.trace_weight,
-            trace_scale_s=scale.trace_scale.total_seconds(),
+            cypher.introduction_paths_query(min(max_hops, cypher.MAX_PATH_HOPS)),
+            **introduction_path_parameters(
+                self.model,
+                source=source,
+                target=target,
+                first=first,
+                strategy=strategy,
+                min_link_strength=min_link_strength,
+                at=at,
+                kinds=kinds,
+            ),
         )
         paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
         return rank(paths, strategy, first)
