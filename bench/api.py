@@ -330,6 +330,23 @@ async def _wait_ready(server: _Server, timeout_s: float = READY_TIMEOUT_S) -> No
     )
 
 
+def start_tiegraph(
+    servers: _Servers, *, store_args: list[str], env: dict[str, str], log_path: Path
+) -> _Server:
+    """Start ``tiegraph serve`` (one worker, this bench's rate limit) on a free port, with
+    ``store_args`` choosing the store and ``env`` adding settings; the way every bench serves.
+    """
+    command, _ = _tiegraph_command()
+    port = _free_port()
+    return servers.start(
+        "tiegraph",
+        [*command, "serve", "--host", HOST, "--port", str(port), "--workers", "1", *store_args],
+        _child_env({"TIEGRAPH_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE), **env}),
+        port,
+        log_path,
+    )
+
+
 def _tiegraph_command() -> tuple[list[str], str]:
     """The ``tiegraph`` entry point of this environment, or the same ``main`` run by python."""
     script = Path(sys.executable).parent / "tiegraph"
@@ -731,30 +748,12 @@ async def run_backend(
     )
     async with opener as loaded:
         secret = secrets.token_urlsafe(48)
-        command, entry = _tiegraph_command()
-        port = _free_port()
-        tiegraph = servers.start(
-            "tiegraph",
-            [
-                *command,
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                *loaded.store_args,
-            ],
-            _child_env(
-                {
-                    "TIEGRAPH_JWT_SECRET": secret,
-                    "TIEGRAPH_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
-                    **loaded.store_env,
-                }
-            ),
-            port,
-            scratch / f"tiegraph-{backend}.log",
+        _, entry = _tiegraph_command()
+        tiegraph = start_tiegraph(
+            servers,
+            store_args=loaded.store_args,
+            env={"TIEGRAPH_JWT_SECRET": secret, **loaded.store_env},
+            log_path=scratch / f"tiegraph-{backend}.log",
         )
         base_port = _free_port()
         baseline = servers.start(

@@ -53,15 +53,11 @@ import neo4j
 from rich.console import Console
 
 from bench.api import (
-    HOST,
     PERSON_LOOKUP,
-    RATE_LIMIT_PER_MINUTE,
     _admin_token,
-    _child_env,
-    _free_port,
     _Servers,
-    _tiegraph_command,
     _wait_ready,
+    start_tiegraph,
 )
 from bench.paths import (
     DATABASE,
@@ -257,33 +253,11 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             secret = secrets.token_urlsafe(48)
             servers = _Servers()
             try:
-                command, _entry = _tiegraph_command()
-                port = _free_port()
-                server = servers.start(
-                    "tiegraph",
-                    [
-                        *command,
-                        "serve",
-                        "--host",
-                        HOST,
-                        "--port",
-                        str(port),
-                        "--workers",
-                        "1",
-                        "--store",
-                        "neo4j",
-                        "--neo4j-uri",
-                        uri,
-                    ],
-                    _child_env(
-                        {
-                            "TIEGRAPH_JWT_SECRET": secret,
-                            "TIEGRAPH_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
-                            **env,
-                        }
-                    ),
-                    port,
-                    scratch / "tiegraph.log",
+                server = start_tiegraph(
+                    servers,
+                    store_args=["--store", "neo4j", "--neo4j-uri", uri],
+                    env={"TIEGRAPH_JWT_SECRET": secret, **env},
+                    log_path=scratch / "tiegraph.log",
                 )
                 await _wait_ready(server)
                 headers = {"authorization": f"Bearer {_admin_token(secret)}"}

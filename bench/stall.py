@@ -45,21 +45,17 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.api import (
-    HOST,
     PERSON_LOOKUP,
-    RATE_LIMIT_PER_MINUTE,
     _admin_token,
     _check_person,
-    _child_env,
     _cpu_seconds,
     _embedded_store,
-    _free_port,
     _percentile,
     _Servers,
-    _tiegraph_command,
     _wait_ready,
     add_store_options,
     run_each_backend,
+    start_tiegraph,
 )
 from graph.synth import SyntheticNetwork, generate_network
 
@@ -201,31 +197,15 @@ async def run_backend(
         data_dir = Path(loaded.store_args[-1])
         hubs = await _hubs(data_dir, args.hubs)
         secret = secrets.token_urlsafe(48)
-        command, _ = _tiegraph_command()
-        port = _free_port()
-        server = servers.start(
-            "tiegraph",
-            [
-                *command,
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                *loaded.store_args,
-            ],
-            _child_env(
-                {
-                    "TIEGRAPH_JWT_SECRET": secret,
-                    "TIEGRAPH_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
-                    "TIEGRAPH_REQUEST_BUDGET_SECONDS": str(args.budget),
-                    "TIEGRAPH_COMPOSE_BUDGET_SECONDS": str(args.compose_budget),
-                }
-            ),
-            port,
-            scratch / "tiegraph-stall.log",
+        server = start_tiegraph(
+            servers,
+            store_args=loaded.store_args,
+            env={
+                "TIEGRAPH_JWT_SECRET": secret,
+                "TIEGRAPH_REQUEST_BUDGET_SECONDS": str(args.budget),
+                "TIEGRAPH_COMPOSE_BUDGET_SECONDS": str(args.compose_budget),
+            },
+            log_path=scratch / "tiegraph-stall.log",
         )
         await _wait_ready(server)
         console.log(f"serving {network!r}; heavy paths between the {len(hubs)} best-connected")
