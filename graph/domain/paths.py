@@ -89,6 +89,14 @@ def rank(paths: Iterable[Path], strategy: Strategy, first: int) -> list[Path]:
 
 LinksOf = Callable[[str], Mapping[str, float]]
 """A person's usable links: the other person's id and the link's strength."""
+Apart = Callable[[str, str], bool]
+"""Whether two people may not be on one path together (one of them blocked the other)."""
+
+
+def _fits(person: str, people: Iterable[str], apart: Apart | None) -> bool:
+    """Whether ``person`` may join a path holding ``people``."""
+    return apart is None or not any(apart(person, other) for other in people)
+
 
 _CHECK_EVERY = 256
 """Partial paths joined between two looks at the deadline (growing one, which reads and may
@@ -102,9 +110,11 @@ def _partials(
     links_of: LinksOf,
     may_pass: Callable[[str], bool],
     deadline: Deadline | None = None,
+    apart: Apart | None = None,
 ) -> dict[str, list[tuple[tuple[str, ...], tuple[float, ...]]]]:
     """Every simple partial path from ``start`` of 1..``depth`` hops, by the person it ends
-    at. A partial never continues through ``end`` or through someone who may not be passed."""
+    at. A partial never continues through ``end`` or through someone who may not be passed,
+    and never holds two people who are ``apart``."""
     found: dict[str, list[tuple[tuple[str, ...], tuple[float, ...]]]] = {}
     layer: list[tuple[tuple[str, ...], tuple[float, ...]]] = [((start,), ())]
     for _ in range(depth):
@@ -116,7 +126,7 @@ def _partials(
             if last != start and (last == end or not may_pass(last)):
                 continue
             for other, strength in links_of(last).items():
-                if other in people:
+                if other in people or not _fits(other, people, apart):
                     continue
                 grown = ((*people, other), (*links, strength))
                 found.setdefault(other, []).append(grown)
@@ -135,18 +145,29 @@ def best_paths(
     first: int = 5,
     strategy: Strategy = Strategy.STRONGEST,
     deadline: Deadline | None = None,
+    apart: Apart | None = None,
 ) -> list[Path]:
     """Return the best ``first`` simple paths from ``source`` to ``target`` of at most
     ``max_hops`` links (meet in the middle; see the module documentation).
 
     ``links_of`` gives each person's usable links (already without blocked or too-weak ones);
-    ``may_pass`` says who may be an intermediary. Past ``deadline``, the search stops with
-    :class:`~graph.domain.errors.BudgetExceeded`.
+    ``may_pass`` says who may be an intermediary; no path holds two people who are ``apart``
+    (a block holds along the whole path, not only between neighbours). Past ``deadline``, the
+    search stops with :class:`~graph.domain.errors.BudgetExceeded`.
+
+    >>> links = {"a": {"b": 0.5, "c": 0.4}, "b": {"a": 0.5, "d": 0.5},
+    ...          "c": {"a": 0.4, "d": 0.4}, "d": {"b": 0.5, "c": 0.4}}
+    >>> [p.people for p in best_paths("a", "d", links_of=links.__getitem__,
+    ...                               may_pass=lambda _: True)]
+    [('a', 'b', 'd'), ('a', 'c', 'd')]
+    >>> [p.people for p in best_paths("a", "d", links_of=links.__getitem__,
+    ...     may_pass=lambda _: True, apart=lambda x, y: {x, y} == {"b", "d"})]
+    [('a', 'c', 'd')]
     """
     if source == target or max_hops < 1 or first < 1:
         return []
-    forward = _partials(source, target, (max_hops + 1) // 2, links_of, may_pass, deadline)
-    backward = _partials(target, source, max_hops // 2, links_of, may_pass, deadline)
+    forward = _partials(source, target, (max_hops + 1) // 2, links_of, may_pass, deadline, apart)
+    backward = _partials(target, source, max_hops // 2, links_of, may_pass, deadline, apart)
     paths: dict[tuple[str, ...], Path] = {}
     for people, links in forward.get(target, ()):
         paths[people] = Path(people, links)
@@ -164,6 +185,10 @@ def best_paths(
                     continue
                 if back_inner.intersection(people):
                     continue
+                if apart is not None and not all(
+                    _fits(person, people, apart) for person in back_people[:-1]
+                ):
+                    continue
                 joined = people + tuple(reversed(back_people[:-1]))
                 if joined not in paths:
                     paths[joined] = Path(joined, links + tuple(reversed(back_links)))
@@ -179,6 +204,7 @@ def brute_force_paths(
     max_hops: int = 3,
     first: int = 5,
     strategy: Strategy = Strategy.STRONGEST,
+    apart: Apart | None = None,
 ) -> list[Path]:
     """The oracle: enumerate every simple path up to ``max_hops`` from the source, rank them.
 
@@ -194,7 +220,7 @@ def brute_force_paths(
         if len(links) == max_hops or (last != source and not may_pass(last)):
             return
         for other, strength in links_of(last).items():
-            if other not in people:
+            if other not in people and _fits(other, people, apart):
                 walk((*people, other), (*links, strength))
 
     if source != target:

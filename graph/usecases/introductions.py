@@ -292,6 +292,10 @@ class Introductions:
                     found[other] = strength
             return found
 
+        def apart(one: str, other: str) -> bool:
+            a, b = people.get(one), people.get(other)
+            return a is not None and b is not None and blocked_between(a, b)
+
         found = off_loop(
             best_paths,
             source,
@@ -302,6 +306,7 @@ class Introductions:
             first=search.first,
             strategy=search.strategy,
             deadline=deadline,
+            apart=apart,
         )
         return await (found if deadline is None else within(deadline, found))
 

@@ -90,6 +90,7 @@ async def test_the_store_returns_the_top_paths_the_brute_force_oracle_ranks_firs
     await store.apply(batch_of(people))
     await store.apply(batch_of(contacts))
     links, refusing = _oracle(people, contacts, store)
+    blocks = {p.id: set(p.blocked_ids) for p in people}
     expected = brute_force_paths(
         source,
         target,
@@ -98,6 +99,7 @@ async def test_the_store_returns_the_top_paths_the_brute_force_oracle_ranks_firs
         max_hops=max_hops,
         first=4,
         strategy=strategy,
+        apart=lambda a, b: b in blocks[a] or a in blocks[b],
     )
     found = await store.introduction_paths(
         source,

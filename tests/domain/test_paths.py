@@ -35,6 +35,7 @@ def graphs(draw: st.DrawFn) -> dict[str, dict[str, float]]:
     source=st.sampled_from(PEOPLE),
     target=st.sampled_from(PEOPLE),
     refusing=st.sets(st.sampled_from(PEOPLE), max_size=3),
+    blocks=st.sets(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(PEOPLE)), max_size=4),
     max_hops=st.integers(1, 4),
     first=st.integers(1, 6),
     strategy=st.sampled_from(list(Strategy)),
@@ -44,12 +45,16 @@ def test_meet_in_the_middle_returns_the_same_top_paths_as_enumerating_them_all(
     source: str,
     target: str,
     refusing: set[str],
+    blocks: set[tuple[str, str]],
     max_hops: int,
     first: int,
     strategy: Strategy,
 ) -> None:
     def may_pass(p: str) -> bool:
         return p not in refusing
+
+    def apart(a: str, b: str) -> bool:
+        return a != b and ((a, b) in blocks or (b, a) in blocks)
 
     fast = best_paths(
         source,
@@ -59,6 +64,7 @@ def test_meet_in_the_middle_returns_the_same_top_paths_as_enumerating_them_all(
         max_hops=max_hops,
         first=first,
         strategy=strategy,
+        apart=apart,
     )
     oracle = brute_force_paths(
         source,
@@ -68,8 +74,11 @@ def test_meet_in_the_middle_returns_the_same_top_paths_as_enumerating_them_all(
         max_hops=max_hops,
         first=first,
         strategy=strategy,
+        apart=apart,
     )
     assert fast == oracle
+    for path in fast:  # a block holds along the whole path, not only between neighbours
+        assert not any(apart(a, b) for a in path.people for b in path.people)
 
 
 def test_a_strong_detour_beats_a_weak_shortcut_and_shortest_prefers_the_shortcut() -> None:

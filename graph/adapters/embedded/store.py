@@ -918,6 +918,14 @@ class EmbeddedStore(GraphStore):
             cache[person] = found
             return found
 
+        blocks = self._blocks
+        involved = set(blocks).union(*blocks.values()) if blocks else set()
+
+        def apart(one: str, other: str) -> bool:
+            if one not in involved or other not in involved:
+                return False
+            return other in blocks.get(one, ()) or one in blocks.get(other, ())
+
         return await self._search(
             best_paths,
             source,
@@ -928,6 +936,7 @@ class EmbeddedStore(GraphStore):
             first=first,
             strategy=strategy,
             deadline=deadline,
+            apart=apart,
         )
 
     def _neighbours(

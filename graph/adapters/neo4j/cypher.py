@@ -1127,6 +1127,9 @@ _WALKABLE: Final[LiteralString] = """
 # strongest link into `b`, bounds every path still to be closed. A hub beyond that limit is
 # never expanded: paths are closed into it by Expand(Into) from its neighbours.
 #
+# A block holds along the whole path: each partial path carries the ids its people blocked,
+# and nobody joins a path with someone they blocked or who blocked them.
+#
 # Pruning rests on link strengths being at most 1: a path is never stronger than any of its
 # beginnings times `far_best`. After every step `bar` is the k-th best score among the paths
 # found so far (STRONGEST), and a partial path that cannot reach it is dropped: whatever it
@@ -1150,11 +1153,14 @@ CALL (a) {
     + """
     AND NOT y.id IN a_blocked
     AND NOT a.id IN coalesce(y.blocked_ids, [])
-  WITH a, y, """
+  WITH a, a_blocked, y, """
     + link_strength_of("r")
     + """ AS w
   WHERE w >= $min_strength
-  RETURN collect({node: y, ids: [a.id, y.id], links: [w], score: w}) AS grown
+  RETURN collect({
+    node: y, ids: [a.id, y.id], links: [w], score: w,
+    blocked: a_blocked + coalesce(y.blocked_ids, [])
+  }) AS grown
 }
 CALL (b, b_ties) {
   WITH b, b_ties
@@ -1225,7 +1231,12 @@ CALL (b, far_nodes, far_best, frontier, bar) {
   UNWIND partials AS p
   WITH p, y, w
   WHERE p.score * w * far_best >= bar AND NOT y.id IN p.ids
-  RETURN collect({node: y, ids: p.ids + y.id, links: p.links + w, score: p.score * w}) AS grown
+    AND NOT y.id IN p.blocked
+    AND none(i IN p.ids WHERE i IN coalesce(y.blocked_ids, []))
+  RETURN collect({
+    node: y, ids: p.ids + y.id, links: p.links + w, score: p.score * w,
+    blocked: p.blocked + coalesce(y.blocked_ids, [])
+  }) AS grown
 }
 WITH forward, a, b, far, far_nodes, far_best, found,
   [p IN grown WHERE coalesce(p.node.intermediary, true)] AS frontier
@@ -1266,11 +1277,13 @@ CALL (b, far, far_nodes, far_best, frontier, bar) {
     WHERE w >= $min_strength
     RETURN w
   }
-  WITH partials, best, w
+  WITH b, partials, best, w
   WHERE best * w >= bar
   UNWIND partials AS p
-  WITH p, w
+  WITH b, p, w
   WHERE p.score * w >= bar
+    AND NOT b.id IN p.blocked
+    AND none(i IN p.ids WHERE i IN coalesce(b.blocked_ids, []))
   RETURN collect({ids: p.ids + b.id, links: p.links + w, score: p.score * w}) AS closed
 }
 WITH forward, a, b, far, far_nodes, far_best, found + closed AS found, frontier
