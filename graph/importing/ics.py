@@ -42,6 +42,7 @@ import recurring_ical_events
 from graph.domain.errors import Problem
 from graph.domain.model import Attendance, Group, GroupFormat, Meeting, Person
 from graph.importing import ParseResult, Rejected, check_record
+from graph.importing.identity import people_by_email, people_by_name
 from graph.importing.meeting_report import name_key
 from graph.ports import GraphStore, email_key
 
@@ -471,17 +472,11 @@ async def meeting_records(
             results.append(found)
         else:
             occurrences.append(found)
-    emails = sorted({i.email for o in occurrences for i in o.invitees if i.email is not None})
-    known = await store.people_by_contact(emails=emails) if emails else {}
-    by_email: dict[str, list[Person]] = defaultdict(list)
-    for person in sorted(known.values(), key=lambda p: p.id):
-        address = None if person.email is None else email_key(person.email)
-        if address is not None:
-            by_email[address].append(person)
+    by_email = await people_by_email(
+        store, (i.email for o in occurrences for i in o.invitees if i.email is not None)
+    )
     people = await _group_people(store, group)
-    by_name: dict[str, list[Person]] = defaultdict(list)
-    for person in people:
-        by_name[name_key(person.name)].append(person)
+    by_name = people_by_name(people)
     members = {p.id for p in people}
     stored = (
         {

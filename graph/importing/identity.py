@@ -26,7 +26,7 @@ import orjson
 
 from graph.domain.model import Organization, Person
 from graph.importing import ParseResult
-from graph.ports import GraphStore, person_name_key
+from graph.ports import GraphStore, email_key, person_name_key
 
 __all__ = [
     "Identification",
@@ -147,3 +147,24 @@ async def people_by_name_at(
             if key is not None and org is not None and (org, key) in asked:
                 found[key, org].append(person)
     return dict(found)
+
+
+async def people_by_email(store: GraphStore, emails: Iterable[str]) -> dict[str, list[Person]]:
+    """Return the stored people who have any of ``emails``, by normalized address, each list
+    in id order (two people may share an address: the caller decides)."""
+    wanted = sorted(set(emails))
+    stored = await store.people_by_contact(emails=wanted) if wanted else {}
+    found: dict[str, list[Person]] = defaultdict(list)
+    for person in sorted(stored.values(), key=lambda p: p.id):
+        address = None if person.email is None else email_key(person.email)
+        if address is not None:
+            found[address].append(person)
+    return found
+
+
+def people_by_name(people: Iterable[Person]) -> dict[str, list[Person]]:
+    """Return ``people`` by the form their names are matched by (:func:`person_name_key`)."""
+    found: dict[str, list[Person]] = defaultdict(list)
+    for person in people:
+        found[person_name_key(person.name) or ""].append(person)
+    return found

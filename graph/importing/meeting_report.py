@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +35,8 @@ from graph.importing.identity import (
     Resolved,
     known_organizations,
     organization_id_for,
+    people_by_email,
+    people_by_name,
     people_by_name_at,
 )
 from graph.ports import GraphStore, email_key, person_name_key
@@ -412,17 +413,9 @@ def _who(row: Participation, known: _Known) -> _Found | _Ambiguous | Problem:
 async def _known(
     store: GraphStore, rows: list[Participation], meeting: Meeting, *, match_names: bool
 ) -> _Known:
-    emails = sorted({p.email for p in rows if p.email is not None})
-    stored = await store.people_by_contact(emails=emails) if emails else {}
-    by_email: dict[str, list[Person]] = defaultdict(list)
-    for person in sorted(stored.values(), key=lambda p: p.id):
-        address = None if person.email is None else email_key(person.email)
-        if address is not None:
-            by_email[address].append(person)
+    by_email = await people_by_email(store, (p.email for p in rows if p.email is not None))
     group = await _group_people(store, meeting)
-    by_name: dict[str, list[Person]] = defaultdict(list)
-    for person in group:
-        by_name[name_key(person.name)].append(person)
+    by_name = people_by_name(group)
     known = _Known(
         by_email=by_email,
         by_name=by_name,
