@@ -409,10 +409,12 @@ class GraphStore(abc.ABC):
         """Return the best paths between two people through ties, as
         :func:`graph.domain.paths.best_paths` ranks them, searched where the data lives.
 
-        A link's strength is :func:`graph.domain.relationship.link_strength` at ``at`` (which
-        must not be before any tie's last contact: pass "now"); links weaker than
+        A link's strength is :func:`graph.domain.relationship.link_strength` at ``at`` (pass
+        "now": contact recorded after ``at`` counts as if at ``at``; for a past moment, search
+        over :meth:`ties_as_of`), above 0 for every tie; links weaker than
         ``min_link_strength`` are not used, nor ties either person blocked, nor people who do
-        not consent to be intermediaries (inside a path). ``kinds``, if given, only uses ties
+        not consent to be intermediaries (inside a path), and no path holds two people one of
+        whom blocked the other. ``kinds``, if given, only uses ties
         with at least one interaction of those kinds. A search in this process stops with
         :class:`~graph.domain.errors.BudgetExceeded` past ``deadline`` and never holds up the
         event loop; a store that searches in a database server may ignore the deadline (the

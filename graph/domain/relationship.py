@@ -325,7 +325,7 @@ def evidence_factor(components: Components, scale: StrengthScale = DEFAULT_SCALE
     last contact coincide, or with no shared contacts, keeps ``floor`` of its score; a long,
     embedded one all of it. Factors (unlike the weighted terms of the quality mix) compound, so
     each piece of evidence counts whatever the others say. With the default floors of 1 both
-    factors are 1 (Neo4j's link strength, ``cypher.LINK_STRENGTH``, knows no factors);
+    factors are 1 (Neo4j's link strength, ``cypher.link_strength_of``, knows no factors);
     ``bench/strength_eval.py`` chooses floors on one contact data set and reports on another.
 
     >>> parts = Components(1.0, 1.0, longevity=0.5, reciprocity=1.0, diversity=0.25,
@@ -347,7 +347,7 @@ def link_strength(
     embeddedness (a path already walks through the pair's shared circle). Always above 0: a
     tie never stops existing because it is old.
 
-    Neo4j computes the same expression in Cypher (``cypher.LINK_STRENGTH``).
+    Neo4j computes the same expression in Cypher (``cypher.link_strength_of``).
     """
     return assess(tie, at, model, scale=scale).strength
 

@@ -913,7 +913,7 @@ class EmbeddedStore(GraphStore):
                     strength = strengths[pair] = link_strength(
                         _tie(person, other, data["tie"]), at, model
                     )
-                if strength >= min_link_strength and strength > 0:
+                if strength >= min_link_strength:
                     found[other] = strength
             cache[person] = found
             return found
