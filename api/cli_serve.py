@@ -26,7 +26,7 @@ def app_from_environment() -> FastAPI:
     """Build the app from the environment: the entry point each uvicorn worker calls once."""
     from api.app import create_app
     from api.observability import configure_logging
-    from graph.demo import load_demo
+    from graph.samples.demo import load_demo
     from graph.settings import load_settings
 
     configure_logging("INFO")

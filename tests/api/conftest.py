@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.auth import create_token
-from graph.demo import load_core_demo
 from graph.ports import GraphStore
+from graph.samples.demo import load_core_demo
 from graph.settings import Settings, StoreKind
 from graph.usecases.viewer import Role
 from tests.support.neo4j import Neo4jTarget

@@ -14,8 +14,8 @@ import pytest
 
 import graph.adapters.embedded.store as embedded_store
 from api.app import create_app
-from graph.demo import load_core_demo
 from graph.domain.paths import best_paths
+from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, settings_for
 
 HEAVY_PATHS = """

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.app import NO_AUTH_HEADER, create_app
-from graph.demo import load_core_demo
+from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, bearer, settings_for
 
 DEEP = (

@@ -28,10 +28,10 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.auth import create_token
-from graph import demo
 from graph.domain.batch import WriteBatch
 from graph.domain.model import Group, Interaction, InteractionKind, Membership, MembershipRole
 from graph.ports import GraphStore
+from graph.samples import demo
 from graph.settings import Settings, StoreKind
 from graph.usecases.viewer import Role
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Route
 
-from graph import demo
+from graph.samples import demo
 from graph.settings import Settings, StoreKind
 from tests.browser.conftest import Service, Tab, _serve
 

@@ -21,10 +21,10 @@ import typer
 from typer.testing import CliRunner, Result
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.demo import load_core_demo
 from graph.domain.model import Attendance, Organization, Person, Tie
 from graph.importing.jsonl import parse_jsonl
 from graph.ports import GraphStore, batch_of
+from graph.samples.demo import load_core_demo
 from graph.usecases.insights import Insights
 from graph.usecases.viewer import Viewer
 from tests.factories import group, meeting, membership, person

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from api.app import create_app
-from graph.demo import load_core_demo
 from graph.ports import GraphStore
+from graph.samples.demo import load_core_demo
 from graph.settings import Settings
 from tests.api.conftest import Api, settings_for
 from tests.conftest import open_store

@@ -30,8 +30,8 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.auth import create_token
 from api.observability import JsonFormatter, configure_logging
-from graph.demo import load_core_demo
 from graph.ports import GraphStore
+from graph.samples.demo import load_core_demo
 from graph.settings import Settings
 from graph.usecases.viewer import Role
 from tests.api.conftest import SECRET, settings_for
