@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import sys
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,62 @@ def test_only_the_neo4j_adapter_imports_the_neo4j_driver(path: Path) -> None:
 )
 def test_the_domain_knows_nothing_of_sqlite_or_networkx(path: Path) -> None:
     assert not _imports(path) & {"sqlite3", "networkx"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported_modules(path: Path, known: Collection[str]) -> set[str]:
+    """The ``known`` modules ``path`` imports, at any depth of the file: ``from a import b``
+    names ``a.b`` when that is a module, otherwise ``a``."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in known else node.module)
+    return found & set(known)
+
+
+def _import_cycle(package: str) -> list[str] | None:
+    """Return one import cycle among the modules of ``package`` (a folder), or None."""
+    modules = {_module_name(p): p for p in _sources(package)}
+    edges = {name: _imported_modules(path, modules) - {name} for name, path in modules.items()}
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> list[str] | None:
+        if name in trail:
+            return [*trail[trail.index(name) :], name]
+        if name in done:
+            return None
+        for target in sorted(edges[name]):
+            if cycle := visit(target, [*trail, name]):
+                return cycle
+        done.add(name)
+        return None
+
+    for name in sorted(modules):
+        if cycle := visit(name, []):
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "loop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from loop.b import thing\n")
+    (package / "b.py").write_text("def f():\n    from loop import a\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _import_cycle("loop") == ["loop.a", "loop.b", "loop.a"]
+
+
+@pytest.mark.parametrize("package", ["api/cli"])
+def test_command_modules_import_no_circle(package: str) -> None:
+    assert _import_cycle(package) is None

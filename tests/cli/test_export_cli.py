@@ -326,7 +326,7 @@ def test_a_failed_export_leaves_no_file_behind(
     async def broken(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("api.cli_export.export_jsonl", broken)
+    monkeypatch.setattr("api.cli.export.export_jsonl", broken)
     target = tmp_path / "out.jsonl"
 
     result = run(app, data, "export", "-o", target)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from api.cli import (
+from api.cli.options import (
     DataDirOption,
     Neo4jDatabaseOption,
     Neo4jUriOption,
@@ -21,7 +21,7 @@ from api.cli import (
     open_store_and_run,
     settings_from_options,
 )
-from api.cli_output import JsonOption, print_json, progress_bar, stdout
+from api.cli.output import JsonOption, print_json, progress_bar, stdout
 from graph.domain.batch import WriteSummary
 from graph.ports import GraphStore
 from graph.samples.demo import DEFAULT_BATCH_SIZE, DEMO_AS_OF, WORTH_A_LOOK, load_demo

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from fastapi import FastAPI
 
-from api.cli import (
+from api.cli.options import (
     DataDirOption,
     Neo4jDatabaseOption,
     Neo4jUriOption,
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         )
         err.print(f"tiegraph on http://{host}:{port}/graphql — {where}")
         uvicorn.run(
-            "api.cli_serve:app_from_environment",
+            "api.cli.serve:app_from_environment",
             factory=True,
             host=host,
             port=port,

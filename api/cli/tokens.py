@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import err
+from api.cli.options import err
 from graph.domain.errors import ConfigurationError
 from graph.usecases.viewer import Role
 
