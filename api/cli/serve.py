@@ -24,8 +24,8 @@ _DEMO_FLAG = "TIEGRAPH_DEMO"
 
 def app_from_environment() -> FastAPI:
     """Build the app from the environment: the entry point each uvicorn worker calls once."""
-    from api.app import create_app
-    from api.observability import configure_logging
+    from api.http.app import create_app
+    from api.http.observability import configure_logging
     from graph.samples.demo import load_demo
     from graph.settings import load_settings
 
@@ -106,6 +106,6 @@ def register(app: typer.Typer) -> None:
     @app.command("schema")
     def print_schema() -> None:
         """Print the GraphQL schema (SDL), as checked in as schema.graphql."""
-        from api.schema import schema
+        from api.graphql.schema import schema
 
         typer.echo(schema.as_str())

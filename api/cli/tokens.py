@@ -49,7 +49,7 @@ def create(
     ] = "1h",
 ) -> None:
     """Print a signed bearer token, and nothing else, for the Authorization header."""
-    from api.auth import create_token
+    from api.http.auth import create_token
     from graph.settings import load_settings
 
     if person is not None and not person.strip():

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.auth import create_token
+from api.http.app import create_app
+from api.http.auth import create_token
 from graph.ports import GraphStore
 from graph.samples.demo import load_core_demo
 from graph.settings import Settings, StoreKind

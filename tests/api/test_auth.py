@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 import pytest
 
-from api.auth import Authenticator, Unauthenticated, create_token
+from api.http.auth import Authenticator, Unauthenticated, create_token
 from graph.domain.errors import ConfigurationError
 from graph.settings import Settings
 from graph.usecases.viewer import Role, Viewer

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.app import create_app
 from api.graphiql import PAGE, STATIC_DIR
+from api.http.app import create_app
 from graph.settings import Settings, StoreKind
 
 VENDOR = STATIC_DIR / "vendor"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import graph.adapters.embedded.store as embedded_store
-from api.app import create_app
+from api.http.app import create_app
 from graph.domain.paths import best_paths
 from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, settings_for

@@ -26,8 +26,8 @@ import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.auth import create_token
+from api.http.app import create_app
+from api.http.auth import create_token
 from graph.domain.batch import WriteBatch
 from graph.domain.model import Group, Interaction, InteractionKind, Membership, MembershipRole
 from graph.ports import GraphStore

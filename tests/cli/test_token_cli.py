@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.auth import Authenticator
+from api.http.auth import Authenticator
 from graph.settings import load_settings
 from graph.usecases.viewer import Role, Viewer
 

@@ -16,7 +16,7 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from api.app import create_app
+from api.http.app import create_app
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.app import create_app
+from api.http.app import create_app
 from graph.ports import GraphStore
 from graph.samples.demo import load_core_demo
 from graph.settings import Settings
