@@ -711,7 +711,7 @@ def _people(network: SyntheticNetwork) -> tuple[list[str], dict[str, Any]]:
 
 def _admin_token(secret: str) -> str:
     from api.http.auth import create_token
-    from graph.settings import Settings
+    from api.settings import Settings
     from graph.usecases.viewer import Role
 
     settings = Settings(jwt_secret=SecretStr(secret))

@@ -227,7 +227,7 @@ def pick_cast(network: SyntheticNetwork, *, groups: int, members: int, seed: int
 
 def _token(secret: str, person: str | None, role: str, ttl: timedelta) -> str:
     from api.http.auth import create_token
-    from graph.settings import Settings
+    from api.settings import Settings
     from graph.usecases.viewer import Role
 
     settings = Settings(jwt_secret=SecretStr(secret))

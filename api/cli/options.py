@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from api.settings import Settings, StoreKind, load_settings
 from graph.bootstrap import build_store
 from graph.domain.errors import (
     BudgetExceeded,
@@ -26,7 +27,6 @@ from graph.domain.errors import (
     TiegraphError,
 )
 from graph.ports import GraphStore
-from graph.settings import Settings, StoreKind, load_settings
 
 __all__ = [
     "EXIT_CODES_HELP",

@@ -41,13 +41,13 @@ from api.cli.output import (
     print_json,
     stdout,
 )
+from api.settings import Settings
 from graph.domain.balance import MeetingBalance
 from graph.domain.errors import NotFound
 from graph.domain.model import Group, Person, Tie
 from graph.domain.paths import MAX_HOPS, Strategy
 from graph.domain.retention import GroupRetention
 from graph.ports import GraphStore
-from graph.settings import Settings
 from graph.usecases.insights import DEFAULT_HORIZONS, MAX_EVIDENCE, RelationshipReport, utc_now
 from graph.usecases.introductions import MAX_PATHS, ExplainedPath
 from graph.usecases.meetings import GroupBalance

@@ -26,8 +26,8 @@ def app_from_environment() -> FastAPI:
     """Build the app from the environment: the entry point each uvicorn worker calls once."""
     from api.http.app import create_app
     from api.http.observability import configure_logging
+    from api.settings import load_settings
     from graph.samples.demo import load_demo
-    from graph.settings import load_settings
 
     configure_logging("INFO")
     settings = load_settings()

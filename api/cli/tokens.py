@@ -50,7 +50,7 @@ def create(
 ) -> None:
     """Print a signed bearer token, and nothing else, for the Authorization header."""
     from api.http.auth import create_token
-    from graph.settings import load_settings
+    from api.settings import load_settings
 
     if person is not None and not person.strip():
         raise typer.BadParameter("must not be empty", param_hint="--person")

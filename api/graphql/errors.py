@@ -10,6 +10,7 @@ endpoint answers 503 with ``Retry-After``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -20,19 +21,45 @@ from graphql import (
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 
 from api.graphql.limits import QueryCostLimiter, alias_limit_rule, depth_limit_rule
-from api.http.observability import current_request_id, error_kind
-from graph.domain.errors import BudgetExceeded, StoreUnavailable
-from graph.settings import Settings
+from api.request_id import current_request_id
+from api.settings import Settings
+from graph.domain.errors import BudgetExceeded, StoreUnavailable, TiegraphError
 
 __all__ = [
     "BUDGET_EXCEEDED",
     "STORE_RETRY_AFTER_S",
     "STORE_UNAVAILABLE",
+    "error_kind",
     "graphql_protections",
     "store_unavailable_retry_after",
 ]
 
 log = logging.getLogger("tiegraph.graphql")
+
+
+def error_kind(error: GraphQLError) -> str:
+    """Classify a GraphQL error: ``unexpected``, ``invalid_request`` or a domain error's name.
+
+    Errors without an original exception (syntax, validation, variable coercion) and those a
+    resolver raised on purpose as ``GraphQLError`` are the caller's doing. Domain errors are
+    named after their class (``NotFound`` -> ``not_found``). Anything else is a bug or an outage
+    and is ``unexpected``.
+
+    >>> error_kind(GraphQLError("Cannot query field 'x' on type 'Query'."))
+    'invalid_request'
+    >>> from graph.domain.errors import NotFound
+    >>> error_kind(GraphQLError("gone", original_error=NotFound("person", "p1")))
+    'not_found'
+    >>> error_kind(GraphQLError("boom", original_error=RuntimeError("boom")))
+    'unexpected'
+    """
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return "invalid_request"
+    if isinstance(original, TiegraphError):
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(original).__name__).lower()
+    return "unexpected"
+
 
 # --- error masking -----------------------------------------------------------------------
 

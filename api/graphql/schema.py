@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from api.graphql.errors import error_kind
 from api.graphql.resolvers import discovery as discovery_api
 from api.graphql.resolvers import insights
 from api.graphql.resolvers import introductions as introduction_api
@@ -71,7 +72,6 @@ from api.graphql.types import (
 from api.graphql.types import (
     SideConversation as SideConversationNode,
 )
-from api.http.observability import error_kind
 from graph.domain import model
 from graph.domain.batch import WriteBatch, WriteSummary
 from graph.domain.codec import record_id

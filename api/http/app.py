@@ -45,10 +45,10 @@ from api.http.middleware import (
     rate_limit_response,
 )
 from api.http.observability import graphql_metrics_extension, install_observability
+from api.settings import Settings, per_worker
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore
-from graph.settings import Settings, per_worker
 from graph.usecases.budget import start_workers
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer

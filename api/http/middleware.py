@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.settings import Settings, per_worker
+from api.settings import Settings, per_worker
 
 __all__ = [
     "BodyLimitMiddleware",
@@ -195,7 +195,7 @@ class RateLimiter:
     ``per_minute / 60`` tokens a second, and each allowed request takes one. Memory is bounded:
     a bucket left alone long enough to be full again is forgotten (a new one is the same), and
     past ``max_keys`` the least recently used bucket is dropped. State is per process, so with
-    several workers each enforces its share of the limit (:func:`graph.settings.per_worker`).
+    several workers each enforces its share of the limit (:func:`api.settings.per_worker`).
 
     >>> now = [0.0]
     >>> limiter = RateLimiter(2, clock=lambda: now[0])

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 
 from api.http.app import create_app
 from api.http.auth import create_token
+from api.settings import Settings, StoreKind
 from graph.ports import GraphStore
 from graph.samples.demo import load_core_demo
-from graph.settings import Settings, StoreKind
 from graph.usecases.viewer import Role
 from tests.support.neo4j import Neo4jTarget
 

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from api.graphiql import PAGE, STATIC_DIR
 from api.http.app import create_app
-from graph.settings import Settings, StoreKind
+from api.settings import Settings, StoreKind
 
 VENDOR = STATIC_DIR / "vendor"
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}

@@ -25,8 +25,8 @@ from api.http.observability import (
     graphql_metrics_extension,
     install_observability,
 )
+from api.settings import Settings
 from graph.domain.errors import NotFound
-from graph.settings import Settings
 
 _resolver_log = logging.getLogger("tests.api.resolver")
 

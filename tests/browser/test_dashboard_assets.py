@@ -17,7 +17,7 @@ from api.dashboard import PAGE, STATIC_DIR
 from api.graphql.limits import query_cost
 from api.graphql.schema import schema
 from api.http.app import create_app
-from graph.settings import Settings, StoreKind
+from api.settings import Settings, StoreKind
 
 VENDOR = STATIC_DIR / "vendor"
 

@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from api.graphql.types import global_id
+from api.settings import Settings
 from graph.adapters.neo4j.store import Neo4jStore
-from graph.settings import Settings
 from tests.faults.load import (
     ReadinessProbe,
     WriteLoad,

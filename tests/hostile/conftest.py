@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from api.http.app import create_app
+from api.settings import Settings
 from graph.ports import GraphStore
 from graph.samples.demo import load_core_demo
-from graph.settings import Settings
 from tests.api.conftest import Api, settings_for
 from tests.conftest import open_store
 from tests.support.neo4j import Neo4jTarget

@@ -30,9 +30,9 @@ from typer.testing import CliRunner
 from api.http.app import create_app
 from api.http.auth import create_token
 from api.http.observability import JsonFormatter, configure_logging
+from api.settings import Settings
 from graph.ports import GraphStore
 from graph.samples.demo import load_core_demo
-from graph.settings import Settings
 from graph.usecases.viewer import Role
 from tests.api.conftest import SECRET, settings_for
 from tests.support.neo4j import Neo4jTarget
