@@ -102,6 +102,74 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.Monk
     assert _import_cycle("loop") == ["loop.a", "loop.b", "loop.a"]
 
 
-@pytest.mark.parametrize("package", ["api/cli"])
-def test_command_modules_import_no_circle(package: str) -> None:
+@pytest.mark.parametrize("package", ["api/cli", "api", "graph"])
+def test_modules_import_no_circle(package: str) -> None:
     assert _import_cycle(package) is None
+
+
+def _modules_imported(path: Path) -> set[str]:
+    """Every module named by an import in ``path``, in full (``a.b`` for ``from a.b import c``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _reaches(path: Path, packages: set[str]) -> set[str]:
+    return {
+        module
+        for module in _modules_imported(path)
+        if any(module == p or module.startswith(f"{p}.") for p in packages)
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _sources("graph") if "samples" not in p.as_posix()],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_the_core_never_imports_the_sample_networks(path: Path) -> None:
+    assert not _reaches(path, {"graph.samples"})
+
+
+@pytest.mark.parametrize("path", _sources("api/graphql"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_schema_knows_nothing_of_http_or_the_command_line(path: Path) -> None:
+    assert not _reaches(path, {"api.http", "api.cli", "fastapi", "starlette", "typer", "rich"})
+
+
+@pytest.mark.parametrize("path", _sources("api/http"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_http_service_knows_nothing_of_the_command_line(path: Path) -> None:
+    assert not _reaches(path, {"api.cli", "typer", "rich"})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _sources("api/cli") if p.stem not in ("__init__", "root")],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_a_command_group_never_imports_another(path: Path) -> None:
+    shared = {"api.cli.options", "api.cli.output"}
+    assert _reaches(path, {"api.cli"}) <= shared
+
+
+def test_the_settings_of_the_api_live_in_the_api() -> None:
+    graph_settings = (ROOT / "graph" / "settings.py").read_text(encoding="utf-8")
+    for api_only in ("jwt_secret", "api_keys", "rate_limit_per_minute", "max_query_cost"):
+        assert api_only not in graph_settings
+
+
+_SHARED_BENCH_HELPERS = {"_percentile", "_progress", "_on_sigterm", "_free_port", "machine"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _sources("bench") if p.name != "_kit.py"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_bench_scripts_use_the_shared_kit_rather_than_their_own_copies(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert not defined & _SHARED_BENCH_HELPERS
