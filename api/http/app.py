@@ -29,24 +29,26 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 
 from api import graphiql
-from api.auth import Authenticator, Unauthenticated
 from api.dashboard import mount_dashboard, serves_no_data
-from api.observability import graphql_metrics_extension, install_observability
-from api.protections import (
+from api.graphql.errors import (
     STORE_RETRY_AFTER_S,
-    RateLimiter,
-    enforce_rate_limit,
     graphql_protections,
-    install_protections,
-    rate_limit_response,
     store_unavailable_retry_after,
 )
-from api.schema import build_schema
-from api.types import Context
+from api.graphql.schema import build_schema
+from api.graphql.types import Context
+from api.http.auth import Authenticator, Unauthenticated
+from api.http.middleware import (
+    RateLimiter,
+    enforce_rate_limit,
+    install_protections,
+    rate_limit_response,
+)
+from api.http.observability import graphql_metrics_extension, install_observability
+from api.settings import Settings, per_worker
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore
-from graph.settings import Settings, per_worker
 from graph.usecases.budget import start_workers
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
