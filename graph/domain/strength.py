@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Final
 
 from graph.domain.model import Interaction, InteractionKind
 
@@ -46,7 +47,8 @@ DEFAULT_WEIGHTS: Mapping[InteractionKind, float] = MappingProxyType(
 )
 """Weight of one interaction per kind, before group events are divided by group size."""
 
-_GROUP_KINDS = frozenset({InteractionKind.MEETING, InteractionKind.BREAKOUT})
+GROUP_KINDS: Final = frozenset({InteractionKind.MEETING, InteractionKind.BREAKOUT})
+"""Kinds whose weight is shared among the others present (see :meth:`StrengthModel.weight`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ class StrengthModel:
         0.25
         """
         base = self.weights.get(kind, 0.0)
-        if kind in _GROUP_KINDS and group_size > 2:
+        if kind in GROUP_KINDS and group_size > 2:
             return base / (group_size - 1)
         return base
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import neo4j
 import pytest
 
 from graph.adapters.neo4j import store as neo4j_store
@@ -56,7 +57,7 @@ async def test_a_server_that_is_not_there_is_unavailable_not_a_crash() -> None:
     await store.close()
 
 
-async def test_rescoring_reads_the_history_a_page_at_a_time_and_misses_nothing(
+async def test_rescoring_a_page_of_people_at_a_time_misses_no_tie_and_rebuilds_a_lost_one(
     neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = _target(neo4j_target)
@@ -75,7 +76,14 @@ async def test_rescoring_reads_the_history_a_page_at_a_time_and_misses_nothing(
             )
         )
         before = await store.ties_of(people)
-        monkeypatch.setattr(neo4j_store, "HISTORY_PAGE", 2)
+        driver = neo4j.AsyncGraphDatabase.driver(target.uri, auth=target.auth)
+        async with driver:
+            await driver.execute_query(
+                "MATCH (:Person {id: 'ann'})-[t:TIE]->(:Person {id: 'ben'}) DELETE t",
+                database_=target.database,
+            )
+        assert len((await store.ties_of(["ann"]))["ann"]) == 1
+        monkeypatch.setattr(neo4j_store, "RESCORE_PAGE", 2)
         assert await store.recompute_ties() == 3
         after = await store.ties_of(people)
         for pid in people:

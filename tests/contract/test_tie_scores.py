@@ -86,3 +86,33 @@ async def test_reopening_with_another_model_rescores_every_tie_from_history(
     finally:
         store = await reopen(store)  # leave the default model behind for the next test
         await store.close()
+
+
+async def test_rescoring_folds_group_sizes_initiators_repeats_and_microseconds_as_history_does(
+    store: GraphStore, reopen: Reopen
+) -> None:
+    people = ["ann", "ben", "cat", "dan"]
+    await store.apply(batch_of([person(p) for p in people]))
+    await store.apply(
+        batch_of(
+            [
+                interaction("b1", "ann", "ben", "cat", "dan", kind=InteractionKind.BREAKOUT),
+                interaction("m1", "ann", "ben", kind=InteractionKind.MEETING, group_size=12),
+                interaction("m2", "ben", "cat", "ben", kind=InteractionKind.MEETING, day=3),
+                interaction("c1", "dan", "ann", kind=CALL, day=7.000001, initiator_id="dan"),
+                interaction("c2", "ann", "dan", kind=CALL, day=40.5, initiator_id="ann"),
+                interaction("s1", "cat", "dan", kind=InteractionKind.SIDE_CONVERSATION, day=90),
+            ]
+        )
+    )
+    slower = StrengthModel(half_life=timedelta(days=90))
+    store = await reopen(store, slower)
+    try:
+        history = {i.key: i for p in people for i in await store.interactions_of(p)}
+        expected = ties_from_history(history.values(), slower)
+        maintained = {(t.a, t.b): t for p in people for t in (await store.ties_of([p]))[p]}
+        assert set(maintained) == set(expected)
+        assert_same_ties(maintained, expected)
+    finally:
+        store = await reopen(store)
+        await store.close()

@@ -557,42 +557,105 @@ MERGE (s:TiegraphSchema {name: 'tiegraph'})
 SET s.strength_model = $model
 """
 
-# One page of the whole history, by key (the constraint's index serves the range and order).
-# Instants come back as integers: the driver decodes those many times faster than DateTimes.
-INTERACTIONS_PAGE: Final[LiteralString] = """
-MATCH (n:Interaction)
-WHERE n.key > $after
-WITH n
-ORDER BY n.key
-LIMIT $limit
-RETURN n.key AS key, n.at.epochSeconds AS seconds, n.at.nanosecond AS nanos, n.kind AS kind,
-  n.participant_ids AS participant_ids, n.initiator_id AS initiator_id,
-  n.group_size AS group_size
+# Rebuilds the ties of one page of people (by id) from their history, on the server: each
+# person's interactions with people whose id sorts after theirs, folded per pair as
+# graph.domain.batch.TieAccumulator folds them (participant_ids without repeats, weights as
+# strength.weight_of gives them, the decayed sums taken at the pair's last contact, instants to
+# the microsecond). A person's ties run from them to exactly those people, so the folded pairs
+# and the person's outgoing ties, both sorted by the other id, are zipped instead of matched
+# pair by pair (an Expand(Into) per pair costs tens of db hits between two hubs); a person
+# whose two lists differ (a tie missing) gets the ties merged one by one. Each tie is set whole.
+# Pages hold disjoint people, so they can run side by side: a tie is only ever written from the
+# person whose id sorts first. Returns the ties written.
+RESCORE_TIES_OF_PEOPLE: Final[LiteralString] = """
+MATCH (a:Person)
+WHERE a.id > $after AND a.id <= $last
+CALL (a) {
+  MATCH (a)-[:PARTICIPATED]->(i:Interaction)
+  WITH a, i, CASE
+    WHEN size(i.participant_ids) = 2 THEN i.participant_ids
+    ELSE [k IN range(0, size(i.participant_ids) - 1)
+      WHERE NOT i.participant_ids[k] IN i.participant_ids[0..k] | i.participant_ids[k]]
+  END AS people
+  WITH a, i, people, coalesce($weights[i.kind], 0.0) AS base,
+    CASE
+      WHEN NOT i.kind IN $group_kinds THEN 2
+      WHEN coalesce(i.group_size, 0) <> 0 THEN i.group_size
+      ELSE size(people)
+    END AS group_size
+  UNWIND people AS b
+  WITH a, b, i, CASE WHEN group_size > 2 THEN base / (group_size - 1) ELSE base END AS w
+  WHERE a.id < b
+  WITH a, b, i.kind AS kind, i.at AS at, i.initiator_id AS initiator, w
+  WITH a, b,
+    min(at) AS first_at,
+    max(at) AS last_at,
+    count(*) AS n,
+    sum(CASE WHEN initiator = a.id THEN 1 ELSE 0 END) AS by_a,
+    sum(CASE WHEN initiator = b THEN 1 ELSE 0 END) AS by_b,
+    collect(kind) AS kinds,
+    collect([at.epochSeconds, at.nanosecond / 1000, w,
+      CASE initiator WHEN a.id THEN 1 WHEN b THEN 2 ELSE 0 END]) AS xs
+  WITH a, b, first_at, last_at, n, by_a, by_b, kinds,
+    [x IN xs | [x[2] * 2.0 ^ (-(
+      (last_at.epochSeconds - x[0]) + (last_at.nanosecond / 1000 - x[1]) / 1000000.0
+    ) / $half_life_s), x[3]]] AS parts
+  WITH a, b, {
+    first_at: first_at,
+    last_at: last_at,
+    count: n,
+    initiated_by_a: by_a,
+    initiated_by_b: by_b,
+    score: reduce(s = 0.0, p IN parts | s + p[0]),
+    score_by_a: reduce(s = 0.0, p IN parts | s + CASE p[1] WHEN 1 THEN p[0] ELSE 0.0 END),
+    score_by_b: reduce(s = 0.0, p IN parts | s + CASE p[1] WHEN 2 THEN p[0] ELSE 0.0 END),
+    n_meeting: nullIf(size([k IN kinds WHERE k = 'meeting']), 0),
+    n_breakout: nullIf(size([k IN kinds WHERE k = 'breakout']), 0),
+    n_side_conversation: nullIf(size([k IN kinds WHERE k = 'side_conversation']), 0),
+    n_message: nullIf(size([k IN kinds WHERE k = 'message']), 0),
+    n_call: nullIf(size([k IN kinds WHERE k = 'call']), 0),
+    n_contact: nullIf(size([k IN kinds WHERE k = 'contact']), 0),
+    n_introduction: nullIf(size([k IN kinds WHERE k = 'introduction']), 0),
+    n_connection: nullIf(size([k IN kinds WHERE k = 'connection']), 0)
+  } AS tie
+  ORDER BY b
+  WITH a, collect(b) AS others, collect(tie) AS folded
+  CALL (a) {
+    MATCH (a)-[t:TIE]->(o:Person)
+    WITH t, o.id AS other
+    ORDER BY other
+    RETURN collect(t) AS stored, collect(other) AS stored_others
+  }
+  CALL (a, others, folded, stored, stored_others) {
+    WITH *
+    WHERE others = stored_others
+    UNWIND range(0, size(stored) - 1) AS k
+    WITH stored[k] AS t, folded[k] AS tie
+    SET t = tie
+    RETURN count(*) AS zipped
+  }
+  CALL (a, others, folded, stored_others) {
+    WITH *
+    WHERE others <> stored_others
+    UNWIND range(0, size(others) - 1) AS k
+    MATCH (b:Person {id: others[k]})
+    MERGE (a)-[t:TIE]->(b)
+    SET t = folded[k]
+    RETURN count(*) AS merged
+  }
+  RETURN zipped + merged AS written
+}
+RETURN sum(written) AS ties
 """
 
-# Rewrites a tie whole (a full recompute from history); every counter is set, null if absent.
-SET_TIES: Final[LiteralString] = """
-UNWIND $rows AS row
-MATCH (a:Person {id: row.a})
-MATCH (b:Person {id: row.b})
-MERGE (a)-[t:TIE]->(b)
-SET
-  t.first_at = datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}),
-  t.last_at = datetime({epochSeconds: row.last_at[0], nanosecond: row.last_at[1]}),
-  t.count = row.count,
-  t.initiated_by_a = row.initiated_by_a,
-  t.initiated_by_b = row.initiated_by_b,
-  t.score = row.score,
-  t.score_by_a = row.score_by_a,
-  t.score_by_b = row.score_by_b,
-  t.n_meeting = row.n_meeting,
-  t.n_breakout = row.n_breakout,
-  t.n_side_conversation = row.n_side_conversation,
-  t.n_message = row.n_message,
-  t.n_call = row.n_call,
-  t.n_contact = row.n_contact,
-  t.n_introduction = row.n_introduction,
-  t.n_connection = row.n_connection
+# Every RESCORE_PAGE-th person id (by id), and the last: the bounds of the rescoring pages.
+RESCORE_PAGE_BOUNDS: Final[LiteralString] = """
+MATCH (a:Person)
+WITH a.id AS id
+ORDER BY id
+WITH collect(id) AS ids
+RETURN [k IN range(0, size(ids) - 1) WHERE k % $page = $page - 1 | ids[k]]
+  + CASE WHEN size(ids) % $page = 0 THEN [] ELSE [ids[-1]] END AS bounds
 """
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ import logging
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Concatenate, Final, LiteralString, ParamSpec, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
@@ -61,7 +61,6 @@ from graph.adapters.neo4j import cypher
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
-    TieAccumulator,
     TieDelta,
     WriteBatch,
     WritePlan,
@@ -102,7 +101,7 @@ from graph.domain.model import (
 from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank
 from graph.domain.relationship import DEFAULT_SCALE
-from graph.domain.strength import StrengthModel
+from graph.domain.strength import GROUP_KINDS, StrengthModel
 from graph.ports import (
     GraphStore,
     Page,
@@ -124,8 +123,13 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 CHUNK_ROWS: Final = 5_000
-HISTORY_PAGE: Final = 50_000
-"""Interactions read per transaction when all of them are read (rescoring every tie)."""
+RESCORE_PAGE: Final = 500
+"""People whose ties one transaction rebuilds from history when every tie is rescored: a
+page of ordinary people holds a few tens of thousands of interactions, well inside the
+server's transaction timeout."""
+RESCORE_LANES: Final = 2
+"""Rescoring transactions run side by side (their pages hold disjoint people, so they never
+write the same tie): one per core of a small server."""
 """Rows per ``UNWIND`` statement: large enough to amortize a round trip, small enough to keep
 one statement's memory on the server bounded."""
 
@@ -147,8 +151,11 @@ RACE_ATTEMPTS: Final = 10
 first; each attempt waits a little longer (with jitter) so that racing writers fall apart."""
 
 _TIE_COUNTERS: Final = tuple((kind, f"n_{kind.value}") for kind in InteractionKind)
-if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES):
-    # MERGE_TIES spells every counter out; a new InteractionKind must be added there too.
+if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES) or any(
+    f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE for _, name in _TIE_COUNTERS
+):
+    # MERGE_TIES and RESCORE_TIES_OF_PEOPLE spell every counter out; a new InteractionKind
+    # must be added there too.
     raise RuntimeError("cypher.MERGE_TIES does not cover every InteractionKind")
 
 _TIE_COUNTER_OF: Final = dict(_TIE_COUNTERS)
@@ -703,27 +710,24 @@ def _counters(kinds: Collection[InteractionKind] | None) -> list[str] | None:
     return None if not kinds else sorted(_TIE_COUNTER_OF[kind] for kind in kinds)
 
 
-async def _fold_interactions(
-    tx: AsyncManagedTransaction, into: TieAccumulator, after: str, limit: int
-) -> str | None:
-    """Fold one page of the stored interactions (keys after ``after``) into a tie accumulator;
-    return the last key folded, ``None`` when there were none."""
-    result = await tx.run(cypher.INTERACTIONS_PAGE, {"after": after, "limit": limit})
-    last: str | None = None
-    async for found in result:
-        last = found["key"]
-        into.add(
-            Interaction(
-                key=last,
-                at=_EPOCH
-                + timedelta(seconds=found["seconds"], microseconds=found["nanos"] // 1000),
-                kind=InteractionKind(found["kind"]),
-                participant_ids=tuple(found["participant_ids"]),
-                initiator_id=found["initiator_id"],
-                group_size=found["group_size"],
-            )
-        )
-    return last
+async def _rescore_ties_of_people(
+    tx: AsyncManagedTransaction, model: StrengthModel, after: str, last: str
+) -> int:
+    """Rebuild, on the server, the ties of the people whose id is after ``after`` and up to
+    ``last`` from their history; return how many ties were written. Idempotent: each tie is
+    set whole from what is stored."""
+    result = await tx.run(
+        cypher.RESCORE_TIES_OF_PEOPLE,
+        {
+            "after": after,
+            "last": last,
+            "weights": {kind.value: float(weight) for kind, weight in model.weights.items()},
+            "group_kinds": sorted(kind.value for kind in GROUP_KINDS),
+            "half_life_s": model.half_life.total_seconds(),
+        },
+    )
+    row = await result.single(strict=True)
+    return int(row["ties"])
 
 
 async def _read_schema_version(tx: AsyncManagedTransaction) -> int | None:
@@ -897,28 +901,24 @@ class Neo4jStore(GraphStore):
     async def recompute_ties(self) -> int:
         """Rebuild every tie from the whole interaction history with this store's model.
 
-        Runs when the database was scored by another model (or by none). The history is read
-        once, a page per read transaction (so no transaction outlives the server's timeout),
-        and folded in memory (O(ties)); the ties are written back in chunks. Returns how many
-        ties were written.
+        Runs when the database was scored by another model (or by none). The history is folded
+        where it lives, a page of people per write transaction (so no transaction outlives the
+        server's timeout), :data:`RESCORE_LANES` pages at a time: nothing but counts come back
+        to Python. Returns how many ties were written.
         """
-        accumulator = TieAccumulator(self.model)
-        after: str | None = ""
-        while after is not None:
-            after = await self._read(_fold_interactions, accumulator, after, HISTORY_PAGE)
-        rows = [_tie_row(d) for d in sorted(accumulator.deltas.values(), key=lambda d: (d.a, d.b))]
-        for _, counter in _TIE_COUNTERS:  # SET_TIES names every counter
-            for row in rows:
-                row.setdefault(counter, None)
+        bounds: list[str] = (
+            await self._read(_column, cypher.RESCORE_PAGE_BOUNDS, page=RESCORE_PAGE)
+        )[0]
+        pages = list(zip(["", *bounds], bounds, strict=False))
+        lanes = asyncio.Semaphore(RESCORE_LANES)
+
+        async def rescore(after: str, last: str) -> int:
+            async with lanes:
+                return await self._write(_rescore_ties_of_people, self.model, after, last)
+
         async with self._write_lock:
-            for start in range(0, len(rows), 50_000):
-                await self._write(
-                    _execute_chunked,
-                    cypher.SET_TIES,
-                    rows[start : start + 50_000],
-                    chunk=self._chunk,
-                )
-        return len(rows)
+            written = await asyncio.gather(*(rescore(after, last) for after, last in pages))
+        return sum(written)
 
     async def close(self) -> None:
         """Close the driver and its connections; :meth:`open` may be called again."""
