@@ -417,8 +417,8 @@ class GraphStore(abc.ABC):
         whom blocked the other. ``kinds``, if given, only uses ties
         with at least one interaction of those kinds. A search in this process stops with
         :class:`~graph.domain.errors.BudgetExceeded` past ``deadline`` and never holds up the
-        event loop; a store that searches in a database server may ignore the deadline (the
-        search holds up nothing here).
+        event loop; a store that searches in a database server has the server stop the search
+        at ``deadline`` and raises the same.
         """
 
     @abc.abstractmethod

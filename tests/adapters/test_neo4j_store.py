@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from typing import LiteralString
+
 import neo4j
 import pytest
 
 from graph.adapters.neo4j import store as neo4j_store
 from graph.adapters.neo4j.store import Neo4jStore
-from graph.domain.errors import ConfigurationError, StoreUnavailable
+from graph.domain.deadline import Deadline
+from graph.domain.errors import BudgetExceeded, ConfigurationError, StoreUnavailable
 from graph.domain.model import InteractionKind, Person
+from graph.domain.paths import Strategy
 from graph.ports import batch_of
-from tests.factories import interaction, person
+from tests.factories import at, interaction, person
 from tests.support.neo4j import Neo4jTarget
 from tests.support.ties import assert_same_ties
 
@@ -92,4 +97,50 @@ async def test_rescoring_a_page_of_people_at_a_time_misses_no_tie_and_rebuilds_a
             )
     finally:
         await store.delete_everything()
+        await store.close()
+
+
+async def test_a_read_past_its_budget_is_ended_by_the_server_as_budget_exceeded(
+    neo4j_target: Neo4jTarget | None,
+) -> None:
+    target = _target(neo4j_target)
+    store = Neo4jStore(uri=target.uri, auth=target.auth, database=target.database)
+    await store.open()
+    try:
+        endless: LiteralString = (
+            "UNWIND range(1, 10000000000) AS x WITH x WHERE x < 0 RETURN count(x) AS n"
+        )
+        started = time.monotonic()
+        with pytest.raises(BudgetExceeded, match=r"0\.5 s"):
+            await store._read_within(
+                Deadline.after(0.5, hint="ask for less"), neo4j_store._column, endless
+            )
+        # The server looks at its transactions every 100 ms (server.py); the rest is slack
+        # for a busy machine, far below the minutes the query would run.
+        assert time.monotonic() - started < 3.0
+    finally:
+        await store.close()
+
+
+async def test_a_path_search_whose_budget_is_spent_does_not_start(
+    neo4j_target: Neo4jTarget | None,
+) -> None:
+    target = _target(neo4j_target)
+    store = Neo4jStore(uri=target.uri, auth=target.auth, database=target.database)
+    await store.open()
+    try:
+        ticks = iter([0.0, 5.0])
+        spent = Deadline.after(1.0, clock=lambda: next(ticks))
+        with pytest.raises(BudgetExceeded):
+            await store.introduction_paths(
+                "ann",
+                "ben",
+                max_hops=3,
+                first=5,
+                strategy=Strategy.STRONGEST,
+                min_link_strength=0.0,
+                at=at(0),
+                deadline=spent,
+            )
+    finally:
         await store.close()

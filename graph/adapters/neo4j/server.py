@@ -365,6 +365,9 @@ def _neo4j_conf(home: Path, *, port: int, auth_enabled: bool, pagecache: str) ->
         "server.memory.pagecache.size": pagecache,
         "dbms.usage_report.enabled": "false",
         "db.transaction.timeout": "30s",
+        # Timeouts are enforced when the monitor looks (every 2 s by default); a request's
+        # budget is a few seconds, so it looks often.
+        "db.transaction.monitor.check.interval": "100ms",
         # Netty otherwise waits a 5 s quiet period twice on shutdown: stop took 11 s, not 0.3 s.
         "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
     }

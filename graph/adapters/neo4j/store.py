@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
@@ -78,6 +79,7 @@ from graph.domain.erasure import (
     plan_erasure,
 )
 from graph.domain.errors import (
+    BudgetExceeded,
     ConfigurationError,
     Conflict,
     Problem,
@@ -145,6 +147,18 @@ MAX_RETRY_TIME_S: Final = 2.0
 """Default for how long a transaction that failed transiently is retried; the driver's is 30 s.
 With the driver's back-off (1 s, then 2 s, with jitter) a unit of work meets an unreachable
 server three times and fails after about three seconds."""
+
+MIN_TIMEOUT_S: Final = 0.001
+"""The shortest transaction timeout sent (the server reads 0 as "no timeout")."""
+
+_TIMED_OUT: Final = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.TransientError.Transaction.TransactionTimedOut",
+    }
+)
+"""Codes of a transaction the server ended at its timeout."""
 
 RACE_ATTEMPTS: Final = 10
 """How often a batch is planned at most when concurrent writers keep storing its new records
@@ -960,6 +974,31 @@ class Neo4jStore(GraphStore):
             async with self._session(neo4j.READ_ACCESS) as session:
                 return await session.execute_read(work, *args, **kwargs)
 
+    async def _read_within(
+        self,
+        deadline: Deadline | None,
+        work: Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work`` as a managed read transaction that the server ends at ``deadline``.
+
+        The rest of the request's budget becomes the transaction's timeout, so a heavy query
+        stops on the server and the request ends in ``BudgetExceeded`` instead of waiting.
+        """
+        if deadline is None or deadline.seconds == math.inf:
+            return await self._read(work, *args, **kwargs)
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise BudgetExceeded(deadline.seconds, deadline.hint)
+        bounded = neo4j.unit_of_work(timeout=max(remaining, MIN_TIMEOUT_S))(work)
+        try:
+            return await self._read(bounded, *args, **kwargs)
+        except Neo4jError as error:
+            if error.code in _TIMED_OUT:
+                raise BudgetExceeded(deadline.seconds, deadline.hint) from error
+            raise
+
     async def _write(
         self,
         work: Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]],
@@ -1280,11 +1319,13 @@ class Neo4jStore(GraphStore):
         """A top-k search from the end with fewer ties, pruned by the k-th best path found so
         far, scored, ranked and limited in one Cypher query.
 
-        The search runs on the server, so the event loop is free meanwhile; ``deadline`` is
-        not used (a cold server may take seconds to plan the query the first time)."""
+        The search runs on the server, so the event loop is free meanwhile; what is left of
+        ``deadline`` is the transaction's timeout, so the server stops a search that outlives
+        its budget and this raises ``BudgetExceeded``."""
         if source == target or first < 1 or max_hops < 1:
             return []
-        rows = await self._read(
+        rows = await self._read_within(
+            deadline,
             _records,
             cypher.introduction_paths_query(min(max_hops, cypher.MAX_PATH_HOPS)),
             **introduction_path_parameters(
