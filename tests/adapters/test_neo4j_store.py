@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from typing import LiteralString
 
@@ -144,3 +146,43 @@ async def test_a_path_search_whose_budget_is_spent_does_not_start(
             )
     finally:
         await store.close()
+
+
+async def test_two_processes_writing_the_same_people_at_once_lose_and_double_nothing(
+    neo4j_target: Neo4jTarget | None,
+) -> None:
+    # Two stores stand for two API workers: each has its own write lock, so their batches meet
+    # on the server, lock the same people in different orders and deadlock there. The driver's
+    # own retries are off, so the store's must cope.
+    target = _target(neo4j_target)
+    stores = [
+        Neo4jStore(uri=target.uri, auth=target.auth, database=target.database, max_retry_time_s=0.0)
+        for _ in range(2)
+    ]
+    for store in stores:
+        await store.open()
+    try:
+        await stores[0].delete_everything()
+        people = [f"p{n:02d}" for n in range(12)]
+        await stores[0].apply(batch_of([person(p) for p in people]))
+        rng = random.Random(5)
+        batches = []
+        for b in range(16):
+            for worker in ("w0", "w1"):
+                order = rng.sample(people, len(people))
+                contacts = [
+                    interaction(f"{worker}-{b}-{k}", order[k], order[(k + 1) % 12], day=b)
+                    for k in range(12)
+                ]
+                batches.append(batch_of(contacts))
+        # Each batch is sent by both workers (a client retrying elsewhere): the copy that comes
+        # second must change nothing.
+        await asyncio.gather(*(stores[n].apply(batch) for batch in batches for n in range(2)))
+        stored = await stores[0].counts()
+        assert stored["interaction"] == 32 * 12
+        ties = await stores[0].ties_of(people)
+        assert sum(t.count for ts in ties.values() for t in ts) == 2 * 32 * 12
+    finally:
+        await stores[0].delete_everything()
+        for store in stores:
+            await store.close()

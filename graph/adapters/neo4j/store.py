@@ -231,11 +231,34 @@ _SCHEMES: Final = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s:/
 # Translating driver errors into domain errors.
 
 
+_CONTENTION: Final = frozenset(
+    {
+        "Neo.TransientError.Transaction.DeadlockDetected",
+        "Neo.TransientError.Transaction.LockClientStopped",
+        "Neo.TransientError.Transaction.Outdated",
+    }
+)
+"""Codes of a transaction that lost to another writer; running it again can succeed."""
+
+
+class _Contended(Exception):
+    """A write lost to a concurrent writer (deadlock) even after the driver's retries."""
+
+
 @contextlib.contextmanager
-def _driver_errors(uri: str, database: str) -> Iterator[None]:
-    """Turn the driver's errors into tiegraph's, keeping the cause (``raise ... from``)."""
+def _driver_errors(uri: str, database: str, *, contention: bool = False) -> Iterator[None]:
+    """Turn the driver's errors into tiegraph's, keeping the cause (``raise ... from``).
+
+    With ``contention``, a transaction that lost to another writer raises :class:`_Contended`
+    for the caller to run it again, rather than calling the server unavailable.
+    """
     try:
         yield
+    except TransientError as error:
+        if contention and error.code in _CONTENTION:
+            raise _Contended(error.message) from error
+        # The driver already retried for a while; the server is busy, starting or failing over.
+        raise StoreUnavailable(f"Neo4j at {uri} is unavailable: {error.message}") from error
     except AuthError as error:
         raise ConfigurationError(
             f"Neo4j at {uri} refused the credentials: check NEO4J_USER and NEO4J_PASSWORD"
@@ -243,9 +266,6 @@ def _driver_errors(uri: str, database: str) -> Iterator[None]:
         ) from error
     except (ServiceUnavailable, SessionExpired, ConnectionPoolError) as error:
         raise StoreUnavailable(f"Neo4j at {uri} cannot be reached: {error}") from error
-    except TransientError as error:
-        # The driver already retried for a while; the server is busy, starting or failing over.
-        raise StoreUnavailable(f"Neo4j at {uri} is unavailable: {error.message}") from error
     except Neo4jError as error:
         if error.code == "Neo.ClientError.Database.DatabaseNotFound":
             raise ConfigurationError(
@@ -1044,24 +1064,30 @@ class Neo4jStore(GraphStore):
             self._write_lock.release()
 
     async def _apply(self, batch: WriteBatch) -> WriteSummary:
-        """Write a batch in one transaction; re-plan if a concurrent writer won a race."""
+        """Write a batch in one transaction; re-plan if a concurrent writer won a race, and run
+        it again if it deadlocked with another process's batch."""
         attempt = 1
         while True:
             try:
                 async with self._turn_to_write():
-                    return await self._write(_apply_batch, batch, self._chunk, self.model)
-            except ConstraintError as error:
-                # A concurrent batch created one of our new records after we looked; planning
-                # again sees it (unchanged, or a conflict) instead of counting it twice.
-                log.info("batch raced another writer (attempt %d): %s", attempt, error)
+                    with _driver_errors(self._uri, self._database, contention=True):
+                        async with self._session(neo4j.WRITE_ACCESS) as session:
+                            return await session.execute_write(
+                                _apply_batch, batch, self._chunk, self.model
+                            )
+            except (ConstraintError, _Contended) as error:
+                # A concurrent batch created one of our new records after we looked, or holds
+                # people we need in another order (another API worker): planning again sees
+                # its records (unchanged, or a conflict) instead of counting them twice.
+                log.info("batch raced another writer (attempt %d): %r", attempt, error)
                 if attempt >= RACE_ATTEMPTS:
                     raise Conflict(
                         [
                             Problem(
                                 "batch",
                                 "id",
-                                error.message,
-                                "concurrent writers kept storing the same new records first",
+                                str(error),
+                                "concurrent writers kept storing the same records first",
                             )
                         ]
                     ) from error
