@@ -947,8 +947,24 @@ class Neo4jStore(GraphStore):
         lanes = asyncio.Semaphore(RESCORE_LANES)
 
         async def rescore(after: str, last: str) -> int:
-            async with lanes:
-                return await self._write(_rescore_ties_of_people, self.model, after, last)
+            # The pages write disjoint ties, yet the server reports deadlocks between two of
+            # them now and then (locks it takes beyond the ties set); a page is idempotent, so
+            # it simply runs again.
+            for attempt in range(1, RACE_ATTEMPTS + 1):
+                try:
+                    async with lanes:
+                        with _driver_errors(self._uri, self._database, contention=True):
+                            async with self._session(neo4j.WRITE_ACCESS) as session:
+                                return await session.execute_write(
+                                    _rescore_ties_of_people, self.model, after, last
+                                )
+                except _Contended as error:
+                    if attempt == RACE_ATTEMPTS:
+                        raise StoreUnavailable(
+                            f"Neo4j at {self._uri} kept deadlocking while rescoring: {error}"
+                        ) from error
+                    await asyncio.sleep(min(1.0, 0.01 * 2**attempt) * random.uniform(0.5, 1.5))
+            raise AssertionError("unreachable")
 
         async with self._write_lock:
             written = await asyncio.gather(*(rescore(after, last) for after, last in pages))
