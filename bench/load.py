@@ -742,7 +742,7 @@ async def _measure(
         "tiegraph",
         [
             *command,
-            *("serve", "--host", HOST, "--port", str(port), "--workers", "1"),
+            *("serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers)),
             *loaded.store_args,
         ],
         _child_env(
@@ -923,7 +923,7 @@ def _figures(
         "people": args.people,
         "seed": args.seed,
         "store": loaded.store_description,
-        "service": f"{entry} serve --workers 1 (uvicorn), JWT per person",
+        "service": f"{entry} serve --workers {args.workers} (uvicorn), JWT per person",
         "load_s": loaded.load_s,
         "records": loaded.records,
         "duration_s": args.duration,
@@ -1187,8 +1187,18 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
         "  stored during the run: "
         + (", ".join(f"{k} {v:+,}" for k, v in sorted(grew.items())) or "nothing")
     )
+    for kind, count in sorted(_acknowledged(result["facts"]).items()):
+        stored = grew.get(kind, 0)
+        verdict = "[green]as acknowledged[/]" if stored == count else "[red]MISMATCH[/]"
+        console.print(f"  {kind}: {count:,} acknowledged as created, {stored:+,} stored: {verdict}")
     for note in result["notes"]:
         console.print(f"  [yellow]note:[/] {note}")
+
+
+def _acknowledged(facts: dict[str, int]) -> dict[str, int]:
+    """Records the service said it created during the run, by kind (from the write answers)."""
+    prefix = "acknowledged as created: "
+    return {k.removeprefix(prefix): v for k, v in facts.items() if k.startswith(prefix)}
 
 
 # -- the command --------------------------------------------------------------------------------
@@ -1205,6 +1215,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--duration", type=float, default=300.0, help="seconds of load")
     parser.add_argument("--users", type=int, default=16, help="concurrent normal users")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API worker processes of `tiegraph serve` (each enforces rate limit / workers)",
+    )
     parser.add_argument("--spawn-rate", type=float, help="users started per second (all at once)")
     parser.add_argument(
         "--think-time", type=float, default=0.0, help="mean seconds between a user's requests"

@@ -369,6 +369,9 @@ def _written(data: dict[str, Any], field_name: str, kind: str, expected: int) ->
     if result.get("__typename") != "WritePayload":
         return f"{field_name}: refused as {result.get('__typename')}: {result.get('message')}"
     counts = {c.get("kind"): c for c in result.get("counts") or []}
+    for written_kind, count in counts.items():
+        # Compared with what the store holds after the run: nothing lost, nothing twice.
+        _state.record.facts[f"acknowledged as created: {written_kind}"] += count.get("created") or 0
     created = counts.get(kind, {}).get("created") or 0
     unchanged = counts.get(kind, {}).get("unchanged") or 0
     if created + unchanged != expected:

@@ -869,6 +869,10 @@ class Neo4jStore(GraphStore):
         self._max_retry_time_s = max_retry_time_s
         self._failed_writes = 0
         """Writes that failed as unavailable; those queued behind one fail at once too."""
+        self._planned_path_queries: set[int] = set()
+        """Hop counts whose path query ran to its end here, so the server holds its plan."""
+        self._planning_path_queries: dict[int, asyncio.Task[None]] = {}
+        """Searches running without a timeout to leave the plan (see _plan_path_query)."""
 
     def __repr__(self) -> str:
         return f"Neo4jStore(uri={self._uri!r}, database={self._database!r})"
@@ -972,6 +976,9 @@ class Neo4jStore(GraphStore):
 
     async def close(self) -> None:
         """Close the driver and its connections; :meth:`open` may be called again."""
+        for task in list(self._planning_path_queries.values()):
+            task.cancel()
+        self._planning_path_queries.clear()
         driver, self._driver = self._driver, None
         if driver is not None:
             with _driver_errors(self._uri, self._database):
@@ -1366,23 +1373,49 @@ class Neo4jStore(GraphStore):
         its budget and this raises ``BudgetExceeded``."""
         if source == target or first < 1 or max_hops < 1:
             return []
-        rows = await self._read_within(
-            deadline,
-            _records,
-            cypher.introduction_paths_query(min(max_hops, cypher.MAX_PATH_HOPS)),
-            **introduction_path_parameters(
-                self.model,
-                source=source,
-                target=target,
-                first=first,
-                strategy=strategy,
-                min_link_strength=min_link_strength,
-                at=at,
-                kinds=kinds,
-            ),
+        hops = min(max_hops, cypher.MAX_PATH_HOPS)
+        query = cypher.introduction_paths_query(hops)
+        parameters = introduction_path_parameters(
+            self.model,
+            source=source,
+            target=target,
+            first=first,
+            strategy=strategy,
+            min_link_strength=min_link_strength,
+            at=at,
+            kinds=kinds,
         )
+        if deadline is not None and hops not in self._planned_path_queries:
+            self._plan_path_query(hops, query, parameters)
+        try:
+            rows = await self._read_within(deadline, _records, query, **parameters)
+        except BudgetExceeded:
+            self._planned_path_queries.discard(hops)
+            raise
         paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
         return rank(paths, strategy, first)
+
+    def _plan_path_query(self, hops: int, query: LiteralString, parameters: dict[str, Any]) -> None:
+        """Run one search of ``hops`` without a timeout, in the background, once at a time.
+
+        Planning the path query takes seconds on a busy server, and a transaction that its
+        timeout ends while planning leaves no plan in the server's cache: every search within
+        a budget would then fail. A search run to its end leaves the plan for the next ones;
+        it is run again after any search that timed out (the plan may have been evicted).
+        """
+        if hops in self._planning_path_queries:
+            return
+
+        async def plan() -> None:
+            try:
+                await self._read(_execute, query, **parameters)
+                self._planned_path_queries.add(hops)
+            except Exception:  # a warm-up: the searches report their own errors
+                log.info("planning the %d-hop path query failed", hops, exc_info=True)
+            finally:
+                self._planning_path_queries.pop(hops, None)
+
+        self._planning_path_queries[hops] = asyncio.create_task(plan())
 
     async def distance(
         self,
