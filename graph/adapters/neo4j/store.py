@@ -125,15 +125,16 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 CHUNK_ROWS: Final = 5_000
+"""Rows per ``UNWIND`` statement: large enough to amortize a round trip, small enough to keep
+one statement's memory on the server bounded."""
 RESCORE_PAGE: Final = 500
 """People whose ties one transaction rebuilds from history when every tie is rescored: a
 page of ordinary people holds a few tens of thousands of interactions, well inside the
 server's transaction timeout."""
 RESCORE_LANES: Final = 2
-"""Rescoring transactions run side by side (their pages hold disjoint people, so they never
-write the same tie): one per core of a small server."""
-"""Rows per ``UNWIND`` statement: large enough to amortize a round trip, small enough to keep
-one statement's memory on the server bounded."""
+"""Rescoring transactions run side by side, one per core of a small server: their pages hold
+disjoint people, so they never set the same tie (the server may still see a deadlock between
+two; the page then runs again)."""
 
 DELETE_CHUNK: Final = 10_000
 """Nodes or relationships removed per transaction by :meth:`Neo4jStore.delete_everything`."""
