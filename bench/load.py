@@ -1189,8 +1189,8 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
     )
     for kind, count in sorted(_acknowledged(result["facts"]).items()):
         stored = grew.get(kind, 0)
-        verdict = "[green]as acknowledged[/]" if stored == count else "[red]MISMATCH[/]"
-        console.print(f"  {kind}: {count:,} acknowledged as created, {stored:+,} stored: {verdict}")
+        outcome = "[green]as acknowledged[/]" if stored == count else "[red]MISMATCH[/]"
+        console.print(f"  {kind}: {count:,} acknowledged as created, {stored:+,} stored: {outcome}")
     for note in result["notes"]:
         console.print(f"  [yellow]note:[/] {note}")
 
