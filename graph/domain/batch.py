@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.domain.codec import Record, record_id
+from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
 from graph.domain.model import (
     Attendance,
@@ -47,6 +47,8 @@ __all__ = [
     "WriteSummary",
     "check_instant",
     "plan_batch",
+    "record_problems",
+    "references_of",
     "validate_batch",
 ]
 
@@ -106,6 +108,7 @@ class WriteBatch:
         return self.labels.get(id(record), f"{kind}[{index}]")
 
 
+_KIND_NAME: dict[type[Any], str] = {model: name for name, model in ENTITY_KINDS.items()}
 _SECTION_OF: dict[type[Any], str] = {
     Organization: "organizations",
     Interest: "interests",
@@ -201,6 +204,8 @@ def _check_instant(problems: list[Problem], where: str, name: str, value: object
 
 
 def _year_in_utc(value: datetime) -> int:
+    if value.tzinfo is UTC:  # what importers and stores give: no conversion needed
+        return value.year
     try:
         return value.astimezone(UTC).year
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00, which is before the year 1 in UTC
@@ -363,6 +368,19 @@ def _validate_record(problems: list[Problem], where: str, record: Record) -> Non
             _check_text(problems, where, "note", record.note)
 
 
+def record_problems(record: Record, where: str) -> list[Problem]:
+    """Return what is wrong with one record on its own (empty when nothing is), as
+    :func:`validate_batch` finds it; ``where`` names the record in each problem.
+
+    >>> from graph.domain.model import Organization
+    >>> [p.reason for p in record_problems(Organization(id="a b", name="Acme"), "line 3")]
+    ["must be 1-200 printable characters without white space or '|'"]
+    """
+    problems: list[Problem] = []
+    _validate_record(problems, where, record)
+    return problems
+
+
 def validate_batch(batch: WriteBatch) -> None:
     """Reject a batch whose records are malformed, or that gives one id two different records.
 
@@ -464,6 +482,22 @@ def _referenced(record: Record, attribute: str) -> Iterable[str]:
     if value is None:
         return ()
     return value if isinstance(value, tuple) else (value,)
+
+
+def references_of(record: Record) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(field, kind, id)`` for every other record ``record`` names, which must exist
+    (in the store or in the same batch) for it to be written.
+
+    Derived needs (a meeting's stored attendees, an introduction's interaction) are not
+    references: a store looks them up itself.
+
+    >>> from graph.domain.model import Membership
+    >>> list(references_of(Membership(group_id="g1", person_id="ann")))
+    [('group_id', 'group', 'g1'), ('person_id', 'person', 'ann')]
+    """
+    for attribute, target in _REFERENCES.get(_KIND_NAME[type(record)], ()):
+        for ref in _referenced(record, attribute):
+            yield attribute, target, ref
 
 
 def snapshot_request(batch: WriteBatch) -> SnapshotRequest:
