@@ -426,13 +426,19 @@ def validate_batch(batch: WriteBatch) -> None:
     for kind, records in batch.sections():
         seen: dict[str, Record] = {}
         for index, record in enumerate(records):
-            where = batch.label(kind, index, record)
-            _validate_record(problems, where, record)
+            # Named only when something is wrong: most records of a large batch are fine.
+            if type(record) is not Interaction or not _is_plainly_valid(record):
+                _check_fully(problems, batch.label(kind, index, record), record)
             rid = record_id(record)
             earlier = seen.get(rid)
             if earlier is not None and earlier != record:
                 problems.append(
-                    Problem(where, "id", rid, "appears twice in the batch with different values")
+                    Problem(
+                        batch.label(kind, index, record),
+                        "id",
+                        rid,
+                        "appears twice in the batch with different values",
+                    )
                 )
             seen[rid] = record
     if problems:
