@@ -329,10 +329,12 @@ async def _stream(
     Only one batch is held at a time, so a file of any size imports in bounded memory. While
     a batch is written (on the store's own thread), the next one is read. A key repeated in
     one batch is counted unchanged or rejected as in :func:`_read`; repeated in a later batch,
-    it reaches the store, which counts it unchanged or refuses that line alone.
+    it reaches the store, which counts it unchanged or refuses that line alone (a dry run,
+    which stores nothing, keeps every key it read to tell instead).
     """
     pending: asyncio.Future[None] | None = None
     chunk: dict[str, Labeled] = {}
+    seen: dict[str, Labeled] | None = {} if report.dry_run else None
     rows = 0
     try:
         for result in read_interactions_csv(path):
@@ -343,6 +345,11 @@ async def _stream(
                 report.kinds[result.kind or UNKNOWN_KIND].rejected += 1
                 report.problems.extend(result.problems)
                 continue
+            if seen is not None:  # a dry run stores nothing: repeats are found here
+                if record_id(result[0]) in seen:
+                    _keep(seen, result, report)
+                    continue
+                seen[record_id(result[0])] = result
             _keep(chunk, result, report)
             if len(chunk) >= batch_size:
                 if pending is not None:

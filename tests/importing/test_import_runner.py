@@ -489,3 +489,26 @@ async def test_a_meetings_attendance_is_imported_together_however_small_the_batc
     assert in_small_batches["interaction"] == in_one["interaction"]
     sizes = {i.key: i.group_size for i in in_one["interaction"]}
     assert sizes["meeting|m1|p0|p5"] == 6
+
+
+async def test_a_dry_run_of_a_csv_counts_repeats_across_batches_as_the_import_would(
+    embedded: EmbeddedStore, tmp_path: Path
+) -> None:
+    calls = tmp_path / "calls.csv"
+    rows = [f"{1705744800 + n},p{n},q{n},call,k{n}" for n in range(5)]
+    rows += [rows[0], "1705744801,p0,q0,call,k0"]
+    calls.write_text("at,person_a,person_b,kind,key\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    planned = await import_files(
+        embedded, [calls], create_missing_people=True, batch_size=2, dry_run=True
+    )
+    imported = await import_files(embedded, [calls], create_missing_people=True, batch_size=2)
+
+    assert (
+        counts(planned)
+        == counts(imported)
+        == {
+            "person": (10, 0, 0, 0),
+            "interaction": (5, 0, 1, 1),
+        }
+    )
