@@ -273,8 +273,8 @@ def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[Par
             else:
                 positions = _Columns.of(columns)
             continue
-        if not any(cell.strip() for cell in row):
-            continue
+        if not (row and row[0].strip()) and not any(cell.strip() for cell in row):
+            continue  # a blank row (the first cell decides for nearly every other row)
         if bad_header:
             yield Rejected(label, "interaction", ())
             continue
@@ -314,6 +314,5 @@ def read_interactions_csv(path: Path, *, source: str | None = None) -> Iterator[
     The file is read as UTF-8 line by line; a cell that is not valid UTF-8 rejects its row only.
     ``source`` defaults to the path as given. Raises ``OSError`` if the file cannot be read.
     """
-    with path.open("rb") as raw:
-        lines = (line.decode("utf-8", "surrogateescape") for line in raw)
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as lines:
         yield from parse_interactions_csv(lines, source=str(path) if source is None else source)
