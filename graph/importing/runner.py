@@ -37,6 +37,7 @@ from graph.domain.batch import (
     Snapshot,
     WriteBatch,
     WriteSummary,
+    ids_named_by,
     plan_batch,
     references_of,
     snapshot_request,
@@ -658,12 +659,8 @@ async def _without_dangling_references(
 
     An id that is not an id at all is left to the store, whose check names what is wrong.
     """
-    named: dict[str, set[str]] = defaultdict(set)
-    for record, _ in chunk:
-        for _, target, ref in references_of(record):
-            named[target].add(ref)
     missing: dict[str, set[str]] = {}
-    for target, ids in named.items():
+    for target, ids in ids_named_by(record for record, _ in chunk).items():
         unknown = {ref for ref in ids - state.known[target] if ID_PATTERN.fullmatch(ref)}
         if unknown:
             found = (await _stored(store, target, unknown)).keys()

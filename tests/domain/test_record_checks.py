@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.domain.batch import _check_fully, _is_plainly_valid, record_problems, references_of
+from graph.domain.batch import (
+    _check_fully,
+    _is_plainly_valid,
+    ids_named_by,
+    record_problems,
+    references_of,
+)
 from graph.domain.errors import Problem
 from graph.domain.model import Interaction, InteractionKind, Introduction, Person
 
@@ -81,3 +87,15 @@ def test_references_name_the_field_the_kind_and_the_id() -> None:
     assert list(references_of(Person(id="ann", name="Ann", organization_id="acme"))) == [
         ("organization_id", "organization", "acme")
     ]
+
+
+@given(st.lists(interactions, max_size=5))
+def test_the_ids_records_name_gathered_are_those_each_record_names(
+    records: list[Interaction],
+) -> None:
+    expected: dict[str, set[str]] = {}
+    for record in records:
+        for _, kind, ref in references_of(record):
+            expected.setdefault(kind, set()).add(ref)
+
+    assert ids_named_by(records) == expected
