@@ -14,6 +14,9 @@ For each backend, on one fresh store and in one run:
    new, each in its own :meth:`GraphStore.apply` -- one write per interaction, as a naive
    importer would do -- on the same, now full, store.
 
+The import command end to end (reading, checking, writing a contacts CSV with power-law
+degrees) is :mod:`bench.import_cli`; where its time goes, :mod:`bench.import_parts`.
+
 Rates count time spent inside ``apply`` only; generating the records (pure Python, about 10 us
 per record) is reported separately as wall time. Peak memory is this process's maximum resident
 set; for a Neo4j server the bench started, also the server's peak from ``/proc``. ``both`` runs

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.domain.codec import Record, record_id
+from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
 from graph.domain.model import (
     Attendance,
@@ -46,7 +46,10 @@ __all__ = [
     "WritePlan",
     "WriteSummary",
     "check_instant",
+    "ids_named_by",
     "plan_batch",
+    "record_problems",
+    "references_of",
     "validate_batch",
 ]
 
@@ -106,6 +109,7 @@ class WriteBatch:
         return self.labels.get(id(record), f"{kind}[{index}]")
 
 
+_KIND_NAME: dict[type[Any], str] = {model: name for name, model in ENTITY_KINDS.items()}
 _SECTION_OF: dict[type[Any], str] = {
     Organization: "organizations",
     Interest: "interests",
@@ -201,6 +205,8 @@ def _check_instant(problems: list[Problem], where: str, name: str, value: object
 
 
 def _year_in_utc(value: datetime) -> int:
+    if value.tzinfo is UTC:  # what importers and stores give: no conversion needed
+        return value.year
     try:
         return value.astimezone(UTC).year
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00, which is before the year 1 in UTC
@@ -257,7 +263,43 @@ def _check_participants(
         )
 
 
+def _is_plainly_valid(record: Interaction) -> bool:
+    """Whether an interaction passes every check of :func:`_validate_record`, decided quickly
+    for the common shape (two people, a UTC time, no channel, no group size); ``False`` only
+    means "check it in full"."""
+    ids = record.participant_ids
+    at = record.at
+    duration = record.duration_s
+    key = record.key
+    return (
+        len(ids) == 2
+        and type(key) is str
+        and type(ids[0]) is str
+        and type(ids[1]) is str
+        and ids[0] != ids[1]
+        and (record.initiator_id is None or record.initiator_id in ids)
+        and type(at) is datetime
+        and at.tzinfo is UTC
+        and 1900 <= at.year <= 2200
+        and (duration is None or (type(duration) is int and 0 <= duration <= 10**9))
+        and record.channel is None
+        and record.group_size is None
+        and _ID_MATCH(key) is not None
+        and _ID_MATCH(ids[0]) is not None
+        and _ID_MATCH(ids[1]) is not None
+    )
+
+
+_ID_MATCH = ID_PATTERN.fullmatch
+
+
 def _validate_record(problems: list[Problem], where: str, record: Record) -> None:
+    if type(record) is Interaction and _is_plainly_valid(record):
+        return
+    _check_fully(problems, where, record)
+
+
+def _check_fully(problems: list[Problem], where: str, record: Record) -> None:
     match record:
         case Person():
             _check_id(problems, where, "id", record.id)
@@ -363,6 +405,19 @@ def _validate_record(problems: list[Problem], where: str, record: Record) -> Non
             _check_text(problems, where, "note", record.note)
 
 
+def record_problems(record: Record, where: str) -> list[Problem]:
+    """Return what is wrong with one record on its own (empty when nothing is), as
+    :func:`validate_batch` finds it; ``where`` names the record in each problem.
+
+    >>> from graph.domain.model import Organization
+    >>> [p.reason for p in record_problems(Organization(id="a b", name="Acme"), "line 3")]
+    ["must be 1-200 printable characters without white space or '|'"]
+    """
+    problems: list[Problem] = []
+    _validate_record(problems, where, record)
+    return problems
+
+
 def validate_batch(batch: WriteBatch) -> None:
     """Reject a batch whose records are malformed, or that gives one id two different records.
 
@@ -372,13 +427,19 @@ def validate_batch(batch: WriteBatch) -> None:
     for kind, records in batch.sections():
         seen: dict[str, Record] = {}
         for index, record in enumerate(records):
-            where = batch.label(kind, index, record)
-            _validate_record(problems, where, record)
+            # Named only when something is wrong: most records of a large batch are fine.
+            if type(record) is not Interaction or not _is_plainly_valid(record):
+                _check_fully(problems, batch.label(kind, index, record), record)
             rid = record_id(record)
             earlier = seen.get(rid)
             if earlier is not None and earlier != record:
                 problems.append(
-                    Problem(where, "id", rid, "appears twice in the batch with different values")
+                    Problem(
+                        batch.label(kind, index, record),
+                        "id",
+                        rid,
+                        "appears twice in the batch with different values",
+                    )
                 )
             seen[rid] = record
     if problems:
@@ -464,6 +525,42 @@ def _referenced(record: Record, attribute: str) -> Iterable[str]:
     if value is None:
         return ()
     return value if isinstance(value, tuple) else (value,)
+
+
+def references_of(record: Record) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(field, kind, id)`` for every other record ``record`` names, which must exist
+    (in the store or in the same batch) for it to be written.
+
+    Derived needs (a meeting's stored attendees, an introduction's interaction) are not
+    references: a store looks them up itself.
+
+    >>> from graph.domain.model import Membership
+    >>> list(references_of(Membership(group_id="g1", person_id="ann")))
+    [('group_id', 'group', 'g1'), ('person_id', 'person', 'ann')]
+    """
+    for attribute, target in _REFERENCES.get(_KIND_NAME[type(record)], ()):
+        for ref in _referenced(record, attribute):
+            yield attribute, target, ref
+
+
+def ids_named_by(records: Iterable[Record]) -> dict[str, set[str]]:
+    """Return the ids :func:`references_of` yields for ``records``, gathered by kind; O(ids).
+
+    >>> from datetime import UTC, datetime
+    >>> call = Interaction(key="k", at=datetime(2024, 5, 1, tzinfo=UTC),
+    ...                    kind=InteractionKind.CALL, participant_ids=("ann", "bo"))
+    >>> sorted(ids_named_by([call])["person"])
+    ['ann', 'bo']
+    """
+    named: dict[str, set[str]] = defaultdict(set)
+    people = named["person"]
+    for record in records:
+        if type(record) is Interaction:  # by far the most numerous: its people, directly
+            people.update(record.participant_ids)
+            continue
+        for _, target, ref in references_of(record):
+            named[target].add(ref)
+    return {kind: ids for kind, ids in named.items() if ids}
 
 
 def snapshot_request(batch: WriteBatch) -> SnapshotRequest:

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TypeAlias
 
-from graph.domain.batch import WriteBatch, validate_batch
+from graph.domain.batch import record_problems
 from graph.domain.codec import Record, parse_instant
-from graph.domain.errors import InvalidInput, Problem
+from graph.domain.errors import Problem
 
 __all__ = ["ParseResult", "Rejected", "check_record", "instant_from", "line_excerpt"]
 
@@ -80,6 +80,11 @@ def instant_from(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(NOT_AN_INSTANT)
     text = value.strip()
+    if text.isascii() and text.isdigit():  # whole Unix seconds, the usual export: no Decimal
+        try:
+            return _EPOCH + timedelta(seconds=int(text))
+        except OverflowError as error:
+            raise ValueError("is out of range for a time") from error
     if _UNIX_SECONDS.fullmatch(text):
         return _from_unix(Decimal(text))
     try:
@@ -97,13 +102,7 @@ def check_record(record: Record, label: str) -> list[Problem]:
     These are the checks every store runs on a batch, run here per line so that one bad line
     rejects only itself.
     """
-    batch = WriteBatch()
-    batch.add(record, label)
-    try:
-        validate_batch(batch)
-    except InvalidInput as error:
-        return list(error.problems)
-    return []
+    return record_problems(record, label)
 
 
 def line_excerpt(text: str, limit: int = 80) -> str:

@@ -10,6 +10,10 @@ column or a missing required one rejects the file. Each row becomes an
 or ``person_b``'s id. An empty cell means "not given". When ``key`` is empty, the row gets a
 key derived from its content (:func:`row_key`), so importing the same file again records
 nothing twice. See ``docs/import-formats.md``.
+
+The reader checks what only the file can say (a cell is missing, not a time, not a kind); what
+every interaction must satisfy (ids, text, the range of times) is checked once, by the store,
+as for every write -- the importer names the line and the column of what it refuses.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,9 +32,10 @@ import orjson
 from graph.domain.codec import format_instant
 from graph.domain.errors import Problem
 from graph.domain.model import Interaction, InteractionKind
-from graph.importing import ParseResult, Rejected, check_record, instant_from, line_excerpt
+from graph.importing import ParseResult, Rejected, instant_from, line_excerpt
 
 __all__ = [
+    "COLUMN_OF_FIELD",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "parse_interactions_csv",
@@ -46,13 +52,14 @@ _HEADER = "(header)"
 _ROW = "(row)"
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 _KINDS = ", ".join(k.value for k in InteractionKind)
-# Domain validation speaks of the record's fields; a CSV user knows the columns.
-_COLUMN_OF_FIELD = {
+_KIND_OF_TEXT = {k.value: k for k in InteractionKind}
+COLUMN_OF_FIELD = {
     "participant_ids[0]": "person_a",
     "participant_ids[1]": "person_b",
     "participant_ids": "person_b",
     "initiator_id": "initiator",
 }
+"""Domain validation speaks of the record's fields; a CSV user knows the columns."""
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
@@ -112,63 +119,91 @@ def _header_problems(columns: list[str], label: str) -> list[Problem]:
     return problems
 
 
-def _parse_row(cells: dict[str, str], label: str) -> ParseResult:
-    problems: list[Problem] = []
-    for column, cell in cells.items():
-        if _UNDECODABLE.search(cell):
-            shown = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            problems.append(Problem(label, column, shown, "is not valid UTF-8"))
-    if problems:
-        return Rejected(label, "interaction", tuple(problems))
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Where each column is in a row (``None`` for an optional column the file lacks)."""
 
-    def given(column: str) -> str | None:
-        # Ids, kinds, numbers and keys never hold white space; channels are kept as written.
-        cell = cells.get(column, "")
-        value = cell if column == "channel" else cell.strip()
-        return value or None
+    at: int
+    person_a: int
+    person_b: int
+    kind: int
+    duration_s: int | None
+    initiator: int | None
+    channel: int | None
+    key: int | None
 
-    def required(column: str) -> str | None:
-        value = given(column)
-        if value is None:
-            problems.append(Problem(label, column, cells.get(column, ""), "is required"))
-        return value
+    @classmethod
+    def of(cls, header: list[str]) -> _Columns:
+        where = {column: index for index, column in enumerate(header)}
+        return cls(
+            at=where["at"],
+            person_a=where["person_a"],
+            person_b=where["person_b"],
+            kind=where["kind"],
+            duration_s=where.get("duration_s"),
+            initiator=where.get("initiator"),
+            channel=where.get("channel"),
+            key=where.get("key"),
+        )
 
+
+def _parse_row(row: list[str], columns: _Columns, header: list[str], label: str) -> ParseResult:
+    """Read one row by position; check what only the CSV can say.
+
+    What every record must satisfy (ids, text, time range) is not checked here: the store
+    checks each record once, as it checks every write, and the importer names the line.
+    """
+    if not "".join(row).isascii():
+        problems = [
+            Problem(label, column, _shown(cell), "is not valid UTF-8")
+            for column, cell in zip(header, row, strict=True)
+            if _UNDECODABLE.search(cell)
+        ]
+        if problems:
+            return Rejected(label, "interaction", tuple(problems))
+    problems = []
+    at_text = row[columns.at].strip()
+    person_a = row[columns.person_a].strip()
+    person_b = row[columns.person_b].strip()
+    kind_text = row[columns.kind].strip()
     at: datetime | None = None
-    at_text = required("at")
-    if at_text is not None:
+    if not at_text:
+        problems.append(Problem(label, "at", row[columns.at], "is required"))
+    else:
         try:
             at = instant_from(at_text)
         except ValueError as error:
             problems.append(Problem(label, "at", at_text, str(error)))
-    person_a = required("person_a")
-    person_b = required("person_b")
-    if person_a is not None and person_a == person_b:
+    if not person_a:
+        problems.append(Problem(label, "person_a", row[columns.person_a], "is required"))
+    if not person_b:
+        problems.append(Problem(label, "person_b", row[columns.person_b], "is required"))
+    elif person_a == person_b:
         problems.append(Problem(label, "person_b", person_b, "must differ from person_a"))
-    kind: InteractionKind | None = None
-    kind_text = required("kind")
-    if kind_text is not None:
-        try:
-            kind = InteractionKind(kind_text)
-        except ValueError:
-            problems.append(Problem(label, "kind", kind_text, f"must be one of: {_KINDS}"))
+    kind = _KIND_OF_TEXT.get(kind_text)
+    if not kind_text:
+        problems.append(Problem(label, "kind", row[columns.kind], "is required"))
+    elif kind is None:
+        problems.append(Problem(label, "kind", kind_text, f"must be one of: {_KINDS}"))
     duration_s: int | None = None
-    duration_text = given("duration_s")
-    if duration_text is not None:
+    duration_text = "" if columns.duration_s is None else row[columns.duration_s].strip()
+    if duration_text:
         if _WHOLE_NUMBER.fullmatch(duration_text):
             duration_s = int(duration_text)
         else:
             problems.append(
                 Problem(label, "duration_s", duration_text, "must be a whole number of seconds")
             )
-    initiator = given("initiator")
+    initiator = None if columns.initiator is None else row[columns.initiator].strip() or None
     if initiator is not None and initiator not in (person_a, person_b):
         problems.append(
             Problem(label, "initiator", initiator, "must be the id in person_a or person_b")
         )
-    channel = given("channel")
-    if problems or at is None or person_a is None or person_b is None or kind is None:
+    # Channels are kept as written; ids, kinds, numbers and keys never hold white space.
+    channel = None if columns.channel is None else row[columns.channel] or None
+    if problems or at is None or kind is None:
         return Rejected(label, "interaction", tuple(problems))
-    key = given("key") or row_key(
+    key = (None if columns.key is None else row[columns.key].strip()) or row_key(
         at=at,
         person_a=person_a,
         person_b=person_b,
@@ -177,7 +212,7 @@ def _parse_row(cells: dict[str, str], label: str) -> ParseResult:
         initiator=initiator,
         duration_s=duration_s,
     )
-    # The same few ids recur on many rows; one shared string each keeps a large import small.
+    # The same few ids recur on many rows; one shared string each keeps a batch small.
     person_a, person_b = sys.intern(person_a), sys.intern(person_b)
     record = Interaction(
         key=key,
@@ -188,13 +223,11 @@ def _parse_row(cells: dict[str, str], label: str) -> ParseResult:
         duration_s=duration_s,
         channel=channel,
     )
-    problems = [
-        Problem(p.record, _COLUMN_OF_FIELD.get(p.field, p.field), p.value, p.reason)
-        for p in check_record(record, label)
-    ]
-    if problems:
-        return Rejected(label, "interaction", tuple(problems))
     return record, label
+
+
+def _shown(cell: str) -> str:
+    return cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[ParseResult]:
@@ -217,6 +250,7 @@ def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[Par
 
     reader = csv.reader(remembered(), strict=True)
     columns: list[str] | None = None
+    positions: _Columns | None = None
     bad_header = False
     while True:
         start = reader.line_num + 1
@@ -236,9 +270,11 @@ def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[Par
             if problems:
                 bad_header = True
                 yield Rejected(label, "interaction", tuple(problems))
+            else:
+                positions = _Columns.of(columns)
             continue
-        if not any(cell.strip() for cell in row):
-            continue
+        if not (row and row[0].strip()) and not any(cell.strip() for cell in row):
+            continue  # a blank row (the first cell decides for nearly every other row)
         if bad_header:
             yield Rejected(label, "interaction", ())
             continue
@@ -251,7 +287,8 @@ def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[Par
             )
             yield Rejected(label, "interaction", (problem,))
             continue
-        yield _parse_row(dict(zip(columns, row, strict=True)), label)
+        assert positions is not None  # set with the header, which was good
+        yield _parse_row(row, positions, columns, label)
     if columns is None:
         label = f"{source} line 1"
         problem = Problem(
@@ -277,6 +314,5 @@ def read_interactions_csv(path: Path, *, source: str | None = None) -> Iterator[
     The file is read as UTF-8 line by line; a cell that is not valid UTF-8 rejects its row only.
     ``source`` defaults to the path as given. Raises ``OSError`` if the file cannot be read.
     """
-    with path.open("rb") as raw:
-        lines = (line.decode("utf-8", "surrogateescape") for line in raw)
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as lines:
         yield from parse_interactions_csv(lines, source=str(path) if source is None else source)

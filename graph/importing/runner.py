@@ -24,6 +24,7 @@ again -- after it was interrupted, or after it finished -- ends with the same gr
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -32,18 +33,21 @@ from pathlib import Path
 from typing import Literal
 
 from graph.domain.batch import (
+    ID_PATTERN,
     Snapshot,
     WriteBatch,
     WriteSummary,
+    ids_named_by,
     plan_batch,
+    references_of,
     snapshot_request,
     validate_batch,
 )
 from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
-from graph.domain.model import Attendance, Group, Meeting, Person
+from graph.domain.model import Attendance, Group, Interaction, Meeting, Person
 from graph.importing import ParseResult, Rejected
-from graph.importing.csv_interactions import read_interactions_csv
+from graph.importing.csv_interactions import COLUMN_OF_FIELD, read_interactions_csv
 from graph.importing.ics import meeting_records, read_calendar
 from graph.importing.identity import Identification, Identified
 from graph.importing.jsonl import read_jsonl
@@ -88,6 +92,12 @@ _ID_FIELD = {
 }
 
 Labeled = tuple[Record, str]
+Rename = Callable[[Problem, Record], Problem]
+"""Names a problem the store found in a record as the record's file names it."""
+_STREAMED: frozenset[FileFormat] = frozenset({"csv"})
+"""Formats of interactions only, applied as they are read after every other file."""
+_YIELD_EVERY = 1_000
+"""Rows read between chances for the batch being written to move on (see :func:`_stream`)."""
 
 
 class ImportUsageError(ValueError):
@@ -223,6 +233,9 @@ class _RunState:
     """Dry run only: meetings planned in earlier batches (the store does not have them)."""
     planned_attendees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """Dry run only: attendees planned in earlier batches, by meeting."""
+    create_missing_people: bool = False
+    """Whether a person id named but held nowhere gets a person (files read as they are
+    applied add theirs to the batch that names them)."""
 
 
 async def import_files(
@@ -260,13 +273,19 @@ async def import_files(
     check_options(formats, member=member, meeting=meeting, group=group)
     targets = await _targets(store, member=member, meeting=meeting, group=group)
     report = ImportReport(dry_run=dry_run)
+    files = list(zip(paths, formats, strict=True))
+    streamed = [path for path, chosen in files if chosen in _STREAMED]
     buckets = await _read(
-        store, zip(paths, formats, strict=True), report, targets, match_names=match_names
+        store,
+        [(path, chosen) for path, chosen in files if chosen not in _STREAMED],
+        report,
+        targets,
+        match_names=match_names,
     )
-    state = _RunState()
+    state = _RunState(create_missing_people=create_missing_people)
     if create_missing_people:
         await _add_missing_people(store, buckets, state)
-    total = sum(len(bucket) for bucket in buckets.values())
+    total = sum(len(bucket) for bucket in buckets.values()) + sum(map(_rows_in, streamed))
     done = 0
     if progress is not None:
         progress(done, total)
@@ -277,7 +296,123 @@ async def import_files(
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
+    for path in streamed:
+        done = await _stream(
+            store, path, state, report, batch_size=batch_size, done=done, total=total,
+            progress=progress,
+        )  # fmt: skip
     return report
+
+
+def _rows_in(path: Path) -> int:
+    """Count the rows of a CSV file cheaply (its lines but the header), for progress only."""
+    try:
+        with path.open("rb") as raw:
+            lines = sum(block.count(b"\n") for block in iter(lambda: raw.read(1 << 20), b""))
+    except OSError:
+        return 0
+    return max(lines - 1, 0)
+
+
+async def _stream(
+    store: GraphStore,
+    path: Path,
+    state: _RunState,
+    report: ImportReport,
+    *,
+    batch_size: int,
+    done: int,
+    total: int,
+    progress: ProgressCallback | None,
+) -> int:
+    """Apply the interactions of a CSV file batch by batch as they are read; return ``done``.
+
+    Only one batch is held at a time, so a file of any size imports in bounded memory. While
+    a batch is written (on the store's own thread), the next one is read. A key repeated in
+    one batch is counted unchanged or rejected as in :func:`_read`; repeated in a later batch,
+    it reaches the store, which counts it unchanged or refuses that line alone (a dry run,
+    which stores nothing, keeps every key it read to tell instead).
+    """
+    pending: asyncio.Future[None] | None = None
+    chunk: dict[str, Labeled] = {}
+    seen: dict[str, Labeled] | None = {} if report.dry_run else None
+    rows = 0
+    try:
+        for result in read_interactions_csv(path):
+            rows += 1
+            if rows % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # lets the batch in flight take its next step
+            if isinstance(result, Rejected):
+                report.kinds[result.kind or UNKNOWN_KIND].rejected += 1
+                report.problems.extend(result.problems)
+                continue
+            if seen is not None:  # a dry run stores nothing: repeats are found here
+                if record_id(result[0]) in seen:
+                    _keep(seen, result, report)
+                    continue
+                seen[record_id(result[0])] = result
+            _keep(chunk, result, report)
+            if len(chunk) >= batch_size:
+                if pending is not None:
+                    await pending
+                    done = _advanced(progress, done, rows - len(chunk), total)
+                    rows = len(chunk)
+                pending = asyncio.ensure_future(
+                    _apply_chunk(store, "interaction", list(chunk.values()), state, report,
+                                 rename=_csv_column)
+                )  # fmt: skip
+                chunk = {}
+    except OSError as error:
+        report.problems.append(
+            Problem(str(path), "(file)", str(path), f"cannot be read: {error.strerror}")
+        )
+    finally:
+        if pending is not None:
+            await pending
+    if chunk:
+        await _apply_chunk(
+            store, "interaction", list(chunk.values()), state, report, rename=_csv_column
+        )
+    return _advanced(progress, done, rows, total)
+
+
+def _advanced(progress: ProgressCallback | None, done: int, by: int, total: int) -> int:
+    done += by
+    if progress is not None:
+        progress(done, max(done, total))
+    return done
+
+
+def _keep(bucket: dict[str, Labeled], result: Labeled, report: ImportReport) -> None:
+    """Keep a record by id unless the bucket holds it already: a repeat counts unchanged, a
+    record giving an earlier id other values is rejected (which one is meant cannot be told)."""
+    record, label = result
+    kind = _KIND_OF[type(record)]
+    rid = record_id(record)
+    earlier = bucket.get(rid)
+    if earlier is None:
+        bucket[rid] = result
+    elif earlier[0] == record:
+        report.kinds[kind].unchanged += 1
+    else:
+        report.kinds[kind].rejected += 1
+        report.problems.append(
+            Problem(
+                label,
+                _ID_FIELD.get(kind, "id"),
+                rid,
+                f"{earlier[1]} has this {kind.replace('_', ' ')} with other values",
+            )
+        )
+
+
+def _csv_column(problem: Problem, record: Record) -> Problem:
+    """Name a problem of an interaction read from CSV by its column, as the file does."""
+    column = "key" if problem.field == "id" else COLUMN_OF_FIELD.get(problem.field, problem.field)
+    if problem.field == "participant_ids" and isinstance(record, Interaction):
+        first = record.participant_ids[0]
+        column = "person_a" if problem.value == first else "person_b"
+    return dataclasses.replace(problem, field=column)
 
 
 def _import_batches(kind: str, records: list[Labeled], size: int) -> Iterator[list[Labeled]]:
@@ -401,24 +536,7 @@ async def _read(
                     report.kinds[result.kind or UNKNOWN_KIND].rejected += 1
                     report.problems.extend(result.problems)
                     continue
-                record, label = result
-                kind = _KIND_OF[type(record)]
-                rid = record_id(record)
-                earlier = buckets[kind].get(rid)
-                if earlier is None:
-                    buckets[kind][rid] = result
-                elif earlier[0] == record:
-                    report.kinds[kind].unchanged += 1
-                else:
-                    report.kinds[kind].rejected += 1
-                    report.problems.append(
-                        Problem(
-                            label,
-                            _ID_FIELD.get(kind, "id"),
-                            rid,
-                            f"{earlier[1]} has this {kind.replace('_', ' ')} with other values",
-                        )
-                    )
+                _keep(buckets[_KIND_OF[type(result[0])]], result, report)
         except OSError as error:
             report.problems.append(
                 Problem(str(path), "(file)", str(path), f"cannot be read: {error.strerror}")
@@ -431,11 +549,6 @@ def _batch_of(records: Iterable[Labeled]) -> WriteBatch:
     for record, label in records:
         batch.add(record, label)
     return batch
-
-
-def _chunks(items: Sequence[Labeled], size: int) -> Iterator[Sequence[Labeled]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 async def _stored(store: GraphStore, kind: str, ids: Collection[str]) -> dict[str, Record]:
@@ -451,18 +564,28 @@ async def _add_missing_people(
     store: GraphStore, buckets: dict[str, dict[str, Labeled]], state: _RunState
 ) -> None:
     """Add a person named after their id for every person id named but held nowhere."""
-    named: set[str] = set()
-    for kind, bucket in buckets.items():
-        if kind == "person":
-            continue
-        for chunk in _chunks(list(bucket.values()), 10_000):
-            named.update(snapshot_request(_batch_of(chunk)).references.get("person", ()))
+    named = {
+        ref
+        for kind, bucket in buckets.items()
+        if kind != "person"
+        for record, _ in bucket.values()
+        for _, target, ref in references_of(record)
+        if target == "person"
+    }
     people = buckets["person"]
     unknown = named - people.keys()
     stored = await _stored(store, "person", unknown)
     state.known["person"].update(stored)
     for pid in sorted(unknown - stored.keys()):
-        people[pid] = (Person(id=pid, name=pid), f"person {pid!r} (--create-missing-people)")
+        people[pid] = _missing_person(pid)
+
+
+def _missing_person(pid: str) -> Labeled:
+    return Person(id=pid, name=pid), f"person {pid!r} (--create-missing-people)"
+
+
+_REFERENCED_KINDS = frozenset({"organization", "person", "group", "meeting"})
+"""Kinds other records name: the ids of these that exist are remembered during a run."""
 
 
 async def _apply_chunk(
@@ -471,78 +594,97 @@ async def _apply_chunk(
     chunk: Sequence[Labeled],
     state: _RunState,
     report: ImportReport,
+    *,
+    rename: Rename | None = None,
 ) -> None:
-    """Apply (or, in a dry run, plan) one batch of one kind, rejecting what cannot go in."""
-    kept = await _without_dangling_references(store, kind, chunk, state, report)
-    if not kept:
-        return
-    batch = _batch_of(kept)
-    try:
+    """Apply (or, in a dry run, plan) one batch of one kind, rejecting what cannot go in.
+
+    References are checked here, once per batch, from what each record says it names; the
+    records themselves are checked by the store (or the dry run's plan) as every write is.
+    When it refuses some lines, naming them, those lines are rejected and the rest applied
+    again; a refusal that names no line rejects the batch whole.
+    """
+    records = await _without_dangling_references(store, chunk, state, report, rename)
+    while records:
+        batch = _batch_of(records)
+        try:
+            if report.dry_run:
+                summary = await _plan(store, batch, state)
+            else:
+                summary = await store.apply(batch)
+        except (InvalidInput, Conflict) as error:
+            records = _without_refused(records, error, report, rename)
+            continue
+        report._add(summary)
+        for record, _ in records:
+            written = _KIND_OF[type(record)]
+            if written in _REFERENCED_KINDS:
+                state.known[written].add(record_id(record))
         if report.dry_run:
-            summary = await _plan(store, batch, state)
-        else:
-            summary = await store.apply(batch)
-    except (InvalidInput, Conflict) as error:
-        report.kinds[kind].rejected += len(kept)
-        report.problems.extend(error.problems)
+            for record in batch.meetings:
+                state.planned_meetings[record.id] = record
+            for attendance in batch.attendance:
+                state.planned_attendees[attendance.meeting_id].add(attendance.person_id)
         return
-    report._add(summary)
-    state.known[kind].update(record_id(record) for record, _ in kept)
-    if report.dry_run:
-        for record in batch.meetings:
-            state.planned_meetings[record.id] = record
-        for attendance in batch.attendance:
-            state.planned_attendees[attendance.meeting_id].add(attendance.person_id)
+
+
+def _without_refused(
+    records: list[Labeled],
+    error: InvalidInput | Conflict,
+    report: ImportReport,
+    rename: Rename | None,
+) -> list[Labeled]:
+    """Reject the records ``error`` names and return the others (none if it names none)."""
+    by_label = {label: record for record, label in records}
+    named = {problem.record for problem in error.problems if problem.record in by_label}
+    for problem in error.problems:
+        record = by_label.get(problem.record)
+        shown = problem if rename is None or record is None else rename(problem, record)
+        report.problems.append(shown)
+    refused = [(r, label) for r, label in records if not named or label in named]
+    for record, _ in refused:
+        report.kinds[_KIND_OF[type(record)]].rejected += 1
+    return [(r, label) for r, label in records if named and label not in named]
 
 
 async def _without_dangling_references(
     store: GraphStore,
-    kind: str,
     chunk: Sequence[Labeled],
     state: _RunState,
     report: ImportReport,
+    rename: Rename | None,
 ) -> list[Labeled]:
-    """Return the records whose references all exist; reject the others one by one."""
+    """Return the records whose references all exist, after people this run creates (with
+    ``--create-missing-people``); reject the others one by one.
+
+    An id that is not an id at all is left to the store, whose check names what is wrong.
+    """
     missing: dict[str, set[str]] = {}
-    for target, ids in snapshot_request(_batch_of(chunk)).references.items():
-        unknown = ids - state.known[target]
+    for target, ids in ids_named_by(record for record, _ in chunk).items():
+        unknown = {ref for ref in ids - state.known[target] if ID_PATTERN.fullmatch(ref)}
         if unknown:
             found = (await _stored(store, target, unknown)).keys()
             state.known[target].update(found)
             if unknown - found:
                 missing[target] = set(unknown - found)
-    if not missing:
-        return list(chunk)
     kept: list[Labeled] = []
+    if state.create_missing_people and "person" in missing:
+        kept += [_missing_person(pid) for pid in sorted(missing.pop("person"))]
+        state.known["person"].update(record_id(person) for person, _ in kept)
+    if not missing:
+        return kept + list(chunk)
     for record, label in chunk:
-        problems = list(_dangling(record, label, missing))
+        problems = [
+            Problem(label, attribute, ref, f"no {target.replace('_', ' ')} has this id")
+            for attribute, target, ref in references_of(record)
+            if ref in missing.get(target, ())
+        ]
         if problems:
-            report.kinds[kind].rejected += 1
-            report.problems.extend(problems)
+            report.kinds[_KIND_OF[type(record)]].rejected += 1
+            report.problems.extend(p if rename is None else rename(p, record) for p in problems)
         else:
             kept.append((record, label))
     return kept
-
-
-def _dangling(record: Record, label: str, missing: dict[str, set[str]]) -> Iterator[Problem]:
-    """Yield a problem for each id ``record`` names among the ``missing`` ones."""
-    named = snapshot_request(_batch_of([(record, label)])).references
-    for target, ids in named.items():
-        for ref in sorted(ids & missing.get(target, set())):
-            yield Problem(
-                label, _field_naming(record, ref), ref, f"no {target.replace('_', ' ')} has this id"
-            )
-
-
-def _field_naming(record: Record, ref: str) -> str:
-    """Return the name of the reference field of ``record`` that holds ``ref``."""
-    for f in dataclasses.fields(record):
-        if not f.name.endswith(("_id", "_ids")):
-            continue
-        value = getattr(record, f.name)
-        if value == ref or (isinstance(value, tuple) and ref in value):
-            return f.name
-    return "id"  # pragma: no cover - every reference is held by an *_id or *_ids field
 
 
 async def _plan(store: GraphStore, batch: WriteBatch, state: _RunState) -> WriteSummary:

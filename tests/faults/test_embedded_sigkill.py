@@ -15,11 +15,13 @@ way: the operating system releases it with the process.
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -60,6 +62,26 @@ def write_network(path: Path) -> int:
     return count
 
 
+CONTACTS = 60_000
+"""Rows of the contacts CSV: an import of a few seconds, as for the network."""
+
+
+def write_contacts(path: Path) -> int:
+    """Write a seeded contacts CSV among the network's people, without keys (each row's key is
+    derived from its content, as for a phone export); return how many rows it holds."""
+    rng = random.Random(23)
+    people = [f"p{n:06d}" for n in range(NETWORK_PEOPLE)]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("at,person_a,person_b,kind,duration_s,initiator\n")
+        for _ in range(CONTACTS):
+            a, b = rng.sample(people, 2)
+            at = 1_672_531_200 + rng.randrange(730 * 86_400)
+            kind = rng.choice(("message", "call", "contact"))
+            duration = str(rng.randrange(30, 3_600)) if kind == "call" else ""
+            out.write(f"{at},{a},{b},{kind},{duration},{rng.choice((a, b, ''))}\n")
+    return CONTACTS
+
+
 def stored_rows(data_dir: Path) -> int:
     """Count the rows an embedded store holds, read-only, while another process writes it."""
     database = data_dir / "tiegraph.sqlite3"
@@ -74,10 +96,10 @@ def stored_rows(data_dir: Path) -> int:
     return int(records) + int(interactions)
 
 
-def kill_import_midway(data_dir: Path, network: Path, log: Path, total: int) -> int:
+def kill_import_midway(data_dir: Path, network: Path, log: Path, total: int, *options: str) -> int:
     """Start an import, SIGKILL it once 40 % of ``total`` rows are in; return the rows stored."""
     command = tiegraph_command(
-        "import", str(network), "--store", "embedded", "--data-dir", str(data_dir)
+        "import", str(network), "--store", "embedded", "--data-dir", str(data_dir), *options
     )
     with log.open("ab") as output:
         child = subprocess.Popen(
@@ -101,11 +123,12 @@ def kill_import_midway(data_dir: Path, network: Path, log: Path, total: int) -> 
 
 
 def import_into(
-    data_dir: Path, network: Path, log_path: Path
+    data_dir: Path, network: Path, log_path: Path, *options: str
 ) -> subprocess.CompletedProcess[bytes]:
     return run_tiegraph(
         "import",
         str(network),
+        *options,
         "--store",
         "embedded",
         "--data-dir",
@@ -118,21 +141,29 @@ def import_into(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "write", "options"),
+    [
+        ("network.jsonl", write_network, ()),
+        # Read and applied batch by batch, each naming the people it creates.
+        ("contacts.csv", write_contacts, ("--create-missing-people",)),
+    ],
+)
 async def test_an_import_killed_midway_and_run_again_ends_identical_to_an_uninterrupted_one(
-    tmp_path: Path,
+    tmp_path: Path, name: str, write: Callable[[Path], int], options: tuple[str, ...]
 ) -> None:
-    network = tmp_path / "network.jsonl"
-    write_network(network)
+    network = tmp_path / name
+    write(network)
     log = tmp_path / "import.log"
 
     started = time.monotonic()
-    fresh = await asyncio.to_thread(import_into, tmp_path / "fresh", network, log)
+    fresh = await asyncio.to_thread(import_into, tmp_path / "fresh", network, log, *options)
     clean_import_s = time.monotonic() - started
     assert fresh.returncode == 0, log_tail(log)
     total = stored_rows(tmp_path / "fresh")
 
     crashed = tmp_path / "crashed"
-    at_kill = await asyncio.to_thread(kill_import_midway, crashed, network, log, total)
+    at_kill = await asyncio.to_thread(kill_import_midway, crashed, network, log, total, *options)
     assert 0 < at_kill < total, "the kill was meant to land in the middle of the import"
 
     # The partial graph is consistent: ties replayed from the interactions that committed.
@@ -151,7 +182,7 @@ async def test_an_import_killed_midway_and_run_again_ends_identical_to_an_uninte
         await partial.close()
 
     started = time.monotonic()
-    again = await asyncio.to_thread(import_into, crashed, network, log)
+    again = await asyncio.to_thread(import_into, crashed, network, log, *options)
     rerun_s = time.monotonic() - started
     assert again.returncode == 0, log_tail(log)  # a lock left by the killed import would refuse
 

@@ -495,22 +495,20 @@ class EmbeddedStore(GraphStore):
         first_seq = int(row[0]) + 1
         rows = []
         people: list[tuple[str, int, int]] = []
+        add_person = people.append
         for seq, i in enumerate(interactions, start=first_seq):
-            at_us = _micros(i.at)
+            at_us = (i.at - _EPOCH) // _MICROSECOND  # exact, as _micros
+            ids = i.participant_ids
+            # The kind is a str enum: SQLite stores its value as text.
             rows.append(
-                (
-                    seq,
-                    i.key,
-                    at_us,
-                    i.kind.value,
-                    "|".join(i.participant_ids),
-                    i.initiator_id,
-                    i.duration_s,
-                    i.channel,
-                    i.group_size,
-                )
-            )
-            people.extend((p, at_us, seq) for p in dict.fromkeys(i.participant_ids))
+                (seq, i.key, at_us, i.kind, "|".join(ids), i.initiator_id, i.duration_s,
+                 i.channel, i.group_size)
+            )  # fmt: skip
+            if len(ids) == 2 and ids[0] != ids[1]:
+                add_person((ids[0], at_us, seq))
+                add_person((ids[1], at_us, seq))
+            else:
+                people.extend((p, at_us, seq) for p in dict.fromkeys(ids))
         conn.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO interaction_people VALUES (?, ?, ?)", people)
 
@@ -1366,6 +1364,7 @@ def _existing_ids(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> se
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _unicode_lower(text: str | int | float | None) -> str | int | float | None:
