@@ -37,8 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+from bench._kit import machine
 from bench.contacts_csv import write_contacts_csv
-from bench.ingest import machine
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.batch import WriteBatch
 from graph.domain.model import Interaction, Person
