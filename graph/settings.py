@@ -99,6 +99,15 @@ class Settings(BaseModel):
     """How long composing cohorts may take (its own budget: a fixed number of swaps for a
     reproducible answer, refused with ``BUDGET_EXCEEDED`` if they do not fit)."""
 
+    live_poll_seconds: float = Field(0.1, gt=0, le=60)
+    """How often each API process reads the store's change log while someone subscribes to
+    live updates: the longest a write waits to reach a subscriber, beyond the read itself."""
+    change_log_retention_hours: float = Field(24.0, gt=0, le=24 * 365)
+    """How long logged changes are kept for live updates before they are pruned."""
+    tie_recheck_seconds: float = Field(3600.0, ge=1, le=86_400 * 7)
+    """How often a ``tieChanged`` subscription assesses the person's ties again with nothing
+    written, to tell of ties drifting into a weaker band as time passes."""
+
     def budgets(self) -> Budgets:
         """Return the time budgets these settings give requests."""
         return Budgets(request_s=self.request_budget_seconds, compose_s=self.compose_budget_seconds)
@@ -191,6 +200,9 @@ _ENV_NAMES = {
     "max_recorded_participants": "TIEGRAPH_MAX_RECORDED_PARTICIPANTS",
     "request_budget_seconds": "TIEGRAPH_REQUEST_BUDGET_SECONDS",
     "compose_budget_seconds": "TIEGRAPH_COMPOSE_BUDGET_SECONDS",
+    "live_poll_seconds": "TIEGRAPH_LIVE_POLL_SECONDS",
+    "change_log_retention_hours": "TIEGRAPH_CHANGE_LOG_RETENTION_HOURS",
+    "tie_recheck_seconds": "TIEGRAPH_TIE_RECHECK_SECONDS",
 }
 
 

@@ -1,0 +1,334 @@
+"""GraphQL subscriptions: live updates over a websocket at ``/graphql``, graphql-transport-ws only.
+
+The legacy ``graphql-ws`` subprotocol is not offered (it has had authentication-bypass
+advisories); a client asking only for it is refused with 4406. Browsers cannot set headers on
+a websocket, so the credential travels in the ``connection_init`` payload
+(``{"Authorization": "Bearer <token>"}``, or an API key) and is checked by the same
+:class:`~api.auth.Authenticator` as HTTP requests: a bad one closes the socket with 4403, and
+failures count against the address as they do over HTTP. When the token expires the socket is
+closed with 4401 ("token expired"): sign in again and resubscribe.
+
+Each subscription is authorized like the query it mirrors and shows each event only as a
+direct read would (see :mod:`graph.usecases.live`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import jwt
+import strawberry
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.auth import Authenticator, Unauthenticated
+from api.protections import RateLimiter
+from api.types import (
+    Attendance,
+    Breakout,
+    Context,
+    Group,
+    Info,
+    Introduction,
+    Person,
+    PersonRef,
+    SideConversation,
+    TieBand,
+    key_of,
+    person_of,
+)
+from graph.domain.changes import ChangeKind
+from graph.domain.errors import InvalidInput, Problem
+from graph.domain.model import Attendance as AttendanceRecord
+from graph.domain.model import Breakout as BreakoutRecord
+from graph.domain.model import SideConversation as SideConversationRecord
+from graph.ports import GraphStore
+from graph.settings import Settings
+from graph.usecases.live import ChangeFeed, Live, prune_change_log
+from graph.usecases.live import GroupActivity as Activity
+from graph.usecases.live import TieChange as Changed
+from graph.usecases.service import Service
+from graph.usecases.viewer import Viewer
+
+__all__ = [
+    "PROTOCOLS",
+    "LiveContext",
+    "LiveUpdates",
+    "Subscription",
+    "live_updates",
+]
+
+log = logging.getLogger("tiegraph.live")
+
+PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+"""The websocket subprotocols served: graphql-transport-ws alone."""
+TOKEN_EXPIRED = 4401
+"""The close code when the credential a connection was opened with expires."""
+
+
+class LiveContext(Context):
+    """A websocket connection's context: the viewer is known once ``connection_init`` came.
+
+    ``websocket`` is ``None`` for a subscription run in this process (tests).
+    """
+
+    def __init__(
+        self, service: Service, viewer: Viewer, *, live: Live, websocket: WebSocket | None = None
+    ) -> None:
+        super().__init__(service, viewer)
+        self.live = live
+        self.websocket = websocket
+
+
+def _live(info: Info) -> tuple[Live, Viewer]:
+    context = info.context
+    if not isinstance(context, LiveContext):
+        raise InvalidInput(
+            [Problem("query", "subscription", None, "subscribe over a websocket at /graphql")]
+        )
+    return context.live, context.viewer
+
+
+def _person(viewer: Viewer, person: PersonRef | None) -> str:
+    if person is not None:
+        return key_of(person, "Person", argument="person")
+    if viewer.person_id is None:
+        raise InvalidInput([Problem("query", "person", None, "is required for this viewer")])
+    return viewer.person_id
+
+
+# -- what subscribers get ---------------------------------------------------------------------
+
+
+@strawberry.type(description="One of your ties moved to another band: new, stronger or drifting.")
+class TieChange:
+    other_key: strawberry.Private[str]
+    band_before: TieBand | None = strawberry.field(  # type: ignore[valid-type]
+        description="The band it was in before (null for a new tie)."
+    )
+    band: TieBand  # type: ignore[valid-type]
+    strength: float = strawberry.field(description="Its strength now (0 to 1).")
+    at: datetime = strawberry.field(description="The moment it was assessed.")
+    drifting: bool = strawberry.field(description="True when the band is weaker than before.")
+
+    @strawberry.field(description="The person at the other end.")
+    async def other(self, info: Info) -> Person | None:
+        return await person_of(info, self.other_key)
+
+    @classmethod
+    def of(cls, change: Changed) -> TieChange:
+        """Show a band change."""
+        now = change.now
+        return cls(
+            other_key=change.other_id,
+            band_before=change.before,
+            band=now.band,
+            strength=now.strength,
+            at=now.at,
+            drifting=change.before is not None and now.band.rank < change.before.rank,
+        )
+
+
+@strawberry.enum(description="What was recorded for a group.")
+class GroupActivityKind(enum.Enum):
+    ATTENDANCE = "attendance"
+    BREAKOUT = "breakout"
+    SIDE_CONVERSATION = "side_conversation"
+
+
+@strawberry.type(description="Something recorded for a group you lead, as it was recorded.")
+class GroupActivity:
+    group_key: strawberry.Private[str]
+    kind: GroupActivityKind
+    recorded_at: datetime = strawberry.field(description="When it was written.")
+    attendance: Attendance | None = strawberry.field(description="For ATTENDANCE.")
+    breakout: Breakout | None = strawberry.field(description="For BREAKOUT.")
+    side_conversation: SideConversation | None = strawberry.field(
+        description="For SIDE_CONVERSATION: one tagged with the group."
+    )
+
+    @strawberry.field(description="The group.")
+    async def group(self, info: Info) -> Group | None:
+        found = await info.context.loaders.group.load(self.group_key)
+        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, activity: Activity) -> GroupActivity:
+        """Show one recorded thing."""
+        record = activity.record
+        return cls(
+            group_key=activity.group_id,
+            kind=GroupActivityKind(ChangeKind(activity.kind).value),
+            recorded_at=activity.at,
+            attendance=Attendance.from_domain(record)
+            if isinstance(record, AttendanceRecord)
+            else None,
+            breakout=Breakout.from_domain(record) if isinstance(record, BreakoutRecord) else None,
+            side_conversation=SideConversation.from_domain(record)
+            if isinstance(record, SideConversationRecord)
+            else None,
+        )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Your ties as they change band: a new tie, one a contact strengthened, one"
+        " drifting as time passes (a person's own, as strongestTies)."
+    )
+    async def tie_changed(
+        self,
+        info: Info,
+        person: Annotated[
+            PersonRef | None,
+            strawberry.argument(description="Whose ties (default: the viewer)."),
+        ] = None,
+    ) -> AsyncGenerator[TieChange, None]:
+        live, viewer = _live(info)
+        async for change in live.tie_changes(viewer, _person(viewer, person)):
+            yield TieChange.of(change)
+
+    @strawberry.subscription(
+        description="Introductions requested by, through or to you, each time one is"
+        " requested, answered or its outcome recorded (as introductions shows them)."
+    )
+    async def introduction_updates(
+        self,
+        info: Info,
+        person: Annotated[
+            PersonRef | None,
+            strawberry.argument(description="Whose introductions (default: the viewer)."),
+        ] = None,
+    ) -> AsyncGenerator[Introduction, None]:
+        live, viewer = _live(info)
+        async for found in live.introduction_updates(viewer, _person(viewer, person)):
+            yield Introduction.from_domain(found)
+
+    @strawberry.subscription(
+        description="For a group's leader: attendance, breakouts and side conversations tagged"
+        " with the group, as they are recorded."
+    )
+    async def group_activity(
+        self, info: Info, group: strawberry.ID
+    ) -> AsyncGenerator[GroupActivity, None]:
+        live, viewer = _live(info)
+        group_id = key_of(group, "Group", argument="group")
+        async for activity in live.group_activity(viewer, group_id):
+            yield GroupActivity.of(activity)
+
+
+# -- the websocket side of the GraphQL endpoint -----------------------------------------------
+
+
+def _expiry(header: str) -> float | None:
+    """When a bearer token that was just verified expires (seconds since the epoch)."""
+    token = header.split(None, 1)[-1]
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None  # an API key: it does not expire
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+class LiveUpdates:
+    """What the GraphQL endpoint adds for websockets (mixed into Strawberry's ASGI app)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)  # type: ignore[misc]
+            return
+        tasks: list[asyncio.Task[None]] = []
+        scope.setdefault("state", {})["live_tasks"] = tasks
+        try:
+            await super().__call__(scope, receive, send)  # type: ignore[misc]
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def websocket_context(self, websocket: WebSocket) -> LiveContext:
+        """A connection's context before ``connection_init``: nobody, with no roles."""
+        state = websocket.app.state
+        nobody = Viewer(person_id=None, roles=frozenset(), subject="anonymous")
+        return LiveContext(state.service, nobody, live=state.live, websocket=websocket)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Authenticate ``connection_init``; refuse (4403) a bad credential."""
+        assert isinstance(context, LiveContext)
+        websocket = context.websocket
+        assert websocket is not None
+        assert websocket is not None
+        state = websocket.app.state
+        authenticator: Authenticator = state.authenticator
+        failures: RateLimiter = state.auth_failures
+        address = websocket.client.host if websocket.client else "unknown"
+        if failures.waiting(address) > 0:
+            raise ConnectionRejectionError({"message": "too many failed sign-ins"})
+        params: Any = context.connection_params or {}
+        raw = params.get("Authorization") or params.get("authorization")
+        header = raw if isinstance(raw, str) else None
+        if header is not None and " " not in header.strip():
+            header = f"Bearer {header.strip()}"
+        try:
+            viewer = authenticator.authenticate(header)
+        except Unauthenticated as error:
+            failures.allow(address)
+            raise ConnectionRejectionError({"message": str(error)}) from None
+        context.viewer = viewer
+        context.loaders = type(context.loaders)(context.service, viewer)
+        expires_at = None if header is None else _expiry(header)
+        if expires_at is not None:
+            tasks: list[asyncio.Task[None]] = websocket.state.live_tasks
+            tasks.append(asyncio.create_task(_close_when_expired(websocket, expires_at)))
+        return None
+
+
+async def _close_when_expired(websocket: WebSocket, expires_at: float) -> None:
+    await asyncio.sleep(max(0.0, expires_at - time.time()))
+    with contextlib.suppress(Exception):  # already closed: nothing to do
+        await websocket.close(code=TOKEN_EXPIRED, reason="token expired")
+
+
+@contextlib.asynccontextmanager
+async def live_updates(
+    app: FastAPI,
+    store: GraphStore,
+    service: Service,
+    settings: Settings,
+    *,
+    authenticator: Authenticator,
+    failures: RateLimiter,
+) -> AsyncIterator[None]:
+    """Serve live updates while the block runs: one change feed for this process, and the
+    pruning of old changes from the log."""
+    feed = ChangeFeed(store, poll_interval_s=settings.live_poll_seconds)
+    app.state.live = Live(service, feed, recheck=timedelta(seconds=settings.tie_recheck_seconds))
+    app.state.authenticator = authenticator
+    app.state.auth_failures = failures
+    retention = timedelta(hours=settings.change_log_retention_hours)
+    pruner = asyncio.create_task(
+        prune_change_log(
+            store,
+            retention=retention,
+            every=min(retention / 4, timedelta(hours=1)),
+            clock=service.clock,
+        ),
+        name="tiegraph-change-log-pruner",
+    )
+    try:
+        yield
+    finally:
+        pruner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruner
+        await feed.close()
