@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -195,7 +195,7 @@ class Live:
     """How often a person's ties are assessed again with no change written: ties drift into
     weaker bands as time passes, with nothing written at all."""
 
-    async def tie_changes(self, viewer: Viewer, person_id: str) -> AsyncIterator[TieChange]:
+    async def tie_changes(self, viewer: Viewer, person_id: str) -> AsyncGenerator[TieChange, None]:
         """Yield each time one of a person's ties changes band (the person's own, as
         ``strongestTies``): a new tie, one strengthened by a contact, or one drifting."""
         authorize(viewer, Action.READ_TIES, Facts(people=[person_id]))
@@ -237,7 +237,7 @@ class Live:
 
     async def introduction_updates(
         self, viewer: Viewer, person_id: str
-    ) -> AsyncIterator[Introduction]:
+    ) -> AsyncGenerator[Introduction, None]:
         """Yield a person's introductions (requested by, through or to them) as each is
         requested, answered or met, as ``introductions`` would show it."""
         authorize(viewer, Action.READ_INTRODUCTION, Facts(people=[person_id]))
@@ -257,7 +257,9 @@ class Live:
                 ):
                     yield found
 
-    async def group_activity(self, viewer: Viewer, group_id: str) -> AsyncIterator[GroupActivity]:
+    async def group_activity(
+        self, viewer: Viewer, group_id: str
+    ) -> AsyncGenerator[GroupActivity, None]:
         """Yield what is recorded for a group, for its leader: attendance, breakouts, and side
         conversations tagged with the group. A group the viewer does not lead answers as an
         unknown one; a leader who stops leading it stops getting its events."""
