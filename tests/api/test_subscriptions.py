@@ -326,3 +326,19 @@ async def test_the_legacy_graphql_ws_protocol_is_not_served(live: Live) -> None:
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4406
     assert PROTOCOL != "graphql-ws"
+
+
+async def test_a_subscription_deeper_than_the_limit_is_refused_before_it_starts(
+    live: Live,
+) -> None:
+    deep = (
+        "subscription($g: ID!) { groupActivity(group: $g) { breakout { meeting { group {"
+        " meetings { nodes { breakouts { meeting { group { leader { organization { name }"
+        " } } } } } } } } } } }"
+    )
+    async with subscriber(live.subscribe_at.ws_url, live.init("lena", Role.LEADER)) as lena:
+        assert (await lena.next())["type"] == "connection_ack"
+        await lena.subscribe(deep, g="spring-2024")
+        answer = await lena.next()
+    assert answer["type"] == "error", answer
+    assert "depth" in answer["payload"][0]["message"]
