@@ -42,7 +42,7 @@ from api.protections import (
     store_unavailable_retry_after,
 )
 from api.schema import build_schema
-from api.subscriptions import PROTOCOLS, LiveUpdates, live_updates
+from api.subscriptions import CONNECTION_INIT_WAIT, PROTOCOLS, LiveUpdates, live_updates
 from api.types import Context
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
@@ -195,7 +195,11 @@ class _GraphQL(LiveUpdates, GraphQL[Context, None]):
     """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
 
     def __init__(self, schema: BaseSchema, *, auth_required: bool) -> None:
-        super().__init__(schema, subscription_protocols=PROTOCOLS)
+        super().__init__(
+            schema,
+            subscription_protocols=PROTOCOLS,
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
+        )
         self._ide_page = graphiql.render_page(auth_required=auth_required)
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -25,7 +25,9 @@ from typing import Annotated, Any
 
 import jwt
 import strawberry
+from cross_web import HTTPException
 from fastapi import FastAPI
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
@@ -61,6 +63,7 @@ from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
 __all__ = [
+    "CONNECTION_INIT_WAIT",
     "PROTOCOLS",
     "LiveContext",
     "LiveUpdates",
@@ -74,6 +77,9 @@ PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
 """The websocket subprotocols served: graphql-transport-ws alone."""
 TOKEN_EXPIRED = 4401
 """The close code when the credential a connection was opened with expires."""
+CONNECTION_INIT_WAIT = timedelta(seconds=10)
+"""How long a new connection may take to send ``connection_init`` (then 4408): an open socket
+that never signs in holds nothing for long."""
 
 
 class LiveContext(Context):
@@ -241,8 +247,47 @@ def _expiry(header: str) -> float | None:
     return float(exp) if isinstance(exp, int | float) else None
 
 
+OVER_HTTP = "subscriptions are served over a websocket at /graphql (graphql-transport-ws)"
+
+
+def _subscribes(query: object, operation_name: object) -> bool:
+    """Whether a request's operation is a subscription (checked only when the word is there)."""
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False  # the schema answers it as the syntax error it is
+    name = operation_name if isinstance(operation_name, str) else None
+    operation = get_operation_ast(document, name)
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+
 class LiveUpdates:
     """What the GraphQL endpoint adds for websockets (mixed into Strawberry's ASGI app)."""
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: Any,
+        context: Any,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        """Refuse a subscription sent over HTTP with 400, as an operation the endpoint does not
+        serve there (it would otherwise run as a query and fail)."""
+        for data in request_data if isinstance(request_data, list) else [request_data]:
+            if _subscribes(getattr(data, "query", None), getattr(data, "operation_name", None)):
+                raise HTTPException(400, OVER_HTTP)
+        return await super().execute_operation(  # type: ignore[misc]
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
