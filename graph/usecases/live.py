@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from graph.domain.changes import Change, ChangeEntry, ChangeKind
-from graph.domain.errors import BudgetExceeded, NotFound, StoreUnavailable, TiegraphError
+from graph.domain.errors import NotFound, StoreUnavailable, TiegraphError
 from graph.domain.model import Attendance, Breakout, Group, Introduction, SideConversation
 from graph.domain.relationship import Assessment, Band
 from graph.ports import GraphStore
@@ -128,6 +128,11 @@ class ChangeFeed:
                 backoff = min(5.0, backoff * 2)
                 await asyncio.sleep(backoff)
                 continue
+            except Exception:  # a bug must not silence every subscription of the process
+                log.exception("reading the change log failed")
+                backoff = min(5.0, backoff * 2)
+                await asyncio.sleep(backoff)
+                continue
             backoff = self.poll_interval_s
             self._cursor = page.cursor
             for change in page.changes:
@@ -211,7 +216,7 @@ class Live:
                 if change is None:
                     now = await self._assessments(viewer, person_id)
                 else:
-                    (other,) = [p for p in change.entry.people if p != person_id] or [person_id]
+                    other = next(p for p in change.entry.people if p != person_id)
                     report = await insights.relationship(viewer, person_id, other, evidence=0)
                     if report is None:
                         continue
@@ -229,10 +234,7 @@ class Live:
         return found or {}
 
     async def _bands(self, viewer: Viewer, person_id: str) -> dict[str, Band]:
-        try:
-            found = await self._assessments(viewer, person_id)
-        except BudgetExceeded:
-            found = {}
+        found = await self._assessments(viewer, person_id)
         return {other: a.band for other, a in found.items()}
 
     async def introduction_updates(
