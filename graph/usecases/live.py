@@ -91,6 +91,11 @@ class ChangeFeed:
         """How many subscriptions are open in this process."""
         return len(self._subscriptions)
 
+    @property
+    def tailing(self) -> bool:
+        """Whether the log is being read: a subscription open now sees every later change."""
+        return self._task is not None and not self._task.done() and self._started.is_set()
+
     @contextlib.asynccontextmanager
     async def subscription(
         self, wants: Callable[[ChangeEntry], bool]

@@ -33,19 +33,24 @@ def leader(pid: str) -> Viewer:
 
 
 class Clock:
-    """A "now" the test moves."""
+    """A "now" the test moves; ``asked`` is set once someone asked what time it is."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self.asked = asyncio.Event()
 
     def __call__(self) -> datetime:
+        self.asked.set()
         return self.now
 
 
-async def _started(stream: AsyncIterator[T]) -> asyncio.Task[T]:
-    """Ask for the stream's first item in a task, and give it time to subscribe."""
+async def _started(stream: AsyncIterator[T], feed: ChangeFeed) -> asyncio.Task[T]:
+    """Ask for the stream's first item in a task; return once it is subscribed."""
     task = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0.2)
+    async with asyncio.timeout(10):
+        # Nothing to wait on but the feed's own state: poll it.
+        while not (feed.subscribers and feed.tailing):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
     return task
 
 
@@ -78,7 +83,8 @@ async def test_a_tie_drifting_with_nothing_written_is_told_at_the_next_recheck(
     feed = ChangeFeed(network, poll_interval_s=0.01)
     live = Live(service, feed, recheck=timedelta(seconds=0.2))
     stream = live.tie_changes(member("ann"), "ann")
-    first = await _started(stream)
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.wait_for(clock.asked.wait(), 10)  # the bands as they stand now were read
     clock.now = at(30 + 365)  # a year of silence
     change = await asyncio.wait_for(first, 5)
     assert change.other_id == "ben"
@@ -95,7 +101,8 @@ async def test_a_new_contact_is_told_once_and_an_unchanged_band_not_at_all(
     feed = ChangeFeed(network, poll_interval_s=0.01)
     live = Live(Service(network, clock=clock), feed, recheck=timedelta(hours=1))
     stream = live.tie_changes(member("cat"), "cat")
-    first = await _started(stream)
+    first = await _started(stream, feed)
+    await asyncio.wait_for(clock.asked.wait(), 10)  # cat's ties as they stand were read
     await network.apply(batch_of([interaction("x1", "cat", "dan", day=30)]))
     change = await asyncio.wait_for(first, 5)
     assert (change.other_id, change.before) == ("dan", None)
@@ -124,7 +131,7 @@ async def test_a_leader_replaced_stops_hearing_of_the_group(network: GraphStore)
     feed = ChangeFeed(network, poll_interval_s=0.01)
     live = Live(Service(network), feed)
     stream = live.group_activity(leader("ann"), "g1")
-    first = await _started(stream)
+    first = await _started(stream, feed)
     stored = (await network.get(Group, ["g1"]))["g1"]
     await network.apply(batch_of([replace(stored, leader_id="dan")]))
     await network.apply(batch_of([breakout("b1", "m1", "ben", "cat")]))
@@ -143,7 +150,7 @@ async def test_a_group_event_reaches_the_leader_and_not_another_groups(
     feed = ChangeFeed(network, poll_interval_s=0.01)
     live = Live(Service(network), feed)
     stream = live.group_activity(leader("ann"), "g1")
-    first = await _started(stream)
+    first = await _started(stream, feed)
     await network.apply(batch_of([breakout("b2", "m2", "ben", "dan")]))  # g2's
     await network.apply(batch_of([breakout("b1", "m1", "ben", "cat")]))
     activity = await asyncio.wait_for(first, 5)
