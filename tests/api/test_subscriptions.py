@@ -107,7 +107,7 @@ async def test_a_new_tie_reaches_the_person_whose_tie_it_is(live: Live) -> None:
     async with subscriber(live.subscribe_at.ws_url, live.init("amir")) as amir:
         assert (await amir.next())["type"] == "connection_ack"
         await amir.subscribe(TIES)
-        await asyncio.sleep(0.5)  # the subscription starts at the log's end
+        await asyncio.sleep(1.5)  # the subscription starts at the log's end, its ties read
         await live.write(
             "mutation($i: InteractionInput!) { recordInteraction(input: $i) { __typename } }",
             i={
