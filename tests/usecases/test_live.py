@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import pytest
@@ -16,7 +16,7 @@ from graph.domain.model import Group, InteractionKind
 from graph.domain.relationship import Band
 from graph.ports import GraphStore, batch_of
 from graph.usecases import live as live_module
-from graph.usecases.live import ChangeFeed, FellBehind, Live
+from graph.usecases.live import ChangeFeed, FellBehind, Live, prune_change_log
 from graph.usecases.service import Service
 from graph.usecases.viewer import Role, Viewer
 from tests.factories import at, breakout, group, interaction, meeting, membership, person
@@ -193,3 +193,33 @@ async def test_a_subscriber_who_reads_nothing_is_ended_as_fallen_behind(
         with pytest.raises(FellBehind):
             await subscription.next(1)
     await feed.close()
+
+
+async def test_the_pruner_removes_changes_older_than_the_retention(network: GraphStore) -> None:
+    assert (await network.changes_since(0, limit=100)).changes, "the network's write was logged"
+    pruner = asyncio.create_task(
+        prune_change_log(
+            network,
+            retention=timedelta(seconds=0),
+            every=timedelta(seconds=0.05),
+            clock=lambda: datetime.now(UTC) + timedelta(seconds=1),
+        )
+    )
+    try:
+        async with asyncio.timeout(10):
+            # The store has no event to wait on: read the log until it is empty.
+            while (await network.changes_since(0, limit=100)).changes:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        pruner.cancel()
+    kept = Clock(datetime.now(UTC))
+    await network.apply(batch_of([interaction("z1", "cat", "dan", day=50)]))
+    pruner = asyncio.create_task(
+        prune_change_log(
+            network, retention=timedelta(hours=1), every=timedelta(hours=1), clock=kept
+        )
+    )
+    await asyncio.wait_for(kept.asked.wait(), 10)
+    await asyncio.sleep(0.2)
+    pruner.cancel()
+    assert len((await network.changes_since(0, limit=100)).changes) == 1
