@@ -361,15 +361,15 @@ async def live_updates(
     app.state.authenticator = authenticator
     app.state.auth_failures = failures
     retention = timedelta(hours=settings.change_log_retention_hours)
-    pruner = asyncio.create_task(
-        prune_change_log(
-            store,
-            retention=retention,
-            every=min(retention / 4, timedelta(hours=1)),
-            clock=service.clock,
-        ),
-        name="tiegraph-change-log-pruner",
-    )
+    every = min(retention / 4, timedelta(hours=1))
+    # Once before serving (so it never competes with the first requests), then now and then.
+    await prune_change_log(store, retention=retention, clock=service.clock)
+
+    async def prune_later() -> None:
+        await asyncio.sleep(every.total_seconds())
+        await prune_change_log(store, retention=retention, every=every, clock=service.clock)
+
+    pruner = asyncio.create_task(prune_later(), name="tiegraph-change-log-pruner")
     try:
         yield
     finally:

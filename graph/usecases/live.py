@@ -155,9 +155,14 @@ class ChangeFeed:
 
 
 async def prune_change_log(
-    store: GraphStore, *, retention: timedelta, every: timedelta, clock: Callable[[], datetime]
+    store: GraphStore,
+    *,
+    retention: timedelta,
+    every: timedelta | None = None,
+    clock: Callable[[], datetime],
 ) -> None:
-    """Remove changes older than ``retention`` now and then every ``every``, for ever."""
+    """Remove changes older than ``retention`` now, then (with ``every``) every ``every``,
+    for ever."""
     while True:
         try:
             removed = await store.prune_changes(before=clock() - retention)
@@ -165,6 +170,8 @@ async def prune_change_log(
                 log.info("pruned %d changes older than %s", removed, retention)
         except StoreUnavailable as error:
             log.warning("the change log cannot be pruned now: %s", error)
+        if every is None:
+            return
         await asyncio.sleep(every.total_seconds())
 
 
