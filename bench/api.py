@@ -5,8 +5,8 @@ Run ``python -m bench.api --people 100000 --backend embedded|neo4j|both --durati
 
 For each backend, in one run:
 
-1. The synthetic network of ``--people`` people (:mod:`graph.synth`) is loaded into the store
-   once, in batches, straight through the port. Embedded: a store in a temporary directory, or
+1. The synthetic network of ``--people`` people (:mod:`graph.samples.synth`) is loaded into the
+   store once, in batches, straight through the port. Embedded: a store in a temporary directory, or
    in ``--data-dir`` (kept; with ``--reuse`` a store already loaded with the same network is
    used as it is). Neo4j: the server at ``NEO4J_URI`` (``NEO4J_USER``, ``NEO4J_PASSWORD``;
    it must be empty unless ``--wipe``, or hold this network with ``--reuse``), else a
@@ -47,7 +47,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,7 +56,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any, Final
 
 import httpx
@@ -65,12 +63,22 @@ import orjson
 from fastapi import FastAPI
 from pydantic import BaseModel, SecretStr
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench.ingest import _load, _mark, _neo4j, _rss_of, _size, _tree_size, machine
+from bench._kit import (
+    free_port,
+    machine,
+    mib,
+    percentile,
+    rss_of,
+    spinner,
+    tree_size,
+    unwind_on_sigterm,
+    verdict,
+)
+from bench.ingest import _load, _neo4j
 from graph.ports import GraphStore
-from graph.synth import SyntheticNetwork, generate_network, network_batches
+from graph.samples.synth import SyntheticNetwork, generate_network, network_batches
 
 __all__ = ["ScenarioResult", "baseline_app", "main"]
 
@@ -236,13 +244,6 @@ def _own_cpu_seconds() -> float:
     return times.user + times.system
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -337,7 +338,7 @@ def start_tiegraph(
     ``store_args`` choosing the store and ``env`` adding settings; the way every bench serves.
     """
     command, _ = _tiegraph_command()
-    port = _free_port()
+    port = free_port()
     return servers.start(
         "tiegraph",
         [*command, "serve", "--host", HOST, "--port", str(port), "--workers", "1", *store_args],
@@ -385,16 +386,6 @@ class _Loaded:
     disk_bytes: int | None = None
 
 
-def _progress(console: Console) -> Progress:
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[records]:,} records"),
-        TimeElapsedColumn(),
-    )
-    return Progress(*columns, console=console, transient=True)
-
-
 async def _fill(
     store: GraphStore,
     network: SyntheticNetwork,
@@ -415,7 +406,7 @@ async def _fill(
                 f"(it must hold exactly --people {args.people}) or --wipe"
             )
         await store.delete_everything()
-    with _progress(console) as progress:
+    with spinner(console) as progress:
         phase = await _load(
             store,
             network_batches(network, args.batch_size),
@@ -449,7 +440,7 @@ async def _embedded_store(
         store_env={},
         load_s=load_s,
         records=records,
-        disk_bytes=_tree_size(data_dir),
+        disk_bytes=tree_size(data_dir),
     )
 
 
@@ -635,12 +626,6 @@ async def _drive(
     return time.perf_counter() - began
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def run_scenario(
     server: _Server,
     scenario: Scenario,
@@ -682,9 +667,9 @@ async def run_scenario(
         requests=len(ordered),
         errors=tally.errors,
         elapsed_s=elapsed,
-        p50_ms=1000 * _percentile(ordered, 0.50),
-        p90_ms=1000 * _percentile(ordered, 0.90),
-        p99_ms=1000 * _percentile(ordered, 0.99),
+        p50_ms=1000 * percentile(ordered, 0.50),
+        p90_ms=1000 * percentile(ordered, 0.90),
+        p99_ms=1000 * percentile(ordered, 0.99),
         max_ms=1000 * (ordered[-1] if ordered else 0.0),
         mean_ms=1000 * sum(ordered) / len(ordered) if ordered else 0.0,
         server_cpu_s=server_after - server_before,
@@ -725,8 +710,8 @@ def _people(network: SyntheticNetwork) -> tuple[list[str], dict[str, Any]]:
 
 
 def _admin_token(secret: str) -> str:
-    from api.auth import create_token
-    from graph.settings import Settings
+    from api.http.auth import create_token
+    from api.settings import Settings
     from graph.usecases.viewer import Role
 
     settings = Settings(jwt_secret=SecretStr(secret))
@@ -755,7 +740,7 @@ async def run_backend(
             env={"TIEGRAPH_JWT_SECRET": secret, **loaded.store_env},
             log_path=scratch / f"tiegraph-{backend}.log",
         )
-        base_port = _free_port()
+        base_port = free_port()
         baseline = servers.start(
             "baseline",
             [
@@ -836,8 +821,8 @@ async def run_backend(
                 + (f" -- first error: {result.first_error}" if result.first_error else "")
             )
             results.append(result)
-        server_rss = _rss_of(tiegraph.pid)
-        baseline_rss = _rss_of(baseline.pid)
+        server_rss = rss_of(tiegraph.pid)
+        baseline_rss = rss_of(baseline.pid)
         servers.stop_all()
     return _backend_json(
         backend, args, loaded, results, notes, server_rss[0], baseline_rss[0], entry
@@ -932,7 +917,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
     """Print a table per backend, then its targets marked PASS or MISS."""
     console.print(
         f"Machine: {info.get('nproc')} CPUs ({info.get('cpu', '?')}), "
-        f"{_size(info.get('memory_bytes'))} RAM, Python {info['python']}, {info['platform']}"
+        f"{mib(info.get('memory_bytes'))} RAM, Python {info['python']}, {info['platform']}"
     )
     for result in results:
         if "error" in result:
@@ -987,30 +972,30 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
             t = targets["lookup_p50_ms"]
             lines.append(
                 f"single-person lookup p50, 1 client: {t['value']:.2f} ms "
-                f"{_mark(t['met'])} (≤ {t['target']:g} ms)"
+                f"{verdict(t['met'])} (≤ {t['target']:g} ms)"
             )
             t = targets["lookup_p50_ms_loaded"]
             lines.append(
                 f"single-person lookup p50, {t['clients']} clients: {t['value']:.2f} ms "
-                f"{_mark(t['met'])} (≤ {t['target']:g} ms; ≈ clients / throughput)"
+                f"{verdict(t['met'])} (≤ {t['target']:g} ms; ≈ clients / throughput)"
             )
             t = targets["lookup_rps"]
             lines.append(
                 f"single-person lookups/s, {t['clients']} clients: {t['value']:,.0f} "
-                f"{_mark(t['met'])} (≥ {t['target']:,.0f})"
+                f"{verdict(t['met'])} (≥ {t['target']:,.0f})"
             )
         t = targets["cpu_ratio"]
         lines.append(
             f"server CPU per lookup / plain FastAPI endpoint: {t['value']:.1f}x "
-            f"{_mark(t['met'])} (≤ {t['target']:g}x)"
+            f"{verdict(t['met'])} (≤ {t['target']:g}x)"
         )
         for line in lines:
             console.print("  " + line)
         for note in result.get("notes", []):
             console.print(f"  [yellow]note:[/] {note}")
         console.print(
-            f"  server RSS after: tiegraph {_size(result['server_rss_bytes'])}, "
-            f"baseline {_size(result['baseline_rss_bytes'])}"
+            f"  server RSS after: tiegraph {mib(result['server_rss_bytes'])}, "
+            f"baseline {mib(result['baseline_rss_bytes'])}"
         )
     console.print(SHARED_CORES_NOTE)
 
@@ -1055,11 +1040,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Unwinds like Ctrl-C, so every server and temporary directory is cleaned up.
-    raise KeyboardInterrupt
-
-
 def _event_loop_runner() -> asyncio.Runner:
     try:
         import uvloop
@@ -1097,16 +1077,14 @@ def run_each_backend(
     """Run ``run`` for each backend ``args.backend`` names, stopping servers and removing
     temporary files on SIGTERM or Ctrl-C (then ``None``); return the machine and results."""
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        info = machine()
-        backends = BACKENDS if args.backend == "both" else (args.backend,)
-        return info, [_run_one(args, backend, console, run, prefix) for backend in backends]
+        with unwind_on_sigterm():
+            info = machine()
+            backends = BACKENDS if args.backend == "both" else (args.backend,)
+            return info, [_run_one(args, backend, console, run, prefix) for backend in backends]
     except KeyboardInterrupt:
         console.print("interrupted: the servers were stopped and the temporary files removed")
         return None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,7 @@ from typing import Any, Final
 from rich.console import Console
 from rich.table import Table
 
-from bench.ingest import _mark, _size, machine
+from bench._kit import machine, mib, verdict
 from graph.domain.breakouts import suggest_breakouts
 from graph.domain.cohorts import (
     Applicant,
@@ -48,7 +48,7 @@ from graph.domain.cohorts import (
 )
 from graph.domain.model import GroupFormat
 from graph.domain.similarity import label_key
-from graph.synth import INDUSTRIES, LOCATIONS
+from graph.samples.synth import INDUSTRIES, LOCATIONS
 
 __all__ = [
     "count_violations",
@@ -277,7 +277,7 @@ def _timed(name: str, work: Callable[[], Composition]) -> Run:
 
 def _machine_line(info: dict[str, Any]) -> str:
     return (
-        f"{info.get('nproc')} CPUs ({info.get('cpu', '?')}), {_size(info.get('memory_bytes'))} "
+        f"{info.get('nproc')} CPUs ({info.get('cpu', '?')}), {mib(info.get('memory_bytes'))} "
         f"RAM, Python {info['python']}, SQLite {info['sqlite']}, {info['platform']}"
     )
 
@@ -338,14 +338,14 @@ def main(argv: list[str] | None = None) -> int:
             run.name,
             f"{run.seconds:.1f} s",
             f"{run.composition.objective:,.1f}",
-            f"{sum(violations.values())} {_mark(not violations)}"
+            f"{sum(violations.values())} {verdict(not violations)}"
             + (f" {dict(violations)}" if violations else ""),
-            f"{recomputed:,.1f} {_mark(agrees)}",
+            f"{recomputed:,.1f} {verdict(agrees)}",
         )
     console.print(table)
     ratio = best.objective / greedy.objective
     console.print(
-        f"[bold]optimizer / greedy[/]: {ratio:.3f}x {_mark(ratio >= TARGET_RATIO)} "
+        f"[bold]optimizer / greedy[/]: {ratio:.3f}x {verdict(ratio >= TARGET_RATIO)} "
         f"(≥ {TARGET_RATIO}x); [bold]optimizer / random[/]: {best.objective / rand.objective:.3f}x"
     )
     console.print(
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         rotation.add_row(
             str(group_size),
             " ".join(str(c) for c in covered),
-            f"{covered[-1]} {_mark(covered[-1] == 28)}",
+            f"{covered[-1]} {verdict(covered[-1] == 28)}",
         )
     console.print(rotation)
     return 0

@@ -52,6 +52,7 @@ import httpx
 import neo4j
 from rich.console import Console
 
+from bench._kit import percentile
 from bench.api import (
     PERSON_LOOKUP,
     _admin_token,
@@ -182,16 +183,11 @@ async def _neo4j_server(
             server.stop(home)
 
 
-def _percentile(samples: Sequence[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _summary(seconds: Sequence[float]) -> dict[str, float]:
     return {
         "n": len(seconds),
-        "p50_ms": 1000 * _percentile(seconds, 0.5),
-        "p99_ms": 1000 * _percentile(seconds, 0.99),
+        "p50_ms": 1000 * percentile(sorted(seconds), 0.5),
+        "p99_ms": 1000 * percentile(sorted(seconds), 0.99),
         "max_ms": 1000 * max(seconds),
     }
 

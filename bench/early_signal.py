@@ -4,8 +4,8 @@ The early signal (:mod:`graph.domain.early_signal`) reads a pair's in-group inte
 group's end. This prints, for each evaluation, its ROC AUC next to plain baselines computed in
 the same run on the same pairs:
 
-(a) **synthetic cohorts**: a network from :func:`graph.synth.generate_network` is loaded into a
-    temporary embedded store (so meetings, breakouts and side conversations leave their
+(a) **synthetic cohorts**: a network from :func:`graph.samples.synth.generate_network` is loaded
+    into a temporary embedded store (so meetings, breakouts and side conversations leave their
     interactions behind exactly as in production). A group ends at midnight after its last
     meeting day. For each group whose end plus 180 days comes before the last generated
     contact, every pair of its members (not the leader) who both agreed to share post-group
@@ -64,7 +64,7 @@ from graph.domain.model import (
 )
 from graph.domain.retention import group_retention
 from graph.domain.strength import StrengthModel
-from graph.synth import generate_network, network_batches
+from graph.samples.synth import generate_network, network_batches
 
 DATASETS = ("thiers_2012.csv", "Primary_School.csv")
 FOLLOW_UP = timedelta(days=180)

@@ -34,7 +34,6 @@ import dataclasses
 import json
 import logging
 import os
-import platform
 import resource
 import shutil
 import sqlite3
@@ -57,9 +56,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from bench._kit import machine, mib, rss_of, tree_size, verdict
 from graph.domain.batch import WriteBatch, WriteSummary
 from graph.ports import GraphStore
-from graph.synth import KINDS, SyntheticNetwork, generate_network, network_batches
+from graph.samples.synth import KINDS, SyntheticNetwork, generate_network, network_batches
 
 __all__ = ["BackendResult", "Phase", "main", "run_backend"]
 
@@ -208,24 +208,6 @@ def _baseline_sample(network: SyntheticNetwork, total: int, size: int) -> Iterat
             yield WriteBatch(interactions=[fresh])
 
 
-def _rss_of(pid: int) -> tuple[int | None, int | None]:
-    """Return the current and the peak resident set size of a process, from ``/proc``."""
-    found: dict[str, int] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                found[name] = int(value.split()[0]) * 1024
-    except OSError:
-        return None, None
-    return found.get("VmRSS"), found.get("VmHWM")
-
-
-def _tree_size(root: Path) -> int:
-    """Return the total size of the files under ``root``."""
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
 def _max_rss_bytes() -> int:
     # ru_maxrss is in KiB on Linux and in bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
@@ -263,7 +245,7 @@ async def _embedded(args: argparse.Namespace) -> AsyncIterator[_Opened]:
     finally:
         await store.close()
         # Measured after close, when SQLite has checkpointed its write-ahead log.
-        opened.disk_bytes = _tree_size(data_dir)
+        opened.disk_bytes = tree_size(data_dir)
         if scratch is not None and not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -369,9 +351,9 @@ async def run_backend(args: argparse.Namespace, backend: str, console: Console) 
             console.log(f"{backend}: baseline: {_phase_line(baseline_phase)}")
         stored = await store.counts()
         if opened.server_pid is not None:
-            server_rss = _rss_of(opened.server_pid)
+            server_rss = rss_of(opened.server_pid)
         if backend == "neo4j" and opened.data_dir is not None:
-            disk = _tree_size(opened.data_dir)
+            disk = tree_size(opened.data_dir)
     disk = opened.disk_bytes if opened.disk_bytes is not None else disk
     return BackendResult(
         backend=backend,
@@ -401,44 +383,13 @@ def _phase_line(phase: Phase) -> str:
 # -- reporting ----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    """Describe the machine the figures come from."""
-    info: dict[str, Any] = {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-    }
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                info["memory_bytes"] = int(line.split()[1]) * 1024
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    return info
-
-
-def _mark(met: bool) -> str:
-    return "[bold green]PASS[/]" if met else "[bold red]MISS[/]"
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    return f"{n / 1024**2:,.0f} MiB" if n < 10 * 1024**3 else f"{n / 1024**3:,.1f} GiB"
-
-
 def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console) -> None:
     """Print one table with a column per backend, targets marked PASS or MISS."""
     people = results[0].get("people", "?") if results else "?"
     memory = info.get("memory_bytes")
     title = (
         f"tiegraph ingest, {people:,} people -- {info.get('nproc')} CPUs "
-        f"({info.get('cpu', '?')}), {_size(memory)} RAM, Python {info['python']}"
+        f"({info.get('cpu', '?')}), {mib(memory)} RAM, Python {info['python']}"
         if isinstance(people, int)
         else "tiegraph ingest"
     )
@@ -467,7 +418,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
     row(
         "  rate (target)",
         lambda r: (
-            f"{r['interactions_per_s']:,.0f}/s {_mark(r['targets']['interactions_per_s']['met'])}"
+            f"{r['interactions_per_s']:,.0f}/s {verdict(r['targets']['interactions_per_s']['met'])}"
             f" (≥ {r['targets']['interactions_per_s']['target']:,})"
         ),
     )
@@ -476,7 +427,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
     row(
         "  batched / baseline (target)",
         lambda r: (
-            f"{r['ratio']:,.0f}x {_mark(r['targets']['ratio']['met'])} (≥ {TARGET_RATIO:.0f}x)"
+            f"{r['ratio']:,.0f}x {verdict(r['targets']['ratio']['met'])} (≥ {TARGET_RATIO:.0f}x)"
         ),
     )
     row("[bold]full network load[/]", took("full_load"))
@@ -493,19 +444,19 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
     row(
         "peak memory, this process",
         lambda r: (
-            f"{_size(r['max_rss_bytes'])} (after network "
-            f"{_size(r['phases']['network']['max_rss_bytes'])})"
+            f"{mib(r['max_rss_bytes'])} (after network "
+            f"{mib(r['phases']['network']['max_rss_bytes'])})"
         ),
     )
     row(
         "Neo4j server RSS now / peak",
         lambda r: (
-            f"{_size(r['server_rss_bytes'])} / {_size(r['server_peak_rss_bytes'])}"
+            f"{mib(r['server_rss_bytes'])} / {mib(r['server_peak_rss_bytes'])}"
             if r["server_peak_rss_bytes"]
             else "-"
         ),
     )
-    row("on disk", lambda r: _size(r["disk_bytes"]))
+    row("on disk", lambda r: mib(r["disk_bytes"]))
     console.print(table)
     console.print(
         "Rates count time inside GraphStore.apply; wall time adds generating the records. "

@@ -42,11 +42,12 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import ClientConnection, connect
 
-from api.auth import create_token
-from bench.api import HOST, _child_env, _free_port, _Servers, _tiegraph_command, _wait_ready
-from bench.ingest import _neo4j, machine
-from graph.demo import load_core_demo
-from graph.settings import Settings
+from api.http.auth import create_token
+from api.settings import Settings
+from bench._kit import free_port, machine, percentile
+from bench.api import HOST, _child_env, _Servers, _tiegraph_command, _wait_ready
+from bench.ingest import _neo4j
+from graph.samples.demo import load_core_demo
 from graph.usecases.viewer import Role
 
 __all__ = ["LiveResult", "main"]
@@ -71,11 +72,6 @@ class LiveResult:
     after_send_p50_ms: float
     after_send_p99_ms: float
     write_p50_ms: float
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass(slots=True)
@@ -145,7 +141,7 @@ async def _measure(
     }
     async with _store(backend, args, console) as (store_args, store_env):
         command, _ = _tiegraph_command()
-        port = _free_port()
+        port = free_port()
         log_path = Path(tempfile.gettempdir()) / f"tiegraph-bench-live-{backend}.log"
         served = servers.start(
             "tiegraph",
@@ -234,12 +230,12 @@ async def _measure(
         subscribers=args.subscribers,
         events=args.events,
         poll_s=poll,
-        after_ack_p50_ms=_percentile(after_ack, 0.5) * ms,
-        after_ack_p99_ms=_percentile(after_ack, 0.99) * ms,
+        after_ack_p50_ms=percentile(sorted(after_ack), 0.5) * ms,
+        after_ack_p99_ms=percentile(sorted(after_ack), 0.99) * ms,
         after_ack_max_ms=max(after_ack) * ms,
-        after_send_p50_ms=_percentile(after_send, 0.5) * ms,
-        after_send_p99_ms=_percentile(after_send, 0.99) * ms,
-        write_p50_ms=_percentile(writes, 0.5) * ms,
+        after_send_p50_ms=percentile(sorted(after_send), 0.5) * ms,
+        after_send_p99_ms=percentile(sorted(after_send), 0.99) * ms,
+        write_p50_ms=percentile(sorted(writes), 0.5) * ms,
     )
 
 

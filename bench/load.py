@@ -5,7 +5,7 @@ Run ``python -m bench.load --backend embedded|neo4j|both --people 100000 --durat
 
 For each backend:
 
-1. The synthetic network of ``--people`` people (:mod:`graph.synth`) is loaded as
+1. The synthetic network of ``--people`` people (:mod:`graph.samples.synth`) is loaded as
    :mod:`bench.api` loads it (embedded: a temporary store, or ``--data-dir`` kept and, with
    ``--reuse``, used again; Neo4j: the server at ``NEO4J_URI``, else a throwaway one).
 2. The real service runs as its own process: ``tiegraph serve``, one worker, 127.0.0.1, a free
@@ -56,7 +56,6 @@ import asyncio
 import contextlib
 import csv
 import json
-import math
 import os
 import random
 import secrets
@@ -74,13 +73,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from bench._kit import free_port, mib, nearest_rank, rss_of, verdict
 from bench.api import (
     HOST,
     PROJECT_ROOT,
     _child_env,
     _cpu_seconds,
     _embedded_store,
-    _free_port,
     _Loaded,
     _neo4j_store,
     _Servers,
@@ -90,8 +89,7 @@ from bench.api import (
     add_store_options,
     run_each_backend,
 )
-from bench.ingest import _mark, _rss_of, _size
-from graph.synth import SyntheticNetwork, generate_network
+from graph.samples.synth import SyntheticNetwork, generate_network
 
 __all__ = ["main", "memory_trend"]
 
@@ -228,8 +226,8 @@ def pick_cast(network: SyntheticNetwork, *, groups: int, members: int, seed: int
 
 
 def _token(secret: str, person: str | None, role: str, ttl: timedelta) -> str:
-    from api.auth import create_token
-    from graph.settings import Settings
+    from api.http.auth import create_token
+    from api.settings import Settings
     from graph.usecases.viewer import Role
 
     settings = Settings(jwt_secret=SecretStr(secret))
@@ -274,10 +272,10 @@ def _own_cpu_seconds() -> float:
 def _sample(t_s: float, server_pid: int, locust_pid: int | None, store_pid: int | None) -> Sample:
     return Sample(
         t_s=t_s,
-        server_rss=_rss_of(server_pid)[0],
+        server_rss=rss_of(server_pid)[0],
         server_cpu_s=_cpu_seconds(server_pid),
         locust_cpu_s=_cpu_seconds(locust_pid),
-        store_rss=_rss_of(store_pid)[0] if store_pid is not None else None,
+        store_rss=rss_of(store_pid)[0] if store_pid is not None else None,
         store_cpu_s=_cpu_seconds(store_pid),
         own_cpu_s=_own_cpu_seconds(),
         machine_busy_s=_machine_busy_seconds(),
@@ -315,14 +313,6 @@ def memory_trend(samples: Sequence[tuple[float, float]], since_s: float) -> floa
 # -- figures from locust -------------------------------------------------------------------------
 
 
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of sorted values (0 for none)."""
-    if not ordered:
-        return 0.0
-    rank = max(1, math.ceil(q * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
 def _operations(record: dict[str, Any], elapsed_s: float) -> list[dict[str, Any]]:
     """Per request name: count, throughput, percentiles, errors and their reasons."""
     rows = []
@@ -334,9 +324,9 @@ def _operations(record: dict[str, Any], elapsed_s: float) -> list[dict[str, Any]
                 "name": name,
                 "requests": len(ordered),
                 "rps": len(ordered) / elapsed_s if elapsed_s > 0 else 0.0,
-                "p50_ms": _percentile(ordered, 0.50),
-                "p95_ms": _percentile(ordered, 0.95),
-                "p99_ms": _percentile(ordered, 0.99),
+                "p50_ms": nearest_rank(ordered, 0.50),
+                "p95_ms": nearest_rank(ordered, 0.95),
+                "p99_ms": nearest_rank(ordered, 0.99),
                 "max_ms": ordered[-1] if ordered else 0.0,
                 "mean_ms": sum(ordered) / len(ordered) if ordered else 0.0,
                 "errors": sum(reasons.values()),
@@ -739,7 +729,7 @@ async def _measure(
 ) -> dict[str, Any]:
     secret = secrets.token_urlsafe(48)
     command, entry = _tiegraph_command()
-    port = _free_port()
+    port = free_port()
     probe_log = scratch / "probe.log"
     probe_env: dict[str, str] = {}
     if args.probe:
@@ -995,7 +985,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
     """Print, per backend, the operations, the rate-limit result, memory over time and verdicts."""
     console.print(
         f"Machine: {info.get('nproc')} CPUs ({info.get('cpu', '?')}), "
-        f"{_size(info.get('memory_bytes'))} RAM, Python {info['python']}, {info['platform']}"
+        f"{mib(info.get('memory_bytes'))} RAM, Python {info['python']}, {info['platform']}"
     )
     for result in results:
         if "error" in result:
@@ -1073,7 +1063,7 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
         for reason, count in op["error_reasons"].items():
             console.print(f"  [red]error[/] {op['name']}: {reason} ×{count:,}")
     console.print(
-        f"  errors: {totals['errors']:,} {_mark(totals['errors'] == 0)} (target 0); writes "
+        f"  errors: {totals['errors']:,} {verdict(totals['errors'] == 0)} (target 0); writes "
         f"{100 * totals['write_share']:.1f} % of requests; answers: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(result["facts"].items()))
     )
@@ -1087,7 +1077,7 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
     steady = rl["allowed_per_minute_after_first_refusal"]
     console.print(
         f"  rate limit {rl['limit_per_minute']:,}/min per credential "
-        f"{_mark(rl['holds'])}: the abusive credential sent {rl['abusive_sent']:,} requests "
+        f"{verdict(rl['holds'])}: the abusive credential sent {rl['abusive_sent']:,} requests "
         f"({rl['abusive_sent_per_minute']:,.0f}/min), {rl['abusive_allowed']:,} allowed, "
         f"{rl['abusive_refused_429']:,} refused with 429 "
         f"({rl['abusive_refused_without_retry_after']} without Retry-After; Retry-After "
@@ -1136,7 +1126,7 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
         f"max {memory['max_mb']:,.1f} MB; slope over the second half "
         + (f"{slope:+.2f} MB/min" if slope is not None else "-")
         + f" (threshold {memory['threshold_mb_per_min']:g} MB/min): {memory['verdict']} "
-        + _mark(memory["no_steady_growth"])
+        + verdict(memory["no_steady_growth"])
     )
     quarter = memory["slope_mb_per_min_last_quarter"]
     per_request = memory["bytes_per_request_second_half"]
@@ -1166,7 +1156,7 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
             + f"; the rest of the process: {split['rest_first_mb']:,.1f} -> "
             f"{split['rest_last_mb']:,.1f} MB, "
             + (f"{rest:+.2f} MB/min" if rest is not None else "-")
-            + f" {_mark(split['rest_no_steady_growth'])}; Python's allocated blocks "
+            + f" {verdict(split['rest_no_steady_growth'])}; Python's allocated blocks "
             f"{split['python_blocks_first']:,} -> {split['python_blocks_last']:,}"
         )
     elif result["backend"] == "embedded":

@@ -5,7 +5,7 @@ Run ``python -m bench.paths [--people 10000 100000] [--backend embedded|neo4j|bo
 :mod:`bench.dense_paths` instead (Neo4j, a dense power-law network, over HTTP).
 
 For each network size (``--people``; ``--million`` adds 1,000,000 people, embedded store only)
-and backend, on one fresh store holding the seeded synthetic network (:mod:`graph.synth`,
+and backend, on one fresh store holding the seeded synthetic network (:mod:`graph.samples.synth`,
 ingested once, in batches of ``--batch-size`` records through :meth:`GraphStore.apply`):
 
 1. **Pairs.** Two people at a time are drawn (seeded) among the people who have ties, and
@@ -76,7 +76,6 @@ import logging
 import math
 import random
 import shutil
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -87,20 +86,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from datetime import time as time_of_day
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, LiteralString
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench.ingest import _mark, _max_rss_bytes, _rss_of, _size, machine
+from bench._kit import machine, mib, percentile, rss_of, spinner, unwind_on_sigterm, verdict
+from bench.ingest import _max_rss_bytes
 from graph.adapters.neo4j import cypher
 from graph.domain.paths import Strategy
 from graph.domain.relationship import link_strength
 from graph.domain.strength import StrengthModel
 from graph.ports import GraphStore
-from graph.synth import SyntheticNetwork, generate_network, network_batches
+from graph.samples.synth import SyntheticNetwork, generate_network, network_batches
 
 if TYPE_CHECKING:
     import neo4j
@@ -258,12 +256,6 @@ class Answer:
     """Yen: paths the generator yielded (of any length)."""
 
 
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def figures(answers: Sequence[Answer]) -> dict[str, Any]:
     """Return p50, p99, max and mean in milliseconds, and how many answers were cut short."""
     ordered = sorted(a.seconds for a in answers)
@@ -273,8 +265,8 @@ def figures(answers: Sequence[Answer]) -> dict[str, Any]:
             cuts[a.cut] = cuts.get(a.cut, 0) + 1
     return {
         "n": len(answers),
-        "p50_ms": 1000 * _percentile(ordered, 0.50),
-        "p99_ms": 1000 * _percentile(ordered, 0.99),
+        "p50_ms": 1000 * percentile(ordered, 0.50),
+        "p99_ms": 1000 * percentile(ordered, 0.99),
         "max_ms": 1000 * ordered[-1] if ordered else 0.0,
         "mean_ms": 1000 * sum(ordered) / len(ordered) if ordered else 0.0,
         "cut": sum(cuts.values()),
@@ -567,11 +559,11 @@ async def compare_db_hits(
     ratios = sorted(n / o for o, n in zip(ours, naive, strict=True) if o > 0)
     return {
         "pairs": len(ours),
-        "ours_p50": _percentile(sorted(ours), 0.5),
-        "naive_p50": _percentile(sorted(naive), 0.5),
+        "ours_p50": percentile(sorted(ours), 0.5),
+        "naive_p50": percentile(sorted(naive), 0.5),
         "ours_max": max(ours, default=0),
         "naive_max": max(naive, default=0),
-        "ratio_p50": _percentile(ratios, 0.5),
+        "ratio_p50": percentile(ratios, 0.5),
     }
 
 
@@ -585,20 +577,10 @@ async def round_trip_floor(store: GraphStore, calls: int = 50) -> dict[str, Any]
         await store.ping()
         samples.append(time.perf_counter() - start)
     ordered = sorted(samples)
-    return {"calls": calls, "p50_ms": 1000 * _percentile(ordered, 0.5)}
+    return {"calls": calls, "p50_ms": 1000 * percentile(ordered, 0.5)}
 
 
 # -- ingest ---------------------------------------------------------------------------------------
-
-
-def _progress(console: Console) -> Progress:
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[done]:,}"),
-        TimeElapsedColumn(),
-    )
-    return Progress(*columns, console=console, transient=True)
 
 
 async def ingest(
@@ -608,7 +590,7 @@ async def ingest(
     records = applies = interactions = 0
     apply_s = 0.0
     began = time.perf_counter()
-    with _progress(console) as progress:
+    with spinner(console, field="done", unit="") as progress:
         task = progress.add_task(f"{label}: ingesting, records", total=None, done=0)
         for batch in network_batches(network, batch_size):
             start = time.perf_counter()
@@ -910,7 +892,7 @@ async def neo4j_leg(
             )
             for kind in KINDS
         }
-        result["server_rss_bytes"], result["server_peak_rss_bytes"] = _rss_of(pid)
+        result["server_rss_bytes"], result["server_peak_rss_bytes"] = rss_of(pid)
     result["max_rss_bytes"] = _max_rss_bytes()
     result["elapsed_s"] = time.perf_counter() - began
     return result
@@ -962,7 +944,7 @@ def _never_times_out(
 
 def _machine_line(info: dict[str, Any]) -> str:
     return (
-        f"{info.get('nproc')} CPUs ({info.get('cpu', '?')}), {_size(info.get('memory_bytes'))} "
+        f"{info.get('nproc')} CPUs ({info.get('cpu', '?')}), {mib(info.get('memory_bytes'))} "
         f"RAM, Python {info['python']}, SQLite {info['sqlite']}, {info['platform']}"
     )
 
@@ -978,7 +960,7 @@ def _p50_cell(r: dict[str, Any], kind: str) -> str:
     f = r["ours"][kind]
     text = f"{_ms(f['p50_ms'])}"
     if f["applies"]:
-        return f"{text} {_mark(f['met'])} (≤ {f['target_p50_ms']:g} ms)"
+        return f"{text} {verdict(f['met'])} (≤ {f['target_p50_ms']:g} ms)"
     return text
 
 
@@ -1013,7 +995,7 @@ def _baseline_cells(name: str, timeout_word: str) -> list[tuple[str, Cell]]:
         text = f"{_ratio_text(b['ratio'])} (ours {_ms(b['ours_same_pairs']['p50_ms'])})"
         if b["met"] is None:
             return text
-        return f"{text} {_mark(b['met'])} (≥ {b['target']:g}x)"
+        return f"{text} {verdict(b['met'])} (≥ {b['target']:g}x)"
 
     def agrees(r: dict[str, Any], kind: str) -> str:
         return _agreement_text(r[name][kind]["agreement"]) if has(r) else "-"
@@ -1124,10 +1106,10 @@ def render(
         row(
             "peak memory",
             lambda r, k: (
-                f"server {_size(r['server_peak_rss_bytes'])}; this process "
-                f"{_size(r['max_rss_bytes'])} so far"
+                f"server {mib(r['server_peak_rss_bytes'])}; this process "
+                f"{mib(r['max_rss_bytes'])} so far"
                 if r["backend"] == "neo4j"
-                else f"{_size(r['max_rss_bytes'])} (this process so far)"
+                else f"{mib(r['max_rss_bytes'])} (this process so far)"
             ),
         )
         row("leg time", lambda r, k: f"{r['elapsed_s'] / 60:.1f} min")
@@ -1189,7 +1171,7 @@ def render(
                     f"≥ {TARGET_NAIVE_RATIO:g}x faster than the naive Cypher at p50",
                     f"{where}, {kind}",
                     f"{_ratio_text(b['ratio'])}",
-                    _mark(b["met"]),
+                    verdict(b["met"]),
                 )
             elif "yen" in r:
                 b = r["yen"][kind]
@@ -1197,7 +1179,7 @@ def render(
                     f"≥ {TARGET_YEN_RATIO:g}x faster than Yen at p50",
                     f"{where}, {kind}",
                     f"{_ratio_text(b['ratio'])}",
-                    _mark(b["met"]),
+                    verdict(b["met"]),
                 )
         if r["backend"] == "neo4j":
             n = r["never_times_out"]
@@ -1206,7 +1188,7 @@ def render(
                 where,
                 f"naive timed out on {n['naive_timeouts']} pairs; ours at most "
                 f"{_ms(n['ours_max_ms'])} anywhere",
-                _mark(n["met"]),
+                verdict(n["met"]),
             )
     for r in done:
         for kind in KINDS:
@@ -1216,7 +1198,7 @@ def render(
                     f"p50 ≤ {f['target_p50_ms']:g} ms at {TARGET_PEOPLE:,} people",
                     f"{r['backend']}, {kind}",
                     _ms(f["p50_ms"]),
-                    _mark(f["met"]),
+                    verdict(f["met"]),
                 )
     console.print(summary)
     times = " + ".join(
@@ -1273,11 +1255,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Unwinds like Ctrl-C, so every server and temporary directory is cleaned up.
-    raise KeyboardInterrupt
-
-
 async def _run_size(
     run: SizeRun, backends: Sequence[str], args: argparse.Namespace, console: Console
 ) -> None:
@@ -1326,22 +1303,20 @@ def main(argv: list[str] | None = None) -> int:
         if "embedded" not in backends:
             raise SystemExit("--million runs on the embedded store only")
         sizes.append((MILLION, ("embedded",)))
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     began = time.perf_counter()
     runs: list[SizeRun] = []
     info = machine()
     try:
-        for people, legs in sizes:
-            network = generate_network(people=people, seed=args.seed)
-            at = datetime.combine(network.end, time_of_day(), UTC)
-            run = SizeRun(people=people, network=network, at=at)
-            runs.append(run)
-            asyncio.run(_run_size(run, legs, args, console))
+        with unwind_on_sigterm():
+            for people, legs in sizes:
+                network = generate_network(people=people, seed=args.seed)
+                at = datetime.combine(network.end, time_of_day(), UTC)
+                run = SizeRun(people=people, network=network, at=at)
+                runs.append(run)
+                asyncio.run(_run_size(run, legs, args, console))
     except KeyboardInterrupt:
         console.print("interrupted: the servers were stopped and the temporary files removed")
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     info["elapsed_s"] = time.perf_counter() - began
     console.log(f"done in {info['elapsed_s'] / 60:.1f} min")
     if args.out is not None:

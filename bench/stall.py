@@ -3,7 +3,7 @@
 Run ``python -m bench.stall [--people 6000] [--acquaintances 50] [--duration 30]
 [--heavy-clients 4] [--applicants 1000] [--budget 2] [--out FILE]``.
 
-1. A dense synthetic network (:mod:`graph.synth`, ``--acquaintances`` background
+1. A dense synthetic network (:mod:`graph.samples.synth`, ``--acquaintances`` background
    acquaintanceships per person, so a 4-hop path search between well-connected people takes
    0.5 to 2 s) is loaded into an embedded store (a temporary directory, or ``--data-dir``; with
    ``--reuse`` a store already holding the same network is used as it is), as
@@ -44,20 +44,20 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from bench._kit import percentile
 from bench.api import (
     PERSON_LOOKUP,
     _admin_token,
     _check_person,
     _cpu_seconds,
     _embedded_store,
-    _percentile,
     _Servers,
     _wait_ready,
     add_store_options,
     run_each_backend,
     start_tiegraph,
 )
-from graph.synth import SyntheticNetwork, generate_network
+from graph.samples.synth import SyntheticNetwork, generate_network
 
 __all__ = ["main"]
 
@@ -92,8 +92,8 @@ class _Outcomes:
             "over_budget": self.over_budget,
             "errors": self.errors,
             "first_error": self.first_error,
-            "p50_ms": 1000 * _percentile(ordered, 0.50),
-            "p99_ms": 1000 * _percentile(ordered, 0.99),
+            "p50_ms": 1000 * percentile(ordered, 0.50),
+            "p99_ms": 1000 * percentile(ordered, 0.99),
             "max_ms": 1000 * (ordered[-1] if ordered else 0.0),
         }
 

@@ -10,7 +10,7 @@ its in-memory ties (``_merge_tie``), the Neo4j store into the stored ones (the s
 expressions of ``cypher.MERGE_TIES``). For each backend, in one run, this prints:
 
 1. **Ingest, strength maintenance on vs off.** The seeded synthetic network
-   (:mod:`graph.synth`; ``--people`` people for the embedded store, ``--neo4j-people`` for
+   (:mod:`graph.samples.synth`; ``--people`` people for the embedded store, ``--neo4j-people`` for
    Neo4j, which ingests only about 8k interactions/s on the development machine) goes into two
    fresh stores in batches of ``--batch-size`` records: the network first, then the explicit
    interactions, as :mod:`bench.ingest` does. Each batch is applied to both stores in turn,
@@ -62,7 +62,6 @@ import math
 import random
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
 import sys
@@ -74,21 +73,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
-from types import FrameType
 from typing import Any, Final, TypeVar
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 import graph.domain.batch
-from bench.ingest import NETWORK_KINDS, _mark, _size, machine
+from bench._kit import machine, mib, percentile, spinner, unwind_on_sigterm, verdict
+from bench.ingest import NETWORK_KINDS
 from graph.domain.batch import TieDelta
 from graph.domain.model import Interaction
 from graph.domain.strength import StrengthModel
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore
-from graph.synth import SyntheticNetwork, generate_network, network_batches
+from graph.samples.synth import SyntheticNetwork, generate_network, network_batches
 from graph.usecases.insights import Insights
 from graph.usecases.viewer import Viewer
 
@@ -315,16 +314,6 @@ class IngestResult:
         }
 
 
-def _progress(console: Console) -> Progress:
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[records]:,} records"),
-        TimeElapsedColumn(),
-    )
-    return Progress(*columns, console=console, transient=True)
-
-
 async def ingest_twice(
     on: GraphStore,
     off: GraphStore,
@@ -411,12 +400,6 @@ async def check_maintenance(on: GraphStore, off: GraphStore, people: Collection[
     return checked
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def measure_latency(
     store: GraphStore,
     people: list[str],
@@ -441,8 +424,8 @@ async def measure_latency(
     return {
         "calls": len(samples),
         "at": (now if at is None else at).isoformat(),
-        "p50_ms": 1000 * _percentile(ordered, 0.50),
-        "p99_ms": 1000 * _percentile(ordered, 0.99),
+        "p50_ms": 1000 * percentile(ordered, 0.50),
+        "p99_ms": 1000 * percentile(ordered, 0.99),
         "mean_ms": 1000 * statistics.fmean(ordered) if ordered else 0.0,
         "max_ms": 1000 * ordered[-1] if ordered else 0.0,
         "mean_returned": returned / len(samples) if samples else 0.0,
@@ -512,7 +495,7 @@ async def _embedded_leg(
         off = EmbeddedStore(off_dir)
         await off.open()
         try:
-            with _progress(console) as progress:
+            with spinner(console) as progress:
                 ingest = await ingest_twice(
                     on,
                     off,
@@ -659,7 +642,7 @@ async def _neo4j_leg(
         async with _neo4j_store(on_uri) as on:
             with _neo4j_server(scratch / "off", args, console) as off_uri:
                 async with _neo4j_store(off_uri) as off:
-                    with _progress(console) as progress:
+                    with spinner(console) as progress:
                         ingest = await ingest_twice(
                             on,
                             off,
@@ -773,7 +756,7 @@ def _log_recompute(console: Console, backend: str, recompute: dict[str, Any]) ->
 
 def _machine_line(info: dict[str, Any]) -> str:
     return (
-        f"{info.get('nproc')} CPUs ({info.get('cpu', '?')}), {_size(info.get('memory_bytes'))} "
+        f"{info.get('nproc')} CPUs ({info.get('cpu', '?')}), {mib(info.get('memory_bytes'))} "
         f"RAM, Python {info['python']}, SQLite {info['sqlite']}, {info['platform']}"
     )
 
@@ -824,7 +807,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
         ingest,
         "[bold]overhead[/] time_on / time_off - 1",
         lambda r: (
-            f"{r['ingest']['whole']['overhead']:+.1%} {_mark(r['ingest']['met'])} "
+            f"{r['ingest']['whole']['overhead']:+.1%} {verdict(r['ingest']['met'])} "
             f"(≤ {TARGET_OVERHEAD:.0%})"
         ),
     )
@@ -880,7 +863,7 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
         latency,
         "[bold]p50, now[/]",
         lambda r: (
-            f"{r['latency']['p50_ms']:.2f} ms {_mark(r['latency']['met'])} "
+            f"{r['latency']['p50_ms']:.2f} ms {verdict(r['latency']['met'])} "
             f"(≤ {r['latency']['target_p50_ms']:g} ms)"
         ),
     )
@@ -958,14 +941,14 @@ def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console
             f"strength maintenance adds ≤ {TARGET_OVERHEAD:.0%} to ingest time",
             f"{r['backend']}, {r['people']:,} people",
             f"{r['ingest']['whole']['overhead']:+.1%}",
-            _mark(r["ingest"]["met"]),
+            verdict(r["ingest"]["met"]),
         )
     for r in done:
         summary.add_row(
             f"strongestTies p50 ≤ {r['latency']['target_p50_ms']:g} ms",
             r["backend"],
             f"{r['latency']['p50_ms']:.2f} ms (p99 {r['latency']['p99_ms']:.2f} ms)",
-            _mark(r["latency"]["met"]),
+            verdict(r["latency"]["met"]),
         )
     for r in done:
         summary.add_row(
@@ -1009,11 +992,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Unwinds like Ctrl-C, so every server and temporary directory is cleaned up.
-    raise KeyboardInterrupt
-
-
 def _run_one(args: argparse.Namespace, backend: str, console: Console) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix=f"tiegraph-bench-strength-{backend}-"))
     try:
@@ -1034,17 +1012,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--calls must be at least 1 and --warmup-calls at least 0")
     console = Console(stderr=True)
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     began = time.perf_counter()
     try:
-        info = machine()
-        backends = BACKENDS if args.backend == "both" else (args.backend,)
-        results = [_run_one(args, backend, console) for backend in backends]
+        with unwind_on_sigterm():
+            info = machine()
+            backends = BACKENDS if args.backend == "both" else (args.backend,)
+            results = [_run_one(args, backend, console) for backend in backends]
     except KeyboardInterrupt:
         console.print("interrupted: the servers were stopped and the temporary files removed")
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     console.log(f"done in {(time.perf_counter() - began) / 60:.1f} min")
     if args.out is not None:
         payload = {"machine": info, "results": results}

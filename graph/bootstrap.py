@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from graph.ports import GraphStore
-from graph.settings import Settings, StoreKind
+from graph.settings import GraphSettings, StoreKind
 
 __all__ = ["build_store"]
 
 
-def build_store(settings: Settings) -> GraphStore:
+def build_store(settings: GraphSettings) -> GraphStore:
     """Return an unopened store of the configured kind (call ``await store.open()`` next).
 
     Adapters are imported here, lazily, so that using one backend never loads the other's

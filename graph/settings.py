@@ -1,7 +1,14 @@
-"""Settings, read once at start-up from the environment (and CLI options), then passed around.
+"""The graph's settings (store, Neo4j, tie strength, privacy, time budgets), read once at
+start-up from the environment (and CLI options), then passed around.
 
-Nothing reads the environment at import time: :func:`load_settings` is called by the
-composition root (the CLI or the app factory) and the result is injected.
+Nothing reads the environment at import time, nor when settings are built directly: a settings
+class reads only what it is given. :func:`load_settings` is called by the composition root (the
+CLI or the app factory) with the process environment, and the result is injected. The API adds
+its own settings (HTTP, tokens, limits) on top of these in :mod:`api.settings`.
+
+Environment names are ``TIEGRAPH_`` and the field's name in capitals, except the four Neo4j
+connection settings, which keep the driver's usual names (``NEO4J_URI``, ``NEO4J_USER``,
+``NEO4J_PASSWORD``, ``NEO4J_DATABASE``).
 """
 
 from __future__ import annotations
@@ -12,16 +19,35 @@ from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from graph.domain.errors import ConfigurationError
 from graph.domain.model import InteractionKind
 from graph.domain.strength import DEFAULT_WEIGHTS, StrengthModel
 from graph.usecases.budget import Budgets
 
-__all__ = ["Settings", "StoreKind", "default_data_dir", "load_settings"]
+__all__ = [
+    "ENV_PREFIX",
+    "GraphSettings",
+    "StoreKind",
+    "default_data_dir",
+    "env_name",
+    "load_from",
+    "load_settings",
+]
+
+ENV_PREFIX = "TIEGRAPH_"
+"""What a setting's environment name starts with, unless the field names its own."""
+
+S = TypeVar("S", bound="GraphSettings")
 
 
 class StoreKind(StrEnum):
@@ -37,17 +63,29 @@ def default_data_dir() -> Path:
     return Path(base) / "tiegraph"
 
 
-class Settings(BaseModel):
-    """Every setting tiegraph has; environment names are given beside each."""
+def _named(variable: str) -> AliasChoices:
+    """Read a field from the environment variable ``variable`` (its name still works in code)."""
+    return AliasChoices(variable)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class GraphSettings(BaseSettings):
+    """The graph's settings; each is read from ``TIEGRAPH_<NAME>`` unless it names its own."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        env_ignore_empty=True,
+        populate_by_name=True,
+    )
 
     store: StoreKind = Field(StoreKind.EMBEDDED)
     data_dir: Path = Field(default_factory=default_data_dir)
-    neo4j_uri: str | None = Field(None)
-    neo4j_user: str = Field("neo4j")
-    neo4j_password: SecretStr | None = Field(None)
-    neo4j_database: str = Field("neo4j")
+    neo4j_uri: str | None = Field(None, validation_alias=_named("NEO4J_URI"))
+    neo4j_user: str = Field("neo4j", validation_alias=_named("NEO4J_USER"))
+    neo4j_password: SecretStr | None = Field(None, validation_alias=_named("NEO4J_PASSWORD"))
+    neo4j_database: str = Field("neo4j", validation_alias=_named("NEO4J_DATABASE"))
     neo4j_connection_timeout_seconds: float = Field(5.0, gt=0, le=600)
     """How long opening one connection to Neo4j (TCP, TLS, handshake) may take."""
     neo4j_acquisition_timeout_seconds: float = Field(10.0, gt=0, le=600)
@@ -58,30 +96,6 @@ class Settings(BaseModel):
     unreachable, restarting, a deadlock, a leader switch) before the request fails as
     unavailable (503) and the caller retries. Bounds a request during an outage to a few
     seconds; the driver's own default is 30."""
-    jwt_secret: SecretStr | None = Field(None)
-    """Signs and verifies bearer tokens (HS256); at least 32 characters."""
-    jwt_issuer: str = Field("tiegraph")
-    api_keys: SecretStr | None = Field(None)
-    """Static API keys for services: ``name:key:role[:person]`` entries separated by commas."""
-    no_auth: bool = Field(False)
-    """Treat every request as an admin; for local development only."""
-    rate_limit_per_minute: int = Field(600, ge=1)
-    """Requests one credential may make a minute, across all workers (each worker enforces
-    its share, ``rate_limit_per_minute / workers``)."""
-    workers: int = Field(1, ge=1, le=64)
-    """How many API worker processes serve the store (``tiegraph serve --workers``); limits
-    kept in each process's memory are divided among them."""
-    auth_failures_per_minute: int = Field(20, ge=1)
-    """Failed authentications one client address may make a minute (then 429 until it waits);
-    guessing keys or tokens takes forever."""
-    max_body_bytes: int = Field(1_000_000, ge=1_000)
-    max_header_bytes: int = Field(16_384, ge=1_024, le=1_048_576)
-    """The request line and headers together; more is refused (400) before it is held in
-    memory."""
-    max_query_depth: int = Field(10, ge=2)
-    max_query_cost: int = Field(200_000, ge=100)
-    max_query_aliases: int = Field(100, ge=1)
-    """Aliased fields one request may write (each may repeat a costly root field)."""
     strength_half_life_days: float = Field(60.0, gt=0, le=36_500)
     """How many days without contact halve a tie's strength score."""
     strength_weights: str | None = Field(None)
@@ -99,14 +113,17 @@ class Settings(BaseModel):
     """How long composing cohorts may take (its own budget: a fixed number of swaps for a
     reproducible answer, refused with ``BUDGET_EXCEEDED`` if they do not fit)."""
 
-    live_poll_seconds: float = Field(0.1, gt=0, le=60)
-    """How often each API process reads the store's change log while someone subscribes to
-    live updates: the longest a write waits to reach a subscriber, beyond the read itself."""
-    change_log_retention_hours: float = Field(24.0, gt=0, le=24 * 365)
-    """How long logged changes are kept for live updates before they are pruned."""
-    tie_recheck_seconds: float = Field(3600.0, ge=1, le=86_400 * 7)
-    """How often a ``tieChanged`` subscription assesses the person's ties again with nothing
-    written, to tell of ties drifting into a weaker band as time passes."""
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what the caller passes: the environment is read by load_settings, once.
+        return (init_settings,)
 
     def budgets(self) -> Budgets:
         """Return the time budgets these settings give requests."""
@@ -127,13 +144,6 @@ class Settings(BaseModel):
         return StrengthModel(
             half_life=timedelta(days=self.strength_half_life_days), weights=weights
         )
-
-    @field_validator("jwt_secret")
-    @classmethod
-    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters")
-        return value
 
     @field_validator("neo4j_uri")
     @classmethod
@@ -172,75 +182,77 @@ def _parse_weights(text: str) -> dict[InteractionKind, float]:
     return weights
 
 
-_ENV_NAMES = {
-    "store": "TIEGRAPH_STORE",
-    "data_dir": "TIEGRAPH_DATA_DIR",
-    "neo4j_uri": "NEO4J_URI",
-    "neo4j_user": "NEO4J_USER",
-    "neo4j_password": "NEO4J_PASSWORD",
-    "neo4j_database": "NEO4J_DATABASE",
-    "neo4j_connection_timeout_seconds": "TIEGRAPH_NEO4J_CONNECTION_TIMEOUT_SECONDS",
-    "neo4j_acquisition_timeout_seconds": "TIEGRAPH_NEO4J_ACQUISITION_TIMEOUT_SECONDS",
-    "neo4j_max_retry_time_seconds": "TIEGRAPH_NEO4J_MAX_RETRY_TIME_SECONDS",
-    "jwt_secret": "TIEGRAPH_JWT_SECRET",
-    "jwt_issuer": "TIEGRAPH_JWT_ISSUER",
-    "api_keys": "TIEGRAPH_API_KEYS",
-    "no_auth": "TIEGRAPH_NO_AUTH",
-    "rate_limit_per_minute": "TIEGRAPH_RATE_LIMIT_PER_MINUTE",
-    "workers": "TIEGRAPH_WORKERS",
-    "auth_failures_per_minute": "TIEGRAPH_AUTH_FAILURES_PER_MINUTE",
-    "max_body_bytes": "TIEGRAPH_MAX_BODY_BYTES",
-    "max_header_bytes": "TIEGRAPH_MAX_HEADER_BYTES",
-    "max_query_depth": "TIEGRAPH_MAX_QUERY_DEPTH",
-    "max_query_cost": "TIEGRAPH_MAX_QUERY_COST",
-    "max_query_aliases": "TIEGRAPH_MAX_QUERY_ALIASES",
-    "strength_half_life_days": "TIEGRAPH_STRENGTH_HALF_LIFE_DAYS",
-    "strength_weights": "TIEGRAPH_STRENGTH_WEIGHTS",
-    "privacy_min_group": "TIEGRAPH_PRIVACY_MIN_GROUP",
-    "max_recorded_participants": "TIEGRAPH_MAX_RECORDED_PARTICIPANTS",
-    "request_budget_seconds": "TIEGRAPH_REQUEST_BUDGET_SECONDS",
-    "compose_budget_seconds": "TIEGRAPH_COMPOSE_BUDGET_SECONDS",
-    "live_poll_seconds": "TIEGRAPH_LIVE_POLL_SECONDS",
-    "change_log_retention_hours": "TIEGRAPH_CHANGE_LOG_RETENTION_HOURS",
-    "tie_recheck_seconds": "TIEGRAPH_TIE_RECHECK_SECONDS",
-}
+def env_name(model: type[GraphSettings], field: str) -> str:
+    """Return the environment variable a setting is read from.
+
+    >>> env_name(GraphSettings, "neo4j_uri"), env_name(GraphSettings, "store")
+    ('NEO4J_URI', 'TIEGRAPH_STORE')
+    """
+    alias = model.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+class _Environment(EnvSettingsSource):
+    """The settings found in a given environment (a mapping), not necessarily the process's."""
+
+    def __init__(self, model: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._given = environ
+        super().__init__(model)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Names match exactly, as in the environment: every setting's name is in capitals, so
+        # only names in capitals are read (the source compares them lower-cased).
+        return {
+            name.lower(): value
+            for name, value in self._given.items()
+            if value != "" and name == name.upper()
+        }
 
 
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
-    """Build settings from ``environ`` (default: the process environment) and CLI overrides.
+) -> GraphSettings:
+    """Build the graph's settings from ``environ`` (default: the process environment) and CLI
+    overrides; see :func:`load_from`."""
+    return load_from(GraphSettings, overrides, environ)
+
+
+def load_from(
+    model: type[S],
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> S:
+    """Build ``model`` settings from ``environ`` (default: the process environment) and CLI
+    overrides (a ``None`` override leaves the environment's value).
 
     When ``NEO4J_URI`` is set and ``TIEGRAPH_STORE`` is not, the store is Neo4j. Raises
-    :class:`ConfigurationError` naming the offending setting.
+    :class:`ConfigurationError` naming the offending setting's environment variable.
     """
-    env = dict(os.environ if environ is None else environ)
+    found = _Environment(model, os.environ if environ is None else environ)()
     values: dict[str, Any] = {
-        name: env[var] for name, var in _ENV_NAMES.items() if env.get(var) not in (None, "")
+        name: found[key]
+        for name, info in model.model_fields.items()
+        if (key := _key(name, info.validation_alias)) in found
     }
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     if "store" not in values and values.get("neo4j_uri"):
         values["store"] = StoreKind.NEO4J
     try:
-        settings = Settings.model_validate(values)
+        settings = model.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "settings"
-        setting = _ENV_NAMES.get(name, name)
+        setting = env_name(model, name) if name in model.model_fields else name
         raise ConfigurationError(f"setting {setting}: {first['msg']}") from error
     if settings.store is StoreKind.NEO4J:
         settings.require_neo4j()
     return settings
 
 
-def per_worker(per_minute: int, workers: int) -> int:
-    """Return one worker's share of a per-minute limit kept in each process's memory, so that
-    all workers together allow at most ``per_minute`` (and each at least one).
-
-    Connections are spread over workers by the operating system, so one caller may meet fewer
-    than all of them: what it gets lies between this share and the whole limit, never above.
-
-    >>> per_worker(600, 1), per_worker(600, 4), per_worker(3, 4)
-    (600, 150, 1)
-    """
-    return max(1, per_minute // workers)
+def _key(name: str, alias: object) -> str:
+    """The key the environment source files a field's value under."""
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return name

@@ -14,17 +14,6 @@ import typer
 from typer.testing import CliRunner
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.demo import (
-    BACKGROUND_PEOPLE,
-    DEMO_AS_OF,
-    DEMO_GROUP_IDS,
-    LEADER_ID,
-    WORTH_A_LOOK,
-    core_batch,
-    demo_batches,
-    load_core_demo,
-    load_demo,
-)
 from graph.domain.batch import WriteBatch
 from graph.domain.codec import Record, record_id
 from graph.domain.model import (
@@ -43,6 +32,17 @@ from graph.domain.model import (
 from graph.domain.relationship import Band
 from graph.domain.retention import GroupRetention
 from graph.ports import GraphStore
+from graph.samples.demo import (
+    BACKGROUND_PEOPLE,
+    DEMO_AS_OF,
+    DEMO_GROUP_IDS,
+    LEADER_ID,
+    WORTH_A_LOOK,
+    core_batch,
+    demo_batches,
+    load_core_demo,
+    load_demo,
+)
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from api import cli
+from api.settings import StoreKind, load_settings
 from graph.domain.errors import ConfigurationError
 from graph.domain.model import InteractionKind
 from graph.domain.strength import StrengthModel
-from graph.settings import StoreKind, load_settings
 
 
 def test_the_embedded_store_is_the_default() -> None:
@@ -134,3 +134,41 @@ def test_time_budgets_are_read_from_the_environment() -> None:
 def test_a_budget_that_is_not_a_positive_bounded_number_is_named(variable: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=variable):
         load_settings(environ={variable: value})
+
+
+def test_every_setting_is_read_from_the_environment_name_it_always_had() -> None:
+    from api.settings import Settings
+    from graph.settings import env_name
+
+    neo4j = {"neo4j_uri", "neo4j_user", "neo4j_password", "neo4j_database"}
+    for field in Settings.model_fields:
+        expected = field.upper() if field in neo4j else f"TIEGRAPH_{field.upper()}"
+        assert env_name(Settings, field) == expected
+    assert load_settings(environ={"NEO4J_USER": "reader"}).neo4j_user == "reader"
+    assert load_settings(environ={"TIEGRAPH_MAX_QUERY_DEPTH": "4"}).max_query_depth == 4
+
+
+def test_only_names_in_capitals_are_read() -> None:
+    assert load_settings(environ={"tiegraph_privacy_min_group": "3"}).privacy_min_group == 5
+
+
+def test_building_settings_directly_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.settings import Settings
+    from graph.settings import GraphSettings
+
+    monkeypatch.setenv("TIEGRAPH_PRIVACY_MIN_GROUP", "3")
+    monkeypatch.setenv("TIEGRAPH_NO_AUTH", "1")
+    assert GraphSettings().privacy_min_group == 5
+    assert Settings().no_auth is False
+    assert load_settings().privacy_min_group == 3
+
+
+def test_the_graph_reads_its_own_settings_and_ignores_the_apis() -> None:
+    from graph.settings import GraphSettings
+    from graph.settings import load_settings as load_graph_settings
+
+    settings = load_graph_settings(
+        environ={"TIEGRAPH_PRIVACY_MIN_GROUP": "3", "TIEGRAPH_JWT_SECRET": "short"}
+    )
+    assert type(settings) is GraphSettings
+    assert settings.privacy_min_group == 3

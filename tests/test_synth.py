@@ -24,7 +24,7 @@ from graph.domain.model import (
     Person,
     SideConversation,
 )
-from graph.synth import KINDS, SyntheticNetwork, generate_network, network_batches
+from graph.samples.synth import KINDS, SyntheticNetwork, generate_network, network_batches
 
 PEOPLE = 300
 T = TypeVar("T")

@@ -9,6 +9,10 @@ fintech, retail and energy) and people who can give one another what they seek.
 - every placed applicant is in exactly one cohort; ``n`` placed applicants make
   ``ceil(n / cohort_size)`` cohorts whose sizes differ by at most one;
 - with ``separate_organizations``, no two people from the same organization share a cohort;
+- **kept apart**: no pair given in ``apart`` (people one of whom blocked the other) shares a
+  cohort, wherever the other hard constraints allow it. Where they do not (one cohort, or no
+  arrangement the repair finds), the pairs are set aside rather than the request refused: a
+  refusal would tell whoever composes that a block exists, which they may not read;
 - **formats**: with :attr:`CohortConstraints.format` every cohort meets in that format and
   applicants who prefer another are left out (and reported). Without it, a cohort meets in the
   format its members insist on: all who insist on a format in one cohort insist on the same
@@ -42,7 +46,8 @@ nets +5, so the search keeps similar professions together and spreads their indu
 
 **Method** (:func:`compose_cohorts`): simulated annealing over swaps of two people in
 different cohorts, from the greedy start (:func:`greedy_cohorts`). A swap keeps the sizes, and
-is only made when both people may sit in the other's cohort (format, organization), so every
+is only made when both people may sit in the other's cohort (format, organization, pairs
+kept apart), so every
 state visited is feasible. A proposal picks a person at random and, for a share
 :data:`TOWARD_PEER` (half) of proposals, a random member of the cohort of a random person of
 the same profession (moves that can bring colleagues together), otherwise anyone at random. A
@@ -83,13 +88,14 @@ makes ``O(n^2)`` choices (about a second for 1,000); a proposal costs ``O(cohort
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import math
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.domain.deadline import Deadline
@@ -301,6 +307,8 @@ class _Problem:
     """The pair values without the location term; the diagonal is 0."""
     peers: list[list[int]]
     """Per person: everyone with their profession (themselves included), or nobody."""
+    apart: list[frozenset[int]]
+    """Per person: the people they must not share a cohort with."""
     left_out: list[LeftOut]
     weights: CohortWeights
 
@@ -338,7 +346,10 @@ def _mask(bits: dict[str, int], labels: Iterable[str]) -> int:
 
 
 def _prepare(
-    applicants: Sequence[Applicant], constraints: CohortConstraints, weights: CohortWeights
+    applicants: Sequence[Applicant],
+    constraints: CohortConstraints,
+    weights: CohortWeights,
+    apart: Collection[tuple[str, str]] = (),
 ) -> _Problem:
     """Check the request, and leave out who cannot be placed."""
     size = constraints.cohort_size
@@ -427,9 +438,25 @@ def _prepare(
         ],
         rows=_pair_rows(people, weights),
         peers=[with_profession[of] if of >= 0 else [] for of in profession],
+        apart=_apart_sets(people, apart) if count > 1 else [frozenset()] * len(people),
         left_out=left_out,
         weights=weights,
     )
+
+
+def _apart_sets(
+    people: Sequence[Applicant], pairs: Collection[tuple[str, str]]
+) -> list[frozenset[int]]:
+    """Per person (by index), whom they are kept apart from: pairs naming someone not placed
+    are left out."""
+    index = {a.id: i for i, a in enumerate(people)}
+    found: list[set[int]] = [set() for _ in people]
+    for a, b in pairs:
+        i, j = index.get(a), index.get(b)
+        if i is not None and j is not None and i != j:
+            found[i].add(j)
+            found[j].add(i)
+    return [frozenset(f) for f in found]
 
 
 def _largest_organization(people: Iterable[Applicant]) -> tuple[str | None, int]:
@@ -562,6 +589,7 @@ class _Cohorts:
 
     __slots__ = (
         "by_format",
+        "clashes",
         "formats",
         "members",
         "organizations",
@@ -586,9 +614,14 @@ class _Cohorts:
         """Each cohort's format: the one its members insist on (the most insisted on, while
         they disagree), or the default."""
         self.where = [-1] * problem.size
+        self.clashes = [0] * count
+        """Pairs of members kept apart who share the cohort, per cohort."""
 
     def add(self, person: int, cohort: int) -> None:
         problem = self.problem
+        apart = problem.apart[person]
+        if apart:
+            self.clashes[cohort] += sum(1 for m in self.members[cohort] if m in apart)
         self.members[cohort].append(person)
         self.where[person] = cohort
         org = problem.organization[person]
@@ -608,6 +641,9 @@ class _Cohorts:
         cohort = self.where[person]
         self.members[cohort].remove(person)
         self.where[person] = -1
+        apart = problem.apart[person]
+        if apart:
+            self.clashes[cohort] -= sum(1 for m in self.members[cohort] if m in apart)
         org = problem.organization[person]
         if org >= 0:
             held = self.organizations[cohort]
@@ -643,8 +679,11 @@ class _Cohorts:
         return wanted
 
     def fits(self, person: int, cohort: int, *, leaving: int = -1) -> bool:
-        """Whether ``person`` may join ``cohort`` (format, organization), ``leaving`` gone."""
+        """Whether ``person`` may join ``cohort`` (format, organization, pairs kept apart),
+        ``leaving`` gone."""
         if self.format_after(cohort, leaving, person) is None:
+            return False
+        if self.meets_apart(person, cohort, leaving):
             return False
         org = self.problem.organization[person]
         return (
@@ -657,16 +696,26 @@ class _Cohorts:
             )
         )
 
+    def meets_apart(self, person: int, cohort: int, leaving: int = -1) -> int:
+        """How many members of ``cohort`` (``leaving`` gone) ``person`` is kept apart from."""
+        apart = self.problem.apart[person]
+        if not apart:
+            return 0
+        return sum(1 for m in self.members[cohort] if m in apart and m != leaving)
+
     def insisting(self, cohort: int) -> int:
         """How many members insist on a format."""
         return sum(self.by_format[cohort])
 
     def conflicts(self, cohort: int) -> int:
         """How far the cohort is from keeping the hard constraints: the members beyond one
-        per organization, plus those who insist on another format than most who insist."""
+        per organization, plus those who insist on another format than most who insist, plus
+        the pairs kept apart who share it."""
         counts = self.by_format[cohort]
-        return sum(held - 1 for held in self.organizations[cohort].values()) + (
-            sum(counts) - max(counts)
+        return (
+            sum(held - 1 for held in self.organizations[cohort].values())
+            + (sum(counts) - max(counts))
+            + self.clashes[cohort]
         )
 
     def conflict_change(self, cohort: int, leaving: int, joining: int) -> int:
@@ -674,7 +723,7 @@ class _Cohorts:
         problem = self.problem
         held = self.organizations[cohort]
         out, into = problem.organization[leaving], problem.organization[joining]
-        change = 0
+        change = self.meets_apart(joining, cohort, leaving) - self.meets_apart(leaving, cohort)
         if out >= 0 and held.get(out, 0) >= 2:
             change -= 1
         if into >= 0 and held.get(into, 0) - (into == out) >= 1:
@@ -864,6 +913,7 @@ def _resolve_conflicts(
             for person in state.members[cohort]
             if state.organizations[cohort].get(organization[person], 0) > 1
             or (locked[person] >= 0 and max(state.by_format[cohort]) < state.insisting(cohort))
+            or state.meets_apart(person, cohort)
         ]
         person = offending[rng.randrange(len(offending))]
         cohort = state.where[person]
@@ -955,7 +1005,7 @@ def _anneal(
         return 0, 0
     members, where, organizations = state.members, state.where, state.organizations
     formats, rows, peers = state.formats, problem.rows, problem.peers
-    locked, organization = problem.locked, problem.organization
+    locked, organization, apart = problem.locked, problem.organization, problem.apart
     by_format, default = state.by_format, problem.default_format
     # Indexed by a format index; ``_OPEN`` (-1) reads the last item, False.
     in_place = [*problem.in_place, False]
@@ -991,6 +1041,8 @@ def _anneal(
         if oa != ob and (
             (oa >= 0 and oa in organizations[cb]) or (ob >= 0 and ob in organizations[ca])
         ):
+            return None
+        if (apart[a] and state.meets_apart(a, cb, b)) or (apart[b] and state.meets_apart(b, ca, a)):
             return None
         if locked[a] >= 0 or locked[b] >= 0:
             after_a, after_b = format_after(ca, a, b), format_after(cb, b, a)
@@ -1193,6 +1245,18 @@ def _composition(
     )
 
 
+def _relaxing(problem: _Problem, fill: Callable[[_Problem], _Cohorts]) -> tuple[_Problem, _Cohorts]:
+    """Fill cohorts for ``problem``; if the repair cannot keep its pairs apart, fill them
+    again with the pairs set aside (see the module docstring), and say which problem held."""
+    try:
+        return problem, fill(problem)
+    except ValueError:
+        if not any(problem.apart):
+            raise
+    relaxed = dataclasses.replace(problem, apart=[frozenset()] * problem.size)
+    return relaxed, fill(relaxed)
+
+
 def _greedy(problem: _Problem, seed: int, deadline: Deadline | None = None) -> _Cohorts:
     return _fill(problem, random.Random(f"cohorts/{seed}/greedy"), greedy=True, deadline=deadline)
 
@@ -1213,6 +1277,7 @@ def compose_cohorts(
     time_limit_s: float | None = None,
     iterations: int | None = None,
     budget: Deadline | None = None,
+    apart: Collection[tuple[str, str]] = (),
 ) -> Composition:
     """Compose cohorts with the highest objective found by simulated annealing.
 
@@ -1244,12 +1309,12 @@ def compose_cohorts(
         raise ValueError(f"iterations cannot be negative: {iterations}")
     if time_limit_s is not None and time_limit_s <= 0:
         raise ValueError(f"time_limit_s must be positive, not {time_limit_s}")
-    problem = _prepare(applicants, constraints, weights)
+    problem = _prepare(applicants, constraints, weights, apart)
     if budget is not None:
         budget.check()
-    state = _greedy(problem, seed, budget)
+    problem, state = _relaxing(problem, lambda p: _greedy(p, seed, budget))
     greedy_objective = state.objective()
-    random_objective = _random(problem, seed, budget).objective()
+    random_objective = _relaxing(problem, lambda p: _random(p, seed, budget))[1].objective()
     if iterations is None and time_limit_s is None:
         iterations = ITERATIONS_PER_APPLICANT * problem.size
     proposed, accepted = _anneal(
@@ -1275,13 +1340,15 @@ def greedy_cohorts(
     *,
     seed: int = 0,
     weights: CohortWeights = CohortWeights(),
+    apart: Collection[tuple[str, str]] = (),
 ) -> Composition:
     """Compose cohorts greedily: each person, fewest options first, where they add the most.
 
     The ``seed`` orders people whose options are alike. Same constraints and errors as
     :func:`compose_cohorts`.
     """
-    return _composition(_greedy(_prepare(applicants, constraints, weights), seed), "greedy")
+    problem = _prepare(applicants, constraints, weights, apart)
+    return _composition(_relaxing(problem, lambda p: _greedy(p, seed))[1], "greedy")
 
 
 def random_cohorts(
@@ -1290,9 +1357,11 @@ def random_cohorts(
     *,
     seed: int = 0,
     weights: CohortWeights = CohortWeights(),
+    apart: Collection[tuple[str, str]] = (),
 ) -> Composition:
     """Compose cohorts at random, keeping every hard constraint: the floor to compare with.
 
     Same constraints and errors as :func:`compose_cohorts`.
     """
-    return _composition(_random(_prepare(applicants, constraints, weights), seed), "random")
+    problem = _prepare(applicants, constraints, weights, apart)
+    return _composition(_relaxing(problem, lambda p: _random(p, seed))[1], "random")

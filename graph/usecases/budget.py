@@ -11,7 +11,7 @@ search running in another server).
 
 Python runs one thread at a time (the global interpreter lock): a worker thread still lets the
 event loop run, but every time the loop needs the interpreter back it waits up to a switch
-interval (the service shortens it to 1 ms, see ``api.app``) for each busy thread. So heavy work
+interval (the service shortens it to 1 ms, see ``api.http.app``) for each busy thread. So heavy work
 runs on **one** worker thread, in turn (a request's budget includes its wait), and the
 embedded store's path searches on one search thread of its own: whatever the load, the loop
 competes with two threads at most. Composing cohorts, the longest computation by far and one

@@ -313,6 +313,17 @@ class Meetings:
                     offers=_merged(person.offers, contributions, request.contributions),
                 )
             )
+        # A block holds here too: two people one of whom blocked the other are put in
+        # different cohorts wherever the other constraints allow (never refused for it: a
+        # refusal would tell the leader that a block exists).
+        apart = sorted(
+            {
+                (min(pid, other), max(pid, other))
+                for pid, person in people.items()
+                for other in person.blocked_ids
+                if other in people and other != pid
+            }
+        )
         try:
             return await within(
                 deadline,
@@ -321,6 +332,7 @@ class Meetings:
                     pool,
                     constraints,
                     seed=seed,
+                    apart=apart,
                     iterations=(
                         iterations
                         if iterations is not None

@@ -13,11 +13,11 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.auth import create_token
-from graph.demo import load_core_demo
+from api.http.app import create_app
+from api.http.auth import create_token
+from api.settings import Settings, StoreKind
 from graph.ports import GraphStore
-from graph.settings import Settings, StoreKind
+from graph.samples.demo import load_core_demo
 from graph.usecases.viewer import Role
 from tests.support.neo4j import Neo4jTarget
 

@@ -8,9 +8,9 @@ from typing import Any
 import jwt
 import pytest
 
-from api.auth import Authenticator, Unauthenticated, create_token
+from api.http.auth import Authenticator, Unauthenticated, create_token
+from api.settings import Settings
 from graph.domain.errors import ConfigurationError
-from graph.settings import Settings
 from graph.usecases.viewer import Role, Viewer
 
 SECRET = "s3cret-for-tests-only-0123456789abcdef"

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from api.schema import OPERATION_ACTIONS, schema
-from api.subscriptions import LiveContext
-from api.types import global_id
+from api.graphql.resolvers.live import LiveContext
+from api.graphql.schema import OPERATION_ACTIONS, schema
+from api.graphql.types import global_id
 from graph.usecases.policy import Facts, may
 from graph.usecases.viewer import Role, Viewer
 from tests.api.conftest import Api

@@ -8,7 +8,7 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from api.app import create_app
+from api.http.app import create_app
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.ports import GraphStore, batch_of
 from graph.usecases.viewer import Role

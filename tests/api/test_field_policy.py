@@ -35,7 +35,7 @@ from graphql import (
     get_named_type,
 )
 
-from api.schema import OPERATION_ACTIONS, schema
+from api.graphql.schema import OPERATION_ACTIONS, schema
 from graph.usecases.policy import Action
 from graph.usecases.viewer import Role
 from tests.api.conftest import Api

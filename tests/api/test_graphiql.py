@@ -11,9 +11,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.app import create_app
 from api.graphiql import PAGE, STATIC_DIR
-from graph.settings import Settings, StoreKind
+from api.http.app import create_app
+from api.settings import Settings, StoreKind
 
 VENDOR = STATIC_DIR / "vendor"
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}

@@ -18,15 +18,15 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from strawberry.fastapi import GraphQLRouter
 
-from api.observability import (
+from api.graphql.errors import graphql_protections
+from api.http.observability import (
     JsonFormatter,
     configure_logging,
     graphql_metrics_extension,
     install_observability,
 )
-from api.protections import graphql_protections
+from api.settings import Settings
 from graph.domain.errors import NotFound
-from graph.settings import Settings
 
 _resolver_log = logging.getLogger("tests.api.resolver")
 

@@ -13,22 +13,15 @@ from graphql import OperationDefinitionNode, parse
 from prometheus_client import CollectorRegistry
 from strawberry.fastapi import GraphQLRouter
 
-from api.observability import install_observability
-from api.protections import (
-    MAX_PAGE_SIZE,
-    PATH_FAN_OUT,
-    PROPOSALS_PER_COST,
-    RateLimiter,
-    enforce_rate_limit,
-    graphql_protections,
-    install_protections,
-    query_cost,
-)
-from api.schema import schema as tiegraph_schema
+from api.graphql.errors import graphql_protections
+from api.graphql.limits import MAX_PAGE_SIZE, PATH_FAN_OUT, PROPOSALS_PER_COST, query_cost
+from api.graphql.schema import schema as tiegraph_schema
+from api.http.middleware import RateLimiter, enforce_rate_limit, install_protections
+from api.http.observability import install_observability
+from api.settings import Settings
 from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
 from graph.domain.errors import NotFound
 from graph.domain.paths import MAX_HOPS
-from graph.settings import Settings
 
 
 @strawberry.type

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 import graph.adapters.embedded.store as embedded_store
-from api.app import create_app
-from graph.demo import load_core_demo
+from api.http.app import create_app
 from graph.domain.paths import best_paths
+from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, settings_for
 
 HEAVY_PATHS = """

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from api.schema import schema
-from api.types import global_id
+from api.graphql.schema import schema
+from api.graphql.types import global_id
 from graph.usecases.viewer import Role
 from tests.api.conftest import Api
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import NO_AUTH_HEADER, create_app
-from graph.demo import load_core_demo
+from api.http.app import NO_AUTH_HEADER, create_app
+from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, bearer, settings_for
 
 DEEP = (

@@ -21,9 +21,9 @@ from pydantic import SecretStr
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from api.auth import create_token
-from graph.demo import load_core_demo
-from graph.settings import Settings
+from api.http.auth import create_token
+from api.settings import Settings
+from graph.samples.demo import load_core_demo
 from graph.usecases.viewer import Role
 from tests.api.conftest import SECRET, settings_for
 from tests.conftest import BACKENDS, open_store

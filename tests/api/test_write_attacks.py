@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.types import global_id
+from api.graphql.types import global_id
 from graph.usecases.viewer import Role
 from tests.api.conftest import Api
 

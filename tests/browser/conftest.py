@@ -26,13 +26,13 @@ import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.auth import create_token
-from graph import demo
+from api.http.app import create_app
+from api.http.auth import create_token
+from api.settings import Settings, StoreKind
 from graph.domain.batch import WriteBatch
 from graph.domain.model import Group, Interaction, InteractionKind, Membership, MembershipRole
 from graph.ports import GraphStore
-from graph.settings import Settings, StoreKind
+from graph.samples import demo
 from graph.usecases.viewer import Role
 
 CHROMIUM = Path(os.environ.get("TIEGRAPH_CHROMIUM", "/usr/bin/chromium"))

@@ -13,11 +13,11 @@ from graphql import OperationDefinitionNode, parse, validate
 from pydantic import SecretStr
 from strawberry.extensions.query_depth_limiter import create_validator
 
-from api.app import create_app
 from api.dashboard import PAGE, STATIC_DIR
-from api.protections import query_cost
-from api.schema import schema
-from graph.settings import Settings, StoreKind
+from api.graphql.limits import query_cost
+from api.graphql.schema import schema
+from api.http.app import create_app
+from api.settings import Settings, StoreKind
 
 VENDOR = STATIC_DIR / "vendor"
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Route
 
-from graph import demo
-from graph.settings import Settings, StoreKind
+from api.settings import Settings, StoreKind
+from graph.samples import demo
 from graph.usecases.viewer import Role
 from tests.browser.conftest import Service, Tab, _serve
 

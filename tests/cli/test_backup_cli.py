@@ -13,9 +13,9 @@ import typer
 from typer.testing import CliRunner
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.demo import core_batch
 from graph.domain.model import Interaction, InteractionKind
 from graph.ports import batch_of
+from graph.samples.demo import core_batch
 from tests.factories import at
 
 runner = CliRunner()

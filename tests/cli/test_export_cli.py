@@ -21,10 +21,10 @@ import typer
 from typer.testing import CliRunner, Result
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.demo import load_core_demo
 from graph.domain.model import Attendance, Organization, Person, Tie
 from graph.importing.jsonl import parse_jsonl
 from graph.ports import GraphStore, batch_of
+from graph.samples.demo import load_core_demo
 from graph.usecases.insights import Insights
 from graph.usecases.viewer import Viewer
 from tests.factories import group, meeting, membership, person
@@ -326,7 +326,7 @@ def test_a_failed_export_leaves_no_file_behind(
     async def broken(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("api.cli_export.export_jsonl", broken)
+    monkeypatch.setattr("api.cli.export.export_jsonl", broken)
     target = tmp_path / "out.jsonl"
 
     result = run(app, data, "export", "-o", target)

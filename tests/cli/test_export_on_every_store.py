@@ -11,10 +11,10 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from graph.demo import load_core_demo
 from graph.exporting import export_graphml, export_jsonl
 from graph.importing.runner import import_files
 from graph.ports import GraphStore
+from graph.samples.demo import load_core_demo
 from graph.usecases.insights import Insights
 from graph.usecases.viewer import Viewer
 from tests.importing.test_import_runner import everything

@@ -16,11 +16,11 @@ import typer
 from typer.testing import CliRunner, Result
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.demo import load_core_demo
 from graph.domain.balance import MeetingBalance
 from graph.domain.model import Person
 from graph.domain.paths import Strategy
 from graph.ports import batch_of
+from graph.samples.demo import load_core_demo
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 

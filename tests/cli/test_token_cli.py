@@ -6,8 +6,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.auth import Authenticator
-from graph.settings import load_settings
+from api.http.auth import Authenticator
+from api.settings import load_settings
 from graph.usecases.viewer import Role, Viewer
 
 SECRET = "s3cret-for-cli-tests-0123456789abcdef"

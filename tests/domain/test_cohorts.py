@@ -6,7 +6,7 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -427,3 +427,64 @@ def test_a_search_without_iterations_or_time_is_refused() -> None:
         compose_cohorts(pool, CohortConstraints(cohort_size=2), iterations=-1)
     with pytest.raises(ValueError, match="time_limit_s must be positive"):
         compose_cohorts(pool, CohortConstraints(cohort_size=2), time_limit_s=0)
+
+
+# -- pairs kept apart (blocks) ------------------------------------------------------------------
+
+
+def _colleagues(count: int) -> list[Applicant]:
+    """People who would all gain most from sitting together: one profession, many industries."""
+    return [Applicant(f"p{i:02}", "marketing", f"industry-{i}", f"org-{i}") for i in range(count)]
+
+
+def _together(found: Composition, a: str, b: str) -> bool:
+    return any(a in cohort and b in cohort for cohort in found.cohorts)
+
+
+@pytest.mark.parametrize("compose", [compose_cohorts, greedy_cohorts])
+def test_people_one_of_whom_blocked_the_other_never_share_a_cohort(
+    compose: Callable[..., Composition],
+) -> None:
+    # Two professions of four: without the blocks, each profession would make one cohort.
+    pool = [
+        Applicant(f"p{i}", "marketing" if i < 4 else "finance", f"industry-{i % 4}", f"org-{i}")
+        for i in range(8)
+    ]
+    apart = [("p0", "p1"), ("p5", "p4")]
+    kwargs = {"iterations": 2_000} if compose is compose_cohorts else {}
+    unblocked = compose(pool, CohortConstraints(cohort_size=4), seed=3, **kwargs)
+    assert all(_together(unblocked, *pair) for pair in apart)
+    found = compose(pool, CohortConstraints(cohort_size=4), seed=3, apart=apart, **kwargs)
+    assert not [pair for pair in apart if _together(found, *pair)]
+    assert sorted(p for cohort in found.cohorts for p in cohort) == [a.id for a in pool]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.integers(min_value=6, max_value=24),
+    seed=st.integers(min_value=0, max_value=1_000),
+    order=st.permutations(range(24)),
+    pairs=st.integers(min_value=0, max_value=6),
+)
+def test_pairs_kept_apart_stay_apart_whatever_the_search_does(
+    size: int, seed: int, order: list[int], pairs: int
+) -> None:
+    pool = _colleagues(size)
+    # Each person in one pair at most (some pairs name people outside the pool): with two
+    # cohorts or more such pairs can always be kept apart, so every one of them must be.
+    people = [f"p{i:02}" for i in order]
+    apart = [(people[2 * k], people[2 * k + 1]) for k in range(pairs)]
+    found = compose_cohorts(
+        pool, CohortConstraints(cohort_size=3), seed=seed, iterations=500, apart=apart
+    )
+    assert not [pair for pair in apart if _together(found, *pair)]
+
+
+def test_pairs_that_cannot_be_kept_apart_are_composed_as_if_no_block_existed() -> None:
+    pool = _colleagues(4)
+    # One cohort: nothing can keep the pair apart; the answer must not tell the leader so.
+    blocked = compose_cohorts(
+        pool, CohortConstraints(cohort_size=4), seed=1, iterations=200, apart=[("p00", "p01")]
+    )
+    unblocked = compose_cohorts(pool, CohortConstraints(cohort_size=4), seed=1, iterations=200)
+    assert blocked == unblocked

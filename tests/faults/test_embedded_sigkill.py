@@ -30,7 +30,7 @@ from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.codec import ENTITY_KINDS, encode, record_id
 from graph.domain.model import Interaction
 from graph.domain.ties import ties_from_history
-from graph.synth import generate_network
+from graph.samples.synth import generate_network
 from tests.faults.dump import GraphDump, dump_graph
 from tests.faults.load import WriteLoad, assert_acknowledged_writes_stored_once, seed_people
 from tests.faults.service import (

@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.types import global_id
+from api.graphql.types import global_id
+from api.settings import Settings
 from graph.adapters.neo4j.store import Neo4jStore
-from graph.settings import Settings
 from tests.faults.load import (
     ReadinessProbe,
     WriteLoad,

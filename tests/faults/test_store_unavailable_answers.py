@@ -16,11 +16,11 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from api.app import create_app
+from api.http.app import create_app
+from api.settings import Settings, StoreKind
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore
-from graph.settings import Settings, StoreKind
 from tests.faults.load import RECORD, UPSERT_PEOPLE, batch_input, check_unavailable
 
 HIDDEN = "bolt://10.9.8.7:7687"

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.app import create_app
-from graph.demo import load_core_demo
+from api.http.app import create_app
+from api.settings import Settings
 from graph.ports import GraphStore
-from graph.settings import Settings
+from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, settings_for
 from tests.conftest import open_store
 from tests.support.neo4j import Neo4jTarget

@@ -10,8 +10,8 @@ Two generators:
   a variable, with JSON values that fit the argument's type most of the time and are anything
   at all otherwise.
 
-The schema is the one the service runs (``api.schema.schema``); ``schema.graphql`` is checked to
-equal it by ``tests/api/test_service.py``.
+The schema is the one the service runs (``api.graphql.schema.schema``); ``schema.graphql`` is
+checked to equal it by ``tests/api/test_service.py``.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from graphql import (
 )
 from hypothesis import strategies as st
 
-from api.schema import schema
-from api.types import global_id
+from api.graphql.schema import schema
+from api.graphql.types import global_id
 from tests.hostile.support import CORE_IDS, HOSTILE_TEXT
 
 __all__ = [

@@ -21,10 +21,10 @@ import httpx
 from hypothesis import HealthCheck, Phase, settings
 
 from graph.adapters.neo4j import cypher
-from graph.demo import core_batch
 from graph.domain.codec import ENTITY_KINDS, encode, record_id
 from graph.domain.model import Person
 from graph.ports import MAX_PAGE, GraphStore
+from graph.samples.demo import core_batch
 from tests.api.conftest import Api
 
 __all__ = [
@@ -80,7 +80,8 @@ def _core_ids() -> dict[str, tuple[str, ...]]:
 
 
 CORE_IDS = _core_ids()
-"""The ids of the small demo (``graph.demo.core_batch``) by section, e.g. ``CORE_IDS["person"]``."""
+"""The ids of the small demo (``graph.samples.demo.core_batch``) by section, e.g.
+``CORE_IDS["person"]``."""
 
 INJECTIONS: tuple[str, ...] = (
     '"}) MATCH (n) DETACH DELETE n //',

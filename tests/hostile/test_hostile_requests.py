@@ -15,8 +15,8 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from api.protections import depth_limit_rule
-from api.schema import schema
+from api.graphql.limits import depth_limit_rule
+from api.graphql.schema import schema
 from tests.api.conftest import Api
 from tests.hostile.support import assert_clean, served_store, store_digest
 

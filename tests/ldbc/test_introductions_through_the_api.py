@@ -19,7 +19,7 @@ import httpx
 import networkx as nx
 import pytest
 
-from api.app import create_app
+from api.http.app import create_app
 from graph.domain.model import InteractionKind
 from graph.domain.paths import Strategy
 from graph.importing.ldbc import load_ldbc

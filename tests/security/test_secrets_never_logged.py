@@ -1,7 +1,7 @@
 """Tokens, keys and passwords never reach a log line, even at DEBUG, on either backend.
 
 The service runs under uvicorn as ``tiegraph serve`` runs it (its JSON logging from
-``api.observability.configure_logging``, uvicorn's own access log off), but with every logger
+``api.http.observability.configure_logging``, uvicorn's own access log off), but with every logger
 at DEBUG, the database driver's included. It is then used the way real callers use it and
 misuse it: good and bad tokens, an API key until it is rate limited, a body too large, a query
 that fails inside, a write that is refused, a token minted with the command line. Every record
@@ -27,12 +27,12 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.auth import create_token
-from api.observability import JsonFormatter, configure_logging
-from graph.demo import load_core_demo
+from api.http.app import create_app
+from api.http.auth import create_token
+from api.http.observability import JsonFormatter, configure_logging
+from api.settings import Settings
 from graph.ports import GraphStore
-from graph.settings import Settings
+from graph.samples.demo import load_core_demo
 from graph.usecases.viewer import Role
 from tests.api.conftest import SECRET, settings_for
 from tests.support.neo4j import Neo4jTarget

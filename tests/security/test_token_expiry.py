@@ -20,9 +20,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.auth import create_token
-from graph.demo import load_core_demo
+from api.http.app import create_app
+from api.http.auth import create_token
+from graph.samples.demo import load_core_demo
 from graph.usecases.viewer import Role
 from tests.api.conftest import SECRET, Api, settings_for
 

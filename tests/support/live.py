@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from graph.settings import Settings
+from api.settings import Settings
 
 PROTOCOL = "graphql-transport-ws"
 

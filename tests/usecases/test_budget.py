@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.demo import load_core_demo
 from graph.domain.errors import BudgetExceeded
+from graph.samples.demo import load_core_demo
 from graph.usecases.budget import Budgets
 from graph.usecases.service import Service
 from graph.usecases.viewer import Role, Viewer

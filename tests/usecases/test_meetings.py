@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.cohorts import CohortConstraints
 from graph.domain.errors import Forbidden, InvalidInput, NotFound
+from graph.domain.model import Person
 from graph.ports import batch_of
 from graph.usecases.meetings import ApplicantRequest
 from graph.usecases.service import Service
@@ -86,3 +88,18 @@ async def test_a_pool_that_cannot_be_composed_is_refused_naming_the_field(tmp_pa
     member = Viewer(person_id="ann", roles=frozenset({Role.MEMBER}), subject="ann")
     with pytest.raises(Forbidden):
         await service.meetings.compose_cohorts(member, pool, CohortConstraints(cohort_size=2))
+
+
+async def test_someone_who_blocked_a_match_is_put_in_another_cohort(tmp_path: Path) -> None:
+    service = await a_pool(tmp_path)
+    pool = [ApplicantRequest(p) for p in ("ann", "bo", "cy", "di")]
+    found = await service.meetings.compose_cohorts(
+        LEADER, pool, CohortConstraints(cohort_size=2), interviews_of="pool", iterations=500
+    )
+    assert ("ann", "di") in found.cohorts
+    ann = (await service.store.get(Person, ["ann"]))["ann"]
+    await service.store.apply(batch_of([dataclasses.replace(ann, blocked_ids=("di",))]))
+    found = await service.meetings.compose_cohorts(
+        LEADER, pool, CohortConstraints(cohort_size=2), interviews_of="pool", iterations=500
+    )
+    assert not [c for c in found.cohorts if "ann" in c and "di" in c]

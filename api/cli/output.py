@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli import ExitCode, err, fail
+from api.cli.options import ExitCode, err, fail
 from graph.domain.errors import InvalidInput, NotFound, TiegraphError
 from graph.usecases.viewer import Viewer
 

@@ -18,18 +18,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from api.cli import (
+from api.cli.options import (
     EXIT_CODES_HELP,
     DataDirOption,
     ExitCode,
     Neo4jDatabaseOption,
     Neo4jUriOption,
     StoreOption,
+    at_option,
     fail,
     open_store_and_run,
     settings_from_options,
 )
-from api.cli_output import (
+from api.cli.output import (
     OPERATOR,
     JsonOption,
     explainer,
@@ -40,13 +41,13 @@ from api.cli_output import (
     print_json,
     stdout,
 )
+from api.settings import Settings
 from graph.domain.balance import MeetingBalance
 from graph.domain.errors import NotFound
 from graph.domain.model import Group, Person, Tie
 from graph.domain.paths import MAX_HOPS, Strategy
 from graph.domain.retention import GroupRetention
 from graph.ports import GraphStore
-from graph.settings import Settings
 from graph.usecases.insights import DEFAULT_HORIZONS, MAX_EVIDENCE, RelationshipReport, utc_now
 from graph.usecases.introductions import MAX_PATHS, ExplainedPath
 from graph.usecases.meetings import GroupBalance
@@ -367,10 +368,8 @@ def strength_command(
     b: Annotated[str, typer.Argument(metavar="B", help="The other person id.")],
     at: Annotated[
         str | None,
-        typer.Option(
-            "--at",
-            help="The moment to assess: ISO-8601 with a time zone, or a date (UTC). Default: now.",
-            show_default=False,
+        at_option(
+            "The moment to assess: ISO-8601 with a time zone, or a date (UTC). Default: now."
         ),
     ] = None,
     evidence: Annotated[
@@ -491,10 +490,8 @@ def nudges_command(
     first: Annotated[int, typer.Option("--first", help="How many nudges at most, 1 to 100.")] = 5,
     at: Annotated[
         str | None,
-        typer.Option(
-            "--at",
-            help="The moment to look at: ISO-8601 with a time zone, or a date (UTC). Default: now.",
-            show_default=False,
+        at_option(
+            "The moment to look at: ISO-8601 with a time zone, or a date (UTC). Default: now."
         ),
     ] = None,
     json_output: JsonOption = False,
@@ -666,12 +663,7 @@ def _print_retention(retention: GroupRetention, group: Group) -> None:
 def retention_command(
     group: Annotated[str, typer.Argument(metavar="GROUP", help="A group id.")],
     at: Annotated[
-        str | None,
-        typer.Option(
-            "--at",
-            help="As seen at this moment (ISO-8601 or a date). Default: now.",
-            show_default=False,
-        ),
+        str | None, at_option("As seen at this moment (ISO-8601 or a date). Default: now.")
     ] = None,
     after: Annotated[
         str | None,

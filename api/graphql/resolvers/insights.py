@@ -11,7 +11,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.types import (
+from api.graphql.types import (
     Info,
     Interaction,
     KindCount,

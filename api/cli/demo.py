@@ -1,7 +1,7 @@
 """``tiegraph demo load``: write the demo network into the configured store, with a report.
 
 The demo is Lena's three groups in a background network of 2,000 people (see ``docs/demo.md``
-and :mod:`graph.demo`). Loading is idempotent: a second load reports every record unchanged.
+and :mod:`graph.samples.demo`). Loading is idempotent: a second load reports every record unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from api.cli import (
+from api.cli.options import (
     DataDirOption,
     Neo4jDatabaseOption,
     Neo4jUriOption,
@@ -21,10 +21,10 @@ from api.cli import (
     open_store_and_run,
     settings_from_options,
 )
-from api.cli_output import JsonOption, print_json, progress_bar, stdout
-from graph.demo import DEFAULT_BATCH_SIZE, DEMO_AS_OF, WORTH_A_LOOK, load_demo
+from api.cli.output import JsonOption, print_json, progress_bar, stdout
 from graph.domain.batch import WriteSummary
 from graph.ports import GraphStore
+from graph.samples.demo import DEFAULT_BATCH_SIZE, DEMO_AS_OF, WORTH_A_LOOK, load_demo
 
 __all__ = ["app", "register"]
 

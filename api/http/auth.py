@@ -21,8 +21,8 @@ from typing import Any
 import jwt
 from pydantic import SecretStr
 
+from api.settings import Settings
 from graph.domain.errors import ConfigurationError, TiegraphError
-from graph.settings import Settings
 from graph.usecases.viewer import Role, Viewer
 
 __all__ = ["Authenticator", "Unauthenticated", "create_token"]

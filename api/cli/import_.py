@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.cli import (
+from api.cli.options import (
     DataDirOption,
     Neo4jDatabaseOption,
     Neo4jUriOption,

@@ -29,25 +29,27 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 
 from api import graphiql
-from api.auth import Authenticator, Unauthenticated
 from api.dashboard import mount_dashboard, serves_no_data
-from api.observability import graphql_metrics_extension, install_observability
-from api.protections import (
+from api.graphql.errors import (
     STORE_RETRY_AFTER_S,
-    RateLimiter,
-    enforce_rate_limit,
     graphql_protections,
-    install_protections,
-    rate_limit_response,
     store_unavailable_retry_after,
 )
-from api.schema import build_schema
-from api.subscriptions import CONNECTION_INIT_WAIT, PROTOCOLS, LiveUpdates, live_updates
-from api.types import Context
+from api.graphql.schema import build_schema
+from api.graphql.types import Context
+from api.http.auth import Authenticator, Unauthenticated
+from api.http.live import CONNECTION_INIT_WAIT, PROTOCOLS, LiveUpdates, live_updates
+from api.http.middleware import (
+    RateLimiter,
+    enforce_rate_limit,
+    install_protections,
+    rate_limit_response,
+)
+from api.http.observability import graphql_metrics_extension, install_observability
+from api.settings import Settings, per_worker
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
 from graph.ports import GraphStore
-from graph.settings import Settings, per_worker
 from graph.usecases.budget import start_workers
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
@@ -112,7 +114,7 @@ class Authenticate:
             or serves_no_data(scope["path"])
             or graphiql.serves_no_data(scope["path"])
             or _asks_for_the_ide(scope)
-            # A websocket authenticates in its first message (api.subscriptions).
+            # A websocket authenticates in its first message (api.http.live).
             or (scope["type"] == "websocket" and scope["path"] == "/graphql")
         ):
             await self.app(scope, receive, send)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api.cli import DataDirOption, ExitCode, fail, settings_from_options
+from api.cli.options import DataDirOption, ExitCode, fail, settings_from_options
 from graph.adapters.embedded.backup import BackupInfo, backup_store, restore_store
 from graph.domain.errors import ConfigurationError
 

@@ -19,19 +19,20 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from api.cli import (
+from api.cli.options import (
     EXIT_CODES_HELP,
     DataDirOption,
     ExitCode,
     Neo4jDatabaseOption,
     Neo4jUriOption,
     StoreOption,
+    at_option,
     err,
     fail,
     open_store_and_run,
     settings_from_options,
 )
-from api.cli_output import JsonOption, explainer, iso, parse_moment, print_json, progress_bar
+from api.cli.output import JsonOption, explainer, iso, parse_moment, print_json, progress_bar
 from graph.exporting import ExportSummary, export_graphml, export_jsonl
 from graph.ports import GraphStore
 from graph.private_files import open_private
@@ -147,10 +148,8 @@ def export_command(
     ] = False,
     at: Annotated[
         str | None,
-        typer.Option(
-            "--at",
-            help="GraphML: assess tie strength at this moment (ISO-8601 or a date). Default: now.",
-            show_default=False,
+        at_option(
+            "GraphML: assess tie strength at this moment (ISO-8601 or a date). Default: now."
         ),
     ] = None,
     json_output: JsonOption = False,

@@ -19,21 +19,20 @@ import traceback
 import uuid
 import weakref
 from collections.abc import Iterator, MutableMapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import Response
-from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from graph.domain.errors import TiegraphError
+from api.graphql.errors import error_kind
+from api.request_id import REQUEST_ID, current_request_id
 
 __all__ = [
     "JsonFormatter",
@@ -45,7 +44,6 @@ __all__ = [
     "install_observability",
 ]
 
-_REQUEST_ID: ContextVar[str | None] = ContextVar("tiegraph_request_id", default=None)
 # A caller's id is echoed only when it cannot smuggle anything into a header or a log line.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -54,11 +52,6 @@ _MAX_OPERATION_NAMES = 200
 """Operation names are chosen by clients; past this many distinct ones they share ``other``."""
 
 _access_log = logging.getLogger("tiegraph.access")
-
-
-def current_request_id() -> str | None:
-    """Return the id of the request being served, or ``None`` outside a request."""
-    return _REQUEST_ID.get()
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -124,30 +117,6 @@ def _metrics(registry: CollectorRegistry) -> _Metrics:
         )
         _metrics_by_registry[registry] = found
     return found
-
-
-def error_kind(error: GraphQLError) -> str:
-    """Classify a GraphQL error: ``unexpected``, ``invalid_request`` or a domain error's name.
-
-    Errors without an original exception (syntax, validation, variable coercion) and those a
-    resolver raised on purpose as ``GraphQLError`` are the caller's doing. Domain errors are
-    named after their class (``NotFound`` -> ``not_found``). Anything else is a bug or an outage
-    and is ``unexpected``.
-
-    >>> error_kind(GraphQLError("Cannot query field 'x' on type 'Query'."))
-    'invalid_request'
-    >>> from graph.domain.errors import NotFound
-    >>> error_kind(GraphQLError("gone", original_error=NotFound("person", "p1")))
-    'not_found'
-    >>> error_kind(GraphQLError("boom", original_error=RuntimeError("boom")))
-    'unexpected'
-    """
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return "invalid_request"
-    if isinstance(original, TiegraphError):
-        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(original).__name__).lower()
-    return "unexpected"
 
 
 def graphql_metrics_extension(registry: CollectorRegistry) -> type[SchemaExtension]:
@@ -270,7 +239,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id_from(scope)
-        token = _REQUEST_ID.set(request_id)
+        token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
         header = (b"x-request-id", request_id.encode("ascii"))
@@ -295,7 +264,7 @@ class ObservabilityMiddleware:
             raise
         finally:
             self._record(scope, status=status, started=started)
-            _REQUEST_ID.reset(token)
+            REQUEST_ID.reset(token)
 
     def _record(self, scope: Scope, *, status: int, started: float) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000, 2)

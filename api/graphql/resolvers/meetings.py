@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from api.types import GroupFormat, Info, Person, key_of, people_of, person_of
+from api.graphql.types import GroupFormat, Info, Person, key_of, people_of, person_of
 from graph.domain import model
 from graph.domain.balance import MeetingBalance as DomainMeetingBalance
 from graph.domain.cohorts import CohortConstraints, CohortExplanation

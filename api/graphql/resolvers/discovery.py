@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from api.types import Info, Person, PersonRef, key_of, people_of, person_of
+from api.graphql.types import Info, Person, PersonRef, key_of, people_of, person_of
 from graph.domain.similarity import Facet
 from graph.domain.similarity import SharedItem as DomainItem
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import err
+from api.cli.options import err
 from graph.domain.errors import ConfigurationError
 from graph.usecases.viewer import Role
 
@@ -49,8 +49,8 @@ def create(
     ] = "1h",
 ) -> None:
     """Print a signed bearer token, and nothing else, for the Authorization header."""
-    from api.auth import create_token
-    from graph.settings import load_settings
+    from api.http.auth import create_token
+    from api.settings import load_settings
 
     if person is not None and not person.strip():
         raise typer.BadParameter("must not be empty", param_hint="--person")

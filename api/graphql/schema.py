@@ -19,14 +19,14 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from api import discovery as discovery_api
-from api import insights
-from api import introductions as introduction_api
-from api import meetings as meetings_api
-from api import nudges as nudges_api
-from api.observability import error_kind
-from api.subscriptions import Subscription
-from api.types import (
+from api.graphql.errors import error_kind
+from api.graphql.resolvers import discovery as discovery_api
+from api.graphql.resolvers import insights
+from api.graphql.resolvers import introductions as introduction_api
+from api.graphql.resolvers import meetings as meetings_api
+from api.graphql.resolvers import nudges as nudges_api
+from api.graphql.resolvers.live import Subscription
+from api.graphql.types import (
     DEFAULT_PAGE,
     NODE_TYPES,
     Connection,
@@ -46,31 +46,31 @@ from api.types import (
     paginate,
     to_node,
 )
-from api.types import (
+from api.graphql.types import (
     Group as GroupNode,
 )
-from api.types import (
+from api.graphql.types import (
     Interaction as InteractionNode,
 )
-from api.types import (
+from api.graphql.types import (
     Interest as InterestNode,
 )
-from api.types import (
+from api.graphql.types import (
     Introduction as IntroductionNode,
 )
-from api.types import (
+from api.graphql.types import (
     Meeting as MeetingNode,
 )
-from api.types import (
+from api.graphql.types import (
     Membership as MembershipNode,
 )
-from api.types import (
+from api.graphql.types import (
     Organization as OrganizationNode,
 )
-from api.types import (
+from api.graphql.types import (
     Person as PersonNode,
 )
-from api.types import (
+from api.graphql.types import (
     SideConversation as SideConversationNode,
 )
 from graph.domain import model

@@ -1,6 +1,8 @@
-"""The ``tiegraph`` command line: one typer app, sub-apps registered from their own modules.
+"""What every ``tiegraph`` command shares: exit statuses, error lines, the store options, the
+settings read from them, and opening the store.
 
-Exit statuses are the same for every command (:class:`ExitCode`, docs/cli.md).
+Exit statuses are the same for every command (:class:`ExitCode`, docs/cli.md). This module
+imports no other command module, so each command group depends on it and never on another.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from api.settings import Settings, StoreKind, load_settings
 from graph.bootstrap import build_store
 from graph.domain.errors import (
     BudgetExceeded,
@@ -24,16 +27,20 @@ from graph.domain.errors import (
     TiegraphError,
 )
 from graph.ports import GraphStore
-from graph.settings import Settings, StoreKind, load_settings
 
 __all__ = [
     "EXIT_CODES_HELP",
+    "DataDirOption",
     "ExitCode",
-    "app",
+    "Neo4jDatabaseOption",
+    "Neo4jUriOption",
+    "StoreOption",
+    "at_option",
+    "err",
     "exit_code_of",
     "fail",
-    "main",
     "open_store_and_run",
+    "settings_from_options",
 ]
 
 T = TypeVar("T")
@@ -60,13 +67,6 @@ EXIT_CODES_HELP = (
     " See docs/cli.md."
 )
 
-app = typer.Typer(
-    name="tiegraph",
-    help="tiegraph: a relationship graph of people, groups, meetings and the ties between them.",
-    epilog=EXIT_CODES_HELP,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
 err = Console(stderr=True)
 
 
@@ -102,6 +102,15 @@ Neo4jUriOption = Annotated[
 Neo4jDatabaseOption = Annotated[
     str | None, typer.Option("--neo4j-database", help="Database name. Env: NEO4J_DATABASE.")
 ]
+
+
+def at_option(help: str) -> Any:
+    """The ``--at MOMENT`` option (ISO-8601 with a time zone, or a date), worded per command.
+
+    Use as ``at: Annotated[str | None, at_option("...")] = None``; read the text with
+    :func:`api.cli.output.parse_moment`.
+    """
+    return typer.Option("--at", help=help, show_default=False)
 
 
 def settings_from_options(
@@ -149,39 +158,3 @@ def open_store_and_run(
         return asyncio.run(run())
     except TiegraphError as error:
         fail(explain(error), exit_code_of(error))
-
-
-_registered = False
-
-
-def _register() -> None:
-    """Attach the sub-commands that live in their own modules (once)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    from api import (
-        cli_backup,
-        cli_demo,
-        cli_export,
-        cli_import,
-        cli_neo4j,
-        cli_queries,
-        cli_serve,
-        cli_token,
-    )
-
-    app.add_typer(cli_neo4j.app, name="neo4j")
-    cli_import.register(app)
-    cli_export.register(app)
-    cli_backup.register(app)
-    cli_queries.register(app)
-    cli_serve.register(app)
-    cli_token.register(app)
-    cli_demo.register(app)
-
-
-def main() -> None:
-    """Run the command line."""
-    _register()
-    app()

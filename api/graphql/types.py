@@ -1,4 +1,7 @@
-"""GraphQL object types: Relay nodes for every entity, connections, and their nested fields.
+"""GraphQL object types: Relay nodes for every entity and their nested fields.
+
+The request context and its DataLoaders are in :mod:`api.graphql.context`, connections and
+cursors in :mod:`api.graphql.pagination` (both re-exported here).
 
 Every entity is a ``Node`` with an opaque global ``id`` and its stable application id
 ``key``. Nested lists are connections paged in memory from what one DataLoader call returned,
@@ -11,33 +14,47 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
-from strawberry.fastapi import BaseContext
 
+from api.graphql.context import Context, Info, Loaders
+from api.graphql.pagination import (
+    DEFAULT_PAGE,
+    Connection,
+    Edge,
+    PageInfo,
+    check_first,
+    connection,
+    cursor_key,
+    page_of,
+    paginate,
+)
 from graph.domain import model
 from graph.domain.codec import record_id
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.relationship import Assessment, Band
-from graph.ports import MAX_PAGE, Page
 from graph.usecases.policy import Action, Facts, may
-from graph.usecases.service import Service
-from graph.usecases.viewer import Viewer
 
 __all__ = [
+    "DEFAULT_PAGE",
     "Connection",
     "Context",
+    "Edge",
+    "Info",
+    "Loaders",
     "Node",
+    "PageInfo",
+    "check_first",
+    "connection",
+    "cursor_key",
     "decode_global_id",
     "global_id",
+    "page_of",
     "paginate",
     "to_node",
 ]
 
-T = TypeVar("T")
-DEFAULT_PAGE = 20
 
 InteractionKind = strawberry.enum(model.InteractionKind, name="InteractionKind")
 GroupFormat = strawberry.enum(model.GroupFormat, name="Format")
@@ -52,7 +69,7 @@ IntroductionStatus = strawberry.enum(model.IntroductionStatus, name="Introductio
 TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
 
 
-# -- global ids and cursors ------------------------------------------------------------------
+# -- global ids ------------------------------------------------------------------------------
 
 
 def global_id(type_name: str, key: str) -> str:
@@ -87,166 +104,6 @@ def key_of(value: str, type_name: str, *, argument: str) -> str:
             [Problem(argument, argument, value, f"is the id of a {found_type}, not a {type_name}")]
         )
     return key
-
-
-def _cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(f"after:{key}".encode()).decode()
-
-
-def cursor_key(cursor: str | None, *, argument: str = "after") -> str | None:
-    """Return the key a cursor points after; refuse cursors this API did not give out."""
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
-    except (ValueError, UnicodeError, binascii.Error):
-        text = ""
-    if not text.startswith("after:"):
-        raise InvalidInput(
-            [Problem(argument, argument, cursor, "is not a cursor this API gave out")]
-        )
-    return text.removeprefix("after:")
-
-
-def check_first(first: int) -> int:
-    """Refuse page sizes outside 0..MAX_PAGE, naming the argument."""
-    if not 0 <= first <= MAX_PAGE:
-        raise InvalidInput([Problem("first", "first", first, f"must be 0-{MAX_PAGE}")])
-    return first
-
-
-# -- context ---------------------------------------------------------------------------------
-
-
-class Loaders:
-    """The DataLoaders of one request: each batches what a whole query level asks for."""
-
-    def __init__(self, service: Service, viewer: Viewer) -> None:
-        def loader(fn: Callable[[list[str]], object]) -> DataLoader[str, object]:
-            return DataLoader(load_fn=fn)  # type: ignore[arg-type]
-
-        async def get(kind: type[model.Person] | type[object], keys: list[str]) -> list[object]:
-            return list(await service.get(viewer, kind, keys))  # type: ignore[arg-type]
-
-        async def meeting_attendance(keys: list[str]) -> list[object]:
-            return list((await service.meeting_details(viewer, keys))[0])
-
-        async def meeting_breakouts(keys: list[str]) -> list[object]:
-            return list((await service.meeting_details(viewer, keys))[1])
-
-        self.person = loader(lambda keys: service.people(viewer, keys))
-        self.organization = loader(lambda keys: get(model.Organization, keys))
-        self.group = loader(lambda keys: get(model.Group, keys))
-        self.meeting = loader(lambda keys: get(model.Meeting, keys))
-        self.group_memberships = loader(lambda keys: service.memberships_of_groups(viewer, keys))
-        self.person_memberships = loader(lambda keys: service.memberships_of_people(viewer, keys))
-        self.group_meetings = loader(lambda keys: service.meetings_of_groups(viewer, keys))
-        self.meeting_attendance = loader(meeting_attendance)
-        self.meeting_breakouts = loader(meeting_breakouts)
-        self.ties = loader(lambda keys: service.ties(viewer, keys))
-        self.tie_strengths = loader(lambda keys: service.insights.ties_with_strength(viewer, keys))
-
-
-class Context(BaseContext):
-    """What every resolver gets: the viewer, the use cases and this request's DataLoaders."""
-
-    def __init__(self, service: Service, viewer: Viewer) -> None:
-        super().__init__()
-        self.service = service
-        self.viewer = viewer
-        self.loaders = Loaders(service, viewer)
-
-
-Info = strawberry.Info[Context, None]
-
-
-# -- connections -----------------------------------------------------------------------------
-
-
-@strawberry.type(description="Where a page of a connection stands.")
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type(description="One item of a connection and the cursor to page after it.")
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-@strawberry.type(description="A page of a list, Relay style.")
-class Connection(Generic[T]):
-    total_count: int
-    page_info: PageInfo
-    edges: list[Edge[T]]
-
-    @strawberry.field(description="The items of this page, without their cursors.")
-    def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
-
-
-def connection(
-    page: Page[object], *, key: Callable[[object], str], show: Callable[[object], T], after: bool
-) -> Connection[T]:
-    """Turn a store page into a connection."""
-    edges = [Edge(cursor=_cursor(key(item)), node=show(item)) for item in page.items]
-    return Connection(
-        total_count=page.total,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=after,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        edges=edges,
-    )
-
-
-def paginate(
-    items: Sequence[object],
-    *,
-    key: Callable[[object], str],
-    show: Callable[[object], T],
-    first: int,
-    after: str | None,
-) -> Connection[T]:
-    """Page an in-memory list (already in its order) after the cursor ``after``."""
-    check_first(first)
-    start = 0
-    after_key = cursor_key(after)
-    if after_key is not None:
-        keys = [key(item) for item in items]
-        start = keys.index(after_key) + 1 if after_key in keys else len(items)
-    chosen = list(items[start : start + first])
-    page = Page(items=chosen, total=len(items), has_next=start + first < len(items))
-    return connection(page, key=key, show=show, after=after_key is not None)
-
-
-async def page_of(
-    loader: DataLoader[str, object],
-    key: str,
-    *,
-    show: Callable[[object], T],
-    first: int,
-    after: str | None,
-) -> Connection[T] | None:
-    """Load one parent's records through ``loader`` and page them by record id.
-
-    Returns ``None`` where the viewer may not see the list (the loader said so).
-    """
-    found = await loader.load(key)
-    if found is None:
-        return None
-    return paginate(
-        found,  # type: ignore[arg-type]
-        key=record_id,  # type: ignore[arg-type]
-        show=show,
-        first=first,
-        after=after,
-    )
 
 
 # -- nodes -----------------------------------------------------------------------------------

@@ -1,30 +1,27 @@
-"""GraphQL subscriptions: live updates over a websocket at ``/graphql``, graphql-transport-ws only.
+"""Live updates over a websocket at ``/graphql``: graphql-transport-ws only, signed in by the
+first message.
 
 The legacy ``graphql-ws`` subprotocol is not offered (it has had authentication-bypass
 advisories); a client asking only for it is refused with 4406. Browsers cannot set headers on
 a websocket, so the credential travels in the ``connection_init`` payload
 (``{"Authorization": "Bearer <token>"}``, or an API key) and is checked by the same
-:class:`~api.auth.Authenticator` as HTTP requests: a bad one closes the socket with 4403, and
-failures count against the address as they do over HTTP. When the token expires the socket is
-closed with 4401 ("token expired"): sign in again and resubscribe.
-
-Each subscription is authorized like the query it mirrors and shows each event only as a
-direct read would (see :mod:`graph.usecases.live`).
+:class:`~api.http.auth.Authenticator` as HTTP requests: a bad one closes the socket with 4403,
+and failures count against the address as they do over HTTP. When the token expires the socket
+is closed with 4401 ("token expired"): sign in again and resubscribe. A subscription sent over
+HTTP is refused with 400.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 
 import jwt
-import strawberry
 from cross_web import HTTPException
 from fastapi import FastAPI
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
@@ -33,41 +30,20 @@ from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api.auth import Authenticator, Unauthenticated
-from api.protections import RateLimiter
-from api.types import (
-    Attendance,
-    Breakout,
-    Context,
-    Group,
-    Info,
-    Introduction,
-    Person,
-    PersonRef,
-    SideConversation,
-    TieBand,
-    key_of,
-    person_of,
-)
-from graph.domain.changes import ChangeKind
-from graph.domain.errors import InvalidInput, Problem
-from graph.domain.model import Attendance as AttendanceRecord
-from graph.domain.model import Breakout as BreakoutRecord
-from graph.domain.model import SideConversation as SideConversationRecord
+from api.graphql.resolvers.live import LiveContext
+from api.graphql.types import Context
+from api.http.auth import Authenticator, Unauthenticated
+from api.http.middleware import RateLimiter
+from api.settings import Settings
 from graph.ports import GraphStore
-from graph.settings import Settings
 from graph.usecases.live import ChangeFeed, Live, prune_change_log
-from graph.usecases.live import GroupActivity as Activity
-from graph.usecases.live import TieChange as Changed
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
 __all__ = [
     "CONNECTION_INIT_WAIT",
     "PROTOCOLS",
-    "LiveContext",
     "LiveUpdates",
-    "Subscription",
     "live_updates",
 ]
 
@@ -80,160 +56,6 @@ TOKEN_EXPIRED = 4401
 CONNECTION_INIT_WAIT = timedelta(seconds=10)
 """How long a new connection may take to send ``connection_init`` (then 4408): an open socket
 that never signs in holds nothing for long."""
-
-
-class LiveContext(Context):
-    """A websocket connection's context: the viewer is known once ``connection_init`` came.
-
-    ``websocket`` is ``None`` for a subscription run in this process (tests).
-    """
-
-    def __init__(
-        self, service: Service, viewer: Viewer, *, live: Live, websocket: WebSocket | None = None
-    ) -> None:
-        super().__init__(service, viewer)
-        self.live = live
-        self.websocket = websocket
-
-
-def _live(info: Info) -> tuple[Live, Viewer]:
-    context = info.context
-    if not isinstance(context, LiveContext):
-        raise InvalidInput(
-            [Problem("query", "subscription", None, "subscribe over a websocket at /graphql")]
-        )
-    return context.live, context.viewer
-
-
-def _person(viewer: Viewer, person: PersonRef | None) -> str:
-    if person is not None:
-        return key_of(person, "Person", argument="person")
-    if viewer.person_id is None:
-        raise InvalidInput([Problem("query", "person", None, "is required for this viewer")])
-    return viewer.person_id
-
-
-# -- what subscribers get ---------------------------------------------------------------------
-
-
-@strawberry.type(description="One of your ties moved to another band: new, stronger or drifting.")
-class TieChange:
-    other_key: strawberry.Private[str]
-    band_before: TieBand | None = strawberry.field(  # type: ignore[valid-type]
-        description="The band it was in before (null for a new tie)."
-    )
-    band: TieBand  # type: ignore[valid-type]
-    strength: float = strawberry.field(description="Its strength now (0 to 1).")
-    at: datetime = strawberry.field(description="The moment it was assessed.")
-    drifting: bool = strawberry.field(description="True when the band is weaker than before.")
-
-    @strawberry.field(description="The person at the other end.")
-    async def other(self, info: Info) -> Person | None:
-        return await person_of(info, self.other_key)
-
-    @classmethod
-    def of(cls, change: Changed) -> TieChange:
-        """Show a band change."""
-        now = change.now
-        return cls(
-            other_key=change.other_id,
-            band_before=change.before,
-            band=now.band,
-            strength=now.strength,
-            at=now.at,
-            drifting=change.before is not None and now.band.rank < change.before.rank,
-        )
-
-
-@strawberry.enum(description="What was recorded for a group.")
-class GroupActivityKind(enum.Enum):
-    ATTENDANCE = "attendance"
-    BREAKOUT = "breakout"
-    SIDE_CONVERSATION = "side_conversation"
-
-
-@strawberry.type(description="Something recorded for a group you lead, as it was recorded.")
-class GroupActivity:
-    group_key: strawberry.Private[str]
-    kind: GroupActivityKind
-    recorded_at: datetime = strawberry.field(description="When it was written.")
-    attendance: Attendance | None = strawberry.field(description="For ATTENDANCE.")
-    breakout: Breakout | None = strawberry.field(description="For BREAKOUT.")
-    side_conversation: SideConversation | None = strawberry.field(
-        description="For SIDE_CONVERSATION: one tagged with the group."
-    )
-
-    @strawberry.field(description="The group.")
-    async def group(self, info: Info) -> Group | None:
-        found = await info.context.loaders.group.load(self.group_key)
-        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
-
-    @classmethod
-    def of(cls, activity: Activity) -> GroupActivity:
-        """Show one recorded thing."""
-        record = activity.record
-        return cls(
-            group_key=activity.group_id,
-            kind=GroupActivityKind(ChangeKind(activity.kind).value),
-            recorded_at=activity.at,
-            attendance=Attendance.from_domain(record)
-            if isinstance(record, AttendanceRecord)
-            else None,
-            breakout=Breakout.from_domain(record) if isinstance(record, BreakoutRecord) else None,
-            side_conversation=SideConversation.from_domain(record)
-            if isinstance(record, SideConversationRecord)
-            else None,
-        )
-
-
-@strawberry.type
-class Subscription:
-    @strawberry.subscription(
-        description="Your ties as they change band: a new tie, one a contact strengthened, one"
-        " drifting as time passes (a person's own, as strongestTies)."
-    )
-    async def tie_changed(
-        self,
-        info: Info,
-        person: Annotated[
-            PersonRef | None,
-            strawberry.argument(description="Whose ties (default: the viewer)."),
-        ] = None,
-    ) -> AsyncGenerator[TieChange, None]:
-        live, viewer = _live(info)
-        async for change in live.tie_changes(viewer, _person(viewer, person)):
-            yield TieChange.of(change)
-
-    @strawberry.subscription(
-        description="Introductions requested by, through or to you, each time one is"
-        " requested, answered or its outcome recorded (as introductions shows them)."
-    )
-    async def introduction_updates(
-        self,
-        info: Info,
-        person: Annotated[
-            PersonRef | None,
-            strawberry.argument(description="Whose introductions (default: the viewer)."),
-        ] = None,
-    ) -> AsyncGenerator[Introduction, None]:
-        live, viewer = _live(info)
-        async for found in live.introduction_updates(viewer, _person(viewer, person)):
-            yield Introduction.from_domain(found)
-
-    @strawberry.subscription(
-        description="For a group's leader: attendance, breakouts and side conversations tagged"
-        " with the group, as they are recorded."
-    )
-    async def group_activity(
-        self, info: Info, group: strawberry.ID
-    ) -> AsyncGenerator[GroupActivity, None]:
-        live, viewer = _live(info)
-        group_id = key_of(group, "Group", argument="group")
-        async for activity in live.group_activity(viewer, group_id):
-            yield GroupActivity.of(activity)
-
-
-# -- the websocket side of the GraphQL endpoint -----------------------------------------------
 
 
 def _expiry(header: str) -> float | None:
@@ -311,8 +133,7 @@ class LiveUpdates:
         """Authenticate ``connection_init``; refuse (4403) a bad credential."""
         assert isinstance(context, LiveContext)
         websocket = context.websocket
-        assert websocket is not None
-        assert websocket is not None
+        assert isinstance(websocket, WebSocket)
         state = websocket.app.state
         authenticator: Authenticator = state.authenticator
         failures: RateLimiter = state.auth_failures

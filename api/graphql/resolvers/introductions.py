@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.types import (
+from api.graphql.types import (
     Group,
     Info,
     InteractionKind,

@@ -10,7 +10,16 @@ from typing import Annotated
 
 import strawberry
 
-from api.types import Group, Info, Interaction, Person, PersonRef, TieBand, key_of, person_of
+from api.graphql.types import (
+    Group,
+    Info,
+    Interaction,
+    Person,
+    PersonRef,
+    TieBand,
+    key_of,
+    person_of,
+)
 from graph.usecases.nudges import KeepInTouchNudge
 
 __all__ = ["KeepInTouch", "keep_in_touch"]

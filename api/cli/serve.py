@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from fastapi import FastAPI
 
-from api.cli import (
+from api.cli.options import (
     DataDirOption,
     Neo4jDatabaseOption,
     Neo4jUriOption,
@@ -24,10 +24,10 @@ _DEMO_FLAG = "TIEGRAPH_DEMO"
 
 def app_from_environment() -> FastAPI:
     """Build the app from the environment: the entry point each uvicorn worker calls once."""
-    from api.app import create_app
-    from api.observability import configure_logging
-    from graph.demo import load_demo
-    from graph.settings import load_settings
+    from api.http.app import create_app
+    from api.http.observability import configure_logging
+    from api.settings import load_settings
+    from graph.samples.demo import load_demo
 
     configure_logging("INFO")
     settings = load_settings()
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         )
         err.print(f"tiegraph on http://{host}:{port}/graphql — {where}")
         uvicorn.run(
-            "api.cli_serve:app_from_environment",
+            "api.cli.serve:app_from_environment",
             factory=True,
             host=host,
             port=port,
@@ -106,6 +106,6 @@ def register(app: typer.Typer) -> None:
     @app.command("schema")
     def print_schema() -> None:
         """Print the GraphQL schema (SDL), as checked in as schema.graphql."""
-        from api.schema import schema
+        from api.graphql.schema import schema
 
         typer.echo(schema.as_str())

@@ -1,0 +1,142 @@
+"""Relay connections: pages of a list with opaque cursors, from the store or from memory."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from graph.domain.codec import record_id
+from graph.domain.errors import InvalidInput, Problem
+from graph.ports import MAX_PAGE, Page
+
+__all__ = [
+    "DEFAULT_PAGE",
+    "Connection",
+    "Edge",
+    "PageInfo",
+    "check_first",
+    "connection",
+    "cursor_key",
+    "page_of",
+    "paginate",
+]
+
+T = TypeVar("T")
+DEFAULT_PAGE = 20
+
+
+def _cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(f"after:{key}".encode()).decode()
+
+
+def cursor_key(cursor: str | None, *, argument: str = "after") -> str | None:
+    """Return the key a cursor points after; refuse cursors this API did not give out."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError, binascii.Error):
+        text = ""
+    if not text.startswith("after:"):
+        raise InvalidInput(
+            [Problem(argument, argument, cursor, "is not a cursor this API gave out")]
+        )
+    return text.removeprefix("after:")
+
+
+def check_first(first: int) -> int:
+    """Refuse page sizes outside 0..MAX_PAGE, naming the argument."""
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput([Problem("first", "first", first, f"must be 0-{MAX_PAGE}")])
+    return first
+
+
+@strawberry.type(description="Where a page of a connection stands.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a connection and the cursor to page after it.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, Relay style.")
+class Connection(Generic[T]):
+    total_count: int
+    page_info: PageInfo
+    edges: list[Edge[T]]
+
+    @strawberry.field(description="The items of this page, without their cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def connection(
+    page: Page[object], *, key: Callable[[object], str], show: Callable[[object], T], after: bool
+) -> Connection[T]:
+    """Turn a store page into a connection."""
+    edges = [Edge(cursor=_cursor(key(item)), node=show(item)) for item in page.items]
+    return Connection(
+        total_count=page.total,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=after,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        edges=edges,
+    )
+
+
+def paginate(
+    items: Sequence[object],
+    *,
+    key: Callable[[object], str],
+    show: Callable[[object], T],
+    first: int,
+    after: str | None,
+) -> Connection[T]:
+    """Page an in-memory list (already in its order) after the cursor ``after``."""
+    check_first(first)
+    start = 0
+    after_key = cursor_key(after)
+    if after_key is not None:
+        keys = [key(item) for item in items]
+        start = keys.index(after_key) + 1 if after_key in keys else len(items)
+    chosen = list(items[start : start + first])
+    page = Page(items=chosen, total=len(items), has_next=start + first < len(items))
+    return connection(page, key=key, show=show, after=after_key is not None)
+
+
+async def page_of(
+    loader: DataLoader[str, object],
+    key: str,
+    *,
+    show: Callable[[object], T],
+    first: int,
+    after: str | None,
+) -> Connection[T] | None:
+    """Load one parent's records through ``loader`` and page them by record id.
+
+    Returns ``None`` where the viewer may not see the list (the loader said so).
+    """
+    found = await loader.load(key)
+    if found is None:
+        return None
+    return paginate(
+        found,  # type: ignore[arg-type]
+        key=record_id,  # type: ignore[arg-type]
+        show=show,
+        first=first,
+        after=after,
+    )

@@ -1,0 +1,1 @@
+"""Resolvers per area: discovery, insights, introductions, meetings, nudges."""
