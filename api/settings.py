@@ -45,6 +45,14 @@ class Settings(GraphSettings):
     max_query_cost: int = Field(200_000, ge=100)
     max_query_aliases: int = Field(100, ge=1)
     """Aliased fields one request may write (each may repeat a costly root field)."""
+    live_poll_seconds: float = Field(0.1, gt=0, le=60)
+    """How often each API process reads the store's change log while someone subscribes to
+    live updates: the longest a write waits to reach a subscriber, beyond the read itself."""
+    change_log_retention_hours: float = Field(24.0, gt=0, le=24 * 365)
+    """How long logged changes are kept for live updates before they are pruned."""
+    tie_recheck_seconds: float = Field(3600.0, ge=1, le=86_400 * 7)
+    """How often a ``tieChanged`` subscription assesses the person's ties again with nothing
+    written, to tell of ties drifting into a weaker band as time passes."""
 
     @field_validator("jwt_secret")
     @classmethod

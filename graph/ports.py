@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from graph.domain.batch import WriteBatch, WriteSummary, validate_batch
+from graph.domain.changes import ChangePage
 from graph.domain.codec import Record
 from graph.domain.deadline import Deadline
 from graph.domain.erasure import ErasureReceipt
@@ -458,6 +459,22 @@ class GraphStore(abc.ABC):
         distance."""
 
     @abc.abstractmethod
+    async def changes_since(self, cursor: int | None, *, limit: int) -> ChangePage:
+        """Return up to ``limit`` logged changes after ``cursor``, oldest first.
+
+        Every batch logs its changes (:mod:`graph.domain.changes`) in the transaction that
+        makes them, numbered in the order the transactions committed: a reader that asks again
+        with the returned cursor misses none and sees none twice, whichever process wrote them.
+        ``None`` (or ``limit`` 0) returns no changes and the latest sequence: where to start
+        to see only what comes next. Sequences are never reused, even after
+        :meth:`delete_everything`.
+        """
+
+    @abc.abstractmethod
+    async def prune_changes(self, *, before: datetime) -> int:
+        """Remove logged changes written before ``before``; return how many went."""
+
+    @abc.abstractmethod
     async def counts(self) -> dict[str, int]:
         """Return how many records of each kind are stored, and how many ties (``tie``)."""
 
@@ -466,7 +483,8 @@ class GraphStore(abc.ABC):
         """Erase a person and every attribution to them (see :mod:`graph.domain.erasure`).
 
         One transaction; leaves an audit record with when, ``by`` whom and how many records,
-        never who. Erasing an unknown or already erased person changes nothing.
+        never who. Logged changes that name the person go too. Erasing an unknown or already
+        erased person changes nothing.
         """
 
     @abc.abstractmethod

@@ -25,6 +25,7 @@ from api.graphql.resolvers import insights
 from api.graphql.resolvers import introductions as introduction_api
 from api.graphql.resolvers import meetings as meetings_api
 from api.graphql.resolvers import nudges as nudges_api
+from api.graphql.resolvers.live import Subscription
 from api.graphql.types import (
     DEFAULT_PAGE,
     NODE_TYPES,
@@ -1097,6 +1098,9 @@ OPERATION_ACTIONS: dict[str, Action] = {
     "Mutation.requestIntroduction": Action.FIND_INTRODUCTIONS,
     "Mutation.answerIntroduction": Action.WRITE_INTRODUCTION,
     "Mutation.recordIntroductionOutcome": Action.WRITE_INTRODUCTION,
+    "Subscription.tieChanged": Action.READ_TIES,
+    "Subscription.introductionUpdates": Action.READ_INTRODUCTION,
+    "Subscription.groupActivity": Action.FOLLOW_GROUP,
 }
 """The policy action each root operation needs (see :mod:`graph.usecases.policy`).
 
@@ -1131,6 +1135,7 @@ def build_schema(
     return _Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             PersonNode,
             GroupNode,

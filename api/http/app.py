@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -38,6 +38,7 @@ from api.graphql.errors import (
 from api.graphql.schema import build_schema
 from api.graphql.types import Context
 from api.http.auth import Authenticator, Unauthenticated
+from api.http.live import CONNECTION_INIT_WAIT, PROTOCOLS, LiveUpdates, live_updates
 from api.http.middleware import (
     RateLimiter,
     enforce_rate_limit,
@@ -113,6 +114,8 @@ class Authenticate:
             or serves_no_data(scope["path"])
             or graphiql.serves_no_data(scope["path"])
             or _asks_for_the_ide(scope)
+            # A websocket authenticates in its first message (api.http.live).
+            or (scope["type"] == "websocket" and scope["path"] == "/graphql")
         ):
             await self.app(scope, receive, send)
             return
@@ -190,11 +193,15 @@ def parse_json_request(data: str | bytes) -> Any:
     return decoded
 
 
-class _GraphQL(GraphQL[Context, None]):
+class _GraphQL(LiveUpdates, GraphQL[Context, None]):
     """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
 
     def __init__(self, schema: BaseSchema, *, auth_required: bool) -> None:
-        super().__init__(schema)
+        super().__init__(
+            schema,
+            subscription_protocols=PROTOCOLS,
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
+        )
         self._ide_page = graphiql.render_page(auth_required=auth_required)
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -202,6 +209,8 @@ class _GraphQL(GraphQL[Context, None]):
         return HTMLResponse(self._ide_page, headers=graphiql.SECURITY_HEADERS)
 
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
+        if isinstance(request, WebSocket):
+            return await self.websocket_context(request)
         viewer: Viewer | None = getattr(request.state, "viewer", None)
         if viewer is None:
             # Only the GraphiQL page gets here unauthenticated; it executes nothing, and a
@@ -265,7 +274,15 @@ def create_app(
             gc.collect()
             gc.freeze()
             try:
-                yield
+                async with live_updates(
+                    app,
+                    opened,
+                    app.state.service,
+                    settings,
+                    authenticator=authenticator,
+                    failures=failures,
+                ):
+                    yield
             finally:
                 sys.setswitchinterval(switch_interval)
         finally:
@@ -273,11 +290,9 @@ def create_app(
 
     app = FastAPI(title="tiegraph", lifespan=lifespan, docs_url=None, redoc_url=None)
 
+    failures = RateLimiter(per_worker(settings.auth_failures_per_minute, settings.workers))
     app.add_middleware(
-        Authenticate,
-        authenticator=authenticator,
-        no_auth=settings.no_auth,
-        failures=RateLimiter(per_worker(settings.auth_failures_per_minute, settings.workers)),
+        Authenticate, authenticator=authenticator, no_auth=settings.no_auth, failures=failures
     )
 
     registry = CollectorRegistry()
@@ -294,6 +309,7 @@ def create_app(
     # a millisecond per request for dependency injection this endpoint does not use.
     graphql_app = _GraphQL(schema, auth_required=not settings.no_auth)
     app.router.routes.append(Route("/graphql", graphql_app, methods=["GET", "POST"]))
+    app.router.routes.append(WebSocketRoute("/graphql", graphql_app))
     graphiql.mount_graphiql_assets(app)
     # The dashboard page and its assets hold no data; it asks /graphql with the user's token.
     mount_dashboard(app, auth_required=not settings.no_auth)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from graph.domain.changes import ChangeEntry, changes_of_write
 from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
 from graph.domain.model import (
@@ -495,12 +496,14 @@ class TieDelta:
 @dataclass(slots=True)
 class WritePlan:
     """Exactly what a store must write for a batch: new or changed records, new interactions
-    (given and derived) and the tie changes they make."""
+    (given and derived), the tie changes they make, and the change log's entries for them
+    (:mod:`graph.domain.changes`), written in the same transaction."""
 
     writes: dict[str, list[Record]]
     interactions: list[Interaction]
     ties: list[TieDelta]
     summary: WriteSummary
+    changes: list[ChangeEntry] = field(default_factory=list)
 
 
 _REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -809,9 +812,15 @@ def plan_batch(batch: WriteBatch, snapshot: Snapshot, model: StrengthModel) -> W
     ties = TieAccumulator(model)
     for interaction in new_interactions:
         ties.add(interaction)
+    deltas = list(ties.deltas.values())
     return WritePlan(
         writes=dict(writes),
         interactions=new_interactions,
-        ties=list(ties.deltas.values()),
+        ties=deltas,
         summary=summary,
+        changes=changes_of_write(
+            writes,
+            sorted((d.a, d.b) for d in deltas),
+            lambda meeting_id: meeting_at(meeting_id).group_id,
+        ),
     )

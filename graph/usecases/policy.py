@@ -35,7 +35,8 @@ The rules, in words:
   smaller than the configured minimum see them only in aggregate); per-pair drift within a
   group is for its leader.
 - Speaking balance and breakout planning are for a group's leader (any leader may plan an
-  ad-hoc session).
+  ad-hoc session). Following a group's activity live (attendance, breakouts, side
+  conversations as they are recorded) is for its leader.
 - A person looks for introduction paths from themselves; how far apart two people are and
   whom they both know is for either of them.
 - An admin reads and writes everything.
@@ -120,6 +121,7 @@ class Action(enum.StrEnum):
     READ_CONNECTION_DEGREE = "read how far apart two people are"
     READ_STATISTICS = "read store statistics"
     READ_CONSENT = "read a person's consent flags and blocks"
+    FOLLOW_GROUP = "follow what is recorded for a group as it happens"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,7 +226,7 @@ def may(viewer: Viewer, action: Action, facts: Facts | None = None) -> bool:
             return _takes_part(viewer, f) or _leads_any(viewer, f)
         case Action.READ_GROUP_RETENTION:
             return _leads_all(viewer, f) or _belongs(viewer, f)
-        case Action.READ_GROUP_TIES:
+        case Action.READ_GROUP_TIES | Action.FOLLOW_GROUP:
             return _leads_all(viewer, f)
         case Action.RUN_MEETINGS:
             # A group's leader for its meetings; any leader for an ad-hoc session.

@@ -11,11 +11,15 @@ act on are set up again before each caller.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from api.graphql.resolvers.live import LiveContext
 from api.graphql.schema import OPERATION_ACTIONS, schema
 from api.graphql.types import global_id
 from graph.usecases.policy import Facts, may
@@ -353,6 +357,41 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+@dataclass(frozen=True)
+class Live:
+    """A subscription acting on the data of ``people`` in ``groups``; ``trigger`` (formatted
+    with a number new for each caller) is a write, made by an admin, that it must tell of."""
+
+    document: str
+    trigger: str
+    people: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+SUBSCRIPTIONS: dict[str, Live] = {
+    "Subscription.tieChanged": Live(
+        'subscription { tieChanged(person: "amir") { band other { key } } }',
+        'mutation {{ upsertPerson(input: {{key: "new-{n}", name: "New {n}"}}) {{ __typename }}'
+        ' recordInteraction(input: {{key: "call-new-{n}", at: "2026-12-01T10:00:00Z",'
+        ' kind: CALL, participants: ["amir", "new-{n}"]}}) {{ __typename }} }}',
+        people=("amir",),
+    ),
+    "Subscription.introductionUpdates": Live(
+        'subscription { introductionUpdates(person: "amir") { key status } }',
+        'mutation {{ upsertIntroduction(input: {{key: "intro-live-{n}", requester: "amir",'
+        ' introducer: "carl", target: "hanna", requestedAt: "2024-10-01T10:00:00Z"}})'
+        " {{ __typename }} }}",
+        people=("amir",),
+    ),
+    "Subscription.groupActivity": Live(
+        f'subscription {{ groupActivity(group: "{GROUP}") {{ kind breakout {{ key }} }} }}',
+        'mutation {{ recordBreakout(input: {{key: "live-bx-{n}", meeting: "spring-2024-m1",'
+        ' members: ["amir", "dina"]}}) {{ __typename }} }}',
+        groups=(GROUP,),
+    ),
+}
+
+
 def _root_fields() -> set[str]:
     found: set[str] = set()
     for root in ("Query", "Mutation"):
@@ -364,8 +403,12 @@ def _root_fields() -> set[str]:
 
 def test_every_operation_has_a_policy_rule_and_a_scenario() -> None:
     operations = _root_fields()
-    assert operations == set(OPERATION_ACTIONS), "give each new operation a policy action"
+    subscription = schema._schema.get_type("Subscription")
+    assert subscription is not None
+    live = {f"Subscription.{name}" for name in subscription.fields}  # type: ignore[attr-defined]
+    assert operations | live == set(OPERATION_ACTIONS), "give each new operation a policy action"
     assert operations == set(SCENARIOS), "give each new operation a scenario here"
+    assert live == set(SUBSCRIPTIONS), "give each new subscription a scenario here"
 
 
 REFUSALS = {"Forbidden", "NotFound"}
@@ -446,3 +489,51 @@ async def test_the_allowed_keep_in_touch_cell_returns_the_persons_own_nudges(api
     nudges = body["data"]["keepInTouch"]
     assert nudges, "Amir's group ties had faded by March 2025: something to renew"
     assert all(n["reason"].startswith("You and ") for n in nudges)
+
+
+async def _first_event(api: Api, caller: Caller, live: Live, n: int) -> dict[str, Any]:
+    """Subscribe as ``caller``; once subscribed, make the trigger write; return the first
+    result (a refusal comes at once, before any write)."""
+    state = api.app.state
+    context = LiveContext(state.service, caller.viewer(), live=state.live)
+    stream = await schema.subscribe(live.document, context_value=context)
+    assert isinstance(stream, AsyncGenerator), stream
+    listening = state.live.feed.subscribers
+    first = asyncio.ensure_future(anext(stream))
+    try:
+        async with asyncio.timeout(10):
+            # The feed's count of subscribers has no event to wait on: poll it.
+            while not first.done() and state.live.feed.subscribers == listening:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            if not first.done():
+                await api.data(live.trigger.format(n=n), api.admin)
+            result = await first
+    finally:
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await first
+        await stream.aclose()
+    return {"data": result.data, "errors": [{"message": e.message} for e in result.errors or []]}
+
+
+@pytest.mark.parametrize("operation", sorted(SUBSCRIPTIONS))
+async def test_each_role_may_subscribe_as_the_policy_says(api: Api, operation: str) -> None:
+    live = SUBSCRIPTIONS[operation]
+    action = OPERATION_ACTIONS[operation]
+    outcomes = {}
+    expected = {}
+    for n, caller in enumerate(CALLERS):
+        facts = Facts(
+            people=live.people,
+            groups=live.groups,
+            led_by_viewer=caller.leads,
+            member_of=caller.member_of,
+        )
+        expected[caller.name] = may(caller.viewer(), action, facts)
+        body = await _first_event(api, caller, live, n)
+        refused = _refused(body)
+        outcomes[caller.name] = not refused
+        if not refused:
+            assert not body["errors"], f"{operation} as {caller.name}: {body}"
+            assert _worked(body), f"{operation} as {caller.name} was allowed but gave nothing"
+    assert outcomes == expected

@@ -234,8 +234,10 @@ RULES: dict[str, object] = {
         }
     ),
     # -- records of people's contacts: shown only to who may read each ---------------------
-    "Attendance": Guarded(frozenset({"Meeting.attendance", *_NODE_ROUTES})),
-    "Breakout": Guarded(frozenset({"Meeting.breakouts", *_NODE_ROUTES})),
+    "Attendance": Guarded(
+        frozenset({"Meeting.attendance", "GroupActivity.attendance", *_NODE_ROUTES})
+    ),
+    "Breakout": Guarded(frozenset({"Meeting.breakouts", "GroupActivity.breakout", *_NODE_ROUTES})),
     "Interaction": Guarded(
         frozenset(
             {
@@ -246,10 +248,25 @@ RULES: dict[str, object] = {
             }
         )
     ),
-    "SideConversation": Guarded(frozenset({"Query.sideConversations", *_NODE_ROUTES})),
-    "Introduction": Guarded(
-        frozenset({"Query.introductions", "IntroductionPayload.introduction", *_NODE_ROUTES})
+    "SideConversation": Guarded(
+        frozenset({"Query.sideConversations", "GroupActivity.sideConversation", *_NODE_ROUTES})
     ),
+    "Introduction": Guarded(
+        frozenset(
+            {
+                "Query.introductions",
+                "IntroductionPayload.introduction",
+                "Subscription.introductionUpdates",
+                *_NODE_ROUTES,
+            }
+        )
+    ),
+    # -- live updates: each event is read again as the subscriber (graph.usecases.live) ------
+    # A person's own ties (READ_TIES), as strongestTies.
+    "TieChange": Guarded(frozenset({"Subscription.tieChanged"})),
+    # What is recorded for a group, for its leader (FOLLOW_GROUP): test_subscriptions.py
+    # test_events_about_others_never_reach_a_subscriber.
+    "GroupActivity": Guarded(frozenset({"Subscription.groupActivity"})),
     # The membership an invitee has just accepted or declined: theirs to see.
     "MembershipPayload": Guarded(frozenset({"Mutation.answerInvitation"})),
     "IntroductionPayload": Guarded(
@@ -385,6 +402,7 @@ RULES: dict[str, object] = {
 """The rule of every object type of the schema (roots aside: see ``OPERATION_ACTIONS``)."""
 
 PUBLIC_ACTIONS = {Action.READ_PUBLIC_PROFILE, Action.READ_GROUP}
+ROOTS = ("Query", "Mutation", "Subscription")
 
 GUARD_TESTS = {
     "Query.node": "tests/api/test_service.py::"
@@ -405,9 +423,7 @@ def _object_types(found: GraphQLSchema) -> dict[str, GraphQLObjectType]:
     return {
         name: t
         for name, t in found.type_map.items()
-        if isinstance(t, GraphQLObjectType)
-        and not name.startswith("__")
-        and name not in ("Query", "Mutation")
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__") and name not in ROOTS
     }
 
 
@@ -428,7 +444,7 @@ def _targets(found: GraphQLSchema, type_name: str, field: str) -> set[str]:
 def _reachable(found: GraphQLSchema, *, cut: set[str]) -> set[str]:
     """Object types reachable from the roots without crossing an edge in ``cut``."""
     seen: set[str] = set()
-    todo = ["Query", "Mutation"]
+    todo = [root for root in ROOTS if root in found.type_map]
     while todo:
         name = todo.pop()
         owner = found.type_map[name]
@@ -480,7 +496,7 @@ def test_a_guarded_type_is_reached_only_through_its_guards() -> None:
         assert name not in _reachable(found, cut=set(rule.by)), f"{name} escapes its guards"
         for edge in rule.by:
             owner, _, field = edge.partition(".")
-            if owner in ("Query", "Mutation") and edge not in GUARD_TESTS:
+            if owner in ROOTS and edge not in GUARD_TESTS:
                 assert OPERATION_ACTIONS[edge] not in PUBLIC_ACTIONS, f"{edge} is public"
             elif edge not in GUARD_TESTS:
                 holder = RULES[owner]

@@ -15,6 +15,7 @@ from playwright.sync_api import Route
 
 from api.settings import Settings, StoreKind
 from graph.samples import demo
+from graph.usecases.viewer import Role
 from tests.browser.conftest import Service, Tab, _serve
 
 pytestmark = pytest.mark.browser
@@ -154,3 +155,32 @@ def test_with_authentication_on_the_page_loads_and_asks_for_the_header(
     assert refused == []
     # Before the token is in, GraphiQL's schema request is refused, as every request is.
     assert [e for e in tab.errors if "status of 401" not in e] == []
+
+
+def test_a_subscription_runs_from_the_editor_over_a_websocket(
+    tab: Tab, guarded_service: Service
+) -> None:
+    refused = _offline(tab, guarded_service)
+    _open(tab, guarded_service)
+    token = guarded_service.token("amir")
+    headers = tab.page.locator(".graphiql-editor-tool .graphiql-editor").last
+    headers.click()
+    tab.page.keyboard.insert_text(json.dumps({"Authorization": f"Bearer {token}"}))
+    _replace_the_query(tab, "subscription Mine { introductionUpdates { key status } }")
+    tab.page.keyboard.press("Control+Enter")
+    # Running: GraphiQL's play button turns into a stop button while the stream is open.
+    tab.page.get_by_role("button", name="Stop query (Ctrl-Enter)").wait_for()
+    tab.page.wait_for_timeout(500)
+    guarded_service.graphql(
+        'mutation { upsertIntroduction(input: {key: "graphiql-live", requester: "amir",'
+        ' introducer: "carl", target: "hanna", requestedAt: "2026-12-01T10:00:00Z"})'
+        " { __typename } }",
+        guarded_service.token(None, Role.ADMIN),
+    )
+    answer = _answer(tab)
+    assert answer == {
+        "data": {"introductionUpdates": {"key": "graphiql-live", "status": "REQUESTED"}}
+    }
+    assert refused == []
+    assert [e for e in tab.errors if "status of 401" not in e] == []
+    tab.screenshot("graphiql-subscription")

@@ -53,6 +53,7 @@ from graph.domain.batch import (
     plan_batch,
     snapshot_request,
 )
+from graph.domain.changes import Change, ChangeEntry, ChangeKind, ChangePage
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
 from graph.domain.deadline import Deadline
 from graph.domain.erasure import (
@@ -133,6 +134,11 @@ CREATE TABLE IF NOT EXISTS interaction_people (
     person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (person, at_us, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at_us INTEGER NOT NULL, kind TEXT NOT NULL,
+    key TEXT NOT NULL, people TEXT NOT NULL, group_id TEXT
+);
+CREATE INDEX IF NOT EXISTS changes_by_time ON changes (at_us);
 """
 
 # What each kind of record names, for the refs index: (field, kind it names, sort key field).
@@ -478,6 +484,7 @@ class EmbeddedStore(GraphStore):
                 "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)", record_rows
             )
             conn.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?, ?, ?, ?)", ref_rows)
+            _log_changes(conn, plan.changes)
         # Computed after the commit succeeded; applied to the graph by the caller.
         adjacency = graph.adj
         new_ties = {}
@@ -1033,6 +1040,48 @@ class EmbeddedStore(GraphStore):
         found["tie"] = self._graph.number_of_edges()
         return found
 
+    async def changes_since(self, cursor: int | None, *, limit: int) -> ChangePage:
+        """Return logged changes after ``cursor``, read from the reader connection."""
+
+        def run(conn: sqlite3.Connection) -> ChangePage:
+            latest = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+            row = latest.fetchone()
+            last = int(row[0]) if row else 0
+            if cursor is None or limit <= 0:
+                return ChangePage([], last)
+            rows = conn.execute(
+                "SELECT seq, at_us, kind, key, people, group_id FROM changes WHERE seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (cursor, limit),
+            ).fetchall()
+            changes = [
+                Change(
+                    sequence=int(seq),
+                    at=_instant(at_us),
+                    entry=ChangeEntry(ChangeKind(kind), key, tuple(people.split("|")), group),
+                )
+                for seq, at_us, kind, key, people, group in rows
+            ]
+            # No change after the cursor: carry on from the latest (behind the cursor only when
+            # the log was replaced, e.g. by restoring a backup).
+            return ChangePage(changes, changes[-1].sequence if changes else last)
+
+        return await self._read(run)
+
+    async def prune_changes(self, *, before: datetime) -> int:
+        """Delete logged changes older than ``before``."""
+        if self._writer is None or self._write_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+
+        def run(conn: sqlite3.Connection) -> int:
+            with self._transaction(conn):
+                return conn.execute(
+                    "DELETE FROM changes WHERE at_us < ?", (_micros(before),)
+                ).rowcount
+
+        async with self._write_lock:
+            return await self._on(self._write_thread, run, self._writer)
+
     async def delete_everything(self) -> None:
         """Remove every record and tie (keeping the schema)."""
         if self._writer is None or self._write_thread is None:
@@ -1045,6 +1094,7 @@ class EmbeddedStore(GraphStore):
                 conn.execute("DELETE FROM ties")
                 conn.execute("DELETE FROM interactions")
                 conn.execute("DELETE FROM interaction_people")
+                conn.execute("DELETE FROM changes")  # AUTOINCREMENT never reuses a sequence
                 conn.execute("DELETE FROM meta WHERE key = 'ties_through'")
 
         async with self._write_lock:
@@ -1095,6 +1145,10 @@ class EmbeddedStore(GraphStore):
                             list(_ref_rows(kind, values, rid)),
                         )
                 conn.execute("DELETE FROM ties WHERE a = ? OR b = ?", (person_id, person_id))
+                conn.execute(
+                    "DELETE FROM changes WHERE instr('|' || people || '|', '|' || ? || '|') > 0",
+                    (person_id,),
+                )
                 conn.execute(
                     "INSERT INTO audit (at_us, action, by, details)"
                     " VALUES (?, 'erase_person', ?, ?)",
@@ -1268,6 +1322,17 @@ def _path_consent(conn: sqlite3.Connection) -> tuple[set[str], dict[str, frozens
         )
     }
     return refusing, blocks
+
+
+def _log_changes(conn: sqlite3.Connection, entries: list[ChangeEntry]) -> None:
+    """Append a batch's change log entries, in its transaction, stamped with the time now."""
+    if not entries:
+        return
+    now = _micros(datetime.now(UTC))
+    conn.executemany(
+        "INSERT INTO changes (at_us, kind, key, people, group_id) VALUES (?, ?, ?, ?, ?)",
+        [(now, e.kind.value, e.key, "|".join(e.people), e.group_id) for e in entries],
+    )
 
 
 def _delete_interactions(conn: sqlite3.Connection, keys: list[str]) -> None:

@@ -109,6 +109,16 @@ CREATE TEXT INDEX person_profile_url IF NOT EXISTS
 FOR (n:Person)
 ON (n.profile_url)
 """,
+    """
+CREATE CONSTRAINT tiegraph_change_sequence IF NOT EXISTS
+FOR (n:TiegraphChange)
+REQUIRE n.sequence IS UNIQUE
+""",
+    """
+CREATE INDEX tiegraph_change_at IF NOT EXISTS
+FOR (n:TiegraphChange)
+ON (n.at_us)
+""",
 )
 """Uniqueness constraints on every application id, and the indexes reads rely on (and only
 those: each one costs every write)."""
@@ -1109,6 +1119,60 @@ CREATE (:TiegraphAudit {
 # ---------------------------------------------------------------------------------------------
 # Wiping, in bounded transactions so a large graph never needs one huge one. The schema
 # record, the audit trail, and the constraints and indexes stay.
+
+# ---------------------------------------------------------------------------------------------
+# The change log (graph.domain.changes). The sequence lives on one TiegraphSchema node, which
+# delete_everything keeps, so sequences are never reused. Setting its lock property first
+# takes the node's write lock before the sequence is read: concurrent writers (in any process)
+# wait for each other's commit, so sequences are handed out in commit order and a reader never
+# sees a later change before an earlier one.
+
+APPEND_CHANGES: Final[LiteralString] = """
+MERGE (log:TiegraphSchema {name: 'change_log'})
+SET log.locked = true
+WITH log
+SET log.sequence = coalesce(log.sequence, 0) + size($rows)
+WITH log.sequence - size($rows) AS base
+UNWIND range(0, size($rows) - 1) AS i
+WITH base + i + 1 AS sequence, $rows[i] AS row
+CREATE (:TiegraphChange {
+  sequence: sequence,
+  at_us: $at_us,
+  kind: row.kind,
+  key: row.key,
+  people: row.people,
+  group_id: row.group_id
+})
+"""
+
+LATEST_CHANGE: Final[LiteralString] = """
+OPTIONAL MATCH (log:TiegraphSchema {name: 'change_log'})
+RETURN coalesce(log.sequence, 0) AS sequence
+"""
+
+CHANGES_SINCE: Final[LiteralString] = """
+MATCH (c:TiegraphChange)
+WHERE c.sequence > $after
+WITH c
+ORDER BY c.sequence
+LIMIT $limit
+RETURN collect([c.sequence, c.at_us, c.kind, c.key, c.people, c.group_id])
+"""
+
+PRUNE_SOME_CHANGES: Final[LiteralString] = """
+MATCH (c:TiegraphChange)
+WHERE c.at_us < $before_us
+WITH c
+LIMIT $limit
+DELETE c
+RETURN count(*) AS deleted
+"""
+
+ERASE_CHANGES_OF: Final[LiteralString] = """
+MATCH (c:TiegraphChange)
+WHERE $person_id IN c.people
+DELETE c
+"""
 
 DELETE_SOME_RELATIONSHIPS: Final[LiteralString] = """
 MATCH ()-[r]->()

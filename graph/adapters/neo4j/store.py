@@ -41,7 +41,7 @@ import math
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, Final, LiteralString, ParamSpec, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
@@ -69,6 +69,7 @@ from graph.domain.batch import (
     plan_batch,
     snapshot_request,
 )
+from graph.domain.changes import Change, ChangeEntry, ChangeKind, ChangePage
 from graph.domain.codec import ENTITY_KINDS, Record, decode, encode, record_id
 from graph.domain.deadline import Deadline
 from graph.domain.erasure import (
@@ -580,6 +581,15 @@ async def _write_plan(
             chunk=chunk,
             half_life_s=model.half_life.total_seconds(),
         )
+    if plan.changes:
+        # Last, so the change log's lock is held for as short a time as the commit allows.
+        rows = [
+            {"kind": e.kind.value, "key": e.key, "people": list(e.people), "group_id": e.group_id}
+            for e in plan.changes
+        ]
+        await _execute_chunked(
+            tx, cypher.APPEND_CHANGES, rows, chunk=chunk, at_us=_micros(datetime.now(UTC))
+        )
 
 
 async def _apply_batch(
@@ -650,6 +660,7 @@ async def _erase_person(
     for kind_name, query in _ERASE.items():
         ids = plan.delete.get(kind_name, [])
         await _execute_chunked(tx, query, ids, key="ids", chunk=chunk)
+    await _execute(tx, cypher.ERASE_CHANGES_OF, person_id=person_id)
     await _execute(
         tx,
         cypher.RECORD_ERASURE,
@@ -732,6 +743,40 @@ async def _people_by_name_in_tx(
         }
     )
     return await _collected_chunked(tx, cypher.GET_PEOPLE, ids, chunk=chunk) if ids else []
+
+
+def _micros(at: datetime) -> int:
+    """Return an aware instant as whole microseconds since the epoch."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+async def _changes_since_in_tx(
+    tx: AsyncManagedTransaction, cursor: int | None, limit: int
+) -> ChangePage:
+    """Read the latest sequence, then the changes after ``cursor``, in one transaction."""
+    latest = await _column(tx, cypher.LATEST_CHANGE)
+    last = int(latest[0]) if latest else 0
+    if cursor is None or limit <= 0:
+        return ChangePage([], last)
+    rows = await _collected(tx, cypher.CHANGES_SINCE, after=cursor, limit=limit)
+    changes = [
+        Change(
+            sequence=int(sequence),
+            at=_EPOCH + timedelta(microseconds=int(at_us)),
+            entry=ChangeEntry(ChangeKind(kind), key, tuple(people), group_id),
+        )
+        for sequence, at_us, kind, key, people, group_id in rows
+    ]
+    # No change after the cursor: carry on from the latest (behind the cursor only when the
+    # log was replaced, e.g. by restoring a backup).
+    return ChangePage(changes, changes[-1].sequence if changes else last)
+
+
+async def _column_int(tx: AsyncManagedTransaction, query: LiteralString, /, **params: Any) -> int:
+    """Run a query returning one number; return it."""
+    found = await _column(tx, query, **params)
+    return int(found[0]) if found else 0
 
 
 async def _delete_some(tx: AsyncManagedTransaction, query: LiteralString, limit: int) -> int:
@@ -1488,6 +1533,22 @@ class Neo4jStore(GraphStore):
         says when, by whom and how much, never who.
         """
         return await self._write(_erase_person, person_id, by, at, self._chunk)
+
+    async def changes_since(self, cursor: int | None, *, limit: int) -> ChangePage:
+        """Return logged changes after ``cursor`` (one read transaction)."""
+        return await self._read(_changes_since_in_tx, cursor, limit)
+
+    async def prune_changes(self, *, before: datetime) -> int:
+        """Delete logged changes older than ``before``, a bounded transaction at a time."""
+        before_us = _micros(before.astimezone(UTC))
+        total = 0
+        while True:
+            deleted = await self._write(
+                _column_int, cypher.PRUNE_SOME_CHANGES, before_us=before_us, limit=DELETE_CHUNK
+            )
+            total += deleted
+            if deleted < DELETE_CHUNK:
+                return total
 
     async def delete_everything(self) -> None:
         """Remove every record and tie, a bounded transaction at a time.

@@ -4,6 +4,7 @@ import { AuthError, clearToken, graphql, setToken, token } from "./api.js";
 import { addDays, byId, dateRange, day, fill, h, status, today, words } from "./dom.js";
 import { loadBalance, loadMeeting } from "./balance.js";
 import { loadOverview } from "./overview.js";
+import { followLive, stopLive } from "./live.js";
 import { loadNudges } from "./nudges.js";
 import { setPathMoment, setUpPathFinder } from "./paths.js";
 import { loadRetention } from "./retention.js";
@@ -122,6 +123,30 @@ async function loadGroup() {
   const failed = outcomes.find((o) => o.status === "rejected");
   if (failed) handleFailure(failed.reason);
   document.body.dataset.loaded = String(serial);
+  // Live: the viewer's own ties and introductions; the group's activity for its leader (or
+  // an admin / local development, with nobody signed in as a person).
+  const leads = state.viewer ? leader === state.viewer.key : true;
+  followLive({
+    person: state.viewer ? state.viewer.key : null,
+    group: leads ? group.key : null,
+    onActivity: refreshAfterActivity,
+    onSignedOut: (reason) => handleFailure(new AuthError(reason, 401)),
+  });
+}
+
+let refreshing = null;
+
+/** Something was recorded for the group: show the sections it changes, once per burst. */
+function refreshAfterActivity() {
+  clearTimeout(refreshing);
+  refreshing = setTimeout(async () => {
+    const group = selectedGroup();
+    if (!group) return;
+    const outcomes = await Promise.allSettled([loadOverview(group.key), loadBalance(group.key)]);
+    const failed = outcomes.find((o) => o.status === "rejected");
+    if (failed) handleFailure(failed.reason);
+    document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+  }, 300);
 }
 
 function fillControls() {
@@ -202,6 +227,7 @@ function wire() {
     }
   });
   byId("sign-out").addEventListener("click", () => {
+    stopLive();
     clearToken();
     state.groups = [];
     showLogin("You are signed out.");
