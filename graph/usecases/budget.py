@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -86,7 +88,9 @@ def _executor(kind: str) -> Executor:
     """The process's one heavy-work thread, or its one worker process, made when first used.
 
     Both live as long as the process (the interpreter waits for them at exit; work in them
-    ends by its deadline). The process is spawned, not forked: the service has threads.
+    ends by its deadline). The process is spawned, not forked: the service has threads. It
+    ends by itself when the service's process is gone, however that ended (a ``kill -9``
+    leaves no one to tell it).
     """
     with _executors_lock:
         found = _executors.get(kind)
@@ -94,9 +98,29 @@ def _executor(kind: str) -> Executor:
             found = _executors[kind] = (
                 ThreadPoolExecutor(1, thread_name_prefix="tiegraph-heavy")
                 if kind == "thread"
-                else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                else ProcessPoolExecutor(
+                    1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_end_with_parent,
+                    initargs=(os.getpid(),),
+                )
             )
         return found
+
+
+PARENT_CHECK_S = 1.0
+"""How often the worker process looks whether the service's process is still there."""
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the worker process: exit as soon as ``parent`` is no longer its parent process."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="tiegraph-parent-watch", daemon=True).start()
 
 
 async def start_workers() -> None:

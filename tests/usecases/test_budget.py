@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,3 +64,44 @@ async def test_recommendations_past_the_budget_end_with_budget_exceeded(
     service = Service(demo_store, clock=lambda: NOW, budgets=NO_TIME)
     with pytest.raises(BudgetExceeded):
         await service.discovery.recommended_people(ADMIN, "amir", first=5)
+
+
+_SERVICE_WITH_A_WORKER = """
+import asyncio, os
+from graph.usecases.budget import in_process, start_workers
+
+async def main() -> None:
+    await start_workers()
+    print(await in_process(os.getpid), flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_the_worker_process_ends_when_the_service_is_killed() -> None:
+    service = subprocess.Popen(
+        [sys.executable, "-c", _SERVICE_WITH_A_WORKER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout is not None
+        worker = int(service.stdout.readline())
+        assert worker != service.pid
+        assert _running(worker)
+        service.kill()  # SIGKILL: nothing in the service can tell the worker
+        service.wait(timeout=10)
+        waited = time.monotonic()
+        while _running(worker) and time.monotonic() - waited < 15:
+            time.sleep(0.1)
+        assert not _running(worker), "the worker outlived the killed service"
+    finally:
+        service.kill()
