@@ -7,6 +7,7 @@ Everything here reads the store and leaves the arithmetic to the pure domain mod
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -512,20 +513,25 @@ class Insights:
             )
         people = await self.store.get(Person, member_ids)
         consenting = {p.id for p in people.values() if p.share_post_group_contact}
-        interactions: dict[str, Interaction] = {}
-        for pid in member_ids:
-            for i in await self.store.interactions_of(pid, until=now + _JUST_AFTER):
-                interactions[i.key] = i
-        contacts = {
-            p for i in interactions.values() for p in i.participant_ids if p not in member_ids
-        }
-        groups_of = await self._groups_of(sorted(contacts | set(member_ids)))
+        # Counted where the interactions are stored: only the members' shared interactions and
+        # each member's reach come back, never their whole histories.
+        found = await self.store.group_contacts(
+            sorted(consenting),
+            hidden=sorted(set(member_ids) - consenting),
+            after=after,
+            until=now + _JUST_AFTER,
+        )
+        groups_of = await self._groups_of(member_ids)
+        # One read per member, side by side: on a server they overlap instead of queueing.
+        contexts = await asyncio.gather(
+            *(self.store.tie_contexts(pid, member_ids) for pid in member_ids)
+        )
         embedded: dict[tuple[str, str], float] = {}
-        for pid in member_ids:
-            for context in await self.store.tie_contexts(pid, member_ids):
+        for pid, found_contexts in zip(member_ids, contexts, strict=True):
+            for context in found_contexts:
                 embedded[pair_key(pid, context.other_id)] = _embedded(context)
-        starts = group.starts_on or min(
-            (i.at.date() for i in interactions.values()), default=after.date()
+        starts = group.starts_on or (
+            found.first_at.date() if found.first_at is not None else after.date()
         )
         starts_at = datetime.combine(starts, time(), UTC)
         if after < starts_at:
@@ -543,10 +549,11 @@ class Insights:
                 after=after,
                 now=now,
                 horizons=sorted(set(horizons)),
-                interactions=interactions.values(),
+                interactions=found.shared,
                 groups_of=groups_of,
                 model=self.store.model,
                 embedded=embedded,
+                groups_reached=found.groups_reached,
                 deadline=deadline,
             ),
         )
