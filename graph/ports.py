@@ -32,6 +32,7 @@ from graph.domain.model import (
     Person,
     SideConversation,
     Tie,
+    pair_key,
 )
 from graph.domain.paths import Path, Strategy
 from graph.domain.strength import StrengthModel
@@ -432,6 +433,25 @@ class GraphStore(abc.ABC):
             },
             first_at=min((i.at for i in everything.values()), default=None),
         )
+
+    async def direct_contacts(
+        self, pairs: Collection[tuple[str, str]], *, after: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Count each pair's direct contacts (interactions but meetings that both took part in)
+        after ``after`` and before ``until`` (both exclusive), keyed by the pair in id order;
+        pairs without any are left out.
+
+        Built on :meth:`interactions_of`, one shared history per pair: a store that can count
+        where the interactions are stored does better.
+        """
+        counted: dict[tuple[str, str], int] = {}
+        for a, b in sorted({pair_key(a, b) for a, b in pairs if a != b}):
+            history = await self.interactions_of(a, other_id=b, since=after, until=until)
+            direct = [i for i in history if i.kind is not InteractionKind.MEETING]
+            count = sum(1 for i in direct if i.at > after)
+            if count:
+                counted[(a, b)] = count
+        return counted
 
     async def ties_between(
         self, pairs: Collection[tuple[str, str]], at: datetime | None = None

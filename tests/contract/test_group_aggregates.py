@@ -212,3 +212,47 @@ async def test_reach_counts_only_direct_contact_after_the_end_and_active_groups(
     assert found.first_at == datetime(2024, 2, 7, 9, 0, tzinfo=UTC)
     stored = await store.get(Group, ["g1"])
     assert stored["g1"].leader_id == "lea"
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(scene=scenes())
+async def test_direct_contacts_counted_in_the_store_equal_the_count_over_pair_histories(
+    store: GraphStore, scene: Scene
+) -> None:
+    await given_scene(store, scene)
+    pairs = [(a, b) for a in PEOPLE for b in PEOPLE if a != b]
+    for after in (AFTER, STARTS):
+        until = NOW + timedelta(microseconds=1)
+        counted = await store.direct_contacts(pairs, after=after, until=until)
+        folded = await GraphStore.direct_contacts(store, pairs, after=after, until=until)
+        assert counted == folded
+
+
+async def test_direct_contacts_leave_out_meetings_and_the_window_s_ends(store: GraphStore) -> None:
+    scene = Scene(
+        interactions=[
+            Interaction(
+                key="on-the-end",
+                at=AFTER,
+                kind=InteractionKind.CALL,
+                participant_ids=("ann", "ben"),
+            ),
+            interaction("meeting", "ann", "ben", day=140, kind=InteractionKind.MEETING),
+            interaction("call", "ben", "ann", "cat", day=141, kind=InteractionKind.CALL),
+            interaction("message", "ann", "ben", day=142),
+        ],
+        refusing=frozenset(),
+        elsewhere=[],
+        erased=None,
+    )
+    await given_scene(store, scene)
+    found = await store.direct_contacts(
+        [("ben", "ann"), ("ann", "cat"), ("ann", "dan"), ("ann", "ann")],
+        after=AFTER,
+        until=datetime.combine(date(2024, 5, 29), time(9), UTC),
+    )
+    assert found == {("ann", "ben"): 1, ("ann", "cat"): 1}

@@ -850,6 +850,30 @@ class EmbeddedStore(GraphStore):
             first_at=None if first is None else _instant(first),
         )
 
+    async def direct_contacts(
+        self, pairs: Collection[tuple[str, str]], *, after: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Count the pairs' direct contacts in SQL over the interactions' people index."""
+        wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
+        lo, hi = _micros(after), _micros(until)
+
+        def run(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+            counted: dict[tuple[str, str], int] = {}
+            for a, b in wanted:
+                (count,) = conn.execute(
+                    "SELECT count(*) FROM interaction_people p"
+                    " JOIN interaction_people q"
+                    " ON q.person = ? AND q.at_us = p.at_us AND q.seq = p.seq"
+                    " JOIN interactions i ON i.seq = p.seq"
+                    " WHERE p.person = ? AND p.at_us > ? AND p.at_us < ? AND i.kind != ?",
+                    (b, a, lo, hi, InteractionKind.MEETING.value),
+                ).fetchone()
+                if count:
+                    counted[(a, b)] = count
+            return counted
+
+        return await self._read(run)
+
     async def tie(self, a: str, b: str) -> Tie | None:
         """Return the tie between two people from the in-memory graph."""
         data = self._graph.get_edge_data(a, b)

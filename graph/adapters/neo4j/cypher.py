@@ -1008,6 +1008,17 @@ WHERE n.at < $until
 RETURN min(n.at) AS first_at
 """
 
+# Direct contacts of pairs in a window: both people bound by the unique id, the shared
+# interactions found from the first; only a count per pair comes back.
+DIRECT_CONTACTS_OF_PAIRS: Final[LiteralString] = """
+UNWIND $pairs AS pair
+MATCH (:Person {id: pair[0]})-[:PARTICIPATED]->(n:Interaction)
+WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
+MATCH (n)<-[:PARTICIPATED]-(:Person {id: pair[1]})
+WITH pair, count(n) AS contacts
+RETURN collect([pair[0], pair[1], contacts]) AS counted
+"""
+
 GET_TIE: Final[LiteralString] = """
 MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
 RETURN properties(t) AS props

@@ -1336,6 +1336,22 @@ class Neo4jStore(GraphStore):
             until.astimezone(UTC),
         )
 
+    async def direct_contacts(
+        self, pairs: Collection[tuple[str, str]], *, after: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Count the pairs' direct contacts in the database, all pairs in one ``UNWIND``."""
+        wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
+        if not wanted:
+            return {}
+        found = await self._read(
+            _collected,
+            cypher.DIRECT_CONTACTS_OF_PAIRS,
+            pairs=[list(p) for p in wanted],
+            after=after.astimezone(UTC),
+            until=until.astimezone(UTC),
+        )
+        return {(a, b): int(count) for a, b, count in found}
+
     async def tie(self, a: str, b: str) -> Tie | None:
         """Return the tie between two people, or ``None`` if they never interacted."""
         if a == b:
