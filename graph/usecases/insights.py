@@ -531,12 +531,17 @@ class Insights:
             until=now + _JUST_AFTER,
         )
         groups_of = await self._groups_of(member_ids)
-        # One read per member, side by side: on a server they overlap instead of queueing.
+        # Embeddedness is the same from either side, so each pair is read once, from the member
+        # whose id sorts first; one read per member, side by side, so that on a server they
+        # overlap instead of queueing.
         contexts = await asyncio.gather(
-            *(self.store.tie_contexts(pid, member_ids) for pid in member_ids)
+            *(
+                self.store.tie_contexts(pid, member_ids[index + 1 :])
+                for index, pid in enumerate(member_ids[:-1])
+            )
         )
         embedded: dict[tuple[str, str], float] = {}
-        for pid, found_contexts in zip(member_ids, contexts, strict=True):
+        for pid, found_contexts in zip(member_ids, contexts, strict=False):
             for context in found_contexts:
                 embedded[pair_key(pid, context.other_id)] = _embedded(context)
         starts = group.starts_on or (
