@@ -33,6 +33,7 @@ from graph.domain.model import (
     Person,
     SideConversation,
     Tie,
+    pair_key,
 )
 from graph.domain.paths import Path, Strategy
 from graph.domain.strength import StrengthModel
@@ -41,6 +42,7 @@ from graph.domain.ties import ties_from_history
 __all__ = [
     "MAX_PAGE",
     "GraphStore",
+    "GroupContacts",
     "Page",
     "PeopleQuery",
     "TieContext",
@@ -191,6 +193,24 @@ class PeopleQuery:
     organization_id: str | None = None
     location: str | None = None
     discoverable_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GroupContacts:
+    """What a group's keep-in-touch figures need from its members' interactions.
+
+    Small next to the members' histories: only the interactions among the members, and for
+    each member the groups they reached, counted where the interactions are stored.
+    """
+
+    shared: tuple[Interaction, ...]
+    """Interactions in which at least two of the members took part, by time then key."""
+    groups_reached: dict[str, frozenset[str]]
+    """Each member's reach: the groups (active memberships) of the people, besides themselves
+    and the hidden ones, they had direct contact with (any interaction but a meeting) after
+    the window opened; every member has an entry."""
+    first_at: datetime | None
+    """The earliest interaction of any member or hidden person; ``None`` if they have none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +391,68 @@ class GraphStore(abc.ABC):
                 kept = [t if t.last_at <= at else then[(t.a, t.b)] for t in kept]
             out[person_id] = kept
         return out
+
+    async def group_contacts(
+        self,
+        member_ids: Collection[str],
+        *,
+        hidden: Collection[str] = (),
+        after: datetime,
+        until: datetime,
+    ) -> GroupContacts:
+        """Return what a group's keep-in-touch figures need from its members' interactions
+        before ``until`` (exclusive); reach counts direct contact after ``after`` (exclusive).
+
+        ``hidden`` people are never someone a member reached. Built on :meth:`interactions_of`
+        and :meth:`memberships`, one whole history per member: a store that can count where
+        the interactions are stored does much better.
+        """
+        members = frozenset(member_ids)
+        unseen = frozenset(hidden)
+        everything: dict[str, Interaction] = {}
+        for person_id in sorted(members | unseen):
+            for i in await self.interactions_of(person_id, until=until):
+                everything[i.key] = i
+        shared: list[Interaction] = []
+        reached: dict[str, set[str]] = {m: set() for m in members}
+        for i in everything.values():
+            people = frozenset(i.participant_ids)
+            present = people & members
+            if len(present) > 1:
+                shared.append(i)
+            if i.kind is not InteractionKind.MEETING and i.at > after:
+                for member in present:
+                    reached[member] |= people - unseen - {member}
+        others = sorted({p for people in reached.values() for p in people})
+        groups: dict[str, set[str]] = {p: set() for p in others}
+        for m in await self.memberships(person_ids=others) if others else []:
+            groups[m.person_id].add(m.group_id)
+        return GroupContacts(
+            shared=tuple(sorted(shared, key=lambda i: (i.at, i.key))),
+            groups_reached={
+                m: frozenset(g for p in people for g in groups[p]) for m, people in reached.items()
+            },
+            first_at=min((i.at for i in everything.values()), default=None),
+        )
+
+    async def direct_contacts(
+        self, pairs: Collection[tuple[str, str]], *, after: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Count each pair's direct contacts (interactions but meetings that both took part in)
+        after ``after`` and before ``until`` (both exclusive), keyed by the pair in id order;
+        pairs without any are left out.
+
+        Built on :meth:`interactions_of`, one shared history per pair: a store that can count
+        where the interactions are stored does better.
+        """
+        counted: dict[tuple[str, str], int] = {}
+        for a, b in sorted({pair_key(a, b) for a, b in pairs if a != b}):
+            history = await self.interactions_of(a, other_id=b, since=after, until=until)
+            direct = [i for i in history if i.kind is not InteractionKind.MEETING]
+            count = sum(1 for i in direct if i.at > after)
+            if count:
+                counted[(a, b)] = count
+        return counted
 
     async def ties_between(
         self, pairs: Collection[tuple[str, str]], at: datetime | None = None

@@ -142,6 +142,7 @@ def group_retention(
     model: StrengthModel,
     early: EarlySignal = DEFAULT_EARLY_SIGNAL,
     embedded: Mapping[tuple[str, str], float] | None = None,
+    groups_reached: Mapping[str, Collection[str]] | None = None,
     deadline: Deadline | None = None,
 ) -> GroupRetention:
     """Return who in the group kept in touch after ``after``, as seen at ``now``.
@@ -151,9 +152,12 @@ def group_retention(
     key count once and those after ``now`` not at all. Only members in ``consenting`` are
     analysed. ``groups_of`` gives each person's group ids (this group is never counted as
     reached); ``embedded`` the embeddedness of a canonical pair for its strength now (default
-    0). ``after`` may lie after ``now``: the group has not ended yet, nobody is in touch after
-    it, every point of the curve is ``None``, and the early signal reads the pair as it stands
-    at ``now``.
+    0). ``groups_reached``, when given, is each analysed member's reach as a store counts it
+    (the groups of the people, hidden ones aside, they had direct contact with after ``after``
+    and up to ``now``); ``interactions`` then need only those among the members, and
+    ``groups_of`` is not read. ``after`` may lie after ``now``: the group has not ended yet,
+    nobody is in touch after it, every point of the curve is ``None``, and the early signal
+    reads the pair as it stands at ``now``.
 
     Horizons are positive whole days; duplicates count once. O(interactions + members^2 +
     horizons * pairs), for interactions that each involve a few members. Past ``deadline``,
@@ -234,7 +238,12 @@ def group_retention(
             person_id=m,
             group_mates_in_contact=in_contact[m],
             other_groups_reached=len(
-                {g for other in reached.get(m, ()) for g in groups_of.get(other, ())} - {group_id}
+                (
+                    set(groups_reached.get(m, ()))
+                    if groups_reached is not None
+                    else {g for other in reached.get(m, ()) for g in groups_of.get(other, ())}
+                )
+                - {group_id}
             ),
         )
         for m in members

@@ -7,6 +7,7 @@ Everything here reads the store and leaves the arithmetic to the pure domain mod
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,7 +18,6 @@ from graph.domain.errors import InvalidInput, NotFound, Problem
 from graph.domain.model import (
     Group,
     Interaction,
-    InteractionKind,
     MembershipRole,
     Person,
     Tie,
@@ -410,29 +410,46 @@ class Insights:
         people = await self.store.get(Person, member_ids)
         shares = {p.id for p in people.values() if p.share_post_group_contact}
         after = None if group.ends_on is None else _end_of(group.ends_on)
-        found: list[GroupTie] = []
+        assessed: list[tuple[Relationship, float]] = []
         for index, centre in enumerate(member_ids):
             later = member_ids[index + 1 :]
             if not later:
                 break
             contexts = await self.store.tie_contexts(centre, later)
             embedded = {c.other_id: _embedded(c) for c in contexts}
-            for relationship in await self._assessed(centre, when, contexts):
-                tie = relationship.tie
-                contact_after: bool | None = None
-                if after is not None and {tie.a, tie.b} <= shares:
-                    contact_after = tie.last_at > after and await self._direct_contact_after(
-                        tie, after, when
-                    )
-                elif after is not None and tie.last_at >= after:
-                    # Either keeps post-group contact private: the tie as the group left it.
-                    until_end = await self._tie_until(
-                        tie, after, when, embedded=embedded.get(tie.other(centre), 0.0)
-                    )
-                    if until_end is None:
-                        continue  # they met only after the group: that alone is post-group contact
-                    relationship = until_end
-                found.append(GroupTie(relationship, contact_after))
+            assessed.extend(
+                (r, embedded.get(r.tie.other(centre), 0.0))
+                for r in await self._assessed(centre, when, contexts)
+            )
+        # Whether the pairs who share their contact kept it up: counted in the store, all at once.
+        in_touch = (
+            set()
+            if after is None
+            else set(
+                await self.store.direct_contacts(
+                    [
+                        (r.tie.a, r.tie.b)
+                        for r, _ in assessed
+                        if {r.tie.a, r.tie.b} <= shares and r.tie.last_at > after
+                    ],
+                    after=after,
+                    until=when + _JUST_AFTER,
+                )
+            )
+        )
+        found: list[GroupTie] = []
+        for relationship, embeddedness in assessed:
+            tie = relationship.tie
+            contact_after: bool | None = None
+            if after is not None and {tie.a, tie.b} <= shares:
+                contact_after = (tie.a, tie.b) in in_touch
+            elif after is not None and tie.last_at >= after:
+                # Either keeps post-group contact private: the tie as the group left it.
+                until_end = await self._tie_until(tie, after, when, embedded=embeddedness)
+                if until_end is None:
+                    continue  # they met only after the group: that alone is post-group contact
+                relationship = until_end
+            found.append(GroupTie(relationship, contact_after))
         found.sort(key=lambda t: (t.relationship.tie.a, t.relationship.tie.b))
         return found
 
@@ -447,13 +464,6 @@ class Insights:
         return Relationship(
             past, assess(past, when, self.store.model, embedded=embedded, scale=self.scale)
         )
-
-    async def _direct_contact_after(self, tie: Tie, after: datetime, until: datetime) -> bool:
-        """Whether the pair had a direct contact after ``after`` and by ``until``."""
-        history = await self.store.interactions_of(
-            tie.a, other_id=tie.b, since=after, until=until + _JUST_AFTER
-        )
-        return any(i.at > after and i.kind is not InteractionKind.MEETING for i in history)
 
     async def _require_group(self, group_id: str) -> Group:
         found = (await self.store.get(Group, [group_id])).get(group_id)
@@ -512,20 +522,30 @@ class Insights:
             )
         people = await self.store.get(Person, member_ids)
         consenting = {p.id for p in people.values() if p.share_post_group_contact}
-        interactions: dict[str, Interaction] = {}
-        for pid in member_ids:
-            for i in await self.store.interactions_of(pid, until=now + _JUST_AFTER):
-                interactions[i.key] = i
-        contacts = {
-            p for i in interactions.values() for p in i.participant_ids if p not in member_ids
-        }
-        groups_of = await self._groups_of(sorted(contacts | set(member_ids)))
+        # Counted where the interactions are stored: only the members' shared interactions and
+        # each member's reach come back, never their whole histories.
+        found = await self.store.group_contacts(
+            sorted(consenting),
+            hidden=sorted(set(member_ids) - consenting),
+            after=after,
+            until=now + _JUST_AFTER,
+        )
+        groups_of = await self._groups_of(member_ids)
+        # Embeddedness is the same from either side, so each pair is read once, from the member
+        # whose id sorts first; one read per member, side by side, so that on a server they
+        # overlap instead of queueing.
+        contexts = await asyncio.gather(
+            *(
+                self.store.tie_contexts(pid, member_ids[index + 1 :])
+                for index, pid in enumerate(member_ids[:-1])
+            )
+        )
         embedded: dict[tuple[str, str], float] = {}
-        for pid in member_ids:
-            for context in await self.store.tie_contexts(pid, member_ids):
+        for pid, found_contexts in zip(member_ids, contexts, strict=False):
+            for context in found_contexts:
                 embedded[pair_key(pid, context.other_id)] = _embedded(context)
-        starts = group.starts_on or min(
-            (i.at.date() for i in interactions.values()), default=after.date()
+        starts = group.starts_on or (
+            found.first_at.date() if found.first_at is not None else after.date()
         )
         starts_at = datetime.combine(starts, time(), UTC)
         if after < starts_at:
@@ -543,10 +563,11 @@ class Insights:
                 after=after,
                 now=now,
                 horizons=sorted(set(horizons)),
-                interactions=interactions.values(),
+                interactions=found.shared,
                 groups_of=groups_of,
                 model=self.store.model,
                 embedded=embedded,
+                groups_reached=found.groups_reached,
                 deadline=deadline,
             ),
         )

@@ -3,6 +3,7 @@ to search from both ends where both are known: never a scan of every person."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import neo4j
@@ -32,6 +33,11 @@ PARAMETERS: dict[str, Any] = {
     "w_div": 0.1,
     "w_long": 0.1,
     "fragments": ["ada"],
+    "ids": ["a", "b"],
+    "hidden": ["c"],
+    "pairs": [["a", "b"]],
+    "after": datetime(2024, 1, 1, tzinfo=UTC),
+    "until": datetime(2024, 6, 1, tzinfo=UTC),
 }
 
 
@@ -96,3 +102,21 @@ async def test_people_are_found_by_profile_url_through_the_text_index(explain: A
     operators = await explain(cypher.PEOPLE_BY_PROFILE_URL)
     assert "NodeIndexContainsScan" in operators
     assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        cypher.GROUP_SHARED_INTERACTIONS,
+        cypher.GROUP_REACH,
+        cypher.FIRST_INTERACTION_OF_PEOPLE,
+        cypher.DIRECT_CONTACTS_OF_PAIRS,
+    ],
+    ids=["shared", "reach", "first", "direct"],
+)
+async def test_group_aggregates_start_from_the_people_they_are_given(
+    explain: Any, query: LiteralString
+) -> None:
+    operators = await explain(query)
+    assert "NodeUniqueIndexSeek" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan"} & set(operators)

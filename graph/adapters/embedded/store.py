@@ -84,6 +84,7 @@ from graph.domain.relationship import link_strength
 from graph.domain.strength import StrengthModel, combine_scores
 from graph.ports import (
     GraphStore,
+    GroupContacts,
     Page,
     PeopleQuery,
     TieContext,
@@ -794,6 +795,87 @@ class EmbeddedStore(GraphStore):
                 )
             found = [_interaction(row) for row in rows]
             return sorted(found, key=lambda i: (i.at, i.key))
+
+        return await self._read(run)
+
+    async def group_contacts(
+        self,
+        member_ids: Collection[str],
+        *,
+        hidden: Collection[str] = (),
+        after: datetime,
+        until: datetime,
+    ) -> GroupContacts:
+        """Count a group's contacts in SQL over the people index of the interactions table;
+        only shared interactions and the reached people's participant lists are read."""
+        members = sorted(set(member_ids))
+        unseen = frozenset(hidden) - set(members)
+        ids = orjson.dumps(members).decode()
+        everyone = orjson.dumps(sorted(set(members) | unseen)).decode()
+        lo, hi = _micros(after), _micros(until)
+
+        def run(conn: sqlite3.Connection) -> tuple[list[Interaction], list[Any], int | None]:
+            shared = conn.execute(
+                f"SELECT {_INTERACTION_COLUMNS_OF_I} FROM interactions i"  # noqa: S608
+                " WHERE i.seq IN (SELECT p.seq FROM interaction_people p"
+                " JOIN json_each(?) m ON p.person = m.value WHERE p.at_us < ?"
+                " GROUP BY p.seq HAVING count(*) >= 2)",
+                (ids, hi),
+            )
+            found = sorted((_interaction(row) for row in shared), key=lambda i: (i.at, i.key))
+            reach = conn.execute(
+                "SELECT DISTINCT p.person, i.participants FROM interaction_people p"
+                " JOIN json_each(?) m ON p.person = m.value"
+                " JOIN interactions i ON i.seq = p.seq"
+                " WHERE p.at_us > ? AND p.at_us < ? AND i.kind != ?",
+                (ids, lo, hi, InteractionKind.MEETING.value),
+            ).fetchall()
+            first = conn.execute(
+                "SELECT min(p.at_us) FROM interaction_people p"
+                " JOIN json_each(?) m ON p.person = m.value WHERE p.at_us < ?",
+                (everyone, hi),
+            ).fetchone()[0]
+            return found, reach, first
+
+        shared, reach, first = await self._read(run)
+        people: dict[str, set[str]] = {m: set() for m in members}
+        for member, participants in reach:
+            people[member].update(participants.split("|"))
+        for member, reached in people.items():
+            reached -= unseen | {member}
+        others = sorted({p for reached in people.values() for p in reached})
+        groups: dict[str, set[str]] = {p: set() for p in others}
+        for m in await self.memberships(person_ids=others) if others else []:
+            groups[m.person_id].add(m.group_id)
+        return GroupContacts(
+            shared=tuple(shared),
+            groups_reached={
+                m: frozenset(g for p in reached for g in groups[p]) for m, reached in people.items()
+            },
+            first_at=None if first is None else _instant(first),
+        )
+
+    async def direct_contacts(
+        self, pairs: Collection[tuple[str, str]], *, after: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Count the pairs' direct contacts in SQL over the interactions' people index."""
+        wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
+        lo, hi = _micros(after), _micros(until)
+
+        def run(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+            counted: dict[tuple[str, str], int] = {}
+            for a, b in wanted:
+                (count,) = conn.execute(
+                    "SELECT count(*) FROM interaction_people p"
+                    " JOIN interaction_people q"
+                    " ON q.person = ? AND q.at_us = p.at_us AND q.seq = p.seq"
+                    " JOIN interactions i ON i.seq = p.seq"
+                    " WHERE p.person = ? AND p.at_us > ? AND p.at_us < ? AND i.kind != ?",
+                    (b, a, lo, hi, InteractionKind.MEETING.value),
+                ).fetchone()
+                if count:
+                    counted[(a, b)] = count
+            return counted
 
         return await self._read(run)
 

@@ -982,6 +982,53 @@ ORDER BY n.at, n.key
 RETURN collect(properties(n)) AS props
 """
 
+# A group's shared interactions: each member bound by the unique id, their interactions
+# expanded once, kept when two members (or more) took part. Only these leave the database.
+GROUP_SHARED_INTERACTIONS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+WHERE n.at < $until
+WITH n, count(*) AS present
+WHERE present >= 2
+WITH n
+ORDER BY n.at, n.key
+RETURN collect(properties(n)) AS props
+"""
+
+# Each member's reach: the people of their direct contacts after $after (by the stored
+# participant ids, as the interaction reads), each bound by the unique id, and their active
+# groups. Returns group ids per member, never the interactions.
+GROUP_REACH: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
+UNWIND n.participant_ids AS other_id
+WITH DISTINCT id, other_id
+WHERE other_id <> id AND NOT other_id IN $hidden
+MATCH (:Person {id: other_id})-[r:MEMBER_OF]->(g:Group)
+WHERE coalesce(r.status, 'active') = 'active'
+RETURN id, collect(DISTINCT g.id) AS groups
+"""
+
+# The first interaction of any of the people, read from each one's interactions in place.
+FIRST_INTERACTION_OF_PEOPLE: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+WHERE n.at < $until
+RETURN min(n.at) AS first_at
+"""
+
+# Direct contacts of pairs in a window: both people bound by the unique id, the shared
+# interactions found from the first; only a count per pair comes back.
+DIRECT_CONTACTS_OF_PAIRS: Final[LiteralString] = """
+UNWIND $pairs AS pair
+MATCH (:Person {id: pair[0]})-[:PARTICIPATED]->(n:Interaction)
+WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
+MATCH (n)<-[:PARTICIPATED]-(:Person {id: pair[1]})
+WITH pair, count(n) AS contacts
+RETURN collect([pair[0], pair[1], contacts]) AS counted
+"""
+
 GET_TIE: Final[LiteralString] = """
 MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
 RETURN properties(t) AS props

@@ -107,6 +107,7 @@ from graph.domain.relationship import DEFAULT_SCALE
 from graph.domain.strength import GROUP_KINDS, StrengthModel
 from graph.ports import (
     GraphStore,
+    GroupContacts,
     Page,
     PeopleQuery,
     TieContext,
@@ -816,6 +817,29 @@ async def _read_schema_version(tx: AsyncManagedTransaction) -> int | None:
     return int(versions[0]) if versions else None
 
 
+async def _group_contacts(
+    tx: AsyncManagedTransaction,
+    members: list[str],
+    hidden: list[str],
+    after: datetime,
+    until: datetime,
+) -> GroupContacts:
+    """Read a group's shared interactions, reach and first interaction in one transaction."""
+    shared = await _collected(tx, cypher.GROUP_SHARED_INTERACTIONS, ids=members, until=until)
+    reach = await _records(
+        tx, cypher.GROUP_REACH, ids=members, hidden=hidden, after=after, until=until
+    )
+    first = await _column(tx, cypher.FIRST_INTERACTION_OF_PEOPLE, ids=members + hidden, until=until)
+    reached = {m: frozenset[str]() for m in members}
+    for row in reach:
+        reached[row["id"]] = frozenset(row["groups"])
+    return GroupContacts(
+        shared=tuple(decode(Interaction, props) for props in shared),
+        groups_reached=reached,
+        first_at=None if not first or first[0] is None else first[0].to_native().astimezone(UTC),
+    )
+
+
 def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
     """Build a domain tie from the properties of a TIE relationship."""
     first_at = props["first_at"]
@@ -1337,6 +1361,41 @@ class Neo4jStore(GraphStore):
                 _collected, cypher.INTERACTIONS_OF_PAIR, other_id=other_id, **window
             )
         return [decode(Interaction, props) for props in rows]
+
+    async def group_contacts(
+        self,
+        member_ids: Collection[str],
+        *,
+        hidden: Collection[str] = (),
+        after: datetime,
+        until: datetime,
+    ) -> GroupContacts:
+        """Count a group's contacts in the database: three queries in one read transaction,
+        each binding the members by id; only shared interactions and group ids come back."""
+        members = sorted(set(member_ids))
+        return await self._read(
+            _group_contacts,
+            members,
+            sorted(set(hidden) - set(members)),
+            after.astimezone(UTC),
+            until.astimezone(UTC),
+        )
+
+    async def direct_contacts(
+        self, pairs: Collection[tuple[str, str]], *, after: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Count the pairs' direct contacts in the database, all pairs in one ``UNWIND``."""
+        wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
+        if not wanted:
+            return {}
+        found = await self._read(
+            _collected,
+            cypher.DIRECT_CONTACTS_OF_PAIRS,
+            pairs=[list(p) for p in wanted],
+            after=after.astimezone(UTC),
+            until=until.astimezone(UTC),
+        )
+        return {(a, b): int(count) for a, b, count in found}
 
     async def tie(self, a: str, b: str) -> Tie | None:
         """Return the tie between two people, or ``None`` if they never interacted."""
