@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from graph.domain.batch import WriteBatch, WriteSummary, check_instant, validate_batch
-from graph.domain.codec import Record
+from graph.domain.codec import R, Record
 from graph.domain.erasure import ERASED_BY_THEMSELVES, ErasureReceipt
 from graph.domain.model import (
     Attendance,
@@ -61,7 +61,7 @@ PUBLIC_KINDS: frozenset[type[Record]] = frozenset({Organization, Interest, Group
 """Kinds anyone signed in may read whole; the others carry people's data and are filtered."""
 
 
-def _check_public(kind: type[Record]) -> None:
+def _check_public(kind: type[object]) -> None:
     if kind not in PUBLIC_KINDS:
         raise TypeError(f"{kind.__name__} is not public: read it through its own use case")
 
@@ -220,9 +220,7 @@ class Service:
 
     # -- groups and meetings --------------------------------------------------------------------
 
-    async def get(
-        self, viewer: Viewer, kind: type[Record], keys: Sequence[str]
-    ) -> list[Record | None]:
+    async def get(self, viewer: Viewer, kind: type[R], keys: Sequence[str]) -> list[R | None]:
         """Return records of a public kind (groups, organizations, interests, meetings) by key."""
         _check_public(kind)
         authorize(viewer, Action.READ_GROUP)
@@ -230,8 +228,8 @@ class Service:
         return [found.get(key) for key in keys]
 
     async def list_records(
-        self, viewer: Viewer, kind: type[Record], *, first: int, after: str | None = None
-    ) -> Page[Record]:
+        self, viewer: Viewer, kind: type[R], *, first: int, after: str | None = None
+    ) -> Page[R]:
         """List records of a public kind (groups, organizations) in key order."""
         _check_public(kind)
         authorize(viewer, Action.READ_GROUP)

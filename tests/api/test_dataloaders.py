@@ -66,3 +66,20 @@ async def test_fifty_people_with_groups_and_meetings_cost_as_few_calls_as_five(
     assert "errors" not in small.json()
     assert calls_for_fifty == calls_for_five
     assert calls_for_fifty <= 10, counting.calls
+
+
+async def test_a_meetings_attendance_and_breakouts_are_read_in_one_batch(tmp_path: Path) -> None:
+    settings = settings_for("embedded", tmp_path, None)
+    counting = CountingStore(EmbeddedStore(tmp_path / "store"))
+    app = create_app(settings, store=cast(GraphStore, counting), on_open=lambda s: _seed(s, 5))
+    query = "{ meeting(id: \"m0a\") { attendance { totalCount } breakouts { totalCount } } }"
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            counting.calls.clear()
+            response = await client.post(
+                "/graphql", json={"query": query}, headers=bearer(settings, None, Role.ADMIN)
+            )
+    assert "errors" not in response.json(), response.json()
+    assert counting.calls["attendance"] == 1, counting.calls
+    assert counting.calls["breakouts_of"] == 1, counting.calls

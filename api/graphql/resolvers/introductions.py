@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 
@@ -24,7 +24,7 @@ from graph.usecases.policy import Action, may
 
 __all__ = ["connection_degree", "introduction_paths", "mutual_connections"]
 
-PathStrategy = strawberry.enum(
+strawberry.enum(
     Strategy,
     name="PathStrategy",
     description="STRONGEST ranks by the product of link strengths (fewer hops, then keys,"
@@ -37,9 +37,9 @@ NetworkAt = Annotated[
         " later are left out, links are scored on the history up to it."
     ),
 ]
-ConnectionDegreeName = strawberry.enum(
-    Degree, name="ConnectionDegree", description="How far apart two people are."
-)
+strawberry.enum(Degree, name="ConnectionDegree", description="How far apart two people are.")
+PathStrategy: TypeAlias = Strategy
+ConnectionDegreeName: TypeAlias = Degree
 
 
 @strawberry.type(description="One link of an introduction path, and why it holds.")
@@ -50,7 +50,7 @@ class IntroductionHop:
         description="The link's strength at the moment asked (its tie's strength without"
         " embeddedness); above 0 for every tie, however old."
     )
-    band: TieBand  # type: ignore[valid-type]
+    band: TieBand
     contact: strawberry.Private[tuple[datetime | None, int]]
     groups: strawberry.Private[tuple[Group, ...]]
     shared_interests: list[str]
@@ -142,10 +142,10 @@ async def introduction_paths(
     min_link_strength: Annotated[
         float, strawberry.argument(description="Leave out links weaker than this (0 to 1).")
     ] = 0.0,
-    strategy: PathStrategy = Strategy.STRONGEST,  # type: ignore[valid-type]
+    strategy: PathStrategy = Strategy.STRONGEST,
     at: NetworkAt = None,
     kinds: Annotated[
-        list[InteractionKind] | None,  # type: ignore[valid-type]
+        list[InteractionKind] | None,
         strawberry.argument(
             description="Walk only ties with contact of these kinds, e.g. [CONNECTION] for"
             " declared connections (default: every tie)."
@@ -169,7 +169,7 @@ async def introduction_paths(
 
 async def connection_degree(
     info: Info, a: PersonRef, b: PersonRef, at: NetworkAt = None
-) -> ConnectionDegreeName:  # type: ignore[valid-type]
+) -> ConnectionDegreeName:
     """How far apart two people are: FIRST (they have a tie), SECOND, THIRD or BEYOND; the
     length of the shortest introduction path, so introductionPaths agrees."""
     return await info.context.service.introductions.connection_degree(
