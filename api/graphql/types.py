@@ -537,6 +537,13 @@ async def person_of(info: Info, key: str) -> Person | None:
     return None if found is None else _show_person(found)
 
 
+async def people_or_none(info: Info, keys: Sequence[str]) -> list[Person | None]:
+    """The people with ``keys`` as the viewer may see them (``None`` where unknown), in order,
+    batched in one load."""
+    found = await info.context.loaders.person.load_many(list(keys))
+    return [None if p is None else _show_person(p) for p in found]
+
+
 async def people_of(info: Info, keys: Sequence[str]) -> list[Person]:
     """The people with ``keys`` the viewer may see, in order, batched in one load."""
     found = await info.context.loaders.person.load_many(list(keys))

@@ -7,7 +7,7 @@ people's consent flags, and only then touches the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -128,10 +128,14 @@ class Service:
 
         Costs a fixed number of store calls however many keys are asked for.
         """
-        found = await self.store.get(Person, list(keys))
-        private = await self._sees_private(viewer, list(found))
-        shown = {k: p if k in private else redact(p) for k, p in found.items()}
+        shown = await self.shown(viewer, await self.store.get(Person, list(keys)))
         return [shown.get(key) for key in keys]
+
+    async def shown(self, viewer: Viewer, found: Mapping[str, Person]) -> dict[str, Person]:
+        """Shape people already read for ``viewer``: private fields only where allowed, the
+        rest redacted (what :meth:`people` answers, without reading them again)."""
+        private = await self._sees_private(viewer, list(found))
+        return {k: p if k in private else redact(p) for k, p in found.items()}
 
     async def _sees_private(self, viewer: Viewer, person_ids: list[str]) -> set[str]:
         """Return which of ``person_ids`` the viewer may see the private fields of."""

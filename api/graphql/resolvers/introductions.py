@@ -16,6 +16,7 @@ from api.graphql.types import (
     PersonRef,
     TieBand,
     key_of,
+    people_or_none,
     person_of,
 )
 from graph.domain.paths import Strategy
@@ -102,11 +103,11 @@ class IntroductionPath:
 
     @strawberry.field(description="Everyone on the path, from the start to the target.")
     async def people(self, info: Info) -> list[Person | None]:
-        return [await person_of(info, k) for k in self.keys]
+        return await people_or_none(info, self.keys)
 
     @strawberry.field(description="The people who would make the introduction, in order.")
     async def via(self, info: Info) -> list[Person | None]:
-        return [await person_of(info, k) for k in self.keys[1:-1]]
+        return await people_or_none(info, self.keys[1:-1])
 
     @classmethod
     def of(cls, explained: ExplainedPath) -> IntroductionPath:
@@ -164,6 +165,12 @@ async def introduction_paths(
         at=at,
         kinds=kinds,
     )
+    # The use case read everyone the paths name: shape them for the viewer once and hand
+    # them to the person loader, so `people`, `via`, `from` and `to` read nobody again.
+    named = {k: p for path in found for k, p in path.people.items()}
+    if named:
+        shown = await info.context.service.shown(info.context.viewer, named)
+        info.context.loaders.person.prime_many(shown)
     return [IntroductionPath.of(p) for p in found]
 
 
