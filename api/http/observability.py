@@ -129,6 +129,10 @@ def operation_recorder(
     counted by :func:`error_kind` from the original errors, before any masking.
     """
     metrics = _metrics(registry)
+    # A labelled child is looked up by hashing its label values on every call; there are as
+    # few children as bounded operation names, so each is looked up once.
+    counted: dict[tuple[str, str], Any] = {}
+    timed: dict[str, Any] = {}
 
     def record(context: ExecutionContext, elapsed: float, failed: bool) -> None:
         name = metrics.operation_label(_operation_name(context))
@@ -141,8 +145,15 @@ def operation_recorder(
         if failed and not errors:
             metrics.errors.labels(kind="unexpected").inc()
         outcome = "error" if failed or errors else "ok"
-        metrics.graphql_operations.labels(operation=name, outcome=outcome).inc()
-        metrics.graphql_seconds.labels(operation=name).observe(elapsed)
+        operations = counted.get((name, outcome))
+        if operations is None:
+            operations = metrics.graphql_operations.labels(operation=name, outcome=outcome)
+            counted[(name, outcome)] = operations
+        operations.inc()
+        seconds = timed.get(name)
+        if seconds is None:
+            seconds = timed[name] = metrics.graphql_seconds.labels(operation=name)
+        seconds.observe(elapsed)
 
     return record
 
