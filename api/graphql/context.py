@@ -2,46 +2,104 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
+from typing import TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from graph.domain import model
+from graph.domain.relationship import Assessment
 from graph.usecases.service import Service
 from graph.usecases.viewer import Viewer
 
 __all__ = ["Context", "Info", "Loaders"]
 
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R", model.Organization, model.Group, model.Meeting)
+
+MeetingDetails = tuple[list[model.Attendance] | None, list[model.Breakout] | None]
+"""A meeting's attendance and breakouts (``None`` where the viewer may not see them)."""
+
+
+def _loader(load: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+    return DataLoader(load_fn=load)
+
 
 class Loaders:
-    """The DataLoaders of one request: each batches what a whole query level asks for."""
+    """The DataLoaders of one request: each batches what a whole query level asks for.
+
+    Each is made the first time a resolver asks for it: a lookup that reads one person does
+    not pay for the ten it does not use.
+    """
 
     def __init__(self, service: Service, viewer: Viewer) -> None:
-        def loader(fn: Callable[[list[str]], object]) -> DataLoader[str, object]:
-            return DataLoader(load_fn=fn)  # type: ignore[arg-type]
+        self._service = service
+        self._viewer = viewer
 
-        async def get(kind: type[model.Person] | type[object], keys: list[str]) -> list[object]:
-            return list(await service.get(viewer, kind, keys))  # type: ignore[arg-type]
+    def _public(self, kind: type[R]) -> DataLoader[str, R | None]:
+        service, viewer = self._service, self._viewer
 
-        async def meeting_attendance(keys: list[str]) -> list[object]:
-            return list((await service.meeting_details(viewer, keys))[0])
+        async def load(keys: list[str]) -> list[R | None]:
+            return await service.get(viewer, kind, keys)
 
-        async def meeting_breakouts(keys: list[str]) -> list[object]:
-            return list((await service.meeting_details(viewer, keys))[1])
+        return _loader(load)
 
-        self.person = loader(lambda keys: service.people(viewer, keys))
-        self.organization = loader(lambda keys: get(model.Organization, keys))
-        self.group = loader(lambda keys: get(model.Group, keys))
-        self.meeting = loader(lambda keys: get(model.Meeting, keys))
-        self.group_memberships = loader(lambda keys: service.memberships_of_groups(viewer, keys))
-        self.person_memberships = loader(lambda keys: service.memberships_of_people(viewer, keys))
-        self.group_meetings = loader(lambda keys: service.meetings_of_groups(viewer, keys))
-        self.meeting_attendance = loader(meeting_attendance)
-        self.meeting_breakouts = loader(meeting_breakouts)
-        self.ties = loader(lambda keys: service.ties(viewer, keys))
-        self.tie_strengths = loader(lambda keys: service.insights.ties_with_strength(viewer, keys))
+    @cached_property
+    def person(self) -> DataLoader[str, model.Person | None]:
+        service, viewer = self._service, self._viewer
+        return _loader(lambda keys: service.people(viewer, keys))
+
+    @cached_property
+    def organization(self) -> DataLoader[str, model.Organization | None]:
+        return self._public(model.Organization)
+
+    @cached_property
+    def group(self) -> DataLoader[str, model.Group | None]:
+        return self._public(model.Group)
+
+    @cached_property
+    def meeting(self) -> DataLoader[str, model.Meeting | None]:
+        return self._public(model.Meeting)
+
+    @cached_property
+    def group_memberships(self) -> DataLoader[str, list[model.Membership] | None]:
+        service, viewer = self._service, self._viewer
+        return _loader(lambda keys: service.memberships_of_groups(viewer, keys))
+
+    @cached_property
+    def person_memberships(self) -> DataLoader[str, list[model.Membership]]:
+        service, viewer = self._service, self._viewer
+        return _loader(lambda keys: service.memberships_of_people(viewer, keys))
+
+    @cached_property
+    def group_meetings(self) -> DataLoader[str, list[model.Meeting] | None]:
+        service, viewer = self._service, self._viewer
+        return _loader(lambda keys: service.meetings_of_groups(viewer, keys))
+
+    @cached_property
+    def meeting_details(self) -> DataLoader[str, MeetingDetails]:
+        """Attendance and breakouts of each meeting, read together in one batch."""
+        service, viewer = self._service, self._viewer
+
+        async def load(keys: list[str]) -> list[MeetingDetails]:
+            attendance, breakouts = await service.meeting_details(viewer, keys)
+            return list(zip(attendance, breakouts, strict=True))
+
+        return _loader(load)
+
+    @cached_property
+    def ties(self) -> DataLoader[str, list[model.Tie] | None]:
+        service, viewer = self._service, self._viewer
+        return _loader(lambda keys: service.ties(viewer, keys))
+
+    @cached_property
+    def tie_strengths(self) -> DataLoader[str, dict[str, Assessment] | None]:
+        service, viewer = self._service, self._viewer
+        return _loader(lambda keys: service.insights.ties_with_strength(viewer, keys))
 
 
 class Context(BaseContext):

@@ -12,15 +12,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from graphql import (
     GraphQLError,
 )
-from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
+from strawberry.extensions import SchemaExtension
 
 from api.graphql.limits import QueryCostLimiter, alias_limit_rule, depth_limit_rule
+from api.graphql.operations import OperationDone, operation_extension
 from api.request_id import current_request_id
 from api.settings import Settings
 from graph.domain.errors import BudgetExceeded, StoreUnavailable, TiegraphError
@@ -29,6 +29,7 @@ __all__ = [
     "BUDGET_EXCEEDED",
     "STORE_RETRY_AFTER_S",
     "STORE_UNAVAILABLE",
+    "answer_error",
     "error_kind",
     "graphql_protections",
     "store_unavailable_retry_after",
@@ -61,124 +62,76 @@ def error_kind(error: GraphQLError) -> str:
     return "unexpected"
 
 
-# --- error masking -----------------------------------------------------------------------
-
-
-def _is_unexpected(error: GraphQLError) -> bool:
-    return error_kind(error) == "unexpected"
-
-
-class _MaskUnexpectedErrors(MaskErrors):
-    """Mask unexpected errors as ``Unexpected error.`` with code ``INTERNAL`` and a request id.
-
-    The caller can quote the id; an operator finds the original, traceback and all, in the log
-    line Strawberry writes for it, which carries the same id.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        extensions: dict[str, Any] = {"code": "INTERNAL"}
-        request_id = current_request_id()
-        if request_id is not None:
-            extensions["requestId"] = request_id
-        return GraphQLError(
-            message=self.error_message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions=extensions,
-        )
-
-
-# --- store outages ------------------------------------------------------------------------
+# --- error answers ------------------------------------------------------------------------
 
 STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
 """The error code of an operation that failed because the store could not be reached."""
 STORE_RETRY_AFTER_S = 2
 """Seconds a caller is asked to wait before retrying after the store was unavailable."""
 
-
-def _store_was_unavailable(error: GraphQLError) -> bool:
-    return isinstance(error.original_error, StoreUnavailable)
-
-
-class _ExplainStoreUnavailable(MaskErrors):
-    """Answer ``the store is unavailable`` with code ``STORE_UNAVAILABLE`` and when to retry.
-
-    The adapter's message names the server and the driver's reason: an operator's business,
-    so it goes to the log, not to the caller. The original error stays attached, so metrics
-    and the schema's error log still see a ``StoreUnavailable``.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_store_was_unavailable)
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        log.warning("store unavailable: %s", error.original_error)
-        extensions: dict[str, Any] = {
-            "code": STORE_UNAVAILABLE,
-            "retryAfter": STORE_RETRY_AFTER_S,
-        }
-        request_id = current_request_id()
-        if request_id is not None:
-            extensions["requestId"] = request_id
-        return GraphQLError(
-            message=(
-                f"the store is unavailable right now; retry after {STORE_RETRY_AFTER_S} s"
-                " (a write that carries its keys is safe to send again)"
-            ),
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=error.original_error,
-            extensions=extensions,
-        )
-
-
-# --- time budgets -------------------------------------------------------------------------
-
 BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
 """The error code of an operation whose computation ran past its time budget."""
 
-
-def _budget_was_exceeded(error: GraphQLError) -> bool:
-    return isinstance(error.original_error, BudgetExceeded)
+UNEXPECTED = "Unexpected error."
 
 
-class _ExplainBudgetExceeded(MaskErrors):
-    """Give a computation that ran past its budget code ``BUDGET_EXCEEDED`` and the budget.
+def _with_request_id(extensions: dict[str, Any]) -> dict[str, Any]:
+    request_id = current_request_id()
+    if request_id is not None:
+        extensions["requestId"] = request_id
+    return extensions
 
-    The message (what to narrow) is the domain's own and stays; so does the original error,
-    for metrics.
+
+def _rewritten(
+    error: GraphQLError, message: str, original: Exception | None, extensions: dict[str, Any]
+) -> GraphQLError:
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=_with_request_id(extensions),
+    )
+
+
+def answer_error(error: GraphQLError) -> GraphQLError:
+    """Rewrite one error of a result for the caller.
+
+    - A computation that ran past its budget keeps the domain's message (what to narrow) and
+      gets code ``BUDGET_EXCEEDED`` and the budget.
+    - An unavailable store is answered ``the store is unavailable`` with code
+      ``STORE_UNAVAILABLE`` and when to retry. The adapter's message names the server and the
+      driver's reason: an operator's business, so it goes to the log, not to the caller.
+    - Anything unexpected (a bug, an outage) becomes ``Unexpected error.`` with code
+      ``INTERNAL`` and the request id, which the caller can quote; an operator finds the
+      original, traceback and all, in the log line Strawberry writes for it.
+    - Validation errors and the domain's own errors keep their messages.
+
+    The original error stays attached to the first two, so metrics and the schema's error log
+    still see it.
     """
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_budget_was_exceeded)
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        assert isinstance(original, BudgetExceeded)
-        extensions: dict[str, Any] = {
-            "code": BUDGET_EXCEEDED,
-            "budgetSeconds": original.seconds,
-        }
-        request_id = current_request_id()
-        if request_id is not None:
-            extensions["requestId"] = request_id
-        return GraphQLError(
-            message=str(original),
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=original,
-            extensions=extensions,
+    original = error.original_error
+    if isinstance(original, BudgetExceeded):
+        return _rewritten(
+            error,
+            str(original),
+            original,
+            {"code": BUDGET_EXCEEDED, "budgetSeconds": original.seconds},
         )
+    if isinstance(original, StoreUnavailable):
+        log.warning("store unavailable: %s", original)
+        return _rewritten(
+            error,
+            f"the store is unavailable right now; retry after {STORE_RETRY_AFTER_S} s"
+            " (a write that carries its keys is safe to send again)",
+            original,
+            {"code": STORE_UNAVAILABLE, "retryAfter": STORE_RETRY_AFTER_S},
+        )
+    if error_kind(error) == "unexpected":
+        return _rewritten(error, UNEXPECTED, None, {"code": "INTERNAL"})
+    return error
 
 
 def store_unavailable_retry_after(response: object) -> int | None:
@@ -205,24 +158,25 @@ def store_unavailable_retry_after(response: object) -> int | None:
 
 
 def graphql_protections(
-    settings: Settings,
+    settings: Settings, *, on_done: OperationDone | None = None
 ) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    """Return the schema extensions that bound query depth and cost and mask unexpected errors.
+    """Return the schema extension that bounds query depth, aliases and cost and answers errors.
 
-    Each entry is a class or a factory, so Strawberry builds fresh instances per operation.
+    One extension (:func:`api.graphql.operations.operation_extension`), which also parses and
+    validates each document once; ``on_done`` is told of each operation (the metrics).
     Validation errors and the domain's own errors (:class:`~graph.domain.errors.TiegraphError`)
     keep their messages, except that an unavailable store is reported plainly, with code
     ``STORE_UNAVAILABLE``, and a computation past its time budget gets code
-    ``BUDGET_EXCEEDED``; anything else becomes ``Unexpected error.`` with code ``INTERNAL``.
+    ``BUDGET_EXCEEDED``; anything else becomes ``Unexpected error.`` with code ``INTERNAL``
+    (:func:`answer_error`).
     """
-    # One depth rule for the app's life: the validation cache is keyed by the rule classes,
-    # so a rule made per request would never hit it.
-    depth_rule = depth_limit_rule(settings.max_query_depth)
-    alias_rule = alias_limit_rule(settings.max_query_aliases)
+    # One depth rule for the app's life: validation is cached by the rules too, so a rule made
+    # per request would never hit the cache.
+    rules = (
+        depth_limit_rule(settings.max_query_depth),
+        alias_limit_rule(settings.max_query_aliases),
+    )
+    cost = QueryCostLimiter(max_cost=settings.max_query_cost)
     return [
-        lambda: AddValidationRules([depth_rule, alias_rule]),
-        partial(QueryCostLimiter, max_cost=settings.max_query_cost),
-        _MaskUnexpectedErrors,
-        _ExplainStoreUnavailable,
-        _ExplainBudgetExceeded,
+        operation_extension(rules=rules, check=cost.refusals, answer=answer_error, on_done=on_done)
     ]

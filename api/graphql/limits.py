@@ -34,6 +34,7 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLNamedType
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from graph.domain.cohorts import ITERATIONS_PER_APPLICANT
 from graph.domain.paths import MAX_HOPS
@@ -99,7 +100,9 @@ def query_cost(
     >>> query_cost(schema, doc, doc.definitions[0])  # 1 + 50 * (1 + 1 + 10 * 1)
     601
     """
-    return _CostCounter(schema, document, variables or {}).operation(operation)
+    return _CostCounter(schema, document, {} if variables is None else variables).operation(
+        operation
+    )
 
 
 class _CostCounter:
@@ -368,6 +371,35 @@ def alias_limit_rule(max_aliases: int) -> type[ValidationRule]:
     return AliasLimit
 
 
+FIXED_COSTS_KEPT = 256
+"""Documents whose cost, read from their text alone, is kept."""
+
+
+class _Reads(Mapping[str, Any]):
+    """A request's variables, noting which ones the cost was read from."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.given = values
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.add(name)
+        return self.given[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.add(name)
+        return name in self.given
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(self.given)  # reading them all depends on them all
+        return iter(self.given)
+
+    def __len__(self) -> int:
+        self.read.add("")  # the count of variables is a reading too
+        return len(self.given)
+
+
 class QueryCostLimiter(SchemaExtension):
     """Refuse operations whose :func:`query_cost` is over ``max_cost``, after validation.
 
@@ -378,17 +410,38 @@ class QueryCostLimiter(SchemaExtension):
 
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
+        # Costs that read no variable, by (schema, query, operation): most documents' cost is
+        # fixed by their text, and counting walks the whole document.
+        self._fixed: dict[tuple[int, str, str | None], list[GraphQLError]] = {}
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        if document is not None and not context.pre_execution_errors:
-            errors = self._too_costly(
-                context.schema._schema, document, context.variables, context.operation_name
-            )
+        if not context.pre_execution_errors:
+            errors = self.refusals(context)
             if errors:
                 context.pre_execution_errors = errors
         yield
+
+    def refusals(self, context: ExecutionContext) -> list[GraphQLError]:
+        """The errors refusing a valid operation that costs too much (none if it does not).
+
+        A document whose cost reads no variable is costed once (up to ``FIXED_COSTS_KEPT``).
+        """
+        document = context.graphql_document
+        if document is None:
+            return []
+        schema = context.schema._schema
+        key = (id(schema), context.query or "", context.operation_name)
+        fixed = self._fixed.get(key)
+        if fixed is not None:
+            return list(fixed)
+        variables = _Reads(context.variables or {})
+        errors = self._too_costly(schema, document, variables, context.operation_name)
+        if not variables.read and context.query is not None:
+            if len(self._fixed) >= FIXED_COSTS_KEPT:
+                self._fixed.pop(next(iter(self._fixed)))
+            self._fixed[key] = list(errors)
+        return errors
 
     def _too_costly(
         self,
@@ -405,7 +458,7 @@ class QueryCostLimiter(SchemaExtension):
             operations = [d for d in operations if d.name and d.name.value == operation_name]
         found = []
         for definition in operations[:1]:
-            cost = query_cost(schema, document, definition, dict(variables or {}))
+            cost = query_cost(schema, document, definition, variables)
             if cost > self.max_cost:
                 found.append(
                     GraphQLError(

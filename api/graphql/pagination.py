@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from graph.domain.codec import record_id
+from graph.domain.codec import Record, record_id
 from graph.domain.errors import InvalidInput, Problem
 from graph.ports import MAX_PAGE, Page
 
@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+S = TypeVar("S")
+R = TypeVar("R", bound=Record)
 DEFAULT_PAGE = 20
 
 
@@ -82,7 +84,7 @@ class Connection(Generic[T]):
 
 
 def connection(
-    page: Page[object], *, key: Callable[[object], str], show: Callable[[object], T], after: bool
+    page: Page[S], *, key: Callable[[S], str], show: Callable[[S], T], after: bool
 ) -> Connection[T]:
     """Turn a store page into a connection."""
     edges = [Edge(cursor=_cursor(key(item)), node=show(item)) for item in page.items]
@@ -99,10 +101,10 @@ def connection(
 
 
 def paginate(
-    items: Sequence[object],
+    items: Sequence[S],
     *,
-    key: Callable[[object], str],
-    show: Callable[[object], T],
+    key: Callable[[S], str],
+    show: Callable[[S], T],
     first: int,
     after: str | None,
 ) -> Connection[T]:
@@ -119,10 +121,10 @@ def paginate(
 
 
 async def page_of(
-    loader: DataLoader[str, object],
+    loader: DataLoader[str, list[R] | None],
     key: str,
     *,
-    show: Callable[[object], T],
+    show: Callable[[R], T],
     first: int,
     after: str | None,
 ) -> Connection[T] | None:
@@ -134,8 +136,8 @@ async def page_of(
     if found is None:
         return None
     return paginate(
-        found,  # type: ignore[arg-type]
-        key=record_id,  # type: ignore[arg-type]
+        found,
+        key=record_id,
         show=show,
         first=first,
         after=after,

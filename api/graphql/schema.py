@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -75,7 +75,7 @@ from api.graphql.types import (
 )
 from graph.domain import model
 from graph.domain.batch import WriteBatch, WriteSummary
-from graph.domain.codec import record_id
+from graph.domain.codec import Record, record_id
 from graph.domain.errors import Conflict as ConflictError
 from graph.domain.errors import Forbidden as ForbiddenError
 from graph.domain.errors import InvalidInput as InvalidInputError
@@ -87,6 +87,7 @@ from graph.usecases.policy import Action
 __all__ = ["OPERATION_ACTIONS", "build_schema", "schema"]
 
 log = logging.getLogger("tiegraph.graphql")
+T = TypeVar("T")
 
 
 # -- errors as data ----------------------------------------------------------------------------
@@ -206,11 +207,11 @@ def _refusal(
 
 
 async def _write(
-    info: Info, records: Sequence[object]
+    info: Info, records: Sequence[Record]
 ) -> WritePayload | InvalidInput | NotFound | Forbidden | Conflict:
     batch = WriteBatch()
     for index, record in enumerate(records):
-        batch.add(record, label=f"input[{index}]")  # type: ignore[arg-type]
+        batch.add(record, label=f"input[{index}]")
     service, viewer = info.context.service, info.context.viewer
     try:
         # A leader's enrolment of someone else is an invitation: show it as stored.
@@ -321,7 +322,7 @@ class GroupInput:
     leader: strawberry.ID | None = None
     capacity: int = 8
     theme: str | None = None
-    format: GroupFormat = model.GroupFormat.DIGITAL  # type: ignore[valid-type]
+    format: GroupFormat = model.GroupFormat.DIGITAL
     starts_on: date | None = None
     ends_on: date | None = None
 
@@ -344,7 +345,7 @@ class GroupInput:
 class MembershipInput:
     group: strawberry.ID
     person: strawberry.ID
-    role: MembershipRole = model.MembershipRole.MEMBER  # type: ignore[valid-type]
+    role: MembershipRole = model.MembershipRole.MEMBER
     joined_on: date | None = None
     left_on: date | None = None
     hopes: list[str] = strawberry.field(
@@ -373,7 +374,7 @@ class MeetingInput:
     key: str | None = None
     duration_seconds: int = 90 * 60
     theme: str | None = None
-    format: GroupFormat = model.GroupFormat.DIGITAL  # type: ignore[valid-type]
+    format: GroupFormat = model.GroupFormat.DIGITAL
 
     def to_domain(self, where: str) -> model.Meeting:
         return model.Meeting(
@@ -448,7 +449,7 @@ class SideConversationInput:
 class InteractionInput:
     participants: list[strawberry.ID]
     at: datetime
-    kind: InteractionKind  # type: ignore[valid-type]
+    kind: InteractionKind
     key: str | None = strawberry.field(
         default=None, description="Idempotency key: the same key twice is stored once."
     )
@@ -480,7 +481,7 @@ class IntroductionInput:
     target: strawberry.ID
     requested_at: datetime
     key: str | None = None
-    status: IntroductionStatus = model.IntroductionStatus.REQUESTED  # type: ignore[valid-type]
+    status: IntroductionStatus = model.IntroductionStatus.REQUESTED
     updated_at: datetime | None = None
     note: str | None = None
 
@@ -497,7 +498,7 @@ class IntroductionInput:
         )
 
 
-def _converted(inputs: Sequence[Any]) -> list[object]:
+def _converted(inputs: Sequence[Any]) -> list[Record]:
     return [item.to_domain(f"input/{i}") for i, item in enumerate(inputs)]
 
 
@@ -514,7 +515,7 @@ def _write_field(input_type: type[Any], *, batch: bool, description: str) -> Any
     # Annotations are strings under postponed evaluation; give Strawberry the real types.
     write.__annotations__ = {
         "info": Info,
-        "input": list[input_type] if batch else input_type,  # type: ignore[valid-type]
+        "input": list[input_type] if batch else input_type,  # type: ignore[valid-type]  # a type made at run time, which mypy cannot follow
         "return": WriteResult,
     }
     return strawberry.mutation(resolver=write, description=description)
@@ -533,7 +534,7 @@ class PeopleFilter:
     location: str | None = None
 
 
-def _one(found: Sequence[object | None]) -> object | None:
+def _one(found: Sequence[T | None]) -> T | None:
     return found[0] if found else None
 
 
@@ -541,7 +542,7 @@ def _one(found: Sequence[object | None]) -> object | None:
 class Query:
     @strawberry.field(description="Any entity by its global id; null if unknown or not visible.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return _one(await _nodes(info, [id]))  # type: ignore[return-value]
+        return _one(await _nodes(info, [id]))
 
     @strawberry.field(description="Entities by global id, in order; null where unknown.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
@@ -555,13 +556,13 @@ class Query:
         if person_id is None:
             return None
         found = await info.context.loaders.person.load(person_id)
-        return None if found is None else PersonNode.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else PersonNode.from_domain(found)
 
     @strawberry.field(description="A person by global id or key.")
     async def person(self, info: Info, id: PersonRef) -> PersonNode | None:
         key = key_of(id, "Person", argument="id")
         found = await info.context.loaders.person.load(key)
-        return None if found is None else PersonNode.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else PersonNode.from_domain(found)
 
     @strawberry.field(description="People who agreed to be found, in key order.")
     async def people(
@@ -586,21 +587,21 @@ class Query:
             info.context.viewer, query, first=check_first(first), after=cursor_key(after)
         )
         return connection(
-            page,  # type: ignore[arg-type]
-            key=lambda p: p.id,  # type: ignore[attr-defined]
-            show=PersonNode.from_domain,  # type: ignore[arg-type]
+            page,
+            key=lambda p: p.id,
+            show=PersonNode.from_domain,
             after=after is not None,
         )
 
     @strawberry.field(description="A group by global id or key.")
     async def group(self, info: Info, id: strawberry.ID) -> GroupNode | None:
         found = await info.context.loaders.group.load(key_of(id, "Group", argument="id"))
-        return None if found is None else GroupNode.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else GroupNode.from_domain(found)
 
     @strawberry.field(description="A meeting by global id or key.")
     async def meeting(self, info: Info, id: strawberry.ID) -> MeetingNode | None:
         found = await info.context.loaders.meeting.load(key_of(id, "Meeting", argument="id"))
-        return None if found is None else MeetingNode.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else MeetingNode.from_domain(found)
 
     @strawberry.field(description="Groups in key order.")
     async def groups(
@@ -610,9 +611,9 @@ class Query:
             info.context.viewer, model.Group, first=check_first(first), after=cursor_key(after)
         )
         return connection(
-            page,  # type: ignore[arg-type]
-            key=lambda g: g.id,  # type: ignore[attr-defined]
-            show=GroupNode.from_domain,  # type: ignore[arg-type]
+            page,
+            key=lambda g: g.id,
+            show=GroupNode.from_domain,
             after=after is not None,
         )
 
@@ -627,9 +628,9 @@ class Query:
             after=cursor_key(after),
         )
         return connection(
-            page,  # type: ignore[arg-type]
-            key=lambda o: o.id,  # type: ignore[attr-defined]
-            show=OrganizationNode.from_domain,  # type: ignore[arg-type]
+            page,
+            key=lambda o: o.id,
+            show=OrganizationNode.from_domain,
             after=after is not None,
         )
 
@@ -655,8 +656,8 @@ class Query:
         )
         return paginate(
             found,
-            key=record_id,  # type: ignore[arg-type]
-            show=InteractionNode.from_domain,  # type: ignore[arg-type]
+            key=record_id,
+            show=InteractionNode.from_domain,
             first=first,
             after=after,
         )
@@ -670,8 +671,8 @@ class Query:
         )
         return paginate(
             found,
-            key=record_id,  # type: ignore[arg-type]
-            show=SideConversationNode.from_domain,  # type: ignore[arg-type]
+            key=record_id,
+            show=SideConversationNode.from_domain,
             first=first,
             after=after,
         )
@@ -685,8 +686,8 @@ class Query:
         )
         return paginate(
             found,
-            key=record_id,  # type: ignore[arg-type]
-            show=IntroductionNode.from_domain,  # type: ignore[arg-type]
+            key=record_id,
+            show=IntroductionNode.from_domain,
             first=first,
             after=after,
         )
@@ -814,7 +815,7 @@ async def _nodes(info: Info, ids: Sequence[str]) -> list[Node | None]:
     for type_name, keys in by_type.items():
         records = await info.context.service.records(
             info.context.viewer,
-            NODE_TYPES[type_name],  # type: ignore[arg-type]
+            NODE_TYPES[type_name],
             keys,
         )
         found.update({(type_name, k): r for k, r in zip(keys, records, strict=True) if r})

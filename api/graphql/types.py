@@ -14,7 +14,7 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 
@@ -31,7 +31,7 @@ from api.graphql.pagination import (
     paginate,
 )
 from graph.domain import model
-from graph.domain.codec import record_id
+from graph.domain.codec import Record, record_id
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.relationship import Assessment, Band
 from graph.usecases.policy import Action, Facts, may
@@ -56,17 +56,25 @@ __all__ = [
 ]
 
 
-InteractionKind = strawberry.enum(model.InteractionKind, name="InteractionKind")
-GroupFormat = strawberry.enum(model.GroupFormat, name="Format")
-MembershipRole = strawberry.enum(model.MembershipRole, name="MembershipRole")
-MembershipStatus = strawberry.enum(
+# strawberry.enum registers each domain enum under its GraphQL name and returns the same class;
+# the aliases are what annotations name.
+strawberry.enum(model.InteractionKind, name="InteractionKind")
+strawberry.enum(model.GroupFormat, name="Format")
+strawberry.enum(model.MembershipRole, name="MembershipRole")
+strawberry.enum(
     model.MembershipStatus,
     name="MembershipStatus",
     description="Whether the person agreed to be in the group: a leader's enrolment is an"
     " invitation until the person accepts it.",
 )
-IntroductionStatus = strawberry.enum(model.IntroductionStatus, name="IntroductionStatus")
-TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
+strawberry.enum(model.IntroductionStatus, name="IntroductionStatus")
+strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
+InteractionKind: TypeAlias = model.InteractionKind
+GroupFormat: TypeAlias = model.GroupFormat
+MembershipRole: TypeAlias = model.MembershipRole
+MembershipStatus: TypeAlias = model.MembershipStatus
+IntroductionStatus: TypeAlias = model.IntroductionStatus
+TieBand: TypeAlias = Band
 
 
 # -- global ids ------------------------------------------------------------------------------
@@ -150,9 +158,6 @@ class Tie:
         return [KindCount(kind=k.value, count=n) for k, n in sorted(self.kind_counts.items())]
 
 
-TieBand = strawberry.enum(Band, name="TieBand", description="A tie's strength in words.")
-
-
 @strawberry.type(description="What a strength is made of, each part between 0 and 1.")
 class StrengthComponents:
     recency: float = strawberry.field(description="How much survives since the last contact.")
@@ -171,7 +176,7 @@ class StrengthComponents:
 class TieStrength:
     at: datetime
     strength: float = strawberry.field(description="Normalized strength between 0 and 1.")
-    band: TieBand  # type: ignore[valid-type]
+    band: TieBand
     score: float = strawberry.field(description="The raw decaying score behind the strength.")
     components: StrengthComponents
 
@@ -275,7 +280,7 @@ class Person(Node):
         if self.organization_key is None:
             return None
         found = await info.context.loaders.organization.load(self.organization_key)
-        return None if found is None else Organization.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else Organization.from_domain(found)
 
     @strawberry.field(description="The groups they belong to, as memberships.")
     async def memberships(
@@ -283,9 +288,9 @@ class Person(Node):
     ) -> Connection[Membership]:
         found = await info.context.loaders.person_memberships.load(self.key)
         return paginate(
-            found,  # type: ignore[arg-type]
-            key=lambda m: record_id(m),  # type: ignore[arg-type]
-            show=Membership.from_domain,  # type: ignore[arg-type]
+            found,
+            key=record_id,
+            show=Membership.from_domain,
             first=first,
             after=after,
         )
@@ -316,8 +321,8 @@ class Person(Node):
             )
 
         return paginate(
-            found,  # type: ignore[arg-type]
-            key=lambda t: t.other(me),  # type: ignore[attr-defined]
+            found,
+            key=lambda t: t.other(me),
             show=show,
             first=first,
             after=after,
@@ -351,7 +356,7 @@ class Group(Node):
     leader_key: strawberry.Private[str | None]
     capacity: int
     theme: str | None
-    format: GroupFormat  # type: ignore[valid-type]
+    format: GroupFormat
     starts_on: date | None
     ends_on: date | None
 
@@ -383,7 +388,7 @@ class Group(Node):
         return await page_of(
             info.context.loaders.group_memberships,
             self.key,
-            show=Membership.from_domain,  # type: ignore[arg-type]
+            show=Membership.from_domain,
             first=first,
             after=after,
         )
@@ -395,7 +400,7 @@ class Group(Node):
         return await page_of(
             info.context.loaders.group_meetings,
             self.key,
-            show=Meeting.from_domain,  # type: ignore[arg-type]
+            show=Meeting.from_domain,
             first=first,
             after=after,
         )
@@ -405,10 +410,10 @@ class Group(Node):
 class Membership(Node):
     group_key: strawberry.Private[str]
     person_key: strawberry.Private[str]
-    role: MembershipRole  # type: ignore[valid-type]
+    role: MembershipRole
     joined_on: date | None
     left_on: date | None
-    status: MembershipStatus = strawberry.field(  # type: ignore[valid-type]
+    status: MembershipStatus = strawberry.field(
         description="INVITED until the person accepts (answerInvitation); only ACTIVE"
         " memberships give the group's leader anything about the person."
     )
@@ -443,7 +448,7 @@ class Membership(Node):
     @strawberry.field
     async def group(self, info: Info) -> Group | None:
         found = await info.context.loaders.group.load(self.group_key)
-        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else Group.from_domain(found)
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
@@ -457,7 +462,7 @@ class Meeting(Node):
     starts_at: datetime
     duration_seconds: int
     theme: str | None
-    format: GroupFormat  # type: ignore[valid-type]
+    format: GroupFormat
 
     @classmethod
     def from_domain(cls, m: model.Meeting) -> Meeting:
@@ -474,30 +479,28 @@ class Meeting(Node):
     @strawberry.field
     async def group(self, info: Info) -> Group | None:
         found = await info.context.loaders.group.load(self.group_key)
-        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else Group.from_domain(found)
 
     @strawberry.field(description="Who attended; null unless the viewer leads or belongs to it.")
     async def attendance(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
     ) -> Connection[Attendance] | None:
-        return await page_of(
-            info.context.loaders.meeting_attendance,
-            self.key,
-            show=Attendance.from_domain,  # type: ignore[arg-type]
-            first=first,
-            after=after,
+        attendance, _ = await info.context.loaders.meeting_details.load(self.key)
+        if attendance is None:
+            return None
+        return paginate(
+            attendance, key=record_id, show=Attendance.from_domain, first=first, after=after
         )
 
     @strawberry.field(description="Its breakout groups; null unless leader or member.")
     async def breakouts(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
     ) -> Connection[Breakout] | None:
-        return await page_of(
-            info.context.loaders.meeting_breakouts,
-            self.key,
-            show=Breakout.from_domain,  # type: ignore[arg-type]
-            first=first,
-            after=after,
+        _, breakouts = await info.context.loaders.meeting_details.load(self.key)
+        if breakouts is None:
+            return None
+        return paginate(
+            breakouts, key=record_id, show=Breakout.from_domain, first=first, after=after
         )
 
 
@@ -525,13 +528,20 @@ class Attendance(Node):
     @strawberry.field
     async def meeting(self, info: Info) -> Meeting | None:
         found = await info.context.loaders.meeting.load(self.meeting_key)
-        return None if found is None else Meeting.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else Meeting.from_domain(found)
 
 
 async def person_of(info: Info, key: str) -> Person | None:
     """The person with ``key`` as the viewer may see them, through the request's loader."""
     found = await info.context.loaders.person.load(key)
     return None if found is None else _show_person(found)
+
+
+async def people_or_none(info: Info, keys: Sequence[str]) -> list[Person | None]:
+    """The people with ``keys`` as the viewer may see them (``None`` where unknown), in order,
+    batched in one load."""
+    found = await info.context.loaders.person.load_many(list(keys))
+    return [None if p is None else _show_person(p) for p in found]
 
 
 async def people_of(info: Info, keys: Sequence[str]) -> list[Person]:
@@ -553,7 +563,7 @@ class Breakout(Node):
     @strawberry.field
     async def meeting(self, info: Info) -> Meeting | None:
         found = await info.context.loaders.meeting.load(self.meeting_key)
-        return None if found is None else Meeting.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else Meeting.from_domain(found)
 
     @strawberry.field
     async def members(self, info: Info) -> list[Person]:
@@ -597,7 +607,7 @@ class SideConversation(Node):
 @strawberry.type(description="A time-stamped contact between two or more people.")
 class Interaction(Node):
     at: datetime
-    kind: InteractionKind  # type: ignore[valid-type]
+    kind: InteractionKind
     participant_keys: strawberry.Private[tuple[str, ...]]
     initiator_key: strawberry.Private[str | None]
     duration_seconds: int | None
@@ -637,7 +647,7 @@ class Introduction(Node):
     requester_key: strawberry.Private[str]
     introducer_key: strawberry.Private[str]
     target_key: strawberry.Private[str]
-    status: IntroductionStatus  # type: ignore[valid-type]
+    status: IntroductionStatus
     requested_at: datetime
     updated_at: datetime | None
     note: str | None
@@ -672,7 +682,7 @@ class Introduction(Node):
         return None if found is None else _show_person(found)
 
 
-NODE_TYPES: dict[str, type[model.Person] | type[object]] = {
+NODE_TYPES: dict[str, type[Record]] = {
     "Person": model.Person,
     "Organization": model.Organization,
     "Interest": model.Interest,
@@ -687,18 +697,19 @@ NODE_TYPES: dict[str, type[model.Person] | type[object]] = {
 }
 """The domain kind behind each node type."""
 
-_SHOW: dict[type[object], Callable[[object], Node]] = {
-    model.Person: Person.from_domain,  # type: ignore[dict-item]
-    model.Organization: Organization.from_domain,  # type: ignore[dict-item]
-    model.Interest: Interest.from_domain,  # type: ignore[dict-item]
-    model.Group: Group.from_domain,  # type: ignore[dict-item]
-    model.Membership: Membership.from_domain,  # type: ignore[dict-item]
-    model.Meeting: Meeting.from_domain,  # type: ignore[dict-item]
-    model.Attendance: Attendance.from_domain,  # type: ignore[dict-item]
-    model.Breakout: Breakout.from_domain,  # type: ignore[dict-item]
-    model.SideConversation: SideConversation.from_domain,  # type: ignore[dict-item]
-    model.Interaction: Interaction.from_domain,  # type: ignore[dict-item]
-    model.Introduction: Introduction.from_domain,  # type: ignore[dict-item]
+# Each shows its own kind, which the key guarantees and a dict's type cannot say.
+_SHOW: dict[type[object], Callable[[Any], Node]] = {
+    model.Person: Person.from_domain,
+    model.Organization: Organization.from_domain,
+    model.Interest: Interest.from_domain,
+    model.Group: Group.from_domain,
+    model.Membership: Membership.from_domain,
+    model.Meeting: Meeting.from_domain,
+    model.Attendance: Attendance.from_domain,
+    model.Breakout: Breakout.from_domain,
+    model.SideConversation: SideConversation.from_domain,
+    model.Interaction: Interaction.from_domain,
+    model.Introduction: Introduction.from_domain,
 }
 
 

@@ -7,6 +7,7 @@ checks and metrics. Nothing here reads the environment.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -24,9 +26,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from api import graphiql
 from api.dashboard import mount_dashboard, serves_no_data
@@ -45,7 +47,8 @@ from api.http.middleware import (
     install_protections,
     rate_limit_response,
 )
-from api.http.observability import graphql_metrics_extension, install_observability
+from api.http.observability import install_observability, operation_recorder
+from api.http.persisted import PersistedQueries, PersistedQueryNotFound
 from api.settings import Settings, per_worker
 from graph.bootstrap import build_store
 from graph.domain.errors import StoreUnavailable
@@ -203,6 +206,34 @@ class _GraphQL(LiveUpdates, GraphQL[Context, None]):
             connection_init_wait_timeout=CONNECTION_INIT_WAIT,
         )
         self._ide_page = graphiql.render_page(auth_required=auth_required)
+        self.persisted = PersistedQueries()
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run one operation, the query found by its hash for an automatic persisted query."""
+        try:
+            query = self.persisted.resolve(request_data.query, request_data.extensions)
+        except PersistedQueryNotFound as missing:
+            return ExecutionResult(data=None, errors=[missing])
+        if query is not request_data.query:
+            request_data = dataclasses.replace(request_data, query=query)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        """Encode an answer with orjson: a lookup's answer in a fifth of ``json.dumps``'s time."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # an integer past 64 bits, which orjson refuses and JSON allows
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Serve GraphiQL from our own vendored files (Strawberry's page needs a CDN)."""
@@ -296,15 +327,9 @@ def create_app(
     )
 
     registry = CollectorRegistry()
-    schema = build_schema(
-        [
-            # Frontends send the same few documents again and again: parse and validate once.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            *graphql_protections(settings),
-            graphql_metrics_extension(registry),
-        ]
-    )
+    # One extension does it all (Strawberry's per-hook cost is paid per extension): parsing
+    # and validating each document once, the limits, error answers and metrics.
+    schema = build_schema(graphql_protections(settings, on_done=operation_recorder(registry)))
     # A plain Starlette route to Strawberry's ASGI app: FastAPI's GraphQLRouter adds a third of
     # a millisecond per request for dependency injection this endpoint does not use.
     graphql_app = _GraphQL(schema, auth_required=not settings.no_auth)

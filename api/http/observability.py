@@ -18,7 +18,7 @@ import time
 import traceback
 import uuid
 import weakref
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +42,7 @@ __all__ = [
     "error_kind",
     "graphql_metrics_extension",
     "install_observability",
+    "operation_recorder",
 ]
 
 # A caller's id is echoed only when it cannot smuggle anything into a header or a log line.
@@ -119,14 +120,52 @@ def _metrics(registry: CollectorRegistry) -> _Metrics:
     return found
 
 
+def operation_recorder(
+    registry: CollectorRegistry,
+) -> Callable[[ExecutionContext, float, bool], None]:
+    """Return what records one GraphQL operation's latency and outcome in ``registry``.
+
+    Pass it as ``on_done`` to :func:`api.graphql.errors.graphql_protections`. Errors are
+    counted by :func:`error_kind` from the original errors, before any masking.
+    """
+    metrics = _metrics(registry)
+    # A labelled child is looked up by hashing its label values on every call; there are as
+    # few children as bounded operation names, so each is looked up once.
+    counted: dict[tuple[str, str], Any] = {}
+    timed: dict[str, Any] = {}
+
+    def record(context: ExecutionContext, elapsed: float, failed: bool) -> None:
+        name = metrics.operation_label(_operation_name(context))
+        errors = list(context.pre_execution_errors or [])
+        result_errors = context.result.errors if context.result is not None else None
+        if not errors and result_errors:
+            errors = list(result_errors)
+        for error in errors:
+            metrics.errors.labels(kind=error_kind(error)).inc()
+        if failed and not errors:
+            metrics.errors.labels(kind="unexpected").inc()
+        outcome = "error" if failed or errors else "ok"
+        operations = counted.get((name, outcome))
+        if operations is None:
+            operations = metrics.graphql_operations.labels(operation=name, outcome=outcome)
+            counted[(name, outcome)] = operations
+        operations.inc()
+        seconds = timed.get(name)
+        if seconds is None:
+            seconds = timed[name] = metrics.graphql_seconds.labels(operation=name)
+        seconds.observe(elapsed)
+
+    return record
+
+
 def graphql_metrics_extension(registry: CollectorRegistry) -> type[SchemaExtension]:
     """Return a schema extension that records each operation's latency and outcome.
 
     Pass the returned class in ``strawberry.Schema(extensions=[...])``; Strawberry builds one
-    instance per operation. Errors are counted by :func:`error_kind` from the original errors,
-    before any masking.
+    instance per operation. The app itself passes :func:`operation_recorder` to its one
+    extension instead.
     """
-    metrics = _metrics(registry)
+    record = operation_recorder(registry)
 
     class GraphQLMetrics(SchemaExtension):
         """Times one operation and counts it as ok or error."""
@@ -138,20 +177,7 @@ def graphql_metrics_extension(registry: CollectorRegistry) -> type[SchemaExtensi
                 yield
                 failed = False
             finally:
-                elapsed = time.perf_counter() - started
-                context = self.execution_context
-                name = metrics.operation_label(_operation_name(context))
-                errors = list(context.pre_execution_errors or [])
-                result_errors = context.result.errors if context.result is not None else None
-                if not errors and result_errors:
-                    errors = list(result_errors)
-                for error in errors:
-                    metrics.errors.labels(kind=error_kind(error)).inc()
-                if failed and not errors:
-                    metrics.errors.labels(kind="unexpected").inc()
-                outcome = "error" if failed or errors else "ok"
-                metrics.graphql_operations.labels(operation=name, outcome=outcome).inc()
-                metrics.graphql_seconds.labels(operation=name).observe(elapsed)
+                record(self.execution_context, time.perf_counter() - started, failed)
 
     return GraphQLMetrics
 

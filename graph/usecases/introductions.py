@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -80,6 +80,8 @@ class ExplainedPath:
 
     path: Path
     hops: tuple[Hop, ...]
+    people: Mapping[str, Person] = field(default_factory=dict)
+    """The people the path names, by id, as stored (shape them for a viewer before showing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +198,7 @@ class Introductions:
             kinds=frozenset(kinds) if kinds else None,
         )
         paths = await self._search(source, target, search, at=moment, deadline=deadline)
-        return await self._explain(paths, moment)
+        return await self._explain(paths, moment, known=people)
 
     async def _search(
         self,
@@ -310,9 +312,12 @@ class Introductions:
         )
         return await (found if deadline is None else within(deadline, found))
 
-    async def _explain(self, paths: Sequence[Path], at: datetime | None) -> list[ExplainedPath]:
-        """Add to each hop its tie, band, shared groups and shared interests (a fixed number
-        of store calls for all paths)."""
+    async def _explain(
+        self, paths: Sequence[Path], at: datetime | None, *, known: Mapping[str, Person]
+    ) -> list[ExplainedPath]:
+        """Add to each hop its tie, band, shared groups and shared interests, and to each path
+        the people it names (a fixed number of store calls for all paths; the people in
+        ``known``, the ends, are not read again)."""
         people_ids = sorted({p for path in paths for p in path.people})
         if not people_ids:
             return []
@@ -321,11 +326,12 @@ class Introductions:
         hop_pairs = {
             hop for path in paths for hop in zip(path.people, path.people[1:], strict=False)
         }
-        people, memberships, ties = await asyncio.gather(
-            self.store.get(Person, people_ids),
+        read, memberships, ties = await asyncio.gather(
+            self.store.get(Person, [p for p in people_ids if p not in known]),
             self.store.memberships(person_ids=people_ids),
             self.store.ties_between(hop_pairs, at),
         )
+        people = {**known, **read}
         groups_of: dict[str, set[str]] = {p: set() for p in people_ids}
         for m in memberships:
             groups_of[m.person_id].add(m.group_id)
@@ -353,7 +359,8 @@ class Introductions:
                         ),
                     )
                 )
-            explained.append(ExplainedPath(path=path, hops=tuple(hops)))
+            named = {p: people[p] for p in path.people if p in people}
+            explained.append(ExplainedPath(path=path, hops=tuple(hops), people=named))
         return explained
 
     async def connection_degree(

@@ -7,12 +7,12 @@ people's consent flags, and only then touches the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from graph.domain.batch import WriteBatch, WriteSummary, check_instant, validate_batch
-from graph.domain.codec import Record
+from graph.domain.codec import R, Record
 from graph.domain.erasure import ERASED_BY_THEMSELVES, ErasureReceipt
 from graph.domain.model import (
     Attendance,
@@ -61,7 +61,7 @@ PUBLIC_KINDS: frozenset[type[Record]] = frozenset({Organization, Interest, Group
 """Kinds anyone signed in may read whole; the others carry people's data and are filtered."""
 
 
-def _check_public(kind: type[Record]) -> None:
+def _check_public(kind: type[object]) -> None:
     if kind not in PUBLIC_KINDS:
         raise TypeError(f"{kind.__name__} is not public: read it through its own use case")
 
@@ -128,10 +128,14 @@ class Service:
 
         Costs a fixed number of store calls however many keys are asked for.
         """
-        found = await self.store.get(Person, list(keys))
-        private = await self._sees_private(viewer, list(found))
-        shown = {k: p if k in private else redact(p) for k, p in found.items()}
+        shown = await self.shown(viewer, await self.store.get(Person, list(keys)))
         return [shown.get(key) for key in keys]
+
+    async def shown(self, viewer: Viewer, found: Mapping[str, Person]) -> dict[str, Person]:
+        """Shape people already read for ``viewer``: private fields only where allowed, the
+        rest redacted (what :meth:`people` answers, without reading them again)."""
+        private = await self._sees_private(viewer, list(found))
+        return {k: p if k in private else redact(p) for k, p in found.items()}
 
     async def _sees_private(self, viewer: Viewer, person_ids: list[str]) -> set[str]:
         """Return which of ``person_ids`` the viewer may see the private fields of."""
@@ -220,9 +224,7 @@ class Service:
 
     # -- groups and meetings --------------------------------------------------------------------
 
-    async def get(
-        self, viewer: Viewer, kind: type[Record], keys: Sequence[str]
-    ) -> list[Record | None]:
+    async def get(self, viewer: Viewer, kind: type[R], keys: Sequence[str]) -> list[R | None]:
         """Return records of a public kind (groups, organizations, interests, meetings) by key."""
         _check_public(kind)
         authorize(viewer, Action.READ_GROUP)
@@ -230,8 +232,8 @@ class Service:
         return [found.get(key) for key in keys]
 
     async def list_records(
-        self, viewer: Viewer, kind: type[Record], *, first: int, after: str | None = None
-    ) -> Page[Record]:
+        self, viewer: Viewer, kind: type[R], *, first: int, after: str | None = None
+    ) -> Page[R]:
         """List records of a public kind (groups, organizations) in key order."""
         _check_public(kind)
         authorize(viewer, Action.READ_GROUP)

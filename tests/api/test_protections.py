@@ -363,3 +363,11 @@ def test_composing_cohorts_costs_its_proposed_swaps() -> None:
     assert chosen == 1 + 2_000_000 // PROPOSALS_PER_COST + 1
     literal = '{ composeCohorts(applicants: [{person: "a"}, {person: "b"}]) { objective } }'
     assert _tiegraph_cost(literal) == 1 + 2 * ITERATIONS_PER_APPLICANT // PROPOSALS_PER_COST + 1
+
+
+async def test_a_too_costly_query_is_refused_each_time_it_is_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "query Again { people(first: 50) { people(first: 50) { name } } }"
+    answers = [(await _graphql(client, query))[1] for _ in range(3)]
+    assert [a["errors"][0]["extensions"]["code"] for a in answers] == ["QUERY_TOO_COSTLY"] * 3

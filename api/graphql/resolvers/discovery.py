@@ -3,6 +3,8 @@ over :class:`graph.usecases.discovery.Discovery`."""
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from api.graphql.types import Info, Person, PersonRef, key_of, people_of, person_of
@@ -11,12 +13,13 @@ from graph.domain.similarity import SharedItem as DomainItem
 
 __all__ = ["interest_overlap", "recommended_people", "shared_interests"]
 
-SharedFacet = strawberry.enum(Facet, name="SharedFacet", description="What two people share.")
+strawberry.enum(Facet, name="SharedFacet", description="What two people share.")
+SharedFacet: TypeAlias = Facet
 
 
 @strawberry.type(description="One thing two people have in common, weighted by its rarity.")
 class SharedItem:
-    facet: SharedFacet  # type: ignore[valid-type]
+    facet: SharedFacet
     key: str
     label: str
     holders: int | None = strawberry.field(description="How many people have it, if known.")

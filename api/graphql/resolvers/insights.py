@@ -212,7 +212,7 @@ class PairRetention:
     last_contact: datetime | None
     days_in_contact_after: float | None
     strength_now: float
-    band_now: TieBand  # type: ignore[valid-type]
+    band_now: TieBand
     keep_in_touch_probability: float = strawberry.field(
         description="The early signal: predicted from in-group contact up to the end."
     )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 
@@ -16,6 +16,7 @@ from api.graphql.types import (
     PersonRef,
     TieBand,
     key_of,
+    people_or_none,
     person_of,
 )
 from graph.domain.paths import Strategy
@@ -24,7 +25,7 @@ from graph.usecases.policy import Action, may
 
 __all__ = ["connection_degree", "introduction_paths", "mutual_connections"]
 
-PathStrategy = strawberry.enum(
+strawberry.enum(
     Strategy,
     name="PathStrategy",
     description="STRONGEST ranks by the product of link strengths (fewer hops, then keys,"
@@ -37,9 +38,9 @@ NetworkAt = Annotated[
         " later are left out, links are scored on the history up to it."
     ),
 ]
-ConnectionDegreeName = strawberry.enum(
-    Degree, name="ConnectionDegree", description="How far apart two people are."
-)
+strawberry.enum(Degree, name="ConnectionDegree", description="How far apart two people are.")
+PathStrategy: TypeAlias = Strategy
+ConnectionDegreeName: TypeAlias = Degree
 
 
 @strawberry.type(description="One link of an introduction path, and why it holds.")
@@ -50,7 +51,7 @@ class IntroductionHop:
         description="The link's strength at the moment asked (its tie's strength without"
         " embeddedness); above 0 for every tie, however old."
     )
-    band: TieBand  # type: ignore[valid-type]
+    band: TieBand
     contact: strawberry.Private[tuple[datetime | None, int]]
     groups: strawberry.Private[tuple[Group, ...]]
     shared_interests: list[str]
@@ -102,11 +103,11 @@ class IntroductionPath:
 
     @strawberry.field(description="Everyone on the path, from the start to the target.")
     async def people(self, info: Info) -> list[Person | None]:
-        return [await person_of(info, k) for k in self.keys]
+        return await people_or_none(info, self.keys)
 
     @strawberry.field(description="The people who would make the introduction, in order.")
     async def via(self, info: Info) -> list[Person | None]:
-        return [await person_of(info, k) for k in self.keys[1:-1]]
+        return await people_or_none(info, self.keys[1:-1])
 
     @classmethod
     def of(cls, explained: ExplainedPath) -> IntroductionPath:
@@ -142,10 +143,10 @@ async def introduction_paths(
     min_link_strength: Annotated[
         float, strawberry.argument(description="Leave out links weaker than this (0 to 1).")
     ] = 0.0,
-    strategy: PathStrategy = Strategy.STRONGEST,  # type: ignore[valid-type]
+    strategy: PathStrategy = Strategy.STRONGEST,
     at: NetworkAt = None,
     kinds: Annotated[
-        list[InteractionKind] | None,  # type: ignore[valid-type]
+        list[InteractionKind] | None,
         strawberry.argument(
             description="Walk only ties with contact of these kinds, e.g. [CONNECTION] for"
             " declared connections (default: every tie)."
@@ -164,12 +165,18 @@ async def introduction_paths(
         at=at,
         kinds=kinds,
     )
+    # The use case read everyone the paths name: shape them for the viewer once and hand
+    # them to the person loader, so `people`, `via`, `from` and `to` read nobody again.
+    named = {k: p for path in found for k, p in path.people.items()}
+    if named:
+        shown = await info.context.service.shown(info.context.viewer, named)
+        info.context.loaders.person.prime_many(shown)
     return [IntroductionPath.of(p) for p in found]
 
 
 async def connection_degree(
     info: Info, a: PersonRef, b: PersonRef, at: NetworkAt = None
-) -> ConnectionDegreeName:  # type: ignore[valid-type]
+) -> ConnectionDegreeName:
     """How far apart two people are: FIRST (they have a tie), SECOND, THIRD or BEYOND; the
     length of the shortest introduction path, so introductionPaths agrees."""
     return await info.context.service.introductions.connection_degree(

@@ -163,7 +163,7 @@ async def suggest_breakouts(
 @strawberry.input(description="Someone to place in a cohort.")
 class ApplicantInput:
     person: strawberry.ID
-    format: GroupFormat | None = strawberry.field(  # type: ignore[valid-type]
+    format: GroupFormat | None = strawberry.field(
         default=None, description="The format they insist on; null: any format suits them."
     )
     hopes: list[str] = strawberry.field(
@@ -178,7 +178,7 @@ class ApplicantInput:
 
 @strawberry.input(description="The hard constraints every composition keeps.")
 class CohortConstraintsInput:
-    format: GroupFormat | None = strawberry.field(  # type: ignore[valid-type]
+    format: GroupFormat | None = strawberry.field(
         default=None,
         description="Every cohort meets in this format (others are left out); null: each "
         "cohort takes the format its members insist on.",
@@ -204,7 +204,7 @@ def _counts(pairs: tuple[tuple[str, int], ...]) -> list[LabelCount]:
 @strawberry.type(description="One composed cohort: who, in which format, and why together.")
 class Cohort:
     member_keys: strawberry.Private[tuple[str, ...]]
-    format: GroupFormat | None  # type: ignore[valid-type]
+    format: GroupFormat | None
     value: float = strawberry.field(description="Its part of the objective.")
     professions: list[LabelCount] = strawberry.field(
         description="Professions two or more members share."

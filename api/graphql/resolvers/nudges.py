@@ -33,10 +33,10 @@ class KeepInTouch:
         description="peak × share of it lost × 2^(−years without contact): the ranking's key."
     )
     peak_strength: float = strawberry.field(description="The strongest the tie was (0 to 1).")
-    peak_band: TieBand  # type: ignore[valid-type]
+    peak_band: TieBand
     peak_at: datetime = strawberry.field(description="When it was that strong.")
     strength: float = strawberry.field(description="Its strength at the moment asked (0 to 1).")
-    band: TieBand  # type: ignore[valid-type]
+    band: TieBand
     last_contact: datetime
     last_interaction: Interaction = strawberry.field(
         description="The last contact: its kind and channel are the last topic."
