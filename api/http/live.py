@@ -102,6 +102,7 @@ class LiveUpdates:
         for data in request_data if isinstance(request_data, list) else [request_data]:
             if _subscribes(getattr(data, "query", None), getattr(data, "operation_name", None)):
                 raise HTTPException(400, OVER_HTTP)
+        # Strawberry's router builds this method from a mixin mypy does not see through.
         return await super().execute_operation(  # type: ignore[misc]
             request=request,
             request_adapter=request_adapter,
@@ -112,6 +113,8 @@ class LiveUpdates:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # GraphQLRouter's ASGI entry comes from Starlette's router through a base mypy cannot
+        # resolve in Strawberry's stubs: the two calls below are typed by hand.
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)  # type: ignore[misc]
             return

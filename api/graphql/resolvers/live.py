@@ -81,10 +81,10 @@ def _person(viewer: Viewer, person: PersonRef | None) -> str:
 @strawberry.type(description="One of your ties moved to another band: new, stronger or drifting.")
 class TieChange:
     other_key: strawberry.Private[str]
-    band_before: TieBand | None = strawberry.field(  # type: ignore[valid-type]
+    band_before: TieBand | None = strawberry.field(
         description="The band it was in before (null for a new tie)."
     )
-    band: TieBand  # type: ignore[valid-type]
+    band: TieBand
     strength: float = strawberry.field(description="Its strength now (0 to 1).")
     at: datetime = strawberry.field(description="The moment it was assessed.")
     drifting: bool = strawberry.field(description="True when the band is weaker than before.")
@@ -128,7 +128,7 @@ class GroupActivity:
     @strawberry.field(description="The group.")
     async def group(self, info: Info) -> Group | None:
         found = await info.context.loaders.group.load(self.group_key)
-        return None if found is None else Group.from_domain(found)  # type: ignore[arg-type]
+        return None if found is None else Group.from_domain(found)
 
     @classmethod
     def of(cls, activity: Activity) -> GroupActivity:
