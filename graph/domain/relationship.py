@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from graph.domain.batch import TieDelta, merge_tie
 from graph.domain.model import Interaction, Tie
-from graph.domain.strength import StrengthModel, combine_scores, decay
+from graph.domain.strength import StrengthModel, decay
 from graph.domain.ties import ties_from_history
 
 __all__ = [
@@ -411,25 +412,6 @@ def pair_series(
 
 def _merged(old: Tie, new: Tie, model: StrengthModel) -> Tie:
     """Return ``old`` followed by ``new`` (a later stretch of the same pair's history)."""
-    counts = dict(old.counts)
-    for kind, n in new.counts.items():
-        counts[kind] = counts.get(kind, 0) + n
-    (score, by_a, by_b), last = combine_scores(
-        (old.score, old.score_by_a, old.score_by_b),
-        old.last_at,
-        (new.score, new.score_by_a, new.score_by_b),
-        new.last_at,
-        model.half_life,
-    )
-    return replace(
-        old,
-        first_at=min(old.first_at, new.first_at),
-        last_at=last,
-        count=old.count + new.count,
-        counts=counts,
-        initiated_by_a=old.initiated_by_a + new.initiated_by_a,
-        initiated_by_b=old.initiated_by_b + new.initiated_by_b,
-        score=score,
-        score_by_a=by_a,
-        score_by_b=by_b,
-    )
+    merged = TieDelta.of(old)
+    merge_tie(merged, new, model.half_life)
+    return merged.as_tie()
