@@ -7,11 +7,10 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from graph.adapters.embedded.store import EmbeddedStore, _links_now
+from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import ConfigurationError
 from tests.contract.test_store_writes import a_small_network
 from tests.support.ties import assert_same_ties
@@ -94,23 +93,3 @@ async def test_a_store_created_world_readable_is_made_private_when_opened(
     await store.open()
     await store.close()
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
-
-
-class _GrowsOnce(dict[str, dict[str, Any]]):
-    """A person's links that change while the first copy is taken, as the loop may make them."""
-
-    copies = 0
-
-    def items(self) -> Any:
-        self.copies += 1
-        if self.copies == 1:
-            raise RuntimeError("dictionary changed size during iteration")
-        return super().items()
-
-
-def test_a_search_thread_copies_links_again_when_the_graph_changes_mid_copy() -> None:
-    links = _GrowsOnce(bo={"tie": "bo's"})
-    adjacency = {"ann": links}
-    assert _links_now(adjacency, "ann") == [("bo", {"tie": "bo's"})]
-    assert links.copies == 2
-    assert _links_now(adjacency, "erased meanwhile") == []
