@@ -43,7 +43,7 @@ from typing import IO, Any, TypeVar
 import networkx as nx
 import orjson
 
-from graph.adapters.embedded.tie_index import TieIndex, TieRows
+from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
@@ -387,7 +387,7 @@ class EmbeddedStore(GraphStore):
             self._dirty = set(self._ties.pairs())
         elif not self._dirty:
             return
-        rows = _checkpoint_rows(self._ties.changed_rows(self._dirty))
+        rows = _checkpoint_rows(self._ties.held(self._dirty))
         fingerprint = self.model.fingerprint()
 
         def run(conn: sqlite3.Connection) -> None:
@@ -1109,13 +1109,20 @@ class EmbeddedStore(GraphStore):
 
 
 _CHUNK = 100_000
-_KINDS_BY_NAME = {kind.value: kind for kind in InteractionKind}
 
 
 def _tie_chunks(rows: sqlite3.Cursor) -> Iterator[TieRows]:
     """The checkpoint's rows as columns, a chunk at a time (the whole of them would need
     several times the index's memory as Python tuples)."""
-    kinds = _KINDS_BY_NAME
+    patterns: dict[bytes, tuple[int, ...]] = {}  # few distinct count patterns: parse each once
+
+    def counts_of(blob: bytes) -> tuple[int, ...]:
+        found = patterns.get(blob)
+        if found is None:
+            named = orjson.loads(blob)
+            found = patterns[blob] = tuple(named.get(kind.value, 0) for kind in KINDS)
+        return found
+
     while True:
         found = rows.fetchmany(_CHUNK)
         if not found:
@@ -1129,7 +1136,7 @@ def _tie_chunks(rows: sqlite3.Cursor) -> Iterator[TieRows]:
             first_us=list(first),
             last_us=list(last),
             count=list(count),
-            counts=[{kinds[k]: n for k, n in orjson.loads(c).items()} for c in counts],
+            counts=list(map(counts_of, counts)),
             initiated_by_a=list(by_a),
             initiated_by_b=list(by_b),
             score=list(score),
@@ -1138,24 +1145,24 @@ def _tie_chunks(rows: sqlite3.Cursor) -> Iterator[TieRows]:
         )
 
 
-def _checkpoint_rows(rows: TieRows) -> list[tuple[Any, ...]]:
-    """Tie rows as the ``ties`` table holds them."""
-    return list(
-        zip(
-            rows.a,
-            rows.b,
-            rows.first_us,
-            rows.last_us,
-            rows.count,
-            [orjson.dumps({k.value: n for k, n in c.items()}) for c in rows.counts],
-            rows.initiated_by_a,
-            rows.initiated_by_b,
-            rows.score,
-            rows.score_by_a,
-            rows.score_by_b,
-            strict=True,
+def _checkpoint_rows(ties: Iterable[Tie]) -> list[tuple[Any, ...]]:
+    """Ties as the ``ties`` table holds them."""
+    return [
+        (
+            t.a,
+            t.b,
+            _micros(t.first_at),
+            _micros(t.last_at),
+            t.count,
+            orjson.dumps({k.value: n for k, n in t.counts.items()}),
+            t.initiated_by_a,
+            t.initiated_by_b,
+            t.score,
+            t.score_by_a,
+            t.score_by_b,
         )
-    )
+        for t in ties
+    ]
 
 
 def _layers(start: str, depth: int, neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:

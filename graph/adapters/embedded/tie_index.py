@@ -80,14 +80,15 @@ def _span_micros(span: timedelta) -> int:
 
 @dataclass(slots=True)
 class TieRows:
-    """Ties as columns, for loading and checkpointing in bulk (one entry per tie, ``a < b``)."""
+    """Ties as columns, for loading in bulk (one entry per tie, ``a < b``); ``counts`` per
+    kind in the order of :data:`KINDS`."""
 
     a: list[str]
     b: list[str]
     first_us: list[int]
     last_us: list[int]
     count: list[int]
-    counts: list[dict[InteractionKind, int]]
+    counts: list[tuple[int, ...]]
     initiated_by_a: list[int]
     initiated_by_b: list[int]
     score: list[float]
@@ -351,21 +352,45 @@ class TieIndex:
         return out
 
     def put(self, ties: Iterable[TieDelta]) -> None:
-        """Store whole ties (as :meth:`merged` returned them), replacing any held for the pair."""
+        """Store whole ties (as :meth:`merged` returned them, one per pair), replacing any
+        held for the pair."""
+        ties = list(ties)
+        if not ties:
+            return
         with self.lock:
-            for tie in ties:
-                self._put(tie)
+            slots = np.fromiter((self._place(tie) for tie in ties), np.int64, len(ties))
+            s = self._slots
+            s.first[slots] = [_micros(t.first_at) for t in ties]
+            s.last[slots] = [_micros(t.last_at) for t in ties]
+            s.count[slots] = [t.count for t in ties]
+            s.by_a[slots] = [t.initiated_by_a for t in ties]
+            s.by_b[slots] = [t.initiated_by_b for t in ties]
+            s.score[slots] = [t.score for t in ties]
+            s.score_a[slots] = [t.score_by_a for t in ties]
+            s.score_b[slots] = [t.score_by_b for t in ties]
+            column = _KIND_COLUMN
+            counts = np.zeros((len(ties), len(KINDS)), np.int32)
+            for row, tie in enumerate(ties):
+                for kind, n in tie.counts.items():
+                    counts[row, column[kind]] = n
+            s.counts[slots] = counts
+            s.kinds[slots] = _kind_masks(counts)
+            s.key[slots] = _keys(
+                s.first[slots], s.last[slots], s.score[slots], s.score_a[slots],
+                s.score_b[slots], s.kinds[slots], self._half_life_us,
+            )  # fmt: skip
             if len(self._fresh) + len(self._stale) > max(50_000, self._ties // 8):
                 self._compact()
 
-    def _put(self, tie: TieDelta) -> None:
+    def _place(self, tie: TieDelta) -> int:
+        """The slot for a pair's tie: its own, or a new one (noted in the delta)."""
         ia, ib = self._id(tie.a), self._id(tie.b)
         code = (ia << 32) | ib
         slot = self._slot(code)
         s = self._slots
         if slot is None:
             if s.size == s.capacity:
-                s.grow(max(1024, s.capacity * 2))
+                s.grow(max(1024, s.capacity + s.capacity // 4))
             slot = s.size
             s.size += 1
             s.code[slot] = code
@@ -380,32 +405,7 @@ class TieIndex:
             self._stale.add(slot)
             self._extra.setdefault(ia, set()).add(slot)
             self._extra.setdefault(ib, set()).add(slot)
-        s.first[slot] = _micros(tie.first_at)
-        s.last[slot] = _micros(tie.last_at)
-        s.count[slot] = tie.count
-        s.by_a[slot] = tie.initiated_by_a
-        s.by_b[slot] = tie.initiated_by_b
-        s.score[slot] = tie.score
-        s.score_a[slot] = tie.score_by_a
-        s.score_b[slot] = tie.score_by_b
-        row = [0] * len(KINDS)
-        mask = 0
-        for kind, n in tie.counts.items():
-            row[_KIND_COLUMN[kind]] = n
-            if n:
-                mask |= 1 << _KIND_COLUMN[kind]
-        s.counts[slot] = row
-        s.kinds[slot] = mask
-        s.key[slot] = self._key_of(slot)
-
-    def _key_of(self, slot: int) -> float:
-        s = self._slots
-        keys = _keys(
-            s.first[slot : slot + 1], s.last[slot : slot + 1], s.score[slot : slot + 1],
-            s.score_a[slot : slot + 1], s.score_b[slot : slot + 1], s.kinds[slot : slot + 1],
-            self._half_life_us,
-        )  # fmt: skip
-        return float(keys[0])
+        return slot
 
     def remove_person(self, person: str) -> None:
         """Drop a person and all their ties (erasure): their id is not reused, their name
@@ -427,28 +427,16 @@ class TieIndex:
             self._degree[pid] = 0
             self._names[pid] = None
 
-    def changed_rows(self, pairs: Iterable[tuple[str, str]]) -> TieRows:
-        """The given ties (those still held) as columns, for a checkpoint."""
-        rows = TieRows.empty()
+    def held(self, pairs: Iterable[tuple[str, str]]) -> list[Tie]:
+        """The ties of the given pairs that are still held (for a checkpoint)."""
+        found = []
         with self.lock:
             for x, y in pairs:
                 code = self._code(x, y)
                 slot = None if code is None else self._slot(code)
-                if slot is None:
-                    continue
-                tie = self._tie_at(slot)
-                rows.a.append(tie.a)
-                rows.b.append(tie.b)
-                rows.first_us.append(int(self._slots.first[slot]))
-                rows.last_us.append(int(self._slots.last[slot]))
-                rows.count.append(tie.count)
-                rows.counts.append(tie.counts)
-                rows.initiated_by_a.append(tie.initiated_by_a)
-                rows.initiated_by_b.append(tie.initiated_by_b)
-                rows.score.append(tie.score)
-                rows.score_by_a.append(tie.score_by_a)
-                rows.score_by_b.append(tie.score_by_b)
-        return rows
+                if slot is not None:
+                    found.append(self._tie_at(slot))
+        return found
 
     # -- bulk -----------------------------------------------------------------------------------
 
@@ -461,10 +449,15 @@ class TieIndex:
                 n = len(rows)
                 if s.size + n > s.capacity:
                     s.grow(max(s.size + n, s.capacity * 2, 1024))
-                ids = [(self._id(a), self._id(b)) for a, b in zip(rows.a, rows.b, strict=True)]
+                known = self._ids
+                for name in dict.fromkeys(rows.a + rows.b):
+                    if name not in known:
+                        known[name] = len(self._names)
+                        self._names.append(name)
                 part = slice(s.size, s.size + n)
-                pairs = np.array(ids, np.int64).reshape(-1, 2)
-                s.code[part] = (pairs[:, 0] << 32) | pairs[:, 1]
+                first_ids = np.fromiter(map(known.__getitem__, rows.a), np.int64, n)
+                second_ids = np.fromiter(map(known.__getitem__, rows.b), np.int64, n)
+                s.code[part] = (first_ids << 32) | second_ids
                 s.first[part] = rows.first_us
                 s.last[part] = rows.last_us
                 s.count[part] = rows.count
@@ -473,14 +466,9 @@ class TieIndex:
                 s.score[part] = rows.score
                 s.score_a[part] = rows.score_by_a
                 s.score_b[part] = rows.score_by_b
-                counts = np.zeros((n, len(KINDS)), np.int32)
-                for i, found in enumerate(rows.counts):
-                    for kind, c in found.items():
-                        counts[i, _KIND_COLUMN[kind]] = c
+                counts = np.array(rows.counts, np.int32).reshape(n, len(KINDS))
                 s.counts[part] = counts
-                s.kinds[part] = (
-                    (counts > 0).astype(np.uint8) << np.arange(len(KINDS), dtype=np.uint8)
-                ).sum(axis=1, dtype=np.uint8)
+                s.kinds[part] = _kind_masks(counts)
                 s.alive[part] = True
                 s.size += n
             size = s.size
@@ -553,6 +541,13 @@ class TieIndex:
                 if (pid := self._ids.get(person)) is not None
             },
         )
+
+
+def _kind_masks(counts: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
+    """One bit per kind a tie had contact of, in the order of :data:`KINDS`."""
+    bits = (counts > 0).astype(np.uint8) << np.arange(len(KINDS), dtype=np.uint8)
+    masks: npt.NDArray[np.uint8] = bits.sum(axis=1, dtype=np.uint8)
+    return masks
 
 
 def _keys(
