@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import networkx as nx
+import numpy as np
 import orjson
 
 from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows
@@ -1089,12 +1090,8 @@ class EmbeddedStore(GraphStore):
         ties = TieIndex(self.model)
         row = conn.execute("SELECT value FROM meta WHERE key = 'strength_model'").fetchone()
         rebuild = row is None or row[0] != self.model.fingerprint()
-        rows = conn.execute(
-            "SELECT a, b, first_us, last_us, count, counts, initiated_by_a, initiated_by_b,"
-            " score, score_by_a, score_by_b FROM ties WHERE NOT ?",
-            (rebuild,),
-        )
-        ties.load(_tie_chunks(rows))
+        if not rebuild:
+            ties.load(_tie_chunks(conn))
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
         through = 0 if rebuild or row is None else int(row[0])
         accumulator = TieAccumulator(self.model)
@@ -1111,38 +1108,59 @@ class EmbeddedStore(GraphStore):
 _CHUNK = 100_000
 
 
-def _tie_chunks(rows: sqlite3.Cursor) -> Iterator[TieRows]:
-    """The checkpoint's rows as columns, a chunk at a time (the whole of them would need
-    several times the index's memory as Python tuples)."""
-    patterns: dict[bytes, tuple[int, ...]] = {}  # few distinct count patterns: parse each once
+_TIE_PAGE = "FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?"
+_TIE_PAGE_TEXTS = (
+    "SELECT group_concat(a, char(10)), group_concat(b, char(10)),"
+    " group_concat(CAST(counts AS TEXT), char(10))"
+    " FROM (SELECT a, b, counts FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?)"
+)
 
-    def counts_of(blob: bytes) -> tuple[int, ...]:
-        found = patterns.get(blob)
+
+def _tie_chunks(conn: sqlite3.Connection) -> Iterator[TieRows]:
+    """The checkpoint's rows as columns, a page at a time (the whole of them would need
+    several times the index's memory as Python tuples).
+
+    Three reads of each page in key order: the numbers as rows of one type (which numpy turns
+    into arrays in C), and the two ids and the counts each as one text SQLite joins (split
+    once here): a third of the time of reading whole rows.
+    """
+    patterns: dict[str, tuple[int, ...]] = {}  # few distinct count patterns: parse each once
+
+    def counts_of(text: str) -> tuple[int, ...]:
+        found = patterns.get(text)
         if found is None:
-            named = orjson.loads(blob)
-            found = patterns[blob] = tuple(named.get(kind.value, 0) for kind in KINDS)
+            named = orjson.loads(text)
+            found = patterns[text] = tuple(named.get(kind.value, 0) for kind in KINDS)
         return found
 
+    after = ("", "")
     while True:
-        found = rows.fetchmany(_CHUNK)
-        if not found:
+        page = (*after, _CHUNK)
+        numbers = conn.execute(
+            f"SELECT first_us, last_us, count, initiated_by_a, initiated_by_b {_TIE_PAGE}",
+            page,
+        ).fetchall()
+        if not numbers:
             return
-        a, b, first, last, count, counts, by_a, by_b, score, score_a, score_b = zip(
-            *found, strict=True
-        )
+        scores = conn.execute(f"SELECT score, score_by_a, score_by_b {_TIE_PAGE}", page)
+        texts = conn.execute(_TIE_PAGE_TEXTS, page).fetchone()
+        ints = np.array(numbers, np.int64)
+        floats = np.array(scores.fetchall(), np.float64)
+        a, b = texts[0].split("\n"), texts[1].split("\n")
         yield TieRows(
-            a=list(a),
-            b=list(b),
-            first_us=list(first),
-            last_us=list(last),
-            count=list(count),
-            counts=list(map(counts_of, counts)),
-            initiated_by_a=list(by_a),
-            initiated_by_b=list(by_b),
-            score=list(score),
-            score_by_a=list(score_a),
-            score_by_b=list(score_b),
+            a=a,
+            b=b,
+            first_us=ints[:, 0],
+            last_us=ints[:, 1],
+            count=ints[:, 2],
+            counts=list(map(counts_of, texts[2].split("\n"))),
+            initiated_by_a=ints[:, 3],
+            initiated_by_b=ints[:, 4],
+            score=floats[:, 0],
+            score_by_a=floats[:, 1],
+            score_by_b=floats[:, 2],
         )
+        after = (a[-1], b[-1])
 
 
 def _checkpoint_rows(ties: Iterable[Tie]) -> list[tuple[Any, ...]]:

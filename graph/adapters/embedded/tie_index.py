@@ -63,6 +63,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float64]
 
 
 def _micros(at: datetime) -> int:
@@ -85,19 +86,15 @@ class TieRows:
 
     a: list[str]
     b: list[str]
-    first_us: list[int]
-    last_us: list[int]
-    count: list[int]
+    first_us: Int64s
+    last_us: Int64s
+    count: Int64s
     counts: list[tuple[int, ...]]
-    initiated_by_a: list[int]
-    initiated_by_b: list[int]
-    score: list[float]
-    score_by_a: list[float]
-    score_by_b: list[float]
-
-    @classmethod
-    def empty(cls) -> TieRows:
-        return cls([], [], [], [], [], [], [], [], [], [], [])
+    initiated_by_a: Int64s
+    initiated_by_b: Int64s
+    score: Floats
+    score_by_a: Floats
+    score_by_b: Floats
 
     def __len__(self) -> int:
         return len(self.a)
@@ -165,8 +162,10 @@ class _Slots:
 class TieIndex:
     """Every tie of the embedded store, scored by one strength model (see the module doc)."""
 
-    def __init__(self, model: StrengthModel) -> None:
+    def __init__(self, model: StrengthModel, *, compact_after: int = 50_000) -> None:
         self.model = model
+        self._compact_after = compact_after
+        """Compact once the delta holds this many ties (or an eighth of all, if more)."""
         self.lock = threading.Lock()
         self._half_life_us = _span_micros(model.half_life)
         self._ids: dict[str, int] = {}
@@ -379,7 +378,7 @@ class TieIndex:
                 s.first[slots], s.last[slots], s.score[slots], s.score_a[slots],
                 s.score_b[slots], s.kinds[slots], self._half_life_us,
             )  # fmt: skip
-            if len(self._fresh) + len(self._stale) > max(50_000, self._ties // 8):
+            if len(self._fresh) + len(self._stale) > max(self._compact_after, self._ties // 8):
                 self._compact()
 
     def _place(self, tie: TieDelta) -> int:
