@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+import numpy as np
 from rich.console import Console
 
 from bench.api import PERSON_LOOKUP, _admin_token, _Servers, _wait_ready, start_tiegraph
@@ -91,7 +92,6 @@ def million_network(
 ) -> Iterator[WriteBatch]:
     """Batches of people, then of contacts, of the local-circles network (see the module doc),
     generated as they are written so that ten million contacts never sit in memory at once."""
-    rng = random.Random(seed)
     for start in range(0, people, batch_size):
         yield WriteBatch(
             people=[
@@ -99,22 +99,28 @@ def million_network(
                 for i in range(start, min(people, start + batch_size))
             ]
         )
+    generator = np.random.default_rng(seed)
+    span_us = SPAN // timedelta(microseconds=1)
     made = 0
     while made < contacts:
+        n = min(batch_size, contacts - made)
+        first = generator.integers(0, people, n)
+        offsets = generator.integers(1, CIRCLE + 1, n) * generator.choice([-1, 1], n)
+        anyone = generator.integers(0, people, n)
+        local = generator.random(n) < LOCAL_SHARE
+        second = np.where(local, (first + offsets) % people, anyone)
+        second = np.where(second == first, (first + 1) % people, second)
+        ago = generator.integers(0, span_us, n)
+        kinds = generator.integers(0, len(KINDS), n)
         batch = []
-        for _ in range(min(batch_size, contacts - made)):
-            a = rng.randrange(people)
-            if rng.random() < LOCAL_SHARE:
-                b = (a + rng.choice((-1, 1)) * rng.randint(1, CIRCLE)) % people
-            else:
-                b = rng.randrange(people)
-                if b == a:
-                    b = (a + 1) % people
+        for a, b, us, kind in zip(
+            first.tolist(), second.tolist(), ago.tolist(), kinds.tolist(), strict=True
+        ):
             batch.append(
                 Interaction(
                     key=f"m-{made}",
-                    at=now - SPAN * rng.random(),
-                    kind=rng.choice(KINDS),
+                    at=now - timedelta(microseconds=us),
+                    kind=KINDS[kind],
                     participant_ids=(_million_id(a), _million_id(b)),
                     initiator_id=_million_id(a),
                 )

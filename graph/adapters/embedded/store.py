@@ -388,7 +388,7 @@ class EmbeddedStore(GraphStore):
             self._dirty = set(self._ties.pairs())
         elif not self._dirty:
             return
-        rows = _checkpoint_rows(self._ties.held(self._dirty))
+        rows = self._ties.held(self._dirty)
         fingerprint = self.model.fingerprint()
 
         def run(conn: sqlite3.Connection) -> None:
@@ -1161,26 +1161,6 @@ def _tie_chunks(conn: sqlite3.Connection) -> Iterator[TieRows]:
             score_by_b=floats[:, 2],
         )
         after = (a[-1], b[-1])
-
-
-def _checkpoint_rows(ties: Iterable[Tie]) -> list[tuple[Any, ...]]:
-    """Ties as the ``ties`` table holds them."""
-    return [
-        (
-            t.a,
-            t.b,
-            _micros(t.first_at),
-            _micros(t.last_at),
-            t.count,
-            orjson.dumps({k.value: n for k, n in t.counts.items()}),
-            t.initiated_by_a,
-            t.initiated_by_b,
-            t.score,
-            t.score_by_a,
-            t.score_by_b,
-        )
-        for t in ties
-    ]
 
 
 def _layers(start: str, depth: int, neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:

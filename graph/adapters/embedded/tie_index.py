@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from graph.domain.batch import TieDelta, merge_tie
 from graph.domain.model import InteractionKind, Tie
@@ -60,6 +61,8 @@ _KEY_SLACK = 1e-9
 """Added to every key bound: keys are computed in another order of operations than exact
 strengths, so they may be a few ulps off."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_GRID = np.linspace(-60.0, 12.0, 4097)
+"""Log masses at which :class:`IndexView` tabulates strengths, for vectorized bounds."""
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
@@ -186,6 +189,7 @@ class TieIndex:
         self._ties = 0
         self.generation = 0
         """Counts compactions: slot numbers change with each."""
+        self._table: npt.NDArray[np.float64] | None = None
 
     # -- people ---------------------------------------------------------------------------------
 
@@ -326,14 +330,59 @@ class TieIndex:
 
     # -- writes ---------------------------------------------------------------------------------
 
+    def _slots_of(self, pairs: Sequence[tuple[str, str]]) -> list[int | None]:
+        """The live slots of many pairs at once (``None`` for a pair without a tie)."""
+        codes = [self._code(x, y) for x, y in pairs]
+        wanted = np.array([-1 if c is None else c for c in codes], np.int64)
+        found: list[int | None] = [None] * len(codes)
+        s = self._slots
+        if self._compacted:
+            sorted_codes = s.code[: self._compacted]
+            at = np.minimum(np.searchsorted(sorted_codes, wanted), self._compacted - 1)
+            hit = (sorted_codes[at] == wanted) & (wanted >= 0)
+            for i in np.flatnonzero(hit).tolist():
+                found[i] = int(at[i])
+        fresh = self._fresh
+        if fresh:
+            for i, code in enumerate(codes):
+                if code is not None and found[i] is None:
+                    found[i] = fresh.get(code)
+        alive = s.alive
+        return [None if slot is None or not alive[slot] else slot for slot in found]
+
+    def _columns(self, slots: list[int]) -> Iterator[tuple[Any, ...]]:
+        """Each slot's tie as (a, b, first, last, count, counts, by a, by b, three scores),
+        the times in microseconds and the counts per column of :data:`KINDS`."""
+        s = self._slots
+        at = np.array(slots, np.int64)
+        codes = s.code[at].tolist()
+        names = self._names
+        return zip(
+            [names[c >> 32] for c in codes],
+            [names[c & 0xFFFFFFFF] for c in codes],
+            s.first[at].tolist(),
+            s.last[at].tolist(),
+            s.count[at].tolist(),
+            s.counts[at].tolist(),
+            s.by_a[at].tolist(),
+            s.by_b[at].tolist(),
+            s.score[at].tolist(),
+            s.score_a[at].tolist(),
+            s.score_b[at].tolist(),
+            strict=True,
+        )
+
     def merged(self, deltas: Iterable[TieDelta]) -> list[TieDelta]:
-        """The ties after ``deltas``, computed without changing the index (for a write to
-        commit first); :meth:`put` stores them."""
-        out = []
+        """The ties after ``deltas`` (one per pair), computed without changing the index (for
+        a write to commit first); :meth:`put` stores them."""
+        deltas = list(deltas)
+        out: list[TieDelta] = []
         with self.lock:
-            for delta in deltas:
-                code = self._code(delta.a, delta.b)
-                slot = None if code is None else self._slot(code)
+            slots = self._slots_of([(d.a, d.b) for d in deltas])
+            held = [slot for slot in slots if slot is not None]
+            olds = iter(self._columns(held)) if held else iter(())
+            half_life = self.model.half_life
+            for delta, slot in zip(deltas, slots, strict=True):
                 if slot is None:
                     out.append(
                         TieDelta(
@@ -345,8 +394,14 @@ class TieIndex:
                         )
                     )  # fmt: skip
                     continue
-                merged = TieDelta.of(self._tie_at(slot))
-                merge_tie(merged, delta, self.model.half_life)
+                a, b, first, last, count, counts, by_a, by_b, score, sa, sb = next(olds)
+                merged = TieDelta(
+                    a=a, b=b, first_at=_instant(first), last_at=_instant(last), count=count,
+                    counts={KINDS[k]: n for k, n in enumerate(counts) if n},
+                    initiated_by_a=by_a, initiated_by_b=by_b, score=score, score_by_a=sa,
+                    score_by_b=sb,
+                )  # fmt: skip
+                merge_tie(merged, delta, half_life)
                 out.append(merged)
         return out
 
@@ -357,7 +412,12 @@ class TieIndex:
         if not ties:
             return
         with self.lock:
-            slots = np.fromiter((self._place(tie) for tie in ties), np.int64, len(ties))
+            held = self._slots_of([(t.a, t.b) for t in ties])
+            slots = np.fromiter(
+                (self._place(t, slot) for t, slot in zip(ties, held, strict=True)),
+                np.int64,
+                len(ties),
+            )
             s = self._slots
             s.first[slots] = [_micros(t.first_at) for t in ties]
             s.last[slots] = [_micros(t.last_at) for t in ties]
@@ -381,11 +441,10 @@ class TieIndex:
             if len(self._fresh) + len(self._stale) > max(self._compact_after, self._ties // 8):
                 self._compact()
 
-    def _place(self, tie: TieDelta) -> int:
-        """The slot for a pair's tie: its own, or a new one (noted in the delta)."""
+    def _place(self, tie: TieDelta, slot: int | None) -> int:
+        """The slot for a pair's tie: its own (``slot``), or a new one (noted in the delta)."""
         ia, ib = self._id(tie.a), self._id(tie.b)
         code = (ia << 32) | ib
-        slot = self._slot(code)
         s = self._slots
         if slot is None:
             if s.size == s.capacity:
@@ -426,16 +485,29 @@ class TieIndex:
             self._degree[pid] = 0
             self._names[pid] = None
 
-    def held(self, pairs: Iterable[tuple[str, str]]) -> list[Tie]:
-        """The ties of the given pairs that are still held (for a checkpoint)."""
-        found = []
+    def held(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[Any, ...]]:
+        """The ties of the given pairs that are still held, as rows of the ``ties`` table
+        (a, b, first and last contact in microseconds, count, counts as JSON, by a, by b,
+        the three scores), for a checkpoint."""
+        json_of: dict[tuple[int, ...], bytes] = {}
+
+        def counts_json(counts: list[int]) -> bytes:
+            key = tuple(counts)
+            found = json_of.get(key)
+            if found is None:
+                found = json_of[key] = orjson.dumps(
+                    {KINDS[k].value: n for k, n in enumerate(counts) if n}
+                )
+            return found
+
         with self.lock:
-            for x, y in pairs:
-                code = self._code(x, y)
-                slot = None if code is None else self._slot(code)
-                if slot is not None:
-                    found.append(self._tie_at(slot))
-        return found
+            slots = [slot for slot in self._slots_of(list(pairs)) if slot is not None]
+            if not slots:
+                return []
+            return [
+                (a, b, first, last, count, counts_json(counts), *rest)
+                for a, b, first, last, count, counts, *rest in self._columns(slots)
+            ]
 
     # -- bulk -----------------------------------------------------------------------------------
 
@@ -518,6 +590,13 @@ class TieIndex:
 
     # -- search ---------------------------------------------------------------------------------
 
+    def strength_table(self) -> npt.NDArray[np.float64]:
+        """Strengths at the log masses of :data:`_GRID` (computed once)."""
+        if self._table is None:
+            half_life = self.model.half_life
+            self._table = np.array([strength_of_mass(m, half_life) for m in _GRID])
+        return self._table
+
     def search_view(
         self,
         *,
@@ -587,7 +666,8 @@ class IndexView:
 
     Strengths are exact (:func:`~graph.domain.relationship.link_strength_of_parts`) and
     computed once per tie per search; a person's links are read strongest first by their key
-    and no further than the floor asked for.
+    and no further than the floor asked for. Bounds come from a table of the strength at
+    log masses a little apart, rounded up (so a bound is never below the exact strength).
     """
 
     def __init__(
@@ -612,6 +692,7 @@ class IndexView:
         self._generation = index.generation
         self._strength: dict[int, float] = {}
         self._read: dict[int, tuple[float, list[tuple[int, float]]]] = {}
+        self._table = index.strength_table()
 
     def _fresh_generation(self) -> None:
         if self._generation != self._index.generation:  # compacted meanwhile: slots moved
@@ -619,32 +700,71 @@ class IndexView:
             self._strength.clear()
             self._read.clear()
 
-    def _bound(self, key: float) -> float:
-        """The most a link of this key can be worth now."""
-        return strength_of_mass(key - self._shift + _KEY_SLACK, self._half_life)
+    def _bounds(self, keys: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The most links of these keys can be worth now (each at or above the exact)."""
+        above = np.searchsorted(_GRID, keys - self._shift + _KEY_SLACK, side="left")
+        bounds: npt.NDArray[np.float64] = np.where(
+            above >= len(_GRID), 1.0, self._table[np.minimum(above, len(_GRID) - 1)]
+        )
+        return bounds
 
-    def _exact(self, slot: int) -> float:
-        found = self._strength.get(slot)
-        if found is None:
+    def _exact_many(self, slots: list[int]) -> list[float]:
+        """The exact strengths of these ties, computing those not known yet in one gather."""
+        known = self._strength
+        missing = [slot for slot in slots if slot not in known]
+        if missing:
             s = self._index._slots
-            last = int(s.last[slot])
-            found = self._strength[slot] = link_strength_of_parts(
-                age_us=max(0, self._at_us - last),
-                span_us=last - int(s.first[slot]),
-                score=float(s.score[slot]),
-                score_by_a=float(s.score_a[slot]),
-                score_by_b=float(s.score_b[slot]),
-                kinds=int(s.kinds[slot]).bit_count(),
-                half_life_us=self._index._half_life_us,
-            )
-        return found
+            at = np.array(missing, np.int64)
+            half_life_us = self._index._half_life_us
+            now = self._at_us
+            for slot, first, last, score, by_a, by_b, kinds in zip(
+                missing,
+                s.first[at].tolist(),
+                s.last[at].tolist(),
+                s.score[at].tolist(),
+                s.score_a[at].tolist(),
+                s.score_b[at].tolist(),
+                s.kinds[at].tolist(),
+                strict=True,
+            ):
+                known[slot] = link_strength_of_parts(
+                    age_us=max(0, now - last),
+                    span_us=last - first,
+                    score=score,
+                    score_by_a=by_a,
+                    score_by_b=by_b,
+                    kinds=kinds.bit_count(),
+                    half_life_us=half_life_us,
+                )
+        return [known[slot] for slot in slots]
 
-    def _usable(self, pid: int, other: int, slot: int) -> bool:
-        if self._kinds is not None and not int(self._index._slots.kinds[slot]) & self._kinds:
-            return False
-        if pid in self._involved and other in self._involved:
-            return not self.apart(pid, other)
-        return True
+    def _keep(
+        self, pid: int, others: list[int], slots: list[int], floor: float, *, from_row: bool
+    ) -> list[tuple[int, float]]:
+        """The usable links among candidates, exactly at or above ``floor`` (from the sorted
+        row, a changed tie is skipped: the delta holds it)."""
+        s = self._index._slots
+        stale = self._index._stale if from_row else set()
+        kinds = self._kinds
+        involved = self._involved
+        chosen_others = []
+        chosen_slots = []
+        masks = s.kinds[np.array(slots, np.int64)].tolist() if kinds is not None else None
+        for i, (other, slot) in enumerate(zip(others, slots, strict=True)):
+            if slot in stale:
+                continue
+            if masks is not None and not masks[i] & kinds:
+                continue
+            if pid in involved and other in involved and self.apart(pid, other):
+                continue
+            chosen_others.append(other)
+            chosen_slots.append(slot)
+        strengths = self._exact_many(chosen_slots)
+        return [
+            (other, strength)
+            for other, strength in zip(chosen_others, strengths, strict=True)
+            if strength >= floor
+        ]
 
     def links(self, person: int, floor: float) -> list[tuple[int, float]]:
         floor = max(floor, self._min)
@@ -653,41 +773,48 @@ class IndexView:
             done = self._read.get(person)
             if done is not None and done[0] <= floor:
                 return [(o, w) for o, w in done[1] if w >= floor]
-            found = self._links(person, floor)
+            found = self._links(person, floor, None)
         self._read[person] = (floor, found)
         return found
 
-    def _links(self, pid: int, floor: float) -> list[tuple[int, float]]:
+    def links_among(
+        self, person: int, people: npt.NDArray[np.bool_], floor: float
+    ) -> list[tuple[int, float]]:
+        floor = max(floor, self._min)
+        with self._index.lock:
+            self._fresh_generation()
+            done = self._read.get(person)
+            if done is not None and done[0] <= floor:
+                return [(o, w) for o, w in done[1] if w >= floor and people[o]]
+            return self._links(person, floor, people)
+
+    def _links(
+        self, pid: int, floor: float, among: npt.NDArray[np.bool_] | None
+    ) -> list[tuple[int, float]]:
+        """A person's usable links at or above ``floor`` (to ``among``, if given), strongest
+        first: the row up to where its bounds fall below the floor, then the delta."""
         index = self._index
+        s = index._slots
         found: list[tuple[int, float]] = []
         if pid + 1 < len(index._indptr):
             lo, hi = int(index._indptr[pid]), int(index._indptr[pid + 1])
-            s = index._slots
-            stale = index._stale
-            step = 64
-            for start in range(lo, hi, step):
-                stop = min(hi, start + step)
-                slots = index._slot_of[start:stop]
-                keys = s.key[slots].tolist()
-                others = index._neighbour[start:stop].tolist()
-                alive = s.alive[slots].tolist()
-                ended = False
-                for other, slot, key, live in zip(others, slots.tolist(), keys, alive, strict=True):
-                    if self._bound(key) < floor:
-                        ended = True
-                        break
-                    if not live or slot in stale or not self._usable(pid, other, slot):
-                        continue
-                    strength = self._exact(slot)
-                    if strength >= floor:
-                        found.append((other, strength))
-                if ended:
-                    break
-        for other, slot in self._extra_of(pid):
-            if self._usable(pid, other, slot):
-                strength = self._exact(slot)
-                if strength >= floor:
-                    found.append((other, strength))
+            slots = index._slot_of[lo:hi]
+            # The row is ordered by key, so the links that may reach the floor are a prefix.
+            end = int(np.count_nonzero(self._bounds(s.key[slots]) >= floor))
+            others = index._neighbour[lo : lo + end]
+            slots = slots[:end]
+            keep = s.alive[slots]
+            if among is not None:
+                keep &= among[others]
+            found = self._keep(
+                pid, others[keep].tolist(), slots[keep].tolist(), floor, from_row=True
+            )
+        extra = [
+            (other, slot) for other, slot in self._extra_of(pid) if among is None or among[other]
+        ]
+        if extra:
+            others_extra, slots_extra = zip(*extra, strict=True)
+            found += self._keep(pid, list(others_extra), list(slots_extra), floor, from_row=False)
         found.sort(key=lambda item: -item[1])
         return found
 
@@ -701,40 +828,6 @@ class IndexView:
                 a, b = code >> 32, code & 0xFFFFFFFF
                 out.append((b if a == pid else a, slot))
         return out
-
-    def links_among(
-        self, person: int, people: npt.NDArray[np.bool_], floor: float
-    ) -> list[tuple[int, float]]:
-        floor = max(floor, self._min)
-        with self._index.lock:
-            self._fresh_generation()
-            done = self._read.get(person)
-            if done is not None and done[0] <= floor:
-                return [(o, w) for o, w in done[1] if w >= floor and people[o]]
-            index = self._index
-            found: list[tuple[int, float]] = []
-            if person + 1 < len(index._indptr):
-                lo, hi = int(index._indptr[person]), int(index._indptr[person + 1])
-                others = index._neighbour[lo:hi]
-                hits = np.flatnonzero(people[others])
-                s = index._slots
-                slots = index._slot_of[lo:hi][hits]
-                keep = s.alive[slots]
-                for other, slot in zip(
-                    others[hits][keep].tolist(), slots[keep].tolist(), strict=True
-                ):
-                    if slot in index._stale or not self._usable(person, other, slot):
-                        continue
-                    strength = self._exact(slot)
-                    if strength >= floor:
-                        found.append((other, strength))
-            for other, slot in self._extra_of(person):
-                if people[other] and self._usable(person, other, slot):
-                    strength = self._exact(slot)
-                    if strength >= floor:
-                        found.append((other, strength))
-        found.sort(key=lambda item: -item[1])
-        return found
 
     def reach(self, people: Iterable[int]) -> npt.NDArray[np.bool_]:
         index = self._index
