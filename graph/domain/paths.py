@@ -104,7 +104,8 @@ def _fits(person: str, people: Iterable[str], apart: Apart | None) -> bool:
 
 
 _CHECK_EVERY = 256
-"""Partial paths joined between two looks at the deadline."""
+"""Partial paths joined between two looks at the deadline (growing a layer looks for every
+partial path it grows)."""
 _MARGIN = 1e-9
 """Relative slack on every bound: scores compared rounded to 12 digits tie within it, so only
 paths strictly below the k-th best (even after rounding) are ever dropped."""
@@ -313,7 +314,9 @@ def _pass(
             return
         hops = len(partial.links)
         inner = set(partial.people)
-        for other in ends.get(meeting, ()):
+        for count, other in enumerate(ends.get(meeting, ()), start=1):
+            if deadline is not None and not count % _CHECK_EVERY:
+                deadline.check()
             total = hops + len(other.links)
             if partial.score * other.score < bar():
                 break
