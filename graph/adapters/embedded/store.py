@@ -13,7 +13,7 @@ their own in plain columns (no JSON to encode) with a compact per-person index (
 microseconds, row number), which costs a third of the generic one to write.
 
 Ties live in memory in a compact index (:mod:`graph.adapters.embedded.tie_index`: flat
-arrays, ~110 bytes a tie) that path searches and neighbourhoods run on. They are derived
+arrays, ~120 bytes a tie) that path searches and neighbourhoods run on. They are derived
 data: the ``ties`` table is a checkpoint of them "through" an interaction row number, written
 on close and whenever many ties have changed; on open the checkpoint is loaded in bulk and the
 interactions recorded after it are replayed. So a write pays only for the interactions

@@ -1,7 +1,7 @@
 """The embedded store's ties in memory: a compact index of flat arrays, not a graph of objects.
 
 A million people with ten million ties must fit a few gigabytes: a general-purpose graph of
-Python objects costs ~500 bytes a tie, these arrays ~110. People who have ties get dense
+Python objects costs ~500 bytes a tie, these arrays ~120. People who have ties get dense
 integer ids (in the order they were first seen). Every tie has one slot in parallel numpy
 arrays (its pair, first and last contact, counts per kind, who started how much, the three
 decaying scores), and two entries in a CSR adjacency (``indptr``, ``neighbour``, ``slot``),
@@ -110,9 +110,9 @@ class _Slots:
         ("code", np.int64),
         ("first", np.int64),
         ("last", np.int64),
-        ("count", np.int64),
-        ("by_a", np.int64),
-        ("by_b", np.int64),
+        ("count", np.int32),
+        ("by_a", np.int32),
+        ("by_b", np.int32),
         ("score", np.float64),
         ("score_a", np.float64),
         ("score_b", np.float64),
@@ -126,9 +126,9 @@ class _Slots:
         self.code = np.zeros(capacity, np.int64)
         self.first = np.zeros(capacity, np.int64)
         self.last = np.zeros(capacity, np.int64)
-        self.count = np.zeros(capacity, np.int64)
-        self.by_a = np.zeros(capacity, np.int64)
-        self.by_b = np.zeros(capacity, np.int64)
+        self.count = np.zeros(capacity, np.int32)
+        self.by_a = np.zeros(capacity, np.int32)
+        self.by_b = np.zeros(capacity, np.int32)
         self.score = np.zeros(capacity, np.float64)
         self.score_a = np.zeros(capacity, np.float64)
         self.score_b = np.zeros(capacity, np.float64)
