@@ -573,9 +573,10 @@ class TieIndex:
         own = np.concatenate([a, b])
         other = np.concatenate([b, a])
         slot_ids = np.concatenate([np.arange(n, dtype=np.int32)] * 2)
-        keys = np.concatenate([slots.key, slots.key])
-        by_row = np.lexsort((-keys, own))
-        del keys
+        # Strongest first, then (stable, a radix sort on int32) by person: rows by key.
+        by_key = np.argsort(-np.concatenate([slots.key, slots.key]), kind="stable")
+        by_row = by_key[np.argsort(own[by_key], kind="stable")]
+        del by_key
         indptr = np.zeros(people + 1, np.int64)
         np.cumsum(np.bincount(own, minlength=people), out=indptr[1:])
         self._neighbour = other[by_row]
