@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.adapters.embedded import store as store_module
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import ConfigurationError
 from tests.contract.test_store_writes import a_small_network
@@ -93,3 +94,26 @@ async def test_a_store_created_world_readable_is_made_private_when_opened(
     await store.open()
     await store.close()
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("page", [1, 2, 100_000])
+async def test_the_ties_export_as_a_networkx_graph_and_come_back_whole_after_a_reopen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int
+) -> None:
+    monkeypatch.setattr(store_module, "_CHUNK", page)
+    store = EmbeddedStore(tmp_path)
+    await store.open()
+    await store.apply(a_small_network())
+    before = await store.ties_of(["ada", "bo", "cy"])
+    graph = store.tie_graph()
+    for pid, ties in before.items():
+        assert sorted(graph.adj[pid]) == sorted(t.other(pid) for t in ties)
+        for tie in ties:
+            assert graph.adj[pid][tie.other(pid)]["tie"] == tie
+    await store.close()
+    reopened = EmbeddedStore(tmp_path)
+    await reopened.open()  # the checkpoint read back in pages of ``page`` ties, by columns
+    try:
+        assert await reopened.ties_of(["ada", "bo", "cy"]) == before
+    finally:
+        await reopened.close()
