@@ -130,6 +130,10 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL,
     details BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tie_index (
+    name TEXT NOT NULL, part INTEGER NOT NULL, dtype TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (name, part)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS interaction_people (
     person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (person, at_us, seq)
@@ -291,10 +295,12 @@ class EmbeddedStore(GraphStore):
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", ("2",))
 
     async def close(self) -> None:
-        """Checkpoint the ties, then close both connections and their threads."""
+        """Checkpoint the ties and save the tie index whole, then close both connections and
+        their threads."""
         if self._writer is not None and self._write_thread is not None:
             async with self._write_lock:
                 await self._checkpoint_ties()
+                await self._save_index()
         for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
             if conn is not None and thread is not None:
                 await self._on(thread, conn.close)
@@ -410,6 +416,31 @@ class EmbeddedStore(GraphStore):
 
         await self._on(self._write_thread, run, self._writer)
         self._dirty = set()
+
+    async def _save_index(self) -> None:
+        """Store the tie index's arrays as they are, with the checkpoint they match, so the
+        next open reads a few large blobs instead of every tie (right after a checkpoint)."""
+        if self._writer is None or self._write_thread is None:
+            return
+        arrays = self._ties.snapshot()
+
+        def run(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                conn.execute("DELETE FROM tie_index")
+                for name, array in arrays.items():
+                    flat = array.reshape(-1)
+                    step = max(1, _INDEX_PART // array.itemsize)
+                    for part, start in enumerate(range(0, max(1, len(flat)), step)):
+                        conn.execute(
+                            "INSERT INTO tie_index VALUES (?, ?, ?, ?)",
+                            (name, part, array.dtype.str, flat[start : start + step].tobytes()),
+                        )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
+                    " FROM meta WHERE key = 'ties_through'"
+                )
+
+        await self._on(self._write_thread, run, self._writer)
 
     def _write(
         self,
@@ -961,6 +992,8 @@ class EmbeddedStore(GraphStore):
                 conn.execute("DELETE FROM interactions")
                 conn.execute("DELETE FROM interaction_people")
                 conn.execute("DELETE FROM meta WHERE key = 'ties_through'")
+                conn.execute("DELETE FROM tie_index")
+                conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
 
         async with self._write_lock:
             await self._on(self._write_thread, run, self._writer)
@@ -1010,6 +1043,9 @@ class EmbeddedStore(GraphStore):
                             list(_ref_rows(kind, values, rid)),
                         )
                 conn.execute("DELETE FROM ties WHERE a = ? OR b = ?", (person_id, person_id))
+                # The saved index names the person: drop it (the ties table is read instead).
+                conn.execute("DELETE FROM tie_index")
+                conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
                 conn.execute(
                     "INSERT INTO audit (at_us, action, by, details)"
                     " VALUES (?, 'erase_person', ?, ?)",
@@ -1090,10 +1126,13 @@ class EmbeddedStore(GraphStore):
         ties = TieIndex(self.model)
         row = conn.execute("SELECT value FROM meta WHERE key = 'strength_model'").fetchone()
         rebuild = row is None or row[0] != self.model.fingerprint()
-        if not rebuild:
-            ties.load(_tie_chunks(conn))
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
         through = 0 if rebuild or row is None else int(row[0])
+        saved = conn.execute("SELECT value FROM meta WHERE key = 'tie_index_through'").fetchone()
+        if not rebuild and saved is not None and row is not None and saved[0] == row[0]:
+            ties = TieIndex.from_snapshot(self.model, _saved_arrays(conn))
+        elif not rebuild:
+            ties.load(_tie_chunks(conn))
         accumulator = TieAccumulator(self.model)
         replay = conn.execute(
             f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE seq > ? ORDER BY seq",  # noqa: S608
@@ -1106,6 +1145,29 @@ class EmbeddedStore(GraphStore):
 
 
 _CHUNK = 100_000
+
+
+_INDEX_PART = 64 * 1024 * 1024
+"""Bytes per row of a saved tie index array (SQLite's blobs end at 1 GB)."""
+
+
+def _saved_arrays(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The tie index's arrays as :meth:`EmbeddedStore._save_index` stored them, each read into
+    one writable array of its own."""
+    sizes = conn.execute(
+        "SELECT name, dtype, sum(length(data)) FROM tie_index GROUP BY name, dtype"
+    ).fetchall()
+    arrays = {}
+    for name, dtype, size in sizes:
+        buffer = np.empty(size, np.uint8)
+        at = 0
+        for (data,) in conn.execute(
+            "SELECT data FROM tie_index WHERE name = ? ORDER BY part", (name,)
+        ):
+            buffer[at : at + len(data)] = np.frombuffer(data, np.uint8)
+            at += len(data)
+        arrays[name] = buffer.view(np.dtype(dtype))
+    return arrays
 
 
 _TIE_PAGE = "FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?"

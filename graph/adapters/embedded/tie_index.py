@@ -589,6 +589,49 @@ class TieIndex:
         self._stale = set()
         self.generation += 1
 
+    # -- snapshot -------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, npt.NDArray[Any]]:
+        """The whole index as named arrays (compacted first), to be stored and read back by
+        :meth:`from_snapshot` far faster than ties are read row by row."""
+        with self.lock:
+            self._compact()
+            s = self._slots
+            arrays: dict[str, npt.NDArray[Any]] = {
+                name: getattr(s, name)[: s.size] for name, _ in _Slots.FIELDS
+            }
+            arrays["counts"] = s.counts[: s.size]
+            arrays["indptr"] = self._indptr
+            arrays["neighbour"] = self._neighbour
+            arrays["slot_of"] = self._slot_of
+            arrays["degree"] = np.array(self._degree, np.int32)
+            names = "\n".join(name or "" for name in self._names).encode()
+            arrays["names"] = np.frombuffer(names, np.uint8)
+            return arrays
+
+    @classmethod
+    def from_snapshot(cls, model: StrengthModel, arrays: dict[str, npt.NDArray[Any]]) -> TieIndex:
+        """The index :meth:`snapshot` saved (the arrays must be writable and not shared)."""
+        index = cls(model)
+        names: list[str | None] = list(arrays["names"].tobytes().decode().split("\n"))
+        if names == [""]:
+            names = []
+        index._names = [name or None for name in names]
+        index._ids = {name: pid for pid, name in enumerate(names) if name}
+        slots = _Slots(0)
+        for name, _ in _Slots.FIELDS:
+            setattr(slots, name, arrays[name])
+        slots.counts = arrays["counts"].reshape(-1, len(KINDS))
+        slots.size = len(slots.code)
+        index._slots = slots
+        index._compacted = slots.size
+        index._indptr = arrays["indptr"]
+        index._neighbour = arrays["neighbour"]
+        index._slot_of = arrays["slot_of"]
+        index._degree = arrays["degree"].tolist()
+        index._ties = int(np.count_nonzero(slots.alive))
+        return index
+
     # -- search ---------------------------------------------------------------------------------
 
     def strength_table(self) -> npt.NDArray[np.float64]:
