@@ -78,6 +78,7 @@ from graph.domain.model import (
     Person,
     SideConversation,
     Tie,
+    pair_key,
 )
 from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank, shortest_distance, top_paths
@@ -788,6 +789,26 @@ class EmbeddedStore(GraphStore):
         return {
             pid: [tie for _, tie in self._ties.ties_of(pid)] for pid in dict.fromkeys(person_ids)
         }
+
+    async def ties_between(
+        self, pairs: Collection[tuple[str, str]], at: datetime | None = None
+    ) -> dict[tuple[str, str], Tie]:
+        """Return the ties between the given pairs (see the port): each looked up in the tie
+        index, never every tie of a hub on a path; only a tie with contact both before and
+        after ``at`` is recomputed from its history."""
+        found: dict[tuple[str, str], Tie] = {}
+        then: set[tuple[str, str]] = set()
+        for a, b in {pair_key(a, b) for a, b in pairs if a != b}:
+            tie = self._ties.tie(a, b)
+            if tie is None or (at is not None and tie.first_at > at):
+                continue
+            if at is not None and tie.last_at > at:
+                then.add((a, b))
+            else:
+                found[(a, b)] = tie
+        if then:
+            found.update(await super().ties_between(then, at))
+        return found
 
     def tie_graph(self) -> nx.Graph[str]:
         """The ties as a networkx graph (each edge's ``tie`` a :class:`Tie`), for export and
