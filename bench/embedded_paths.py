@@ -59,7 +59,7 @@ from rich.console import Console
 from bench.api import PERSON_LOOKUP, _admin_token, _Servers, _wait_ready, start_tiegraph
 from bench.dense_paths import PATHS_QUERY, dense_network
 from graph.adapters.embedded.store import EmbeddedStore
-from graph.domain.batch import WriteBatch
+from graph.domain.batch import TieAccumulator, WriteBatch
 from graph.domain.model import Interaction, InteractionKind, Person
 from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank
@@ -162,8 +162,54 @@ def _rss(pid: int | str = "self") -> dict[str, int]:
     return found
 
 
+async def _fold_rest(args: argparse.Namespace, now: datetime, console: Console) -> dict[str, Any]:
+    """Finish a million-people store whose build through ``apply`` stopped part way: the
+    contacts it holds are skipped, the rest are folded straight into the tie index with the
+    store's own tie arithmetic (:class:`TieAccumulator`, :func:`merge_tie`) and checkpointed
+    on close, but not stored as interactions (start-up and paths never read those)."""
+    store = EmbeddedStore(args.data_dir)
+    await store.open()
+    began = time.perf_counter()
+    try:
+        stored = (await store.counts())["interaction"]
+        seen = folded = 0
+        for batch in million_network(
+            people=args.people, contacts=args.contacts, seed=args.seed, now=now,
+            batch_size=args.batch_size,
+        ):  # fmt: skip
+            if not batch.interactions:
+                continue
+            seen += len(batch.interactions)
+            if seen <= stored:
+                continue
+            accumulator = TieAccumulator(store.model)
+            for contact in batch.interactions:
+                accumulator.add(contact)
+            ties = store._ties.merged(accumulator.deltas.values())
+            store._ties.put(ties)
+            store._dirty.update((t.a, t.b) for t in ties)
+            folded += len(batch.interactions)
+            if not folded % (20 * args.batch_size):
+                console.log(f"{folded:,} contacts folded into the ties")
+        counts = await store.counts()
+    finally:
+        await store.close()
+    took = time.perf_counter() - began
+    console.log(
+        f"{stored:,} contacts stored, {folded:,} folded in {took:.0f} s: {counts['tie']:,} ties"
+    )
+    return {
+        "contacts_stored": stored,
+        "contacts_folded": folded,
+        "fold_s": took,
+        "ties": counts["tie"],
+    }
+
+
 async def _build(args: argparse.Namespace, now: datetime, console: Console) -> dict[str, Any]:
     data_dir: Path = args.data_dir
+    if args.fold_rest:
+        return await _fold_rest(args, now, console)
     if args.reuse and (data_dir / "tiegraph.sqlite3").exists():
         console.log(f"reusing the store in {data_dir}")
         return {"reused": True}
@@ -415,6 +461,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=20_000, help="contacts per apply")
     parser.add_argument("--data-dir", type=Path, required=True, help="where the store is built")
     parser.add_argument("--reuse", action="store_true", help="use a store already built there")
+    parser.add_argument(
+        "--fold-rest",
+        action="store_true",
+        help="million: finish a partial build by folding the missing contacts into the ties",
+    )
     parser.add_argument("--pairs", type=int, default=200, help="timed pairs")
     parser.add_argument("--lookups", type=int, default=500, help="timed person lookups")
     parser.add_argument("--warmup", type=int, default=20)
