@@ -814,10 +814,7 @@ class EmbeddedStore(GraphStore):
         """The ties as a networkx graph (each edge's ``tie`` a :class:`Tie`), for export and
         for tools that speak networkx; a copy, built on demand. O(ties)."""
         graph: nx.Graph[str] = nx.Graph()
-        for a, b in self._ties.pairs():
-            tie = self._ties.tie(a, b)
-            if tie is not None:
-                graph.add_edge(a, b, tie=tie)
+        graph.add_edges_from((tie.a, tie.b, {"tie": tie}) for tie in self._ties.all_ties())
         return graph
 
     async def tie_contexts(

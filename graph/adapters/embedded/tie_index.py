@@ -320,6 +320,14 @@ class TieIndex:
             kinds = self._slots.kinds
             return [self.name_of(o) for o, slot in self._row(pid) if int(kinds[slot]) & mask]
 
+    def all_ties(self) -> list[Tie]:
+        """Every tie (a snapshot), gathered column by column. O(ties)."""
+        with self.lock:
+            s = self._slots
+            slots = np.flatnonzero(s.alive[: s.size]).tolist()
+            columns = list(self._columns(slots)) if slots else []
+        return [_tie_of(*row) for row in columns]
+
     def pairs(self) -> Iterator[tuple[str, str]]:
         """Every pair with a tie (a snapshot)."""
         with self.lock:
@@ -663,6 +671,18 @@ class TieIndex:
                 if (pid := self._ids.get(person)) is not None
             },
         )
+
+
+def _tie_of(
+    a: str, b: str, first: int, last: int, count: int, counts: list[int], by_a: int, by_b: int,
+    score: float, score_a: float, score_b: float,
+) -> Tie:  # fmt: skip
+    """A tie from its columns (as :meth:`TieIndex._columns` gives them)."""
+    return Tie(
+        a=a, b=b, first_at=_instant(first), last_at=_instant(last), count=count,
+        counts={KINDS[k]: n for k, n in enumerate(counts) if n}, initiated_by_a=by_a,
+        initiated_by_b=by_b, score=score, score_by_a=score_a, score_by_b=score_b,
+    )  # fmt: skip
 
 
 def _kind_masks(counts: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
