@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import graph.adapters.embedded.store as embedded
+import graph.adapters.embedded.tie_index as tie_index
 import graph.domain.batch as batch_module
 import graph.importing.csv_interactions as csv_interactions
 import graph.ports as ports
@@ -53,7 +54,7 @@ _PARTS: tuple[tuple[object, str, str], ...] = (
     (ports, "validate_batch", "the store's check"),
     (embedded, "plan_batch", "plan_batch (with tie sums)"),
     (batch_module.TieAccumulator, "add", "  of which tie sums"),
-    (embedded, "_merge_tie", "tie merge (_merge_tie)"),
+    (tie_index.TieIndex, "merged", "tie merge (the tie index)"),
 )
 """What to time: (where it is looked up, its name there, how the table names it)."""
 

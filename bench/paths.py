@@ -2,7 +2,10 @@
 
 Run ``python -m bench.paths [--people 10000 100000] [--backend embedded|neo4j|both]
 [--million] [--out FILE]``; ``python -m bench.paths --dense [...]`` runs
-:mod:`bench.dense_paths` instead (Neo4j, a dense power-law network, over HTTP).
+:mod:`bench.dense_paths` instead (Neo4j, a dense power-law network, over HTTP), and
+``python -m bench.paths --embedded [--million] [...]`` runs :mod:`bench.embedded_paths`
+(the embedded store on a dense or a million-people network, over HTTP and in process, against
+naive networkx).
 
 For each network size (``--people``; ``--million`` adds 1,000,000 people, embedded store only)
 and backend, on one fresh store holding the seeded synthetic network (:mod:`graph.samples.synth`,
@@ -367,9 +370,7 @@ def yen_answer(
     """
     import networkx as nx
 
-    from graph.adapters.embedded.store import _tie
-
-    graph = store._graph
+    graph = store.tie_graph()
     refusing = store._refusing
     model = store.model
     ends = (pair.source, pair.target)
@@ -379,7 +380,7 @@ def yen_answer(
         key = (u, v) if u < v else (v, u)
         found = strengths.get(key)
         if found is None:
-            found = strengths[key] = link_strength(_tie(u, v, data["tie"]), at, model)
+            found = strengths[key] = link_strength(data["tie"], at, model)
         return found
 
     def weight(u: str, v: str, data: Any) -> float | None:
@@ -718,8 +719,8 @@ async def embedded_leg(
             store, run.network, batch_size=args.batch_size, console=console, label=label
         )
         result["stored"] = await store.counts()
-        graph = store._graph
-        people = sorted(person for person, degree in graph.degree() if degree > 0)
+        ties = store._ties
+        people = sorted(ties.name_of(pid) for pid in range(ties.people) if ties.degree(pid) > 0)
 
         async def distance(a: str, b: str) -> int | None:
             return await store.distance(a, b, limit=MAX_HOPS)
@@ -1286,6 +1287,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import dense_paths
 
         return dense_paths.main([a for a in arguments if a != "--dense"])
+    if "--embedded" in arguments:  # dense and million-people networks on the embedded store
+        from bench import embedded_paths
+
+        return embedded_paths.main([a for a in arguments if a != "--embedded"])
     args = _parser().parse_args(arguments)
     if min(args.people) < 10 or args.batch_size < 1:
         raise SystemExit("--people must be at least 10 and --batch-size at least 1")

@@ -6,8 +6,8 @@ Run ``python -m bench.strength [--people 100000] [--neo4j-people 10000]
 Every write keeps each tie's decaying score current (:mod:`graph.domain.strength`): the shared
 planner weighs each interaction and folds it into the batch's tie deltas
 (:class:`graph.domain.batch.TieAccumulator`); the embedded store then folds the deltas into
-its in-memory ties (``_merge_tie``), the Neo4j store into the stored ones (the score ``CASE``
-expressions of ``cypher.MERGE_TIES``). For each backend, in one run, this prints:
+its tie index (``graph.domain.batch.merge_tie``), the Neo4j store into the stored ones (the
+score ``CASE`` expressions of ``cypher.MERGE_TIES``). For each backend, in one run, this prints:
 
 1. **Ingest, strength maintenance on vs off.** The seeded synthetic network
    (:mod:`graph.samples.synth`; ``--people`` people for the embedded store, ``--neo4j-people`` for

@@ -44,8 +44,8 @@ def test_only_the_neo4j_adapter_imports_the_neo4j_driver(path: Path) -> None:
     [p for p in _sources("graph") if "adapters" not in p.as_posix()],
     ids=lambda p: str(p.relative_to(ROOT)),
 )
-def test_the_domain_knows_nothing_of_sqlite_or_networkx(path: Path) -> None:
-    assert not _imports(path) & {"sqlite3", "networkx"}
+def test_the_domain_knows_nothing_of_sqlite_networkx_or_numpy(path: Path) -> None:
+    assert not _imports(path) & {"sqlite3", "networkx", "numpy"}
 
 
 def _module_name(path: Path) -> str:

@@ -12,8 +12,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from graph.domain.changes import ChangeEntry, changes_of_write
 from graph.domain.codec import ENTITY_KINDS, Record, record_id
@@ -32,6 +32,7 @@ from graph.domain.model import (
     Organization,
     Person,
     SideConversation,
+    Tie,
     pair_key,
 )
 from graph.domain.strength import StrengthModel, combine_scores
@@ -43,11 +44,13 @@ __all__ = [
     "SnapshotRequest",
     "TieAccumulator",
     "TieDelta",
+    "TieParts",
     "WriteBatch",
     "WritePlan",
     "WriteSummary",
     "check_instant",
     "ids_named_by",
+    "merge_tie",
     "plan_batch",
     "record_problems",
     "references_of",
@@ -474,6 +477,30 @@ class Snapshot:
     attendees: dict[str, set[str]] = field(default_factory=dict)
 
 
+class TieParts(Protocol):
+    """What a stretch of one pair's history adds up to: a :class:`TieDelta` or a stored
+    :class:`~graph.domain.model.Tie`."""
+
+    @property
+    def first_at(self) -> datetime: ...
+    @property
+    def last_at(self) -> datetime: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def counts(self) -> dict[InteractionKind, int]: ...
+    @property
+    def initiated_by_a(self) -> int: ...
+    @property
+    def initiated_by_b(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def score_by_a(self) -> float: ...
+    @property
+    def score_by_b(self) -> float: ...
+
+
 @dataclass(slots=True)
 class TieDelta:
     """How one batch changes the tie between ``a`` and ``b`` (``a`` sorts first)."""
@@ -491,6 +518,74 @@ class TieDelta:
     score_by_a: float = 0.0
     """The part of ``score`` from contacts ``a`` started."""
     score_by_b: float = 0.0
+
+    @classmethod
+    def of(cls, tie: Tie) -> TieDelta:
+        """Return a copy of a stored tie to merge more history into."""
+        return cls(
+            a=tie.a,
+            b=tie.b,
+            first_at=tie.first_at,
+            last_at=tie.last_at,
+            count=tie.count,
+            counts=dict(tie.counts),
+            initiated_by_a=tie.initiated_by_a,
+            initiated_by_b=tie.initiated_by_b,
+            score=tie.score,
+            score_by_a=tie.score_by_a,
+            score_by_b=tie.score_by_b,
+        )
+
+    def as_tie(self) -> Tie:
+        """Return what this history adds up to as a tie."""
+        return Tie(
+            a=self.a,
+            b=self.b,
+            first_at=self.first_at,
+            last_at=self.last_at,
+            count=self.count,
+            counts=dict(self.counts),
+            initiated_by_a=self.initiated_by_a,
+            initiated_by_b=self.initiated_by_b,
+            score=self.score,
+            score_by_a=self.score_by_a,
+            score_by_b=self.score_by_b,
+        )
+
+
+def merge_tie(into: TieDelta, other: TieParts, half_life: timedelta) -> None:
+    """Fold ``other`` (another stretch of the same pair's history, earlier or later) into
+    ``into``, in place.
+
+    The one place where tie arithmetic lives: counts add up, the first and last contact
+    widen, and the three decaying scores add at the later of the two last contacts
+    (:func:`~graph.domain.strength.combine_scores`). Merging is associative and commutative up
+    to floating-point rounding, so a tie kept up interaction by interaction, batch by batch,
+    or rebuilt from the whole history is the same tie. O(kinds).
+
+    >>> from datetime import UTC
+    >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> tie = TieDelta("a", "b", t, t, 1, {InteractionKind.CALL: 1}, 1, 0, 3.0, 3.0, 0.0)
+    >>> later = TieDelta("a", "b", t + timedelta(days=60), t + timedelta(days=60), 1,
+    ...                  {InteractionKind.CALL: 1}, 0, 1, 3.0, 0.0, 3.0)
+    >>> merge_tie(tie, later, timedelta(days=60))
+    >>> tie.count, tie.counts[InteractionKind.CALL], tie.score, tie.score_by_a
+    (2, 2, 4.5, 1.5)
+    """
+    counts = into.counts
+    for kind, n in other.counts.items():
+        counts[kind] = counts.get(kind, 0) + n
+    (into.score, into.score_by_a, into.score_by_b), into.last_at = combine_scores(
+        (into.score, into.score_by_a, into.score_by_b),
+        into.last_at,
+        (other.score, other.score_by_a, other.score_by_b),
+        other.last_at,
+        half_life,
+    )
+    into.first_at = min(into.first_at, other.first_at)
+    into.count += other.count
+    into.initiated_by_a += other.initiated_by_a
+    into.initiated_by_b += other.initiated_by_b
 
 
 @dataclass(slots=True)
@@ -616,30 +711,20 @@ class TieAccumulator:
         initiator = interaction.initiator_id
         weight = self.model.weight_of(interaction)
         half_life = self.model.half_life
+        kinds = {interaction.kind: 1}
         for a, b in itertools.combinations(people, 2):
             by_a = weight if initiator == a else 0.0
             by_b = weight if initiator == b else 0.0
+            contact = TieDelta(
+                a=a, b=b, first_at=at, last_at=at, count=1, counts=dict(kinds),
+                initiated_by_a=int(initiator == a), initiated_by_b=int(initiator == b),
+                score=weight, score_by_a=by_a, score_by_b=by_b,
+            )  # fmt: skip
             delta = self.deltas.get((a, b))
             if delta is None:
-                delta = self.deltas[(a, b)] = TieDelta(
-                    a=a, b=b, first_at=at, last_at=at, score=weight, score_by_a=by_a,
-                    score_by_b=by_b,
-                )  # fmt: skip
+                self.deltas[(a, b)] = contact
             else:
-                delta.first_at = min(delta.first_at, at)
-                (delta.score, delta.score_by_a, delta.score_by_b), delta.last_at = combine_scores(
-                    (delta.score, delta.score_by_a, delta.score_by_b),
-                    delta.last_at,
-                    (weight, by_a, by_b),
-                    at,
-                    half_life,
-                )
-            delta.count += 1
-            delta.counts[interaction.kind] = delta.counts.get(interaction.kind, 0) + 1
-            if initiator == a:
-                delta.initiated_by_a += 1
-            elif initiator == b:
-                delta.initiated_by_b += 1
+                merge_tie(delta, contact, half_life)
 
 
 def _normalized(record: Record) -> Record:

@@ -4,16 +4,20 @@ for their owner's eyes only."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from graph.adapters.embedded.store import EmbeddedStore, _links_now
+from graph.adapters.embedded import store as store_module
+from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import ConfigurationError
+from graph.ports import batch_of
 from tests.contract.test_store_writes import a_small_network
+from tests.factories import interaction
 from tests.support.ties import assert_same_ties
 
 
@@ -96,21 +100,76 @@ async def test_a_store_created_world_readable_is_made_private_when_opened(
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
-class _GrowsOnce(dict[str, dict[str, Any]]):
-    """A person's links that change while the first copy is taken, as the loop may make them."""
+@pytest.mark.parametrize(("page", "saved"), [(1, False), (2, False), (100_000, False), (1, True)])
+async def test_the_ties_export_as_a_networkx_graph_and_come_back_whole_after_a_reopen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int, saved: bool
+) -> None:
+    monkeypatch.setattr(store_module, "_CHUNK", page)
+    store = EmbeddedStore(tmp_path)
+    await store.open()
+    await store.apply(a_small_network())
+    before = await store.ties_of(["ada", "bo", "cy"])
+    graph = store.tie_graph()
+    for pid, ties in before.items():
+        assert sorted(graph.adj[pid]) == sorted(t.other(pid) for t in ties)
+        for tie in ties:
+            assert graph.adj[pid][tie.other(pid)]["tie"] == tie
+    await store.close()
+    if not saved:  # read the checkpoint in pages of ``page`` ties, by columns
+        with sqlite3.connect(tmp_path / "tiegraph.sqlite3") as conn:
+            conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
+    reopened = EmbeddedStore(tmp_path)
+    await reopened.open()
+    try:
+        assert await reopened.ties_of(["ada", "bo", "cy"]) == before
+        assert await reopened.neighbourhood("ada", max_hops=2) == {"bo": 1, "cy": 1}
+    finally:
+        await reopened.close()
 
-    copies = 0
 
-    def items(self) -> Any:
-        self.copies += 1
-        if self.copies == 1:
-            raise RuntimeError("dictionary changed size during iteration")
-        return super().items()
+def _copy_as_after_a_crash(source: Path, target: Path) -> None:
+    """The files of an open store as ``kill -9`` would leave them (WAL included)."""
+    target.mkdir()
+    for name in ("tiegraph.sqlite3", "tiegraph.sqlite3-wal"):
+        if (source / name).exists():
+            shutil.copyfile(source / name, target / name)
 
 
-def test_a_search_thread_copies_links_again_when_the_graph_changes_mid_copy() -> None:
-    links = _GrowsOnce(bo={"tie": "bo's"})
-    adjacency = {"ann": links}
-    assert _links_now(adjacency, "ann") == [("bo", {"tie": "bo's"})]
-    assert links.copies == 2
-    assert _links_now(adjacency, "erased meanwhile") == []
+async def test_a_saved_index_plus_the_contacts_after_it_are_the_ties_after_a_crash(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path / "live")
+    await store.open()
+    await store.apply(a_small_network())
+    await store.close()  # saves the index
+    await store.open()
+    await store.apply(batch_of([interaction("late", "bo", "cy", day=9)]))
+    expected = await store.ties_of(["ada", "bo", "cy"])
+    _copy_as_after_a_crash(tmp_path / "live", tmp_path / "crashed")
+    await store.close()
+    recovered = EmbeddedStore(tmp_path / "crashed")
+    await recovered.open()
+    try:
+        assert await recovered.ties_of(["ada", "bo", "cy"]) == expected
+    finally:
+        await recovered.close()
+
+
+async def test_erasing_someone_drops_the_saved_index_that_names_them(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "live")
+    await store.open()
+    await store.apply(a_small_network())
+    await store.close()
+    await store.open()
+    await store.erase_person("bo", by="admin", at=datetime(2026, 1, 1, tzinfo=UTC))
+    _copy_as_after_a_crash(tmp_path / "live", tmp_path / "crashed")
+    await store.close()
+    with sqlite3.connect(tmp_path / "crashed" / "tiegraph.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM tie_index").fetchone() == (0,)
+    recovered = EmbeddedStore(tmp_path / "crashed")
+    await recovered.open()
+    try:
+        assert await recovered.ties_of(["bo"]) == {"bo": []}
+        assert "bo" not in await recovered.neighbourhood("ada", max_hops=2)
+    finally:
+        await recovered.close()

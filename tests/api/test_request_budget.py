@@ -14,7 +14,7 @@ import pytest
 
 import graph.adapters.embedded.store as embedded_store
 from api.http.app import create_app
-from graph.domain.paths import best_paths
+from graph.domain.paths import top_paths
 from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, settings_for
 
@@ -74,11 +74,11 @@ async def test_a_lookup_is_answered_while_a_path_search_is_still_running(
         started.set()
         released.wait(timeout=10)
         try:
-            return best_paths(*args, **kwargs)
+            return top_paths(*args, **kwargs)
         finally:
             ended.set()
 
-    monkeypatch.setattr(embedded_store, "best_paths", held_search)
+    monkeypatch.setattr(embedded_store, "top_paths", held_search)
     async with serving(tmp_path, request_budget_seconds=600) as api:
         heavy = asyncio.create_task(api.query(HEAVY_PATHS))
         assert await asyncio.to_thread(started.wait, 10)

@@ -147,8 +147,9 @@ async def test_a_backup_from_a_store_of_schema_version_1_is_restored_and_upgrade
     app: typer.Typer, tmp_path: Path
 ) -> None:
     backup = await _a_backup(app, tmp_path)
-    # What schema version 1 looked like: no scores, no group sizes.
+    # What schema version 1 looked like: no scores, no group sizes, no saved tie index.
     with contextlib.closing(sqlite3.connect(backup)) as conn:
+        conn.execute("DROP TABLE tie_index")
         for column in ("score", "score_by_a", "score_by_b"):
             conn.execute(f"ALTER TABLE ties DROP COLUMN {column}")
         conn.execute("ALTER TABLE interactions DROP COLUMN group_size")
@@ -160,6 +161,22 @@ async def test_a_backup_from_a_store_of_schema_version_1_is_restored_and_upgrade
 
     assert result.exit_code == 0, result.output
     assert "schema version 1" in result.output
+    assert (await _ties(restored))["amir"]
+
+
+async def test_a_backup_taken_before_stores_saved_their_tie_index_is_restored(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    backup = await _a_backup(app, tmp_path)
+    with contextlib.closing(sqlite3.connect(backup)) as conn:
+        conn.execute("DROP TABLE tie_index")
+        conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
+        conn.commit()
+    restored = tmp_path / "restored"
+
+    result = runner.invoke(app, ["restore", str(backup), "--data-dir", str(restored)])
+
+    assert result.exit_code == 0, result.output
     assert (await _ties(restored))["amir"]
 
 

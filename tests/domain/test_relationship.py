@@ -16,6 +16,7 @@ from graph.domain.relationship import (
     band_of,
     contributions,
     embeddedness,
+    link_strength,
     pair_series,
 )
 from graph.domain.strength import StrengthModel
@@ -163,3 +164,18 @@ def test_a_scale_refuses_weights_that_do_not_add_up_and_thresholds_out_of_order(
         StrengthScale(base=0.9)
     with pytest.raises(ValueError, match="rise"):
         StrengthScale(weak=0.3, moderate=0.2)
+
+
+@given(
+    history=contacts,
+    moment=st.floats(-30.0, 5_000.0),
+    scale=st.sampled_from(
+        [StrengthScale(), StrengthScale(longevity_floor=0.5, embeddedness_floor=0.25)]
+    ),
+)
+def test_a_link_strength_from_a_ties_numbers_is_its_assessed_strength_to_the_last_bit(
+    history: list[Interaction], moment: float, scale: StrengthScale
+) -> None:
+    tie = ties_from_history(history, MODEL)[("a", "b")]
+    at = T0 + timedelta(days=moment)
+    assert link_strength(tie, at, MODEL, scale) == assess(tie, at, MODEL, scale=scale).strength

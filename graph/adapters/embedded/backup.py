@@ -80,6 +80,10 @@ CREATE TABLE interaction_people (
 
 _SCHEMA_OF_VERSION = {1: _SCHEMA_V1, SCHEMA_VERSION: SCHEMA}
 
+_ADDED_LATER = {("table", "tie_index")}
+"""Tables a store of the same version may lack (made by an earlier tiegraph): opening the
+store creates them."""
+
 SchemaObjects = dict[tuple[str, str], tuple[str, str | None]]
 """``(type, name)`` of each schema object -> ``(table it belongs to, normalized SQL)``."""
 
@@ -130,9 +134,9 @@ def _check_schema(path: Path, conn: sqlite3.Connection, version: int) -> None:
             f"backup {str(path)!r} holds {kind} {name!r} (on {table!r}), which no tiegraph"
             f" store has; refusing it: it could run code or keep data aside"
         )
-    for kind, name in sorted(expected.keys() - found.keys()):
+    for kind, name in sorted(expected.keys() - found.keys() - _ADDED_LATER):
         raise ConfigurationError(f"backup {str(path)!r} lacks the {kind} {name!r}")
-    for key in sorted(expected):
+    for key in sorted(expected.keys() & found.keys()):
         if found[key] != expected[key]:
             kind, name = key
             raise ConfigurationError(

@@ -12,17 +12,19 @@ the like with one index range scan. Interactions, by far the most numerous, have
 their own in plain columns (no JSON to encode) with a compact per-person index (person, time in
 microseconds, row number), which costs a third of the generic one to write.
 
-Ties live in memory as a graph (private to this module) that later algorithms run on. They
-are derived data: the ``ties`` table is a checkpoint of them "through" an interaction row
-number, written on close and whenever many ties have changed; on open the checkpoint is
-loaded and the interactions recorded after it are replayed. So a write pays only for the
-interactions themselves, and after a crash the ties are rebuilt exactly from what was
-committed.
+Ties live in memory in a compact index (:mod:`graph.adapters.embedded.tie_index`: flat
+arrays, ~120 bytes a tie) that path searches and neighbourhoods run on. They are derived
+data: the ``ties`` table is a checkpoint of them "through" an interaction row number, written
+on close and whenever many ties have changed; on open the checkpoint is loaded in bulk and the
+interactions recorded after it are replayed. So a write pays only for the interactions
+themselves, and after a crash the ties are rebuilt exactly from what was committed.
 
 All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
-loop never blocks on disk. The in-memory graph is only changed on the event loop thread; path
+loop never blocks on disk. The tie index is only changed on the event loop thread; path
 searches read it from a search thread of their own (so that the loop answers other requests
-meanwhile), copying each person's links as they go (:func:`_links_now`).
+meanwhile), under the index's lock one person's links at a time. networkx is not the serving
+structure; :meth:`EmbeddedStore.tie_graph` exports the ties as a networkx graph for other
+tools (and the tests' oracles).
 """
 
 from __future__ import annotations
@@ -31,17 +33,18 @@ import asyncio
 import fcntl
 import functools
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import networkx as nx
+import numpy as np
 import orjson
 
+from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
@@ -79,9 +82,8 @@ from graph.domain.model import (
     pair_key,
 )
 from graph.domain.paths import Path as IntroductionPath
-from graph.domain.paths import Strategy, best_paths, shortest_distance
-from graph.domain.relationship import link_strength
-from graph.domain.strength import StrengthModel, combine_scores
+from graph.domain.paths import Strategy, rank, shortest_distance, top_paths
+from graph.domain.strength import StrengthModel
 from graph.ports import (
     GraphStore,
     GroupContacts,
@@ -131,6 +133,10 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL,
     details BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tie_index (
+    name TEXT NOT NULL, part INTEGER NOT NULL, dtype TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (name, part)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS interaction_people (
     person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (person, at_us, seq)
@@ -177,21 +183,6 @@ def _ref_rows(kind: str, values: dict[str, Any], rid: str) -> Iterator[tuple[str
             yield (kind, ref_kind, target, at, rid)
 
 
-@dataclass(slots=True)
-class _TieState:
-    """A tie as the in-memory graph keeps it on an edge."""
-
-    first_at: datetime
-    last_at: datetime
-    count: int
-    counts: dict[InteractionKind, int]
-    initiated_by_a: int
-    initiated_by_b: int
-    score: float
-    score_by_a: float
-    score_by_b: float
-
-
 class EmbeddedStore(GraphStore):
     """A tiegraph store in a local directory; durable, crash-safe, no server needed."""
 
@@ -210,7 +201,7 @@ class EmbeddedStore(GraphStore):
         interpreter lock) but would slow the event loop further."""
         self._write_lock = asyncio.Lock()
         self._lock_file: IO[bytes] | None = None
-        self._graph: nx.Graph[str] = nx.Graph()
+        self._ties = TieIndex(self.model)
         self._dirty: set[tuple[str, str]] = set()
         """Ties changed since the last checkpoint."""
         self._refusing: set[str] = set()
@@ -236,7 +227,7 @@ class EmbeddedStore(GraphStore):
         self._search_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-search")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
-        self._graph, self._dirty, rebuilt = await self._read(self._load_graph)
+        self._ties, self._dirty, rebuilt = await self._read(self._load_ties)
         self._refusing, self._blocks = await self._read(_path_consent)
         if rebuilt:  # scored by another model (or none): store the rescored ties right away
             await self._checkpoint_ties(replace_all=True)
@@ -312,10 +303,12 @@ class EmbeddedStore(GraphStore):
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", ("2",))
 
     async def close(self) -> None:
-        """Checkpoint the ties, then close both connections and their threads."""
+        """Checkpoint the ties and save the tie index whole, then close both connections and
+        their threads."""
         if self._writer is not None and self._write_thread is not None:
             async with self._write_lock:
                 await self._checkpoint_ties()
+                await self._save_index()
         for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
             if conn is not None and thread is not None:
                 await self._on(thread, conn.close)
@@ -371,22 +364,17 @@ class EmbeddedStore(GraphStore):
             raise StoreUnavailable("the embedded store is not open")
         request = snapshot_request(batch)
         async with self._write_lock:
-            # The tie graph only changes under this lock, on this thread, so reading it to
+            # The tie index only changes under this lock, on this thread, so reading it to
             # compute the new ties before the commit and updating it after is consistent.
-            graph = self._graph
+            ties = self._ties
             try:
                 plan, new_ties = await self._on(
-                    self._write_thread, self._write, self._writer, batch, request, graph
+                    self._write_thread, self._write, self._writer, batch, request, ties
                 )
             except sqlite3.OperationalError as error:
                 raise StoreUnavailable(f"the embedded store cannot be written: {error}") from error
-            adjacency = graph.adj
-            for (a, b), state in new_ties.items():
-                if graph.has_edge(a, b):
-                    adjacency[a][b]["tie"] = state
-                else:
-                    graph.add_edge(a, b, tie=state)
-            self._dirty.update(new_ties)
+            ties.put(new_ties)
+            self._dirty.update((tie.a, tie.b) for tie in new_ties)
             for record in plan.writes.get("person", ()):
                 assert isinstance(record, Person)
                 self._note_consent(record)
@@ -411,28 +399,10 @@ class EmbeddedStore(GraphStore):
         if self._writer is None or self._write_thread is None:
             return
         if replace_all:
-            self._dirty = {(a, b) for a, b in self._graph.edges}
+            self._dirty = set(self._ties.pairs())
         elif not self._dirty:
             return
-        graph = self._graph
-        rows = []
-        for a, b in self._dirty:
-            state: _TieState = graph.adj[a][b]["tie"]
-            rows.append(
-                (
-                    a,
-                    b,
-                    _micros(state.first_at),
-                    _micros(state.last_at),
-                    state.count,
-                    orjson.dumps({k.value: n for k, n in state.counts.items()}),
-                    state.initiated_by_a,
-                    state.initiated_by_b,
-                    state.score,
-                    state.score_by_a,
-                    state.score_by_b,
-                )
-            )
+        rows = self._ties.held(self._dirty)
         fingerprint = self.model.fingerprint()
 
         def run(conn: sqlite3.Connection) -> None:
@@ -455,13 +425,38 @@ class EmbeddedStore(GraphStore):
         await self._on(self._write_thread, run, self._writer)
         self._dirty = set()
 
+    async def _save_index(self) -> None:
+        """Store the tie index's arrays as they are, with the checkpoint they match, so the
+        next open reads a few large blobs instead of every tie (right after a checkpoint)."""
+        if self._writer is None or self._write_thread is None:
+            return
+        arrays = self._ties.snapshot()
+
+        def run(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                conn.execute("DELETE FROM tie_index")
+                for name, array in arrays.items():
+                    flat = array.reshape(-1)
+                    step = max(1, _INDEX_PART // array.itemsize)
+                    for part, start in enumerate(range(0, max(1, len(flat)), step)):
+                        conn.execute(
+                            "INSERT INTO tie_index VALUES (?, ?, ?, ?)",
+                            (name, part, array.dtype.str, flat[start : start + step].tobytes()),
+                        )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
+                    " FROM meta WHERE key = 'ties_through'"
+                )
+
+        await self._on(self._write_thread, run, self._writer)
+
     def _write(
         self,
         conn: sqlite3.Connection,
         batch: WriteBatch,
         request: SnapshotRequest,
-        graph: nx.Graph[str],
-    ) -> tuple[WritePlan, dict[tuple[str, str], _TieState]]:
+        ties: TieIndex,
+    ) -> tuple[WritePlan, list[TieDelta]]:
         with self._transaction(conn):
             snapshot = self._snapshot(conn, request)
             plan = plan_batch(batch, snapshot, self.model)
@@ -486,15 +481,8 @@ class EmbeddedStore(GraphStore):
             )
             conn.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?, ?, ?, ?)", ref_rows)
             _log_changes(conn, plan.changes)
-        # Computed after the commit succeeded; applied to the graph by the caller.
-        adjacency = graph.adj
-        new_ties = {}
-        for delta in plan.ties:
-            old = adjacency[delta.a].get(delta.b) if delta.a in adjacency else None
-            new_ties[(delta.a, delta.b)] = _merge_tie(
-                None if old is None else old["tie"], delta, self.model
-            )
-        return plan, new_ties
+        # Computed after the commit succeeded; stored in the index by the caller.
+        return plan, ties.merged(plan.ties)
 
     @staticmethod
     def _insert_interactions(conn: sqlite3.Connection, interactions: list[Interaction]) -> None:
@@ -880,29 +868,47 @@ class EmbeddedStore(GraphStore):
         return await self._read(run)
 
     async def tie(self, a: str, b: str) -> Tie | None:
-        """Return the tie between two people from the in-memory graph."""
-        data = self._graph.get_edge_data(a, b)
-        return None if data is None else _tie(a, b, data["tie"])
+        """Return the tie between two people from the tie index."""
+        return self._ties.tie(a, b)
 
     async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
         """Return each person's ties, by the other person's id."""
-        out: dict[str, list[Tie]] = {}
-        for pid in dict.fromkeys(person_ids):
-            if pid not in self._graph:
-                out[pid] = []
+        return {
+            pid: [tie for _, tie in self._ties.ties_of(pid)] for pid in dict.fromkeys(person_ids)
+        }
+
+    async def ties_between(
+        self, pairs: Collection[tuple[str, str]], at: datetime | None = None
+    ) -> dict[tuple[str, str], Tie]:
+        """Return the ties between the given pairs (see the port): each looked up in the tie
+        index, never every tie of a hub on a path; only a tie with contact both before and
+        after ``at`` is recomputed from its history."""
+        found: dict[tuple[str, str], Tie] = {}
+        then: set[tuple[str, str]] = set()
+        for a, b in {pair_key(a, b) for a, b in pairs if a != b}:
+            tie = self._ties.tie(a, b)
+            if tie is None or (at is not None and tie.first_at > at):
                 continue
-            neighbours = sorted(self._graph.adj[pid].items())
-            out[pid] = [_tie(pid, other, data["tie"]) for other, data in neighbours]
-        return out
+            if at is not None and tie.last_at > at:
+                then.add((a, b))
+            else:
+                found[(a, b)] = tie
+        if then:
+            found.update(await super().ties_between(then, at))
+        return found
+
+    def tie_graph(self) -> nx.Graph[str]:
+        """The ties as a networkx graph (each edge's ``tie`` a :class:`Tie`), for export and
+        for tools that speak networkx; a copy, built on demand. O(ties)."""
+        graph: nx.Graph[str] = nx.Graph()
+        graph.add_edges_from((tie.a, tie.b, {"tie": tie}) for tie in self._ties.all_ties())
+        return graph
 
     async def tie_contexts(
         self, person_id: str, others: Collection[str] | None = None
     ) -> list[TieContext]:
         """Return the person's ties with their neighbourhoods, from the in-memory graph."""
-        if person_id not in self._graph:
-            return []
-        adjacency = self._graph.adj
-        mine = adjacency[person_id]
+        mine = dict(self._ties.ties_of(person_id))
         wanted = sorted(mine if others is None else set(others) & mine.keys())
         if not wanted:
             return []
@@ -928,12 +934,15 @@ class EmbeddedStore(GraphStore):
         my_groups = groups_of[person_id]
         degree = len(mine)
         contexts = []
+        mine_people = set(mine)
         for other in wanted:
-            theirs = adjacency[other]
-            small, large = (mine, theirs) if len(mine) <= len(theirs) else (theirs, mine)
+            theirs = set(self._ties.neighbours(other))
+            small, large = (
+                (mine_people, theirs) if len(mine) <= len(theirs) else (theirs, mine_people)
+            )
             contexts.append(
                 TieContext(
-                    tie=_tie(person_id, other, mine[other]["tie"]),
+                    tie=mine[other],
                     other_id=other,
                     shared_contacts=sum(1 for p in small if p in large),
                     degree=degree,
@@ -944,22 +953,6 @@ class EmbeddedStore(GraphStore):
         return contexts
 
     # -- paths over the in-memory graph -------------------------------------------------------
-
-    def _usable(self, kinds: Collection[InteractionKind] | None) -> Callable[[str, str], bool]:
-        """Return whether a tie may be walked: of one of ``kinds`` (if given), not blocked."""
-        adjacency = self._graph.adj
-        blocks = self._blocks
-        wanted = frozenset(kinds) if kinds else None
-
-        def usable(a: str, b: str) -> bool:
-            if b in blocks.get(a, ()) or a in blocks.get(b, ()):
-                return False
-            if wanted is None:
-                return True
-            counts = adjacency[a][b]["tie"].counts
-            return any(counts.get(kind) for kind in wanted)
-
-        return usable
 
     async def introduction_paths(
         self,
@@ -974,76 +967,45 @@ class EmbeddedStore(GraphStore):
         kinds: Collection[InteractionKind] | None = None,
         deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
-        """Meet in the middle over the in-memory graph, scoring each link once, in a worker
+        """A pruned meet in the middle over the tie index (:func:`top_paths`), in the search
         thread."""
-        graph = self._graph
-        if source not in graph or target not in graph:
+        ties = self._ties
+        if source not in ties or target not in ties:
             return []
-        adjacency = graph.adj
-        usable = self._usable(kinds)
-        model = self.model
-        refusing = self._refusing
-        strengths: dict[tuple[str, str], float] = {}
-        cache: dict[str, dict[str, float]] = {}
-
-        def links_of(person: str) -> dict[str, float]:
-            found = cache.get(person)
-            if found is not None:
-                return found
-            found = {}
-            for other, data in _links_now(adjacency, person):
-                if not usable(person, other):
-                    continue
-                pair = (person, other) if person < other else (other, person)
-                strength = strengths.get(pair)
-                if strength is None:
-                    strength = strengths[pair] = link_strength(
-                        _tie(person, other, data["tie"]), at, model
-                    )
-                if strength >= min_link_strength:
-                    found[other] = strength
-            cache[person] = found
-            return found
-
-        blocks = self._blocks
-        involved = set(blocks).union(*blocks.values()) if blocks else set()
-
-        def apart(one: str, other: str) -> bool:
-            if one not in involved or other not in involved:
-                return False
-            return other in blocks.get(one, ()) or one in blocks.get(other, ())
-
-        return await self._search(
-            best_paths,
-            source,
-            target,
-            links_of=links_of,
-            may_pass=lambda person: person not in refusing,
+        view = ties.search_view(
+            at=at,
+            min_link_strength=min_link_strength,
+            kinds=kinds,
+            refusing=self._refusing,
+            blocks=self._blocks,
+        )
+        ends = ties.id_of(source), ties.id_of(target)
+        assert ends[0] is not None
+        assert ends[1] is not None
+        found = await self._search(
+            top_paths,
+            view,
+            ends[0],
+            ends[1],
             max_hops=max_hops,
             first=first,
             strategy=strategy,
             deadline=deadline,
-            apart=apart,
         )
+        paths = (
+            IntroductionPath(tuple(ties.name_of(p) for p in people), links)
+            for people, links in found
+        )
+        return rank(paths, strategy, first)
 
     def _neighbours(
         self, kinds: Collection[InteractionKind] | None
     ) -> Callable[[str], Iterable[str]]:
-        adjacency = self._graph.adj
-        wanted = frozenset(kinds) if kinds else None
-
-        def neighbours(person: str) -> Iterable[str]:
-            if person not in adjacency:
-                return ()
-            if wanted is None:
-                return adjacency[person].keys()
-            return [
-                other
-                for other, data in adjacency[person].items()
-                if any(data["tie"].counts.get(kind) for kind in wanted)
-            ]
-
-        return neighbours
+        ties = self._ties
+        if not kinds:
+            return ties.neighbours
+        mask = ties.kind_mask(kinds)
+        return lambda person: ties.neighbours_of_kinds(person, mask)
 
     async def distance(
         self,
@@ -1056,7 +1018,7 @@ class EmbeddedStore(GraphStore):
         """Bidirectional breadth-first search over the in-memory graph."""
         if source == target:  # someone without ties is still zero hops from themselves
             return 0 if await self.get(Person, [source]) else None
-        if source not in self._graph or target not in self._graph:
+        if source not in self._ties or target not in self._ties:
             return None
         return shortest_distance(source, target, neighbours=self._neighbours(kinds), limit=limit)
 
@@ -1100,7 +1062,7 @@ class EmbeddedStore(GraphStore):
         kinds: Collection[InteractionKind] | None = None,
     ) -> dict[str, int]:
         """Breadth-first search to ``max_hops`` over the in-memory graph."""
-        if person_id not in self._graph:
+        if person_id not in self._ties:
             return {}
         found = _layers(person_id, max_hops, self._neighbours(kinds))
         del found[person_id]
@@ -1119,7 +1081,7 @@ class EmbeddedStore(GraphStore):
             return found
 
         found = await self._read(run)
-        found["tie"] = self._graph.number_of_edges()
+        found["tie"] = len(self._ties)
         return found
 
     async def changes_since(self, cursor: int | None, *, limit: int) -> ChangePage:
@@ -1178,10 +1140,12 @@ class EmbeddedStore(GraphStore):
                 conn.execute("DELETE FROM interaction_people")
                 conn.execute("DELETE FROM changes")  # AUTOINCREMENT never reuses a sequence
                 conn.execute("DELETE FROM meta WHERE key = 'ties_through'")
+                conn.execute("DELETE FROM tie_index")
+                conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
 
         async with self._write_lock:
             await self._on(self._write_thread, run, self._writer)
-            self._graph = nx.Graph()
+            self._ties = TieIndex(self.model)
             self._dirty = set()
 
     async def erase_person(self, person_id: str, *, by: str, at: datetime) -> ErasureReceipt:
@@ -1227,6 +1191,9 @@ class EmbeddedStore(GraphStore):
                             list(_ref_rows(kind, values, rid)),
                         )
                 conn.execute("DELETE FROM ties WHERE a = ? OR b = ?", (person_id, person_id))
+                # The saved index names the person: drop it (the ties table is read instead).
+                conn.execute("DELETE FROM tie_index")
+                conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
                 conn.execute(
                     "DELETE FROM changes WHERE instr('|' || people || '|', '|' || ? || '|') > 0",
                     (person_id,),
@@ -1248,9 +1215,8 @@ class EmbeddedStore(GraphStore):
 
         async with self._write_lock:
             plan = await self._on(self._write_thread, run, self._writer)
-            if person_id in self._graph:
-                self._dirty = {pair for pair in self._dirty if person_id not in pair}
-                self._graph.remove_node(person_id)
+            self._dirty = {pair for pair in self._dirty if person_id not in pair}
+            self._ties.remove_person(person_id)
             self._refusing.discard(person_id)
             self._blocks.pop(person_id, None)
             for blocker in [b for b, blocked in self._blocks.items() if person_id in blocked]:
@@ -1303,40 +1269,22 @@ class EmbeddedStore(GraphStore):
 
     # -- the in-memory graph --------------------------------------------------------------------
 
-    def _load_graph(
-        self, conn: sqlite3.Connection
-    ) -> tuple[nx.Graph[str], set[tuple[str, str]], bool]:
-        """Load the tie checkpoint, then replay the interactions recorded after it.
+    def _load_ties(self, conn: sqlite3.Connection) -> tuple[TieIndex, set[tuple[str, str]], bool]:
+        """Load the tie checkpoint in bulk, then replay the interactions recorded after it.
 
         If the checkpoint was scored by another strength model, rebuild every tie from the whole
         history instead (and say so: the third value is ``True``).
         """
-        graph: nx.Graph[str] = nx.Graph()
+        ties = TieIndex(self.model)
         row = conn.execute("SELECT value FROM meta WHERE key = 'strength_model'").fetchone()
         rebuild = row is None or row[0] != self.model.fingerprint()
-        rows = conn.execute(
-            "SELECT a, b, first_us, last_us, count, counts, initiated_by_a, initiated_by_b,"
-            " score, score_by_a, score_by_b FROM ties WHERE NOT ?",
-            (rebuild,),
-        )
-        for a, b, first_us, last_us, count, counts, by_a, by_b, *scores in rows:
-            graph.add_edge(
-                a,
-                b,
-                tie=_TieState(
-                    first_at=_instant(first_us),
-                    last_at=_instant(last_us),
-                    count=count,
-                    counts={InteractionKind(k): n for k, n in orjson.loads(counts).items()},
-                    initiated_by_a=by_a,
-                    initiated_by_b=by_b,
-                    score=scores[0],
-                    score_by_a=scores[1],
-                    score_by_b=scores[2],
-                ),
-            )
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
         through = 0 if rebuild or row is None else int(row[0])
+        saved = conn.execute("SELECT value FROM meta WHERE key = 'tie_index_through'").fetchone()
+        if not rebuild and saved is not None and row is not None and saved[0] == row[0]:
+            ties = TieIndex.from_snapshot(self.model, _saved_arrays(conn))
+        elif not rebuild:
+            ties.load(_tie_chunks(conn))
         accumulator = TieAccumulator(self.model)
         replay = conn.execute(
             f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE seq > ? ORDER BY seq",  # noqa: S608
@@ -1344,32 +1292,89 @@ class EmbeddedStore(GraphStore):
         )
         for found in replay:
             accumulator.add(_interaction(found))
-        for (a, b), delta in accumulator.deltas.items():
-            old = graph.adj[a].get(b) if a in graph else None
-            graph.add_edge(
-                a, b, tie=_merge_tie(None if old is None else old["tie"], delta, self.model)
-            )
-        return graph, set(accumulator.deltas), rebuild
+        ties.put(ties.merged(accumulator.deltas.values()))
+        return ties, set(accumulator.deltas), rebuild
 
 
-def _links_now(
-    adjacency: Mapping[str, Mapping[str, dict[str, Any]]], person: str
-) -> list[tuple[str, dict[str, Any]]]:
-    """A person's neighbours and edge data as they are now, for a search in a worker thread.
+_CHUNK = 100_000
 
-    The event loop may add ties (or erase a person) while the search runs; copying is retried
-    if a neighbour came or went mid-copy (a dictionary that changes size while iterated raises
-    ``RuntimeError``). Ties are replaced whole on the edge, never changed in place, so the copy
-    holds consistent ones. Someone erased meanwhile has no links.
+
+_INDEX_PART = 64 * 1024 * 1024
+"""Bytes per row of a saved tie index array (SQLite's blobs end at 1 GB)."""
+
+
+def _saved_arrays(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The tie index's arrays as :meth:`EmbeddedStore._save_index` stored them, each read into
+    one writable array of its own."""
+    sizes = conn.execute(
+        "SELECT name, dtype, sum(length(data)) FROM tie_index GROUP BY name, dtype"
+    ).fetchall()
+    arrays = {}
+    for name, dtype, size in sizes:
+        buffer = np.empty(size, np.uint8)
+        at = 0
+        for (data,) in conn.execute(
+            "SELECT data FROM tie_index WHERE name = ? ORDER BY part", (name,)
+        ):
+            buffer[at : at + len(data)] = np.frombuffer(data, np.uint8)
+            at += len(data)
+        arrays[name] = buffer.view(np.dtype(dtype))
+    return arrays
+
+
+_TIE_PAGE = "FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?"
+_TIE_PAGE_TEXTS = (
+    "SELECT group_concat(a, char(10)), group_concat(b, char(10)),"
+    " group_concat(CAST(counts AS TEXT), char(10))"
+    " FROM (SELECT a, b, counts FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?)"
+)
+
+
+def _tie_chunks(conn: sqlite3.Connection) -> Iterator[TieRows]:
+    """The checkpoint's rows as columns, a page at a time (the whole of them would need
+    several times the index's memory as Python tuples).
+
+    Three reads of each page in key order: the numbers as rows of one type (which numpy turns
+    into arrays in C), and the two ids and the counts each as one text SQLite joins (split
+    once here): a third of the time of reading whole rows.
     """
+    patterns: dict[str, tuple[int, ...]] = {}  # few distinct count patterns: parse each once
+
+    def counts_of(text: str) -> tuple[int, ...]:
+        found = patterns.get(text)
+        if found is None:
+            named = orjson.loads(text)
+            found = patterns[text] = tuple(named.get(kind.value, 0) for kind in KINDS)
+        return found
+
+    after = ("", "")
     while True:
-        neighbours = adjacency.get(person)
-        if neighbours is None:
-            return []
-        try:
-            return list(neighbours.items())
-        except (RuntimeError, KeyError):  # the graph changed mid-copy: copy again
-            continue
+        page = (*after, _CHUNK)
+        numbers = conn.execute(
+            f"SELECT first_us, last_us, count, initiated_by_a, initiated_by_b {_TIE_PAGE}",
+            page,
+        ).fetchall()
+        if not numbers:
+            return
+        scores = conn.execute(f"SELECT score, score_by_a, score_by_b {_TIE_PAGE}", page)
+        texts = conn.execute(_TIE_PAGE_TEXTS, page).fetchone()
+        ints = np.array(numbers, np.int64)
+        floats = np.array(scores.fetchall(), np.float64)
+        a, b = texts[0].split("\n"), texts[1].split("\n")
+        yield TieRows(
+            a=a,
+            b=b,
+            first_us=ints[:, 0],
+            last_us=ints[:, 1],
+            count=ints[:, 2],
+            counts=list(map(counts_of, texts[2].split("\n"))),
+            initiated_by_a=ints[:, 3],
+            initiated_by_b=ints[:, 4],
+            score=floats[:, 0],
+            score_by_a=floats[:, 1],
+            score_by_b=floats[:, 2],
+        )
+        after = (a[-1], b[-1])
 
 
 def _layers(start: str, depth: int, neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:
@@ -1528,57 +1533,3 @@ def _micros(at: datetime) -> int:
 def _instant(micros: int) -> datetime:
     """Return the UTC instant ``micros`` microseconds after the Unix epoch."""
     return _EPOCH + timedelta(microseconds=micros)
-
-
-def _merge_tie(old: _TieState | None, delta: TieDelta, model: StrengthModel) -> _TieState:
-    """Return the tie after ``delta``, from the tie as it was (if there was one)."""
-    if old is None:
-        return _TieState(
-            first_at=delta.first_at,
-            last_at=delta.last_at,
-            count=delta.count,
-            counts=dict(delta.counts),
-            initiated_by_a=delta.initiated_by_a,
-            initiated_by_b=delta.initiated_by_b,
-            score=delta.score,
-            score_by_a=delta.score_by_a,
-            score_by_b=delta.score_by_b,
-        )
-    counts = dict(old.counts)
-    for kind, n in delta.counts.items():
-        counts[kind] = counts.get(kind, 0) + n
-    (score, by_a, by_b), last_at = combine_scores(
-        (old.score, old.score_by_a, old.score_by_b),
-        old.last_at,
-        (delta.score, delta.score_by_a, delta.score_by_b),
-        delta.last_at,
-        model.half_life,
-    )
-    return _TieState(
-        first_at=min(old.first_at, delta.first_at),
-        last_at=last_at,
-        count=old.count + delta.count,
-        counts=counts,
-        initiated_by_a=old.initiated_by_a + delta.initiated_by_a,
-        initiated_by_b=old.initiated_by_b + delta.initiated_by_b,
-        score=score,
-        score_by_a=by_a,
-        score_by_b=by_b,
-    )
-
-
-def _tie(x: str, y: str, state: _TieState) -> Tie:
-    a, b = pair_key(x, y)
-    return Tie(
-        a=a,
-        b=b,
-        first_at=state.first_at,
-        last_at=state.last_at,
-        count=state.count,
-        counts=dict(state.counts),
-        initiated_by_a=state.initiated_by_a,
-        initiated_by_b=state.initiated_by_b,
-        score=state.score,
-        score_by_a=state.score_by_a,
-        score_by_b=state.score_by_b,
-    )

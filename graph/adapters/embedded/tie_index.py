@@ -1,0 +1,925 @@
+"""The embedded store's ties in memory: a compact index of flat arrays, not a graph of objects.
+
+A million people with ten million ties must fit a few gigabytes: a general-purpose graph of
+Python objects costs ~500 bytes a tie, these arrays ~120. People who have ties get dense
+integer ids (in the order they were first seen). Every tie has one slot in parallel numpy
+arrays (its pair, first and last contact, counts per kind, who started how much, the three
+decaying scores), and two entries in a CSR adjacency (``indptr``, ``neighbour``, ``slot``),
+each person's row ordered strongest first by a **key** that does not change with time:
+
+    key = ln(weighted effective score) + ln 2 * last contact / half-life
+
+A link's log mass at a moment ``t`` (:func:`graph.domain.relationship.log_mass`) is
+``key - ln 2 * t / half-life`` (or less, for contact recorded after ``t``), and its strength
+grows with its mass, so one sort serves every moment: a search reads a person's links
+strongest first and stops at the first whose bound is too weak (a hub's ten thousand ties cost
+only the few it needs). Exact strengths are computed per link, by the same function as
+everywhere else (:func:`graph.domain.relationship.link_strength_of_parts`).
+
+Writes do not rebuild the arrays: a tie that changes is updated in its slot, a new tie takes a
+new slot at the end, and both are noted in a small **delta** (per person, the slots to read
+besides the sorted row: a changed tie's key only grows, so its place in the row is stale).
+When the delta grows past an eighth of the ties, the index is **compacted** in bulk: slots
+sorted by pair, rows rebuilt with numpy sorts, the delta emptied.
+
+Why numpy and nothing more: the work is bulk sorts and gathers at load and compaction, and
+membership tests over a hub's row during a search, all of which numpy does in C; scipy's
+sparse matrices would add a dependency for a CSR we build in a few lines, and the search's
+per-link work is small scalar arithmetic that must match the domain's to the last bit, which
+a JIT (numba) would not guarantee and would add compile time to start-up.
+
+All changes run on the event loop thread under :attr:`TieIndex.lock`; searches in the search
+thread take the lock for each read (a row, a tie), so they never see a tie half-written.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from graph.domain.batch import TieDelta, merge_tie
+from graph.domain.model import InteractionKind, Tie
+from graph.domain.relationship import DEFAULT_SCALE, link_strength_of_parts, strength_of_mass
+from graph.domain.strength import StrengthModel
+
+__all__ = ["KINDS", "TieIndex", "TieRows"]
+
+KINDS: tuple[InteractionKind, ...] = tuple(InteractionKind)
+"""The columns of the per-kind counts, in this order (at most 8: a kind mask is one byte)."""
+_KIND_COLUMN = {kind: column for column, kind in enumerate(KINDS)}
+_LN2 = math.log(2.0)
+_SMALLEST_MASS = 1e-12
+_KEY_SLACK = 1e-9
+"""Added to every key bound: keys are computed in another order of operations than exact
+strengths, so they may be a few ulps off."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_GRID = np.linspace(-60.0, 12.0, 4097)
+"""Log masses at which :class:`IndexView` tabulates strengths, for vectorized bounds."""
+
+Int64s = npt.NDArray[np.int64]
+Int32s = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float64]
+
+
+def _micros(at: datetime) -> int:
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _instant(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _span_micros(span: timedelta) -> int:
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+
+
+@dataclass(slots=True)
+class TieRows:
+    """Ties as columns, for loading in bulk (one entry per tie, ``a < b``); ``counts`` per
+    kind in the order of :data:`KINDS`."""
+
+    a: list[str]
+    b: list[str]
+    first_us: Int64s
+    last_us: Int64s
+    count: Int64s
+    counts: list[tuple[int, ...]]
+    initiated_by_a: Int64s
+    initiated_by_b: Int64s
+    score: Floats
+    score_by_a: Floats
+    score_by_b: Floats
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+class _Slots:
+    """Per-tie columns with room to grow (a tie's slot is its row in every column)."""
+
+    FIELDS: tuple[tuple[str, Any], ...] = (
+        ("code", np.int64),
+        ("first", np.int64),
+        ("last", np.int64),
+        ("count", np.int32),
+        ("by_a", np.int32),
+        ("by_b", np.int32),
+        ("score", np.float64),
+        ("score_a", np.float64),
+        ("score_b", np.float64),
+        ("key", np.float64),
+        ("kinds", np.uint8),
+        ("alive", np.bool_),
+    )
+
+    def __init__(self, capacity: int) -> None:
+        self.size = 0
+        self.code = np.zeros(capacity, np.int64)
+        self.first = np.zeros(capacity, np.int64)
+        self.last = np.zeros(capacity, np.int64)
+        self.count = np.zeros(capacity, np.int32)
+        self.by_a = np.zeros(capacity, np.int32)
+        self.by_b = np.zeros(capacity, np.int32)
+        self.score = np.zeros(capacity, np.float64)
+        self.score_a = np.zeros(capacity, np.float64)
+        self.score_b = np.zeros(capacity, np.float64)
+        self.key = np.zeros(capacity, np.float64)
+        self.kinds = np.zeros(capacity, np.uint8)
+        self.alive = np.zeros(capacity, np.bool_)
+        self.counts = np.zeros((capacity, len(KINDS)), np.int32)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.code)
+
+    def grow(self, capacity: int) -> None:
+        """Make room for ``capacity`` slots (new arrays; readers keep the old ones)."""
+        for name, _ in self.FIELDS:
+            old = getattr(self, name)
+            new = np.zeros(capacity, old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+        counts = np.zeros((capacity, len(KINDS)), np.int32)
+        counts[: self.size] = self.counts[: self.size]
+        self.counts = counts
+
+    def take(self, order: Int64s) -> _Slots:
+        """A copy holding the slots at ``order``, in that order."""
+        taken = _Slots(0)
+        for name, _ in self.FIELDS:
+            setattr(taken, name, getattr(self, name)[order])
+        taken.counts = self.counts[order]
+        taken.size = len(order)
+        return taken
+
+
+class TieIndex:
+    """Every tie of the embedded store, scored by one strength model (see the module doc)."""
+
+    def __init__(self, model: StrengthModel, *, compact_after: int = 50_000) -> None:
+        self.model = model
+        self._compact_after = compact_after
+        """Compact once the delta holds this many ties (or an eighth of all, if more)."""
+        self.lock = threading.Lock()
+        self._half_life_us = _span_micros(model.half_life)
+        self._ids: dict[str, int] = {}
+        self._names: list[str | None] = []
+        self._slots = _Slots(0)
+        self._compacted = 0
+        """Slots ``[0, compacted)`` are sorted by pair code and indexed by the rows."""
+        self._indptr: Int64s = np.zeros(1, np.int64)
+        self._neighbour: Int32s = np.zeros(0, np.int32)
+        self._slot_of: Int32s = np.zeros(0, np.int32)
+        self._fresh: dict[int, int] = {}
+        """Slots of ties added since the compaction, by pair code."""
+        self._extra: dict[int, set[int]] = {}
+        """Per person, slots to read besides the sorted row (new ties, and changed ones)."""
+        self._stale: set[int] = set()
+        """Compacted slots whose key rose since the compaction (read from ``_extra``)."""
+        self._degree: list[int] = []
+        self._ties = 0
+        self.generation = 0
+        """Counts compactions: slot numbers change with each."""
+        self._table: npt.NDArray[np.float64] | None = None
+
+    # -- people ---------------------------------------------------------------------------------
+
+    def __contains__(self, person: str) -> bool:
+        """Whether the person has at least one tie."""
+        pid = self._ids.get(person)
+        return pid is not None and self._degree[pid] > 0
+
+    def __len__(self) -> int:
+        """How many ties there are."""
+        return self._ties
+
+    def id_of(self, person: str) -> int | None:
+        return self._ids.get(person)
+
+    def name_of(self, pid: int) -> str:
+        name = self._names[pid]
+        assert name is not None
+        return name
+
+    def _id(self, person: str) -> int:
+        pid = self._ids.get(person)
+        if pid is None:
+            pid = self._ids[person] = len(self._names)
+            self._names.append(person)
+            self._degree.append(0)
+        return pid
+
+    def degree(self, pid: int) -> int:
+        return self._degree[pid]
+
+    @property
+    def people(self) -> int:
+        """How many ids were given out (people who had a tie at some point)."""
+        return len(self._names)
+
+    # -- ties -----------------------------------------------------------------------------------
+
+    def _code(self, x: str, y: str) -> int | None:
+        a, b = (x, y) if x <= y else (y, x)
+        ia, ib = self._ids.get(a), self._ids.get(b)
+        if ia is None or ib is None:
+            return None
+        return (ia << 32) | ib
+
+    def _slot(self, code: int) -> int | None:
+        """The live slot of a pair, if they have a tie."""
+        slot = self._fresh.get(code)
+        if slot is None and self._compacted:
+            found = int(np.searchsorted(self._slots.code[: self._compacted], code))
+            if found < self._compacted and int(self._slots.code[found]) == code:
+                slot = found
+        if slot is None or not self._slots.alive[slot]:
+            return None
+        return slot
+
+    def tie(self, x: str, y: str) -> Tie | None:
+        """The tie between two people, if any."""
+        with self.lock:
+            code = self._code(x, y)
+            slot = None if code is None else self._slot(code)
+            return None if slot is None else self._tie_at(slot)
+
+    def _tie_at(self, slot: int) -> Tie:
+        s = self._slots
+        code = int(s.code[slot])
+        row = s.counts[slot].tolist()
+        return Tie(
+            a=self.name_of(code >> 32),
+            b=self.name_of(code & 0xFFFFFFFF),
+            first_at=_instant(int(s.first[slot])),
+            last_at=_instant(int(s.last[slot])),
+            count=int(s.count[slot]),
+            counts={KINDS[k]: n for k, n in enumerate(row) if n},
+            initiated_by_a=int(s.by_a[slot]),
+            initiated_by_b=int(s.by_b[slot]),
+            score=float(s.score[slot]),
+            score_by_a=float(s.score_a[slot]),
+            score_by_b=float(s.score_b[slot]),
+        )
+
+    def _row(self, pid: int) -> Iterator[tuple[int, int]]:
+        """A person's live ties as (other person, slot): the sorted row, then the delta."""
+        if pid + 1 < len(self._indptr):
+            lo, hi = int(self._indptr[pid]), int(self._indptr[pid + 1])
+            alive, stale = self._slots.alive, self._stale
+            for other, slot in zip(
+                self._neighbour[lo:hi].tolist(), self._slot_of[lo:hi].tolist(), strict=True
+            ):
+                if alive[slot] and slot not in stale:
+                    yield other, slot
+        for slot in self._extra.get(pid, ()):
+            if self._slots.alive[slot]:
+                code = int(self._slots.code[slot])
+                a, b = code >> 32, code & 0xFFFFFFFF
+                yield (b if a == pid else a), slot
+
+    def neighbours(self, person: str) -> list[str]:
+        """The people someone has a tie with."""
+        with self.lock:
+            pid = self._ids.get(person)
+            if pid is None:
+                return []
+            return [self.name_of(other) for other, _ in self._row(pid)]
+
+    def ties_of(self, person: str) -> list[tuple[str, Tie]]:
+        """A person's ties, by the other person's id, in id order."""
+        with self.lock:
+            pid = self._ids.get(person)
+            if pid is None:
+                return []
+            found = [(self.name_of(other), self._tie_at(slot)) for other, slot in self._row(pid)]
+        found.sort(key=lambda item: item[0])
+        return found
+
+    def kind_mask(self, kinds: Iterable[InteractionKind]) -> int:
+        mask = 0
+        for kind in kinds:
+            mask |= 1 << _KIND_COLUMN[kind]
+        return mask
+
+    def neighbours_of_kinds(self, person: str, mask: int) -> list[str]:
+        """The people someone has a tie with that had contact of one of the kinds in ``mask``."""
+        with self.lock:
+            pid = self._ids.get(person)
+            if pid is None:
+                return []
+            kinds = self._slots.kinds
+            return [self.name_of(o) for o, slot in self._row(pid) if int(kinds[slot]) & mask]
+
+    def all_ties(self) -> list[Tie]:
+        """Every tie (a snapshot), gathered column by column. O(ties)."""
+        with self.lock:
+            s = self._slots
+            slots = np.flatnonzero(s.alive[: s.size]).tolist()
+            columns = list(self._columns(slots)) if slots else []
+        return [_tie_of(*row) for row in columns]
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """Every pair with a tie (a snapshot)."""
+        with self.lock:
+            s = self._slots
+            codes = s.code[: s.size][s.alive[: s.size]].tolist()
+        for code in codes:
+            yield self.name_of(code >> 32), self.name_of(code & 0xFFFFFFFF)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def _slots_of(self, pairs: Sequence[tuple[str, str]]) -> list[int | None]:
+        """The live slots of many pairs at once (``None`` for a pair without a tie)."""
+        codes = [self._code(x, y) for x, y in pairs]
+        wanted = np.array([-1 if c is None else c for c in codes], np.int64)
+        found: list[int | None] = [None] * len(codes)
+        s = self._slots
+        if self._compacted:
+            sorted_codes = s.code[: self._compacted]
+            at = np.minimum(np.searchsorted(sorted_codes, wanted), self._compacted - 1)
+            hit = (sorted_codes[at] == wanted) & (wanted >= 0)
+            for i in np.flatnonzero(hit).tolist():
+                found[i] = int(at[i])
+        fresh = self._fresh
+        if fresh:
+            for i, code in enumerate(codes):
+                if code is not None and found[i] is None:
+                    found[i] = fresh.get(code)
+        alive = s.alive
+        return [None if slot is None or not alive[slot] else slot for slot in found]
+
+    def _columns(self, slots: list[int]) -> Iterator[tuple[Any, ...]]:
+        """Each slot's tie as (a, b, first, last, count, counts, by a, by b, three scores),
+        the times in microseconds and the counts per column of :data:`KINDS`."""
+        s = self._slots
+        at = np.array(slots, np.int64)
+        codes = s.code[at].tolist()
+        names = self._names
+        return zip(
+            [names[c >> 32] for c in codes],
+            [names[c & 0xFFFFFFFF] for c in codes],
+            s.first[at].tolist(),
+            s.last[at].tolist(),
+            s.count[at].tolist(),
+            s.counts[at].tolist(),
+            s.by_a[at].tolist(),
+            s.by_b[at].tolist(),
+            s.score[at].tolist(),
+            s.score_a[at].tolist(),
+            s.score_b[at].tolist(),
+            strict=True,
+        )
+
+    def merged(self, deltas: Iterable[TieDelta]) -> list[TieDelta]:
+        """The ties after ``deltas`` (one per pair), computed without changing the index (for
+        a write to commit first); :meth:`put` stores them."""
+        deltas = list(deltas)
+        out: list[TieDelta] = []
+        with self.lock:
+            slots = self._slots_of([(d.a, d.b) for d in deltas])
+            held = [slot for slot in slots if slot is not None]
+            olds = iter(self._columns(held)) if held else iter(())
+            half_life = self.model.half_life
+            for delta, slot in zip(deltas, slots, strict=True):
+                if slot is None:
+                    out.append(
+                        TieDelta(
+                            a=delta.a, b=delta.b, first_at=delta.first_at,
+                            last_at=delta.last_at, count=delta.count, counts=dict(delta.counts),
+                            initiated_by_a=delta.initiated_by_a,
+                            initiated_by_b=delta.initiated_by_b, score=delta.score,
+                            score_by_a=delta.score_by_a, score_by_b=delta.score_by_b,
+                        )
+                    )  # fmt: skip
+                    continue
+                a, b, first, last, count, counts, by_a, by_b, score, sa, sb = next(olds)
+                merged = TieDelta(
+                    a=a, b=b, first_at=_instant(first), last_at=_instant(last), count=count,
+                    counts={KINDS[k]: n for k, n in enumerate(counts) if n},
+                    initiated_by_a=by_a, initiated_by_b=by_b, score=score, score_by_a=sa,
+                    score_by_b=sb,
+                )  # fmt: skip
+                merge_tie(merged, delta, half_life)
+                out.append(merged)
+        return out
+
+    def put(self, ties: Iterable[TieDelta]) -> None:
+        """Store whole ties (as :meth:`merged` returned them, one per pair), replacing any
+        held for the pair."""
+        ties = list(ties)
+        if not ties:
+            return
+        with self.lock:
+            held = self._slots_of([(t.a, t.b) for t in ties])
+            slots = np.fromiter(
+                (self._place(t, slot) for t, slot in zip(ties, held, strict=True)),
+                np.int64,
+                len(ties),
+            )
+            s = self._slots
+            s.first[slots] = [_micros(t.first_at) for t in ties]
+            s.last[slots] = [_micros(t.last_at) for t in ties]
+            s.count[slots] = [t.count for t in ties]
+            s.by_a[slots] = [t.initiated_by_a for t in ties]
+            s.by_b[slots] = [t.initiated_by_b for t in ties]
+            s.score[slots] = [t.score for t in ties]
+            s.score_a[slots] = [t.score_by_a for t in ties]
+            s.score_b[slots] = [t.score_by_b for t in ties]
+            column = _KIND_COLUMN
+            counts = np.zeros((len(ties), len(KINDS)), np.int32)
+            for row, tie in enumerate(ties):
+                for kind, n in tie.counts.items():
+                    counts[row, column[kind]] = n
+            s.counts[slots] = counts
+            s.kinds[slots] = _kind_masks(counts)
+            s.key[slots] = _keys(
+                s.first[slots], s.last[slots], s.score[slots], s.score_a[slots],
+                s.score_b[slots], s.kinds[slots], self._half_life_us,
+            )  # fmt: skip
+            if len(self._fresh) + len(self._stale) > max(self._compact_after, self._ties // 8):
+                self._compact()
+
+    def _place(self, tie: TieDelta, slot: int | None) -> int:
+        """The slot for a pair's tie: its own (``slot``), or a new one (noted in the delta)."""
+        ia, ib = self._id(tie.a), self._id(tie.b)
+        code = (ia << 32) | ib
+        s = self._slots
+        if slot is None:
+            if s.size == s.capacity:
+                s.grow(max(1024, s.capacity + s.capacity // 4))
+            slot = s.size
+            s.size += 1
+            s.code[slot] = code
+            s.alive[slot] = True
+            self._fresh[code] = slot
+            self._extra.setdefault(ia, set()).add(slot)
+            self._extra.setdefault(ib, set()).add(slot)
+            self._degree[ia] += 1
+            self._degree[ib] += 1
+            self._ties += 1
+        elif slot < self._compacted and slot not in self._stale:
+            self._stale.add(slot)
+            self._extra.setdefault(ia, set()).add(slot)
+            self._extra.setdefault(ib, set()).add(slot)
+        return slot
+
+    def remove_person(self, person: str) -> None:
+        """Drop a person and all their ties (erasure): their id is not reused, their name
+        is forgotten."""
+        with self.lock:
+            pid = self._ids.pop(person, None)
+            if pid is None:
+                return
+            for other, slot in list(self._row(pid)):
+                self._slots.alive[slot] = False
+                self._degree[other] -= 1
+                self._ties -= 1
+                code = int(self._slots.code[slot])
+                self._fresh.pop(code, None)
+                self._stale.discard(slot)
+                if other in self._extra:
+                    self._extra[other].discard(slot)
+            self._extra.pop(pid, None)
+            self._degree[pid] = 0
+            self._names[pid] = None
+
+    def held(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[Any, ...]]:
+        """The ties of the given pairs that are still held, as rows of the ``ties`` table
+        (a, b, first and last contact in microseconds, count, counts as JSON, by a, by b,
+        the three scores), for a checkpoint."""
+        json_of: dict[tuple[int, ...], bytes] = {}
+
+        def counts_json(counts: list[int]) -> bytes:
+            key = tuple(counts)
+            found = json_of.get(key)
+            if found is None:
+                found = json_of[key] = orjson.dumps(
+                    {KINDS[k].value: n for k, n in enumerate(counts) if n}
+                )
+            return found
+
+        with self.lock:
+            slots = [slot for slot in self._slots_of(list(pairs)) if slot is not None]
+            if not slots:
+                return []
+            return [
+                (a, b, first, last, count, counts_json(counts), *rest)
+                for a, b, first, last, count, counts, *rest in self._columns(slots)
+            ]
+
+    # -- bulk -----------------------------------------------------------------------------------
+
+    def load(self, chunks: Iterable[TieRows]) -> None:
+        """Fill an empty index with ties in bulk (each pair at most once), then compact."""
+        with self.lock:
+            assert self._ties == 0, "load fills an empty index"
+            s = self._slots
+            for rows in chunks:
+                n = len(rows)
+                if s.size + n > s.capacity:
+                    s.grow(max(s.size + n, s.capacity * 2, 1024))
+                known = self._ids
+                for name in dict.fromkeys(rows.a + rows.b):
+                    if name not in known:
+                        known[name] = len(self._names)
+                        self._names.append(name)
+                part = slice(s.size, s.size + n)
+                first_ids = np.fromiter(map(known.__getitem__, rows.a), np.int64, n)
+                second_ids = np.fromiter(map(known.__getitem__, rows.b), np.int64, n)
+                s.code[part] = (first_ids << 32) | second_ids
+                s.first[part] = rows.first_us
+                s.last[part] = rows.last_us
+                s.count[part] = rows.count
+                s.by_a[part] = rows.initiated_by_a
+                s.by_b[part] = rows.initiated_by_b
+                s.score[part] = rows.score
+                s.score_a[part] = rows.score_by_a
+                s.score_b[part] = rows.score_by_b
+                counts = np.array(rows.counts, np.int32).reshape(n, len(KINDS))
+                s.counts[part] = counts
+                s.kinds[part] = _kind_masks(counts)
+                s.alive[part] = True
+                s.size += n
+            size = s.size
+            s.key[:size] = _keys(
+                s.first[:size], s.last[:size], s.score[:size], s.score_a[:size],
+                s.score_b[:size], s.kinds[:size], self._half_life_us,
+            )  # fmt: skip
+            degree = np.bincount(
+                np.concatenate([s.code[:size] >> 32, s.code[:size] & 0xFFFFFFFF]),
+                minlength=len(self._names),
+            )
+            self._degree = degree.tolist()
+            self._ties = size
+            self._compact()
+
+    def compact(self) -> None:
+        """Fold the delta into the sorted arrays now."""
+        with self.lock:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the arrays from the live slots: sorted by pair, rows strongest first."""
+        s = self._slots
+        live = np.flatnonzero(s.alive[: s.size])
+        order = live[np.argsort(s.code[live], kind="stable")]
+        slots = s.take(order)
+        n = len(order)
+        a = (slots.code >> 32).astype(np.int32)
+        b = (slots.code & 0xFFFFFFFF).astype(np.int32)
+        people = len(self._names)
+        own = np.concatenate([a, b])
+        other = np.concatenate([b, a])
+        slot_ids = np.concatenate([np.arange(n, dtype=np.int32)] * 2)
+        # Strongest first, then (stable, a radix sort on int32) by person: rows by key.
+        by_key = np.argsort(-np.concatenate([slots.key, slots.key]), kind="stable")
+        by_row = by_key[np.argsort(own[by_key], kind="stable")]
+        del by_key
+        indptr = np.zeros(people + 1, np.int64)
+        np.cumsum(np.bincount(own, minlength=people), out=indptr[1:])
+        self._neighbour = other[by_row]
+        self._slot_of = slot_ids[by_row]
+        self._indptr = indptr
+        self._slots = slots
+        self._compacted = n
+        self._fresh = {}
+        self._extra = {}
+        self._stale = set()
+        self.generation += 1
+
+    # -- snapshot -------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, npt.NDArray[Any]]:
+        """The whole index as named arrays (compacted first), to be stored and read back by
+        :meth:`from_snapshot` far faster than ties are read row by row."""
+        with self.lock:
+            self._compact()
+            s = self._slots
+            arrays: dict[str, npt.NDArray[Any]] = {
+                name: getattr(s, name)[: s.size] for name, _ in _Slots.FIELDS
+            }
+            arrays["counts"] = s.counts[: s.size]
+            arrays["indptr"] = self._indptr
+            arrays["neighbour"] = self._neighbour
+            arrays["slot_of"] = self._slot_of
+            arrays["degree"] = np.array(self._degree, np.int32)
+            names = "\n".join(name or "" for name in self._names).encode()
+            arrays["names"] = np.frombuffer(names, np.uint8)
+            return arrays
+
+    @classmethod
+    def from_snapshot(cls, model: StrengthModel, arrays: dict[str, npt.NDArray[Any]]) -> TieIndex:
+        """The index :meth:`snapshot` saved (the arrays must be writable and not shared)."""
+        index = cls(model)
+        names: list[str | None] = list(arrays["names"].tobytes().decode().split("\n"))
+        if names == [""]:
+            names = []
+        index._names = [name or None for name in names]
+        index._ids = {name: pid for pid, name in enumerate(names) if name}
+        slots = _Slots(0)
+        for name, _ in _Slots.FIELDS:
+            setattr(slots, name, arrays[name])
+        slots.counts = arrays["counts"].reshape(-1, len(KINDS))
+        slots.size = len(slots.code)
+        index._slots = slots
+        index._compacted = slots.size
+        index._indptr = arrays["indptr"]
+        index._neighbour = arrays["neighbour"]
+        index._slot_of = arrays["slot_of"]
+        index._degree = arrays["degree"].tolist()
+        index._ties = int(np.count_nonzero(slots.alive))
+        return index
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def strength_table(self) -> npt.NDArray[np.float64]:
+        """Strengths at the log masses of :data:`_GRID` (computed once)."""
+        if self._table is None:
+            half_life = self.model.half_life
+            self._table = np.array([strength_of_mass(m, half_life) for m in _GRID])
+        return self._table
+
+    def search_view(
+        self,
+        *,
+        at: datetime,
+        min_link_strength: float,
+        kinds: Iterable[InteractionKind] | None,
+        refusing: set[str],
+        blocks: dict[str, frozenset[str]],
+    ) -> IndexView:
+        """A :class:`graph.domain.paths.LinkView` over the index for one search."""
+        return IndexView(
+            self,
+            at=at,
+            min_link_strength=min_link_strength,
+            kinds=None if not kinds else self.kind_mask(kinds),
+            refusing={pid for p in refusing if (pid := self._ids.get(p)) is not None},
+            blocks={
+                pid: {o for p in blocked if (o := self._ids.get(p)) is not None}
+                for person, blocked in blocks.items()
+                if (pid := self._ids.get(person)) is not None
+            },
+        )
+
+
+def _tie_of(
+    a: str, b: str, first: int, last: int, count: int, counts: list[int], by_a: int, by_b: int,
+    score: float, score_a: float, score_b: float,
+) -> Tie:  # fmt: skip
+    """A tie from its columns (as :meth:`TieIndex._columns` gives them)."""
+    return Tie(
+        a=a, b=b, first_at=_instant(first), last_at=_instant(last), count=count,
+        counts={KINDS[k]: n for k, n in enumerate(counts) if n}, initiated_by_a=by_a,
+        initiated_by_b=by_b, score=score, score_by_a=score_a, score_by_b=score_b,
+    )  # fmt: skip
+
+
+def _kind_masks(counts: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
+    """One bit per kind a tie had contact of, in the order of :data:`KINDS`."""
+    bits = (counts > 0).astype(np.uint8) << np.arange(len(KINDS), dtype=np.uint8)
+    masks: npt.NDArray[np.uint8] = bits.sum(axis=1, dtype=np.uint8)
+    return masks
+
+
+def _keys(
+    first: Int64s,
+    last: Int64s,
+    score: npt.NDArray[np.float64],
+    score_a: npt.NDArray[np.float64],
+    score_b: npt.NDArray[np.float64],
+    kinds: npt.NDArray[np.uint8],
+    half_life_us: int,
+) -> npt.NDArray[np.float64]:
+    """Each tie's key (see the module doc): the log of its weighted effective score, moved to
+    the Unix epoch, so that ``key - ln 2 * t / half-life`` bounds its log mass at ``t``."""
+    scale = DEFAULT_SCALE
+    effective = np.maximum(0.0, score - (1.0 - scale.one_way) * np.abs(score_a - score_b))
+    span = (last - first).astype(np.float64)
+    longevity = 1.0 - np.power(2.0, -(span / _span_micros(scale.longevity_half)))
+    distinct = np.unpackbits(kinds[:, None], axis=1).sum(axis=1)
+    diversity = np.minimum(1.0, distinct / scale.diversity_kinds)
+    quality = (
+        scale.base
+        + scale.diversity_weight * diversity
+        + scale.longevity_weight * longevity
+        + scale.embeddedness_weight * 0.0
+    )
+    evidence = (scale.longevity_floor + (1.0 - scale.longevity_floor) * longevity) * (
+        scale.embeddedness_floor
+    )
+    weighted = np.maximum(effective * quality * evidence, _SMALLEST_MASS)
+    result: npt.NDArray[np.float64] = np.log(weighted) + _LN2 * (
+        last.astype(np.float64) / half_life_us
+    )
+    return result
+
+
+class IndexView:
+    """The links of one search over a :class:`TieIndex`, on integer ids.
+
+    Strengths are exact (:func:`~graph.domain.relationship.link_strength_of_parts`) and
+    computed once per tie per search; a person's links are read strongest first by their key
+    and no further than the floor asked for. Bounds come from a table of the strength at
+    log masses a little apart, rounded up (so a bound is never below the exact strength).
+    """
+
+    def __init__(
+        self,
+        index: TieIndex,
+        *,
+        at: datetime,
+        min_link_strength: float,
+        kinds: int | None,
+        refusing: set[int],
+        blocks: dict[int, set[int]],
+    ) -> None:
+        self._index = index
+        self._at_us = _micros(at)
+        self._shift = _LN2 * (self._at_us / index._half_life_us)
+        self._half_life = index.model.half_life
+        self._min = min_link_strength
+        self._kinds = kinds
+        self._refusing = refusing
+        self._blocks = blocks
+        self._involved = set(blocks).union(*blocks.values()) if blocks else set()
+        self._generation = index.generation
+        self._strength: dict[int, float] = {}
+        self._read: dict[int, tuple[float, list[tuple[int, float]]]] = {}
+        self._table = index.strength_table()
+
+    def _fresh_generation(self) -> None:
+        if self._generation != self._index.generation:  # compacted meanwhile: slots moved
+            self._generation = self._index.generation
+            self._strength.clear()
+            self._read.clear()
+
+    def _bounds(self, keys: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The most links of these keys can be worth now (each at or above the exact)."""
+        above = np.searchsorted(_GRID, keys - self._shift + _KEY_SLACK, side="left")
+        bounds: npt.NDArray[np.float64] = np.where(
+            above >= len(_GRID), 1.0, self._table[np.minimum(above, len(_GRID) - 1)]
+        )
+        return bounds
+
+    def _exact_many(self, slots: list[int]) -> list[float]:
+        """The exact strengths of these ties, computing those not known yet in one gather."""
+        known = self._strength
+        missing = [slot for slot in slots if slot not in known]
+        if missing:
+            s = self._index._slots
+            at = np.array(missing, np.int64)
+            half_life_us = self._index._half_life_us
+            now = self._at_us
+            for slot, first, last, score, by_a, by_b, kinds in zip(
+                missing,
+                s.first[at].tolist(),
+                s.last[at].tolist(),
+                s.score[at].tolist(),
+                s.score_a[at].tolist(),
+                s.score_b[at].tolist(),
+                s.kinds[at].tolist(),
+                strict=True,
+            ):
+                known[slot] = link_strength_of_parts(
+                    age_us=max(0, now - last),
+                    span_us=last - first,
+                    score=score,
+                    score_by_a=by_a,
+                    score_by_b=by_b,
+                    kinds=kinds.bit_count(),
+                    half_life_us=half_life_us,
+                )
+        return [known[slot] for slot in slots]
+
+    def _keep(
+        self, pid: int, others: list[int], slots: list[int], floor: float, *, from_row: bool
+    ) -> list[tuple[int, float]]:
+        """The usable links among candidates, exactly at or above ``floor`` (from the sorted
+        row, a changed tie is skipped: the delta holds it)."""
+        s = self._index._slots
+        stale = self._index._stale if from_row else set()
+        kinds = self._kinds
+        involved = self._involved
+        chosen_others = []
+        chosen_slots = []
+        masks = s.kinds[np.array(slots, np.int64)].tolist() if kinds is not None else None
+        for i, (other, slot) in enumerate(zip(others, slots, strict=True)):
+            if slot in stale:
+                continue
+            if masks is not None and not masks[i] & kinds:
+                continue
+            if pid in involved and other in involved and self.apart(pid, other):
+                continue
+            chosen_others.append(other)
+            chosen_slots.append(slot)
+        strengths = self._exact_many(chosen_slots)
+        return [
+            (other, strength)
+            for other, strength in zip(chosen_others, strengths, strict=True)
+            if strength >= floor
+        ]
+
+    def links(self, person: int, floor: float) -> list[tuple[int, float]]:
+        floor = max(floor, self._min)
+        with self._index.lock:
+            self._fresh_generation()
+            done = self._read.get(person)
+            if done is not None and done[0] <= floor:
+                return [(o, w) for o, w in done[1] if w >= floor]
+            found = self._links(person, floor, None)
+        self._read[person] = (floor, found)
+        return found
+
+    def links_among(
+        self, person: int, people: npt.NDArray[np.bool_], floor: float
+    ) -> list[tuple[int, float]]:
+        floor = max(floor, self._min)
+        with self._index.lock:
+            self._fresh_generation()
+            done = self._read.get(person)
+            if done is not None and done[0] <= floor:
+                return [(o, w) for o, w in done[1] if w >= floor and people[o]]
+            return self._links(person, floor, people)
+
+    def _links(
+        self, pid: int, floor: float, among: npt.NDArray[np.bool_] | None
+    ) -> list[tuple[int, float]]:
+        """A person's usable links at or above ``floor`` (to ``among``, if given), strongest
+        first: the row up to where its bounds fall below the floor, then the delta."""
+        index = self._index
+        s = index._slots
+        found: list[tuple[int, float]] = []
+        if pid + 1 < len(index._indptr):
+            lo, hi = int(index._indptr[pid]), int(index._indptr[pid + 1])
+            slots = index._slot_of[lo:hi]
+            # The row is ordered by key, so the links that may reach the floor are a prefix.
+            end = int(np.count_nonzero(self._bounds(s.key[slots]) >= floor))
+            others = index._neighbour[lo : lo + end]
+            slots = slots[:end]
+            keep = s.alive[slots]
+            if among is not None:
+                keep &= among[others]
+            found = self._keep(
+                pid, others[keep].tolist(), slots[keep].tolist(), floor, from_row=True
+            )
+        extra = [
+            (other, slot) for other, slot in self._extra_of(pid) if among is None or among[other]
+        ]
+        if extra:
+            others_extra, slots_extra = zip(*extra, strict=True)
+            found += self._keep(pid, list(others_extra), list(slots_extra), floor, from_row=False)
+        found.sort(key=lambda item: -item[1])
+        return found
+
+    def _extra_of(self, pid: int) -> list[tuple[int, int]]:
+        index = self._index
+        s = index._slots
+        out = []
+        for slot in index._extra.get(pid, ()):
+            if s.alive[slot]:
+                code = int(s.code[slot])
+                a, b = code >> 32, code & 0xFFFFFFFF
+                out.append((b if a == pid else a, slot))
+        return out
+
+    def reach(self, people: Iterable[int]) -> npt.NDArray[np.bool_]:
+        index = self._index
+        with index.lock:
+            marks = np.zeros(index.people, np.bool_)
+            rows = []
+            for pid in people:
+                marks[pid] = True
+                if pid + 1 < len(index._indptr):
+                    rows.append(index._neighbour[index._indptr[pid] : index._indptr[pid + 1]])
+                for other, _ in self._extra_of(pid):
+                    marks[other] = True
+            if rows:
+                marks[np.concatenate(rows)] = True
+        return marks
+
+    def marks(self, people: Iterable[int]) -> npt.NDArray[np.bool_]:
+        marks = np.zeros(self._index.people, np.bool_)
+        marks[list(people)] = True
+        return marks
+
+    def may_pass(self, person: int) -> bool:
+        return person not in self._refusing
+
+    def apart(self, one: int, other: int) -> bool:
+        if one not in self._involved or other not in self._involved:
+            return False
+        return other in self._blocks.get(one, ()) or one in self._blocks.get(other, ())
+
+    def degree(self, person: int) -> int:
+        return self._index.degree(person)
