@@ -56,6 +56,7 @@ import httpx
 import numpy as np
 from rich.console import Console
 
+from bench._kit import percentile
 from bench.api import PERSON_LOOKUP, _admin_token, _Servers, _wait_ready, start_tiegraph
 from bench.dense_paths import PATHS_QUERY, dense_network
 from graph.adapters.embedded.store import EmbeddedStore
@@ -138,16 +139,11 @@ def _dense_batches(args: argparse.Namespace, now: datetime) -> Iterator[WriteBat
         yield WriteBatch(interactions=contacts[start : start + args.batch_size])
 
 
-def _percentile(samples: Sequence[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _summary(seconds: Sequence[float]) -> dict[str, float]:
     return {
         "n": len(seconds),
-        "p50_ms": 1000 * _percentile(seconds, 0.5),
-        "p99_ms": 1000 * _percentile(seconds, 0.99),
+        "p50_ms": 1000 * percentile(sorted(seconds), 0.5),
+        "p99_ms": 1000 * percentile(sorted(seconds), 0.99),
         "max_ms": 1000 * max(seconds),
     }
 

@@ -147,9 +147,11 @@ async def test_a_backup_from_a_store_of_schema_version_1_is_restored_and_upgrade
     app: typer.Typer, tmp_path: Path
 ) -> None:
     backup = await _a_backup(app, tmp_path)
-    # What schema version 1 looked like: no scores, no group sizes, no saved tie index.
+    # What schema version 1 looked like: no scores, no group sizes, no saved tie index, no
+    # change log.
     with contextlib.closing(sqlite3.connect(backup)) as conn:
         conn.execute("DROP TABLE tie_index")
+        conn.execute("DROP TABLE changes")
         for column in ("score", "score_by_a", "score_by_b"):
             conn.execute(f"ALTER TABLE ties DROP COLUMN {column}")
         conn.execute("ALTER TABLE interactions DROP COLUMN group_size")
@@ -178,6 +180,23 @@ async def test_a_backup_taken_before_stores_saved_their_tie_index_is_restored(
 
     assert result.exit_code == 0, result.output
     assert (await _ties(restored))["amir"]
+
+
+async def test_a_backup_taken_before_stores_kept_a_change_log_is_restored_with_one(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    backup = await _a_backup(app, tmp_path)
+    with contextlib.closing(sqlite3.connect(backup)) as conn:
+        conn.execute("DROP TABLE changes")
+        conn.commit()
+    restored = tmp_path / "restored"
+
+    result = runner.invoke(app, ["restore", str(backup), "--data-dir", str(restored)])
+
+    assert result.exit_code == 0, result.output
+    assert (await _ties(restored))["amir"]
+    with contextlib.closing(sqlite3.connect(restored / "tiegraph.sqlite3")) as conn:
+        assert conn.execute("SELECT count(*) FROM changes").fetchone() is not None
 
 
 async def test_backups_and_restored_stores_are_readable_by_their_owner_only(

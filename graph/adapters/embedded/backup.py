@@ -80,9 +80,13 @@ CREATE TABLE interaction_people (
 
 _SCHEMA_OF_VERSION = {1: _SCHEMA_V1, SCHEMA_VERSION: SCHEMA}
 
-_ADDED_LATER = {("table", "tie_index")}
+_ADDED_LATER = {("table", "tie_index"), ("table", "changes"), ("index", "changes_by_time")}
 """Tables a store of the same version may lack (made by an earlier tiegraph): opening the
 store creates them."""
+
+_SQLITE_OWN = {("table", "sqlite_sequence")}
+"""SQLite's own bookkeeping for the change log's AUTOINCREMENT: a store of any version may
+hold it (it stays when the table that made it is dropped), and it holds no code."""
 
 SchemaObjects = dict[tuple[str, str], tuple[str, str | None]]
 """``(type, name)`` of each schema object -> ``(table it belongs to, normalized SQL)``."""
@@ -128,7 +132,7 @@ def _check_schema(path: Path, conn: sqlite3.Connection, version: int) -> None:
     """Refuse a backup whose schema is not exactly what a store of ``version`` has."""
     expected = _expected_objects(version)
     found = schema_objects(conn)
-    for kind, name in sorted(found.keys() - expected.keys()):
+    for kind, name in sorted(found.keys() - expected.keys() - _SQLITE_OWN):
         table = found[(kind, name)][0]
         raise ConfigurationError(
             f"backup {str(path)!r} holds {kind} {name!r} (on {table!r}), which no tiegraph"
