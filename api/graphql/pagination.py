@@ -107,14 +107,26 @@ def paginate(
     show: Callable[[S], T],
     first: int,
     after: str | None,
+    strict: bool = False,
 ) -> Connection[T]:
-    """Page an in-memory list (already in its order) after the cursor ``after``."""
+    """Page an in-memory list (already in its order) after the cursor ``after``.
+
+    A cursor for an item the list does not hold gives an empty last page; with ``strict`` (for
+    ranked lists, where no key order says where such an item would have been) it is refused.
+    """
     check_first(first)
     start = 0
     after_key = cursor_key(after)
     if after_key is not None:
         keys = [key(item) for item in items]
-        start = keys.index(after_key) + 1 if after_key in keys else len(items)
+        if after_key in keys:
+            start = keys.index(after_key) + 1
+        elif strict:
+            raise InvalidInput(
+                [Problem("after", "after", after, "is not a cursor of this list: page it again")]
+            )
+        else:
+            start = len(items)
     chosen = list(items[start : start + first])
     page = Page(items=chosen, total=len(items), has_next=start + first < len(items))
     return connection(page, key=key, show=show, after=after_key is not None)

@@ -183,7 +183,7 @@ SCENARIOS: dict[str, Scenario] = {
         '{ connectionDegree(a: "amir", b: "carl") }', people=("amir", "carl")
     ),
     "Query.mutualConnections": Scenario(
-        '{ mutualConnections(a: "amir", b: "carl") { key } }', people=("amir", "carl")
+        '{ mutualConnections(a: "amir", b: "carl") { nodes { key } } }', people=("amir", "carl")
     ),
     "Query.intermediaryStats": Scenario('{ intermediaryStats(person: "carl") { asked } }'),
     "Mutation.requestIntroduction": Scenario(
@@ -208,7 +208,9 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "Query.sharedInterests": Scenario('{ sharedInterests(a: "amir", b: "carl") { score } }'),
     "Query.recommendedPeople": Scenario(
-        '{ recommendedPeople(person: "amir") { score } }', people=("amir",), setup=(KINDRED,)
+        '{ recommendedPeople(person: "amir") { nodes { score } } }',
+        people=("amir",),
+        setup=(KINDRED,),
     ),
     "Query.interestOverlap": Scenario(
         f'{{ interestOverlap(group: "{GROUP}") {{ label }} }}', groups=(GROUP,)
@@ -233,7 +235,7 @@ SCENARIOS: dict[str, Scenario] = {
         groups=(GROUP,),
     ),
     "Query.strongestTies": Scenario(
-        '{ strongestTies(person: "amir") { strength { strength } } }', people=("amir",)
+        '{ strongestTies(person: "amir") { nodes { strength { strength } } } }', people=("amir",)
     ),
     "Query.tieHistory": Scenario(
         '{ tieHistory(a: "amir", b: "carl", from: "2024-01-01T00:00:00Z",'
@@ -242,7 +244,8 @@ SCENARIOS: dict[str, Scenario] = {
         groups=(GROUP,),
     ),
     "Query.driftingTies": Scenario(
-        f'{{ driftingTies(person: "amir", at: "{AT}") {{ now {{ band }} }} }}', people=("amir",)
+        f'{{ driftingTies(person: "amir", at: "{AT}") {{ nodes {{ now {{ band }} }} }} }}',
+        people=("amir",),
     ),
     "Query.keepInTouch": Scenario(
         '{ keepInTouch(person: "amir", at: "2025-03-01T00:00:00Z") { reason } }',

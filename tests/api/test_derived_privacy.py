@@ -8,6 +8,7 @@ straight to the service's store before the attack.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -154,7 +155,7 @@ async def test_every_horizon_and_after_moment_withholds_the_pair_figures(api: Ap
 # -- recommendations: private offers neither explain nor rank -----------------------------------
 
 RECOMMENDED = """
-query { recommendedPeople(person: "amir", first: 20) { person { key } score reasons } }
+query { recommendedPeople(person: "amir", first: 20) { nodes { person { key } score reasons } } }
 """
 
 
@@ -166,12 +167,12 @@ async def test_a_strangers_private_offer_does_not_show_in_my_recommendations(api
         Person(id="pia", name="Pia", interests=("storytelling",)),
     )
     admin = await api.data(RECOMMENDED, api.admin)  # may read every profile: the match is there
-    by_key = {r["person"]["key"]: r for r in admin["recommendedPeople"]}
+    by_key = {r["person"]["key"]: r for r in admin["recommendedPeople"]["nodes"]}
     assert any("media training" in line for line in by_key["olle"]["reasons"])
     assert by_key["olle"]["score"] > by_key["pia"]["score"]
 
     mine = await api.data(RECOMMENDED, api.as_("amir"))
-    by_key = {r["person"]["key"]: r for r in mine["recommendedPeople"]}
+    by_key = {r["person"]["key"]: r for r in mine["recommendedPeople"]["nodes"]}
     assert not any("media training" in line for line in by_key["olle"]["reasons"])
     # Nor does the order: the two look alike to amir, so they score alike.
     assert by_key["olle"]["score"] == by_key["pia"]["score"]
@@ -185,10 +186,48 @@ async def test_someone_who_blocked_me_is_never_recommended_to_me(api: Api) -> No
     )
     keys = [
         r["person"]["key"]
-        for r in (await api.data(RECOMMENDED, api.as_("amir")))["recommendedPeople"]
+        for r in (await api.data(RECOMMENDED, api.as_("amir")))["recommendedPeople"]["nodes"]
     ]
     assert "pia" in keys
     assert "olle" not in keys
+
+
+RECOMMENDED_PAGE = """
+query($after: String) { recommendedPeople(person: "amir", first: 1, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { person { key } }
+} }
+"""
+
+
+async def test_paging_my_recommendations_never_shows_someone_who_blocked_me(api: Api) -> None:
+    await _write(
+        api,
+        Person(id="olle", name="Olle", interests=("storytelling",), blocked_ids=("amir",)),
+        Person(id="pia", name="Pia", interests=("storytelling",)),
+        Person(id="rut", name="Rut", interests=("storytelling",)),
+    )
+    amir = api.as_("amir")
+    whole = [
+        r["person"]["key"]
+        for r in (await api.data(RECOMMENDED, amir))["recommendedPeople"]["nodes"]
+    ]
+    paged: list[str] = []
+    after: str | None = None
+    while True:
+        page = (await api.data(RECOMMENDED_PAGE, amir, after=after))["recommendedPeople"]
+        assert page["totalCount"] == len(whole)
+        paged.extend(r["person"]["key"] for r in page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert paged == whole
+    assert {"pia", "rut"} <= set(paged)
+    assert "olle" not in paged
+    # Nor does a cursor made up to point at her tell where she would have been.
+    made_up = base64.urlsafe_b64encode(b"after:olle").decode()
+    body = await api.query(RECOMMENDED_PAGE, amir, after=made_up)
+    assert body["data"] is None
+    assert "is not a cursor of this list" in body["errors"][0]["message"]
 
 
 # -- cohorts: private offers and pre-interviews ---------------------------------------------------
@@ -353,7 +392,7 @@ async def test_a_leader_reads_a_pairs_tie_only_up_to_the_group_end_if_they_keep_
 
 DRIFT = """
 query { driftingTies(group: "spring-2024", windowDays: 120, at: "2025-02-01T00:00:00Z") {
-  person { key } other { key } lastContact
+  nodes { person { key } other { key } lastContact }
 } }
 """
 
@@ -364,7 +403,7 @@ async def test_a_groups_drift_says_nothing_of_those_who_keep_post_group_contact_
     lena = api.as_("lena", Role.LEADER)
 
     def pairs(found: dict[str, Any]) -> set[tuple[str, str]]:
-        return {(d["person"]["key"], d["other"]["key"]) for d in found["driftingTies"]}
+        return {(d["person"]["key"], d["other"]["key"]) for d in found["driftingTies"]["nodes"]}
 
     before = pairs(await api.data(DRIFT, lena))
     assert any("amir" in pair for pair in before)
@@ -372,6 +411,37 @@ async def test_a_groups_drift_says_nothing_of_those_who_keep_post_group_contact_
     after = pairs(await api.data(DRIFT, lena))
     assert not any("amir" in pair for pair in after)
     assert after == {pair for pair in before if "amir" not in pair}
+
+
+DRIFT_PAGE = """
+query($after: String) {
+  driftingTies(group: "spring-2024", windowDays: 120, at: "2025-02-01T00:00:00Z", first: 1,
+               after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { person { key } other { key } }
+  }
+}
+"""
+
+
+async def test_paging_a_groups_drift_shows_no_more_than_the_whole_drift(api: Api) -> None:
+    lena = api.as_("lena", Role.LEADER)
+    await _update_person(api, "amir", share_post_group_contact=False)
+    whole = [
+        (d["person"]["key"], d["other"]["key"])
+        for d in (await api.data(DRIFT, lena))["driftingTies"]["nodes"]
+    ]
+    paged: list[tuple[str, str]] = []
+    after: str | None = None
+    while True:
+        page = (await api.data(DRIFT_PAGE, lena, after=after))["driftingTies"]
+        assert page["totalCount"] == len(whole)
+        paged.extend((d["person"]["key"], d["other"]["key"]) for d in page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(paged) > 1
+    assert paged == whole
+    assert not any("amir" in pair for pair in paged)
 
 
 # -- consent flags and blocks are the person's own ------------------------------------------------

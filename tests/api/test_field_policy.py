@@ -138,6 +138,9 @@ RULES: dict[str, object] = {
             "Person",
             "SideConversation",
             "Tie",
+            "RankedTie",
+            "DriftingTie",
+            "RecommendedPerson",
         )
         for suffix in ("Connection", "Edge")
     },

@@ -51,7 +51,7 @@ async def test_a_person_sees_their_strongest_ties_and_strength_on_their_ties(api
         f"""
         {{
           strongestTies(person: "amir", first: 3, at: "{AUTUMN}") {{
-            other {{ key }} strength {{ band }}
+            nodes {{ other {{ key }} strength {{ band }} }}
           }}
           person(id: "amir") {{ ties(first: 2) {{ edges {{ node {{
             other {{ key }} strength {{ strength band }}
@@ -60,7 +60,7 @@ async def test_a_person_sees_their_strongest_ties_and_strength_on_their_ties(api
         """,
         api.as_("amir"),
     )
-    ranked = data["strongestTies"]
+    ranked = data["strongestTies"]["nodes"]
     assert ranked[0]["other"]["key"] == "carl"
     assert len(ranked) == 3
     for edge in data["person"]["ties"]["edges"]:
@@ -107,7 +107,7 @@ async def test_groups_compare_side_by_side_and_bad_arguments_are_named(api: Api)
     )
     assert "stepDays" in body["errors"][0]["message"]
     body = await api.query(
-        '{ driftingTies(person: "amir", group: "spring-2024") { now { band } } }'
+        '{ driftingTies(person: "amir", group: "spring-2024") { nodes { now { band } } } }'
     )
     assert "exactly one of person or group" in body["errors"][0]["message"]
 
@@ -115,11 +115,11 @@ async def test_groups_compare_side_by_side_and_bad_arguments_are_named(api: Api)
 async def test_drift_lists_the_pairs_who_stopped_talking(api: Api) -> None:
     data = await api.data(
         f"""{{ driftingTies(group: "spring-2024", windowDays: 120, at: "{AUTUMN}") {{
-            person {{ key }} other {{ key }} before {{ band }} now {{ band }} }} }}"""
+            nodes {{ person {{ key }} other {{ key }} before {{ band }} now {{ band }} }} }} }}"""
     )
     drifts = [
         (d["person"]["key"], d["other"]["key"], d["before"]["band"], d["now"]["band"])
-        for d in data["driftingTies"]
+        for d in data["driftingTies"]["nodes"]
     ]
     # The two pairs who talked beside the meetings and then stopped lose the most.
     assert set(drifts[:2]) == {

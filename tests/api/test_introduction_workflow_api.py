@@ -79,7 +79,7 @@ async def test_shared_interests_recommendations_and_group_overlap(api: Api) -> N
     data = await api.data(
         """{ sharedInterests(a: "amir", b: "carl") { score groupContextShown
                items { facet label weight explanation } }
-             recommendedPeople(person: "amir") { person { key } reasons }
+             recommendedPeople(person: "amir") { nodes { person { key } reasons } }
              interestOverlap(group: "spring-2024") { label memberCount members { key } } }""",
         api.as_("amir"),
     )
@@ -88,7 +88,7 @@ async def test_shared_interests_recommendations_and_group_overlap(api: Api) -> N
     assert "GROUP" in {i["facet"] for i in shared["items"]}
     weights = [i["weight"] for i in shared["items"]]
     assert weights == sorted(weights, reverse=True)
-    assert all(r["person"]["key"] != "amir" for r in data["recommendedPeople"])
+    assert all(r["person"]["key"] != "amir" for r in data["recommendedPeople"]["nodes"])
     for overlap in data["interestOverlap"]:
         assert overlap["memberCount"] == len(overlap["members"]) >= 2
     as_outsider = await api.data(

@@ -110,11 +110,11 @@ async def test_degrees_and_mutual_connections(api: Api) -> None:
         """{ carl: connectionDegree(a: "amir", b: "carl")
              olga: connectionDegree(a: "amir", b: "olga")
              pia: connectionDegree(a: "amir", b: "pia")
-             mutualConnections(a: "amir", b: "olga") { key } }""",
+             mutualConnections(a: "amir", b: "olga") { nodes { key } } }""",
         api.as_("amir"),
     )
     assert (data["carl"], data["olga"], data["pia"]) == ("FIRST", "SECOND", "THIRD")
-    assert [p["key"] for p in data["mutualConnections"]] == ["carl", "dina"]
+    assert [p["key"] for p in data["mutualConnections"]["nodes"]] == ["carl", "dina"]
 
 
 async def test_paths_are_asked_for_oneself_and_bad_arguments_are_named(api: Api) -> None:

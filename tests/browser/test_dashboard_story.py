@@ -54,9 +54,9 @@ def test_the_legend_shows_each_kind_of_tie_exactly_as_it_is_drawn(
         assert edge["opacity"] == pytest.approx(swatch["opacity"], abs=0.01), edge
     # A drifting tie is drawn as the legend's drifting tie, whether or not they met after.
     api = demo_service.graphql(
-        'query { driftingTies(group: "autumn-2024", windowDays: 90) { person { key } } }'
+        'query { driftingTies(group: "autumn-2024", windowDays: 90) { totalCount } }'
     )
-    assert sum(1 for e in drawn if e["kind"] == "drift") == len(api["driftingTies"])
+    assert sum(1 for e in drawn if e["kind"] == "drift") == api["driftingTies"]["totalCount"]
     tab.screenshot("dashboard-story-tie-graph", "#ties")
     assert tab.errors == []
 

@@ -3,13 +3,15 @@ over :class:`graph.usecases.discovery.Discovery`."""
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
 import strawberry
 
+from api.graphql.pagination import Connection, check_first, paginate
 from api.graphql.types import Info, Person, PersonRef, key_of, people_of, person_of
 from graph.domain.similarity import Facet
 from graph.domain.similarity import SharedItem as DomainItem
+from graph.usecases.discovery import MAX_RECOMMENDATIONS
 
 __all__ = ["interest_overlap", "recommended_people", "shared_interests"]
 
@@ -88,22 +90,33 @@ async def shared_interests(info: Info, a: PersonRef, b: PersonRef) -> SharedInte
 
 
 async def recommended_people(
-    info: Info, person: PersonRef, first: int = 10
-) -> list[RecommendedPerson]:
+    info: Info,
+    person: PersonRef,
+    first: Annotated[int, strawberry.argument(description="How many people a page holds.")] = 10,
+    after: str | None = None,
+) -> Connection[RecommendedPerson]:
     """People a person does not know yet who share their interests or whose offers meet their
-    seeks (and the other way round); only people who agreed to be discoverable."""
+    seeks (and the other way round); only people who agreed to be discoverable. Best first, a
+    page at a time (the best 100 at most)."""
+    check_first(first)
     found = await info.context.service.discovery.recommended_people(
-        info.context.viewer, key_of(person, "Person", argument="person"), first=first
+        info.context.viewer,
+        key_of(person, "Person", argument="person"),
+        first=MAX_RECOMMENDATIONS,
     )
-    return [
-        RecommendedPerson(
+    return paginate(
+        found,
+        key=lambda r: r.person_id,
+        show=lambda r: RecommendedPerson(
             person_key=r.person_id,
             score=r.score,
             reasons=list(r.reasons),
             shared=[SharedItem.of(i) for i in r.interests],
-        )
-        for r in found
-    ]
+        ),
+        first=first,
+        after=after,
+        strict=True,
+    )
 
 
 async def interest_overlap(info: Info, group: strawberry.ID) -> list[InterestOverlap]:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.graphql.pagination import DEFAULT_PAGE, Connection, check_first, paginate
 from api.graphql.types import (
     Info,
     Interaction,
@@ -26,6 +27,7 @@ from api.graphql.types import (
 from graph.domain.errors import InvalidInput, Problem
 from graph.domain.relationship import Assessment
 from graph.domain.retention import GroupRetention as DomainRetention
+from graph.ports import MAX_PAGE
 from graph.usecases.insights import DEFAULT_HORIZONS, Drift, RelationshipReport
 from graph.usecases.insights import GroupTie as DomainGroupTie
 
@@ -347,28 +349,30 @@ async def relationship(
 async def strongest_ties(
     info: Info,
     person: PersonRef,
-    first: int = 10,
+    first: Annotated[int, strawberry.argument(description="How many ties a page holds.")] = 10,
     min_strength: float = 0.0,
     at: AtArgument = None,
-) -> list[RankedTie]:
-    """A person's ties, strongest first (theirs to see)."""
-    ranked = await info.context.service.insights.strongest_ties(
-        info.context.viewer,
-        key_of(person, "Person", argument="person"),
-        first=first,
-        min_strength=min_strength,
-        at=at,
-    )
+    after: str | None = None,
+) -> Connection[RankedTie]:
+    """A person's ties, strongest first (theirs to see), a page at a time (at most 1,000)."""
+    check_first(first)
     me = key_of(person, "Person", argument="person")
-    return [
-        RankedTie(
+    ranked = await info.context.service.insights.strongest_ties(
+        info.context.viewer, me, first=MAX_PAGE, min_strength=min_strength, at=at
+    )
+    return paginate(
+        ranked,
+        key=lambda r: r.tie.other(me),
+        show=lambda r: RankedTie(
             other_key=r.tie.other(me),
             strength=TieStrength.of(r.assessment),
             last_contact=r.tie.last_at,
             interaction_count=r.tie.count,
-        )
-        for r in ranked
-    ]
+        ),
+        first=first,
+        after=after,
+        strict=True,
+    )
 
 
 def _days(value: float, argument: str) -> timedelta:
@@ -416,9 +420,14 @@ async def drifting_ties(
         int, strawberry.argument(description="How far back to compare bands.")
     ] = 90,
     at: AtArgument = None,
-) -> list[DriftingTie]:
+    first: Annotated[
+        int, strawberry.argument(description="How many ties a page holds.")
+    ] = DEFAULT_PAGE,
+    after: str | None = None,
+) -> Connection[DriftingTie]:
     """Ties of a person, or among a group's members, that fell to a weaker band within the
-    window: the contacts being lost. Most bands fallen first."""
+    window: the contacts being lost. Most bands fallen first, a page at a time."""
+    check_first(first)
     drifts = await info.context.service.insights.drifting_ties(
         info.context.viewer,
         person_id=key_of(person, "Person", argument="person") if person else None,
@@ -426,7 +435,14 @@ async def drifting_ties(
         window=_days(window_days, "windowDays"),
         at=at,
     )
-    return [DriftingTie.of(d) for d in drifts]
+    return paginate(
+        drifts,
+        key=lambda d: f"{d.person_id}~{d.other_id}",
+        show=DriftingTie.of,
+        first=first,
+        after=after,
+        strict=True,
+    )
 
 
 HorizonsArgument = Annotated[

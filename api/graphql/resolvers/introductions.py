@@ -8,6 +8,7 @@ from typing import Annotated, TypeAlias
 
 import strawberry
 
+from api.graphql.pagination import Connection, check_first, paginate
 from api.graphql.types import (
     Group,
     Info,
@@ -16,11 +17,12 @@ from api.graphql.types import (
     PersonRef,
     TieBand,
     key_of,
+    people_of,
     people_or_none,
     person_of,
 )
 from graph.domain.paths import Strategy
-from graph.usecases.introductions import Degree, ExplainedPath
+from graph.usecases.introductions import MAX_MUTUAL, Degree, ExplainedPath
 from graph.usecases.policy import Action, may
 
 __all__ = ["connection_degree", "introduction_paths", "mutual_connections"]
@@ -188,16 +190,22 @@ async def connection_degree(
 
 
 async def mutual_connections(
-    info: Info, a: PersonRef, b: PersonRef, first: int = 20, at: NetworkAt = None
-) -> list[Person]:
+    info: Info,
+    a: PersonRef,
+    b: PersonRef,
+    first: Annotated[int, strawberry.argument(description="How many people a page holds.")] = 20,
+    at: NetworkAt = None,
+    after: str | None = None,
+) -> Connection[Person]:
     """People both have a tie with who could introduce them (intermediaries who agreed to be
-    discoverable, neither tie blocked), in key order."""
+    discoverable, neither tie blocked), in key order, a page at a time (100 at most)."""
+    check_first(first)
     found = await info.context.service.introductions.mutual_connections(
         info.context.viewer,
         key_of(a, "Person", argument="a"),
         key_of(b, "Person", argument="b"),
-        first=first,
+        first=MAX_MUTUAL,
         at=at,
     )
-    shown = [await person_of(info, p.id) for p in found]
-    return [p for p in shown if p is not None]
+    shown = await people_of(info, [p.id for p in found])
+    return paginate(shown, key=lambda p: p.key, show=lambda p: p, first=first, after=after)

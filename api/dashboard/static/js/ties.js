@@ -6,7 +6,7 @@ import { byId, day, fill, h, rows, status, strength, words } from "./dom.js";
 const DRIFT_WINDOW_DAYS = 90;
 
 const TIES = `
-query DashboardTies($group: ID!, $at: DateTime, $window: Int!) {
+query DashboardTies($group: ID!, $at: DateTime, $window: Int!, $pageSize: Int!) {
   group(id: $group) {
     leader { key }
     members(first: 100) {
@@ -21,11 +21,28 @@ query DashboardTies($group: ID!, $at: DateTime, $window: Int!) {
     strength { strength band }
     interactionCount lastContact contactAfter
   }
-  driftingTies(group: $group, windowDays: $window, at: $at) {
-    person { key } other { key }
-    before { band } now { band }
+  driftingTies(group: $group, windowDays: $window, at: $at, first: $pageSize) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      person { key } other { key }
+      before { band } now { band }
+    }
   }
 }`;
+
+/** More of a group's drifting ties, page by page, after the first that came with its ties. */
+const DRIFTS = `
+query DashboardDrifts($group: ID!, $at: DateTime, $window: Int!, $pageSize: Int!, $after: String) {
+  driftingTies(group: $group, windowDays: $window, at: $at, first: $pageSize, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      person { key } other { key }
+      before { band } now { band }
+    }
+  }
+}`;
+
+const DRIFT_PAGE = 200;
 
 const COLORS = {
   text: "#1f2937",
@@ -483,14 +500,29 @@ function wireControls() {
   }
 }
 
+/** Every drifting tie of the group: the first page came with the ties, the rest page by page. */
+async function allDrifts(result, asked) {
+  let page = result.data && result.data.driftingTies;
+  const found = page ? [...page.nodes] : [];
+  while (page && page.pageInfo.hasNextPage) {
+    const more = await graphql(DRIFTS, { ...asked, after: page.pageInfo.endCursor });
+    page = more.data && more.data.driftingTies;
+    if (page) found.push(...page.nodes);
+  }
+  return found;
+}
+
 /** Load the ties among a group's people at a moment and draw them. */
 export async function loadTies(groupKey, at) {
   const container = byId("tie-graph");
   container.dataset.state = "loading";
   status("ties-status", "Loading the ties…");
   const mine = ++latest;
-  const result = await graphql(TIES, { group: groupKey, at, window: DRIFT_WINDOW_DAYS });
+  const asked = { group: groupKey, at, window: DRIFT_WINDOW_DAYS, pageSize: DRIFT_PAGE };
+  const result = await graphql(TIES, asked);
   if (mine !== latest) return null; // a newer choice is on its way
+  const driftNodes = await allDrifts(result, asked);
+  if (mine !== latest) return null;
   const problem = fieldError(result, "groupTies");
   if (problem) {
     if (graph) graph.destroy();
@@ -510,7 +542,7 @@ export async function loadTies(groupKey, at) {
   fillEdgeLegend();
   const ties = result.data.groupTies.filter((t) => t.a && t.b);
   const drifts = new Map();
-  for (const d of result.data.driftingTies || []) {
+  for (const d of driftNodes) {
     if (d.person && d.other) {
       drifts.set(pairKey(d.person.key, d.other.key), `${words(d.before.band)} → ${words(d.now.band)}`);
     }
