@@ -132,7 +132,11 @@ class Subscriber:
         """The next message other than a ping (answered) or pong."""
         async with asyncio.timeout(timeout):
             while True:
-                message: dict[str, Any] = json.loads(await self.socket.recv())
+                frame = await self.socket.recv()
+                # A browser's WebSocket hands binary frames over as Blobs, which the protocol's
+                # clients do not parse: every message must be a text frame.
+                assert isinstance(frame, str), f"a binary frame: {frame!r}"
+                message: dict[str, Any] = json.loads(frame)
                 if message["type"] == "ping":
                     await self.socket.send(json.dumps({"type": "pong"}))
                     continue
