@@ -4,6 +4,8 @@ reach and the first interaction, then the retention the use case builds from the
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -20,7 +22,7 @@ from graph.domain.model import (
     Person,
     pair_key,
 )
-from graph.domain.retention import GroupRetention, group_retention
+from graph.domain.retention import GroupRetention, PairRetention, group_retention
 from graph.ports import GraphStore, batch_of
 from graph.usecases.insights import Insights, _embedded
 from graph.usecases.viewer import Viewer
@@ -182,7 +184,19 @@ async def test_group_retention_from_counts_equals_the_fold_over_whole_histories(
     insights = Insights(store, clock=lambda: NOW)
     found = await insights.group_retention(ADMIN, "g1", horizons=[7, 30, 90])
     expected = await folded_retention(store, consenting=consenting)
-    assert found == expected
+    # Strengths come from ties each store merged in its own order of additions: equal to the
+    # last few bits, not bit for bit; everything else is equal exactly.
+    assert dataclasses.replace(found, pairs=()) == dataclasses.replace(expected, pairs=())
+    assert [_rounded(p) for p in found.pairs] == [_rounded(p) for p in expected.pairs]
+    for got, want in zip(found.pairs, expected.pairs, strict=True):
+        assert math.isclose(got.strength_now, want.strength_now, rel_tol=1e-12)
+        assert math.isclose(
+            got.keep_in_touch_probability, want.keep_in_touch_probability, rel_tol=1e-12
+        )
+
+
+def _rounded(pair: PairRetention) -> PairRetention:
+    return dataclasses.replace(pair, strength_now=0.0, keep_in_touch_probability=0.0)
 
 
 async def test_reach_counts_only_direct_contact_after_the_end_and_active_groups(
