@@ -43,7 +43,6 @@ from api.http.auth import Authenticator, Unauthenticated
 from api.http.live import CONNECTION_INIT_WAIT, PROTOCOLS, LiveUpdates, live_updates
 from api.http.middleware import (
     RateLimiter,
-    enforce_rate_limit,
     install_protections,
     rate_limit_response,
 )
@@ -91,7 +90,9 @@ class Authenticate:
     Plain ASGI (not ``BaseHTTPMiddleware``, which costs a quarter of a millisecond a request):
     it puts the viewer in the request state, and flags every response when auth is off.
 
-    Each failed authentication takes a token from its client address's allowance
+    An authenticated request takes one from its credential's allowance (the rate limit) and is
+    answered 429 with ``Retry-After`` here when none is left. Each failed authentication takes a
+    token from its client address's allowance
     (``failures``); an address with none left is answered 429 with ``Retry-After`` before its
     credentials are even looked at, so keys and tokens cannot be guessed at speed. Behind a
     proxy the address is the one uvicorn's ``--forwarded-allow-ips`` trusts.
@@ -138,6 +139,14 @@ class Authenticate:
             await _unauthenticated(str(error))(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
+        if scope["type"] == "http":
+            # The credential's allowance is taken here, before any GraphQL work: a caller over
+            # its limit costs a token check, not a parsed request (a flood of refused requests
+            # would otherwise take the CPU the others need).
+            allowed, retry_after = scope["app"].state.rate_limiter.allow(viewer.subject)
+            if not allowed:
+                await rate_limit_response(retry_after)(scope, receive, send)
+                return
         if not self.no_auth:
             await self.app(scope, receive, send)
             return
@@ -252,7 +261,7 @@ class _GraphQL(LiveUpdates, GraphQL[Context, None]):
             # Only the GraphiQL page gets here unauthenticated; it executes nothing, and a
             # viewer without roles may do nothing (see graph.usecases.policy.may).
             return Context(request.app.state.service, NOBODY)
-        enforce_rate_limit(request, viewer.subject)
+        # The rate limit was taken by Authenticate, before the request reached GraphQL.
         return Context(request.app.state.service, viewer)
 
     def parse_json(self, data: str | bytes) -> Any:

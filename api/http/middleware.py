@@ -4,10 +4,11 @@
   with 431.
 * :class:`BodyLimitMiddleware` refuses bodies over ``max_body_bytes`` with 413, before reading
   them when ``Content-Length`` says so, and as soon as the streamed bytes pass the limit when not.
-* :class:`RateLimiter` is an in-memory token bucket per credential; :func:`enforce_rate_limit`
-  is what the GraphQL context getter calls with the viewer's subject, and the handler
-  :func:`install_protections` registers turns a refusal into 429 with ``Retry-After``. Failed
-  authentications take from another one, per client address (see ``api.http.app.Authenticate``).
+* :class:`RateLimiter` is an in-memory token bucket per credential; ``api.http.app.Authenticate``
+  takes from it for each authenticated request, before any GraphQL work, and answers 429 with
+  ``Retry-After`` itself (:func:`enforce_rate_limit` and the handler :func:`install_protections`
+  registers do the same for other routes). Failed authentications take from another one, per
+  client address.
 
 The limits on a GraphQL operation's shape are in :mod:`api.graphql.limits`, its error answers in
 :mod:`api.graphql.errors`.
@@ -303,7 +304,7 @@ def rate_limit_response(retry_after: float) -> JSONResponse:
 def enforce_rate_limit(connection: HTTPConnection, key: str) -> None:
     """Take one request from ``key``'s allowance, or raise :class:`RateLimited`.
 
-    Call it from the GraphQL context getter with the viewer's subject (e.g. ``user:<sub>``,
+    Call it from a route with the caller's subject (e.g. ``user:<sub>``,
     ``key:<name>``, or ``anonymous:<client address>``); the handler that
     :func:`install_protections` registers answers 429 with ``Retry-After``.
     """
