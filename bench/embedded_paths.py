@@ -58,10 +58,10 @@ from rich.console import Console
 
 from bench._kit import percentile
 from bench.api import PERSON_LOOKUP, _admin_token, _Servers, _wait_ready, start_tiegraph
-from bench.dense_paths import PATHS_QUERY, dense_network
+from bench.dense_paths import KINDS, PATHS_QUERY, SPAN, dense_network
 from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.batch import TieAccumulator, WriteBatch
-from graph.domain.model import Interaction, InteractionKind, Person
+from graph.domain.model import Interaction, Person
 from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank
 from graph.domain.relationship import link_strength
@@ -73,13 +73,6 @@ MILLION_CONTACTS: Final = 10_000_000
 CIRCLE: Final = 25
 """A person's local circle: the people up to this many places away in id order."""
 LOCAL_SHARE: Final = 0.9
-SPAN: Final = timedelta(days=730)
-KINDS: Final = (
-    InteractionKind.MESSAGE,
-    InteractionKind.CALL,
-    InteractionKind.CONTACT,
-    InteractionKind.MEETING,
-)
 MAX_HOPS: Final = 3
 FIRST: Final = 5
 GIB: Final = 1024**3

@@ -33,19 +33,4 @@ def ties_from_history(
             continue
         seen.add(interaction.key)
         accumulator.add(interaction)
-    return {
-        pair: Tie(
-            a=d.a,
-            b=d.b,
-            first_at=d.first_at,
-            last_at=d.last_at,
-            count=d.count,
-            counts=dict(d.counts),
-            initiated_by_a=d.initiated_by_a,
-            initiated_by_b=d.initiated_by_b,
-            score=d.score,
-            score_by_a=d.score_by_a,
-            score_by_b=d.score_by_b,
-        )
-        for pair, d in accumulator.deltas.items()
-    }
+    return {pair: d.as_tie() for pair, d in accumulator.deltas.items()}
