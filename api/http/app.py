@@ -228,7 +228,9 @@ class _GraphQL(LiveUpdates, GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Run one operation, the query found by its hash for an automatic persisted query."""
         try:
-            query = self.persisted.resolve(request_data.query, request_data.extensions)
+            query = self.persisted.resolve(
+                request_data.query, request_data.extensions, owner=context.viewer.subject
+            )
         except PersistedQueryNotFound as missing:
             return ExecutionResult(data=None, errors=[missing])
         if query is not request_data.query:

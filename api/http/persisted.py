@@ -7,7 +7,9 @@ hash again with the query, which the server checks against the hash and keeps. R
 smaller, and a GET with only the hash can be cached by a CDN.
 
 The server keeps the ``size`` most recently used queries, so a client cannot fill its memory;
-a forgotten query costs the client one round trip more.
+a forgotten query costs the client one round trip more. Queries are kept per credential: were
+they shared, anyone could send the hash of a query with its values written in (``person(id:
+"klara")``) and learn from the answer whether somebody else had asked it.
 """
 
 from __future__ import annotations
@@ -41,17 +43,20 @@ class PersistedQueryNotFound(GraphQLError):
 
 
 class PersistedQueries:
-    """The queries known by their SHA-256, least recently used forgotten first."""
+    """The queries known by their owner and SHA-256, least recently used forgotten first."""
 
     def __init__(self, size: int = QUERIES_KEPT) -> None:
         self.size = size
-        self._queries: OrderedDict[str, str] = OrderedDict()
+        self._queries: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._queries)
 
-    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
-        """Return the query to run for a request's ``query`` and ``extensions``.
+    def resolve(
+        self, query: str | None, extensions: dict[str, Any] | None, *, owner: str
+    ) -> str | None:
+        """Return the query to run for a request's ``query`` and ``extensions``, sent by
+        ``owner`` (the credential's subject; a hash is known only to whoever sent its query).
 
         Without ``persistedQuery`` the query is returned as it is. Raises
         :class:`PersistedQueryNotFound` for an unknown hash without a query, and
@@ -68,17 +73,17 @@ class PersistedQueries:
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str) or len(digest) != 64:
             raise HTTPException(400, "extensions.persistedQuery.sha256Hash must be 64 hex digits")
-        digest = digest.lower()
+        key = (owner, digest.lower())
         if query is None:
-            known = self._queries.get(digest)
+            known = self._queries.get(key)
             if known is None:
                 raise PersistedQueryNotFound
-            self._queries.move_to_end(digest)
+            self._queries.move_to_end(key)
             return known
-        if hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest() != digest:
+        if hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest() != key[1]:
             raise HTTPException(400, "provided sha does not match query")
-        self._queries[digest] = query
-        self._queries.move_to_end(digest)
+        self._queries[key] = query
+        self._queries.move_to_end(key)
         if len(self._queries) > self.size:
             self._queries.popitem(last=False)
         return query

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from api.http.persisted import NOT_FOUND, NOT_FOUND_CODE, PersistedQueries, PersistedQueryNotFound
+from graph.usecases.viewer import Role
 from tests.api.conftest import Api
 
 LOOKUP = "query Lookup($id: ID!) { person(id: $id) { key name } }"
@@ -57,15 +58,34 @@ async def test_a_version_other_than_one_is_refused(api: Api) -> None:
     assert response.status_code == 400
 
 
+async def test_a_hash_is_known_only_to_the_credential_that_sent_its_query(api: Api) -> None:
+    # Someone else's query, values written in: its hash alone must not tell whether it was asked.
+    asked = '{ person(id: "klara") { key } }'
+    digest = hashlib.sha256(asked.encode()).hexdigest()
+    amir = api.as_("amir", Role.MEMBER)
+    sent = await api.client.post(
+        "/graphql", json={"query": asked, "extensions": _persisted(digest)}, headers=amir
+    )
+    assert "errors" not in sent.json()
+    probe = await api.client.post(
+        "/graphql", json={"extensions": _persisted(digest)}, headers=api.as_("britt", Role.MEMBER)
+    )
+    assert probe.json()["errors"][0]["message"] == NOT_FOUND
+    again = await api.client.post("/graphql", json={"extensions": _persisted(digest)}, headers=amir)
+    assert again.json() == sent.json()
+
+
 def test_the_least_recently_used_query_is_forgotten_first() -> None:
     kept = PersistedQueries(size=2)
     queries = ["{ a }", "{ b }", "{ c }"]
     digests = [hashlib.sha256(q.encode()).hexdigest() for q in queries]
-    kept.resolve(queries[0], _persisted(digests[0]))
-    kept.resolve(queries[1], _persisted(digests[1]))
-    assert kept.resolve(None, _persisted(digests[0])) == queries[0]  # now the most recent
-    kept.resolve(queries[2], _persisted(digests[2]))
+    kept.resolve(queries[0], _persisted(digests[0]), owner="amir")
+    kept.resolve(queries[1], _persisted(digests[1]), owner="amir")
+    assert (
+        kept.resolve(None, _persisted(digests[0]), owner="amir") == queries[0]
+    )  # now the most recent
+    kept.resolve(queries[2], _persisted(digests[2]), owner="amir")
     assert len(kept) == 2
-    assert kept.resolve(None, _persisted(digests[0])) == queries[0]
+    assert kept.resolve(None, _persisted(digests[0]), owner="amir") == queries[0]
     with pytest.raises(PersistedQueryNotFound):
-        kept.resolve(None, _persisted(digests[1]))
+        kept.resolve(None, _persisted(digests[1]), owner="amir")
