@@ -34,6 +34,11 @@ class Settings(GraphSettings):
     workers: int = Field(1, ge=1, le=64)
     """How many API worker processes serve the store (``tiegraph serve --workers``); limits
     kept in each process's memory are divided among them."""
+    refusal_hold_seconds: float = Field(1.0, ge=0, le=10)
+    """How long a request refused for its rate (429) is held before the answer goes out (at
+    most its ``Retry-After``). Holding costs the server a sleeping task; a client that floods
+    over one connection waits for each answer, so it is refused at most once per hold per
+    connection instead of as fast as the server can say no. 0 answers at once."""
     auth_failures_per_minute: int = Field(20, ge=1)
     """Failed authentications one client address may make a minute (then 429 until it waits);
     guessing keys or tokens takes forever."""

@@ -7,6 +7,7 @@ checks and metrics. Nothing here reads the environment.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import json
@@ -105,11 +106,25 @@ class Authenticate:
         authenticator: Authenticator,
         no_auth: bool,
         failures: RateLimiter,
+        hold_seconds: float = 0.0,
     ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.no_auth = no_auth
         self.failures = failures
+        self.hold_seconds = hold_seconds
+
+    async def _refuse(self, retry_after: float, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 429, held for up to ``hold_seconds`` (never past the ``Retry-After``) first.
+
+        A flooding client waits for each answer on its connection, so holding the refusal
+        caps it at one refused request per hold per connection: without it, refusing several
+        thousand requests a second took the core the other callers needed.
+        """
+        hold = min(self.hold_seconds, retry_after)
+        if hold > 0:
+            await asyncio.sleep(hold)
+        await rate_limit_response(retry_after)(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -130,7 +145,7 @@ class Authenticate:
         address = str(client[0]) if client else "unknown"
         wait = self.failures.waiting(address)
         if wait > 0:
-            await rate_limit_response(wait)(scope, receive, send)
+            await self._refuse(wait, scope, receive, send)
             return
         try:
             viewer = self.authenticator.authenticate(header)
@@ -145,7 +160,7 @@ class Authenticate:
             # would otherwise take the CPU the others need).
             allowed, retry_after = scope["app"].state.rate_limiter.allow(viewer.subject)
             if not allowed:
-                await rate_limit_response(retry_after)(scope, receive, send)
+                await self._refuse(retry_after, scope, receive, send)
                 return
         if not self.no_auth:
             await self.app(scope, receive, send)
@@ -339,7 +354,11 @@ def create_app(
 
     failures = RateLimiter(per_worker(settings.auth_failures_per_minute, settings.workers))
     app.add_middleware(
-        Authenticate, authenticator=authenticator, no_auth=settings.no_auth, failures=failures
+        Authenticate,
+        authenticator=authenticator,
+        no_auth=settings.no_auth,
+        failures=failures,
+        hold_seconds=settings.refusal_hold_seconds,
     )
 
     registry = CollectorRegistry()

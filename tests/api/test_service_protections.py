@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,47 @@ async def test_each_credential_is_rate_limited_on_its_own(
     refused = await client.post("/graphql", json=query, headers=amir)
     assert float(refused.headers["Retry-After"]) > 0
     assert (await client.post("/graphql", json=query, headers=britt)).status_code == 200
+
+
+async def test_a_flooding_credential_is_refused_at_the_pace_of_the_hold_while_others_are_served(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(
+        "embedded", tmp_path, None, rate_limit_per_minute=3, refusal_hold_seconds=0.25
+    )
+    app = create_app(settings, on_open=load_core_demo)
+    amir, britt = bearer(settings, "amir"), bearer(settings, "britt")
+    query = {"query": "{ viewer { key } }"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            for _ in range(3):
+                assert (await client.post("/graphql", json=query, headers=amir)).status_code == 200
+
+            async def flood() -> list[int]:
+                statuses: list[int] = []
+                began = time.monotonic()
+                while time.monotonic() - began < 1.0:
+                    sent = await client.post("/graphql", json=query, headers=amir)
+                    statuses.append(sent.status_code)
+                return statuses
+
+            async def served_meanwhile() -> list[float]:
+                waits: list[float] = []
+                for _ in range(3):  # britt's whole allowance
+                    began = time.monotonic()
+                    sent = await client.post("/graphql", json=query, headers=britt)
+                    assert sent.status_code == 200
+                    waits.append(time.monotonic() - began)
+                    await asyncio.sleep(0.2)
+                return waits
+
+            refused, waits = await asyncio.gather(flood(), served_meanwhile())
+    # Held a quarter of a second each, a second of flooding is four or five refusals, not
+    # the hundreds an unheld refusal allows; and the other caller never waits on the hold.
+    assert set(refused) == {429}
+    assert 3 <= len(refused) <= 5
+    assert max(waits) < 0.2
 
 
 async def test_serving_without_auth_says_so_in_every_response(tmp_path: Path) -> None:
