@@ -44,7 +44,7 @@ class Settings(GraphSettings):
     guessing keys or tokens takes forever."""
     max_body_bytes: int = Field(1_000_000, ge=1_000)
     max_header_bytes: int = Field(16_384, ge=1_024, le=1_048_576)
-    """The request line and headers together; more is refused (400) before it is held in
+    """The request line and headers together; more is refused (431) before it is held in
     memory."""
     max_query_depth: int = Field(10, ge=2)
     max_query_cost: int = Field(200_000, ge=100)

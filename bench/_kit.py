@@ -6,6 +6,7 @@ same way (the percentile rule in particular) and a fix reaches every script.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import os
@@ -22,6 +23,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 __all__ = [
+    "asgi_post",
     "free_port",
     "machine",
     "mib",
@@ -150,3 +152,38 @@ def machine() -> dict[str, Any]:
                 info["cpu"] = line.split(":", 1)[1].strip()
                 break
     return info
+
+
+async def asgi_post(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """POST ``body`` to an ASGI ``app`` in this process (no socket, no client) and return the
+    answer's body: what profiling the server's own work needs."""
+    sent = False
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await app(scope, receive, send)
+    return b"".join(chunks)

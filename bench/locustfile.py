@@ -45,6 +45,15 @@ from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
 
+from bench.mix import (
+    GROUP_RETENTION,
+    INTRODUCTION_PATHS,
+    PERSON_PAGE,
+    RECORD_INTERACTIONS,
+    RECORD_SIDE_CONVERSATIONS,
+    RELATIONSHIP,
+)
+
 PLAN_ENV: Final = "TIEGRAPH_LOAD_PLAN"
 
 MIX: Final = {
@@ -60,38 +69,6 @@ WRITES: Final = frozenset({"recordInteractions", "recordSideConversations"})
 ABUSIVE_NAME: Final = "abusive client: person lookup"
 REASON_CHARS: Final = 160
 
-PERSON_PAGE: Final = (
-    "query PersonPage($id: ID!) { person(id: $id) { key name title organization { name } "
-    "memberships(first: 10) { totalCount nodes { role group { key name theme } } } "
-    "ties(first: 10) { totalCount edges { node { count lastAt strength { strength band } "
-    "other { key name } } } } } }"
-)
-INTRODUCTION_PATHS: Final = (
-    "query IntroductionPaths($from: ID!, $to: ID!, $maxHops: Int!) { introductionPaths(from: "
-    "$from, to: $to, maxHops: $maxHops, first: 5) { score hops links { strength band from { key "
-    "} to { key } } people { key name } } }"
-)
-RELATIONSHIP: Final = (
-    "query Relationship($a: ID!, $b: ID!) { relationship(a: $a, b: $b) { interactionCount "
-    "firstContact lastContact strength { strength band } evidence { __typename } } }"
-)
-GROUP_RETENTION: Final = (
-    "query GroupRetention($group: ID!) { groupRetention(group: $group) { group memberCount "
-    "pairCount shareDuring shareAfter aggregated curve { days share pairs } } }"
-)
-WRITE_RESULT: Final = (
-    "{ __typename ... on WritePayload { created counts { kind created unchanged } }"
-    " ... on InvalidInput { message } ... on NotFound { message }"
-    " ... on Forbidden { message } ... on Conflict { message } }"
-)
-RECORD_INTERACTIONS: Final = (
-    "mutation RecordInteractions($input: [InteractionInput!]!) { recordInteractions(input: "
-    "$input) " + WRITE_RESULT + " }"
-)
-RECORD_SIDE_CONVERSATIONS: Final = (
-    "mutation RecordSideConversations($input: [SideConversationInput!]!) { "
-    "recordSideConversations(input: $input) " + WRITE_RESULT + " }"
-)
 ABUSIVE_LOOKUP: Final = "query AbusiveLookup($id: ID!) { person(id: $id) { key } }"
 
 

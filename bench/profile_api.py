@@ -34,6 +34,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from api.http.app import create_app
 from api.http.auth import create_token
 from api.settings import Settings, StoreKind
+from bench._kit import asgi_post
 from bench.api import PERSON_LOOKUP
 from graph.samples.demo import load_core_demo
 from graph.usecases.viewer import Role
@@ -49,39 +50,6 @@ def _body(persisted: bool) -> bytes:
     else:
         document["query"] = PERSON_LOOKUP
     return orjson.dumps(document)
-
-
-async def _one(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
-    sent = False
-    chunks: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.sleep(3600)
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-    }
-    await app(scope, receive, send)
-    return b"".join(chunks)
 
 
 @strawberry.type
@@ -133,20 +101,20 @@ def bare_app() -> FastAPI:
 async def _measure(
     app: Any, body: bytes, headers: list[tuple[bytes, bytes]], requests: int
 ) -> tuple[float, cProfile.Profile]:
-    answer = orjson.loads(await _one(app, body, headers))
+    answer = orjson.loads(await asgi_post(app, "/graphql", body, headers))
     assert answer.get("data", {}).get("person"), answer
     for _ in range(200):  # warm caches
-        await _one(app, body, headers)
+        await asgi_post(app, "/graphql", body, headers)
     started, started_here = time.process_time(), time.thread_time()
     for _ in range(requests):
-        await _one(app, body, headers)
+        await asgi_post(app, "/graphql", body, headers)
     plain_us = (time.process_time() - started) / requests * 1e6
     here_us = (time.thread_time() - started_here) / requests * 1e6
     print(f"{here_us:.0f} µs of it in the event loop's thread")
     profiler = cProfile.Profile(time.thread_time)  # this thread's CPU, not waits
     profiler.enable()
     for _ in range(requests):
-        await _one(app, body, headers)
+        await asgi_post(app, "/graphql", body, headers)
     profiler.disable()
     return plain_us, profiler
 
@@ -178,7 +146,7 @@ async def _run(requests: int, top: int, persisted: bool, save: Path | None, bare
                 digest = hashlib.sha256(PERSON_LOOKUP.encode()).hexdigest()
                 first = orjson.loads(_body(False))
                 first["extensions"] = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
-                await _one(app, orjson.dumps(first), headers)
+                await asgi_post(app, "/graphql", orjson.dumps(first), headers)
             plain_us, profiler = await _measure(app, _body(persisted), headers, requests)
     _report(plain_us, profiler, requests, top, save)
 

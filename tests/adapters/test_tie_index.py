@@ -142,6 +142,35 @@ def test_an_index_built_tie_by_tie_holds_what_one_built_in_bulk_and_the_history_
 @settings(max_examples=150, deadline=None)
 @given(
     batches=histories(),
+    compact_after=st.sampled_from([0, 1, 3, 1_000]),
+    person=st.sampled_from(PEOPLE),
+    others=st.none() | st.sets(st.sampled_from([*PEOPLE, "stranger"]), max_size=4),
+)
+def test_a_tie_context_counts_the_neighbourhood_networkx_sees(
+    batches: list[list[Interaction]],
+    compact_after: int,
+    person: str,
+    others: set[str] | None,
+) -> None:
+    expected_ties = ties_from_history(itertools.chain.from_iterable(batches), MODEL)
+    oracle: nx.Graph[str] = nx.Graph(list(expected_ties))
+    mine = set(oracle.adj[person]) if person in oracle else set()
+    wanted = sorted(mine if others is None else mine & others)
+    expected = [
+        (other, len(mine & set(oracle.adj[other])), len(mine), oracle.degree[other])
+        for other in wanted
+    ]
+    index = incremental(batches, compact_after)
+    for _ in range(2):  # as grown, then compacted
+        found = index.contexts(person, others)
+        assert [(o, shared, d, od) for _, o, shared, d, od in found] == expected
+        assert [tie for tie, *_ in found] == [index.tie(person, o) for o in wanted]
+        index.compact()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches=histories(),
     compact_after=st.sampled_from([0, 2, 1_000]),
     source=st.sampled_from(PEOPLE),
     target=st.sampled_from(PEOPLE),

@@ -908,11 +908,10 @@ class EmbeddedStore(GraphStore):
         self, person_id: str, others: Collection[str] | None = None
     ) -> list[TieContext]:
         """Return the person's ties with their neighbourhoods, from the in-memory graph."""
-        mine = dict(self._ties.ties_of(person_id))
-        wanted = sorted(mine if others is None else set(others) & mine.keys())
-        if not wanted:
+        found_ties = self._ties.contexts(person_id, others)
+        if not found_ties:
             return []
-        people = [person_id, *wanted]
+        people = [person_id, *(other for _, other, *_ in found_ties)]
 
         def groups(conn: sqlite3.Connection) -> dict[str, set[str]]:
             found: dict[str, set[str]] = {p: set() for p in people}
@@ -932,25 +931,17 @@ class EmbeddedStore(GraphStore):
 
         groups_of = await self._read(groups)
         my_groups = groups_of[person_id]
-        degree = len(mine)
-        contexts = []
-        mine_people = set(mine)
-        for other in wanted:
-            theirs = set(self._ties.neighbours(other))
-            small, large = (
-                (mine_people, theirs) if len(mine) <= len(theirs) else (theirs, mine_people)
+        return [
+            TieContext(
+                tie=tie,
+                other_id=other,
+                shared_contacts=shared,
+                degree=degree,
+                other_degree=other_degree,
+                shared_groups=len(my_groups & groups_of[other]),
             )
-            contexts.append(
-                TieContext(
-                    tie=mine[other],
-                    other_id=other,
-                    shared_contacts=sum(1 for p in small if p in large),
-                    degree=degree,
-                    other_degree=len(theirs),
-                    shared_groups=len(my_groups & groups_of[other]),
-                )
-            )
-        return contexts
+            for tie, other, shared, degree, other_degree in found_ties
+        ]
 
     # -- paths over the in-memory graph -------------------------------------------------------
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -286,6 +286,59 @@ class TieIndex:
                 code = int(self._slots.code[slot])
                 a, b = code >> 32, code & 0xFFFFFFFF
                 yield (b if a == pid else a), slot
+
+    def _neighbour_ids(self, pid: int) -> set[int]:
+        """The ids of a person's live neighbours: the sorted row's slice, then the delta.
+
+        A stale slot of the row is also in the delta; the set keeps its neighbour once.
+        """
+        found: set[int] = set()
+        if pid + 1 < len(self._indptr):
+            lo, hi = int(self._indptr[pid]), int(self._indptr[pid + 1])
+            if hi > lo:
+                alive = self._slots.alive[self._slot_of[lo:hi]]
+                found.update(self._neighbour[lo:hi][alive].tolist())
+        for slot in self._extra.get(pid, ()):
+            if self._slots.alive[slot]:
+                code = int(self._slots.code[slot])
+                a, b = code >> 32, code & 0xFFFFFFFF
+                found.add(b if a == pid else a)
+        return found
+
+    def contexts(
+        self, person: str, others: Collection[str] | None = None
+    ) -> list[tuple[Tie, str, int, int, int]]:
+        """A person's ties (with ``others`` only, if given), by the other person's id, each as
+        (tie, other, people both have a tie with, the person's ties, the other's ties).
+
+        Neighbourhoods are compared as sets of ids: no name and no tie is made for a
+        neighbour's neighbours.
+        """
+        with self.lock:
+            pid = self._ids.get(person)
+            if pid is None:
+                return []
+            mine = self._neighbour_ids(pid)
+            if others is None:
+                wanted = [(self.name_of(o), o) for o in mine]
+            else:
+                wanted = [
+                    (other, o)
+                    for other in set(others)
+                    if (o := self._ids.get(other)) is not None and o in mine
+                ]
+            wanted.sort()
+            found = []
+            for other, o in wanted:
+                code = self._code(person, other)
+                slot = None if code is None else self._slot(code)
+                if slot is None:  # pragma: no cover - a neighbour always has a live slot
+                    continue
+                theirs = self._neighbour_ids(o)
+                # A set intersection walks the smaller set: a hub next door costs its row.
+                shared = len(mine & theirs)
+                found.append((self._tie_at(slot), other, shared, len(mine), len(theirs)))
+            return found
 
     def neighbours(self, person: str) -> list[str]:
         """The people someone has a tie with."""
