@@ -20,7 +20,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from api.graphql.limits import QueryCostLimiter, alias_limit_rule, depth_limit_rule
-from api.graphql.operations import OperationDone, operation_extension
+from api.graphql.operations import OperationDone, Operations
 from api.request_id import current_request_id
 from api.settings import Settings
 from graph.domain.errors import BudgetExceeded, StoreUnavailable, TiegraphError
@@ -32,6 +32,7 @@ __all__ = [
     "answer_error",
     "error_kind",
     "graphql_protections",
+    "operation_protections",
     "store_unavailable_retry_after",
 ]
 
@@ -157,12 +158,12 @@ def store_unavailable_retry_after(response: object) -> int | None:
     return None
 
 
-def graphql_protections(
+def operation_protections(
     settings: Settings, *, on_done: OperationDone | None = None
-) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    """Return the schema extension that bounds query depth, aliases and cost and answers errors.
+) -> Operations:
+    """Return what bounds query depth, aliases and cost and answers errors, for every operation.
 
-    One extension (:func:`api.graphql.operations.operation_extension`), which also parses and
+    Its schema extension (:meth:`~api.graphql.operations.Operations.extension`) also parses and
     validates each document once; ``on_done`` is told of each operation (the metrics).
     Validation errors and the domain's own errors (:class:`~graph.domain.errors.TiegraphError`)
     keep their messages, except that an unavailable store is reported plainly, with code
@@ -177,6 +178,12 @@ def graphql_protections(
         alias_limit_rule(settings.max_query_aliases),
     )
     cost = QueryCostLimiter(max_cost=settings.max_query_cost)
-    return [
-        operation_extension(rules=rules, check=cost.refusals, answer=answer_error, on_done=on_done)
-    ]
+    return Operations(rules=rules, check=cost.refusals, answer=answer_error, on_done=on_done)
+
+
+def graphql_protections(
+    settings: Settings, *, on_done: OperationDone | None = None
+) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """Return the schema extension of :func:`operation_protections`, as a list to build a
+    schema with."""
+    return [operation_protections(settings, on_done=on_done).extension()]

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+import strawberry
 from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -28,19 +29,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from api import graphiql
 from api.dashboard import mount_dashboard, serves_no_data
 from api.graphql.errors import (
     STORE_RETRY_AFTER_S,
-    graphql_protections,
+    operation_protections,
     store_unavailable_retry_after,
 )
+from api.graphql.operations import Operations
 from api.graphql.schema import build_schema
 from api.graphql.types import Context
 from api.http.auth import Authenticator, Unauthenticated
+from api.http.direct import DirectExecution
 from api.http.live import CONNECTION_INIT_WAIT, PROTOCOLS, LiveUpdates, live_updates
 from api.http.middleware import (
     RateLimiter,
@@ -220,10 +222,60 @@ def parse_json_request(data: str | bytes) -> Any:
     return decoded
 
 
+def _plain_json_post(scope: Scope) -> bool:
+    """Whether a request is a POST of JSON that asks for a plain JSON answer."""
+    if scope["method"] != "POST":
+        return False
+    content_type = accept = b""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"accept":
+            accept = value
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return (
+        media == b"application/json"
+        and b"multipart" not in accept
+        and b"event-stream" not in accept
+    )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # disconnected: what came is all there is
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands over the body already read, then what ``receive`` gives."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class _GraphQL(LiveUpdates, GraphQL[Context, None]):
     """Strawberry's ASGI app with tiegraph's context: the viewer, rate limit and use cases."""
 
-    def __init__(self, schema: BaseSchema, *, auth_required: bool) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        *,
+        auth_required: bool,
+        operations: Operations | None = None,
+    ) -> None:
         super().__init__(
             schema,
             subscription_protocols=PROTOCOLS,
@@ -231,6 +283,30 @@ class _GraphQL(LiveUpdates, GraphQL[Context, None]):
         )
         self._ide_page = graphiql.render_page(auth_required=auth_required)
         self.persisted = PersistedQueries()
+        self.direct = (
+            None
+            if operations is None
+            else DirectExecution(
+                schema,
+                operations,
+                self.persisted,
+                parse_json=self.parse_json,
+                encode_json=self.encode_json,
+            )
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a plain JSON operation on the direct path; anything else, or anything the
+        direct path leaves, through Strawberry's view (with the body it read handed on)."""
+        viewer = scope.get("state", {}).get("viewer") if scope["type"] == "http" else None
+        if self.direct is not None and viewer is not None and _plain_json_post(scope):
+            body = await _read_body(receive)
+            response = await self.direct.answer(body, viewer, scope["app"].state.service)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            receive = _replaying(body, receive)
+        await super().__call__(scope, receive, send)
 
     async def execute_single(
         self,
@@ -304,11 +380,13 @@ def create_app(
     *,
     on_open: Callable[[GraphStore], Awaitable[object]] | None = None,
     store: GraphStore | None = None,
+    direct_execution: bool = True,
 ) -> FastAPI:
     """Build the service for ``settings``.
 
     ``on_open`` runs once the store is open (e.g. loading a demo); ``store`` replaces the one
-    the settings describe (tests pass an instrumented one).
+    the settings describe (tests pass an instrumented one); ``direct_execution`` off sends
+    every request through Strawberry's view (a test compares the two).
     """
     authenticator = Authenticator.from_settings(settings)
 
@@ -364,10 +442,15 @@ def create_app(
     registry = CollectorRegistry()
     # One extension does it all (Strawberry's per-hook cost is paid per extension): parsing
     # and validating each document once, the limits, error answers and metrics.
-    schema = build_schema(graphql_protections(settings, on_done=operation_recorder(registry)))
+    operations = operation_protections(settings, on_done=operation_recorder(registry))
+    schema = build_schema([operations.extension()])
     # A plain Starlette route to Strawberry's ASGI app: FastAPI's GraphQLRouter adds a third of
     # a millisecond per request for dependency injection this endpoint does not use.
-    graphql_app = _GraphQL(schema, auth_required=not settings.no_auth)
+    graphql_app = _GraphQL(
+        schema,
+        auth_required=not settings.no_auth,
+        operations=operations if direct_execution else None,
+    )
     app.router.routes.append(Route("/graphql", graphql_app, methods=["GET", "POST"]))
     app.router.routes.append(WebSocketRoute("/graphql", graphql_app))
     graphiql.mount_graphiql_assets(app)

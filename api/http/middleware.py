@@ -144,8 +144,9 @@ class HeaderLimitMiddleware:
     """Refuse requests whose line and headers together are over ``max_bytes`` with 431.
 
     The HTTP server bounds what it holds of a request's head while the head is incomplete
-    (``tiegraph serve`` runs :mod:`api.http.protocol` with the same limit); a head that arrives whole in one read
-    (up to a few hundred kilobytes) gets past that check, and is refused here, before
+    (``tiegraph serve`` runs :mod:`api.http.protocol` with the same limit); a head that
+    arrives whole in one read (up to a few hundred kilobytes) gets past that check, and is
+    refused here, before
     authentication or any work.
     """
 
