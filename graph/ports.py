@@ -8,6 +8,7 @@ suite in ``tests/contract``. Use cases depend on this module only, never on an a
 from __future__ import annotations
 
 import abc
+import asyncio
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
@@ -474,6 +475,21 @@ class GraphStore(abc.ABC):
     ) -> list[TieContext]:
         """Return a person's ties (only those with ``others``, if given), by the other's id,
         each with what its embeddedness needs: shared contacts, both degrees, shared groups."""
+
+    async def tie_contexts_among(self, person_ids: Sequence[str]) -> list[TieContext]:
+        """Return the ties among ``person_ids`` (each tie once, seen from the person whose id
+        sorts first), each with what its embeddedness needs, as :meth:`tie_contexts` tells.
+
+        One reading for a group's pairs; this default asks :meth:`tie_contexts` once per
+        person, side by side."""
+        ordered = sorted(set(person_ids))
+        found = await asyncio.gather(
+            *(
+                self.tie_contexts(pid, ordered[index + 1 :])
+                for index, pid in enumerate(ordered[:-1])
+            )
+        )
+        return [context for contexts in found for context in contexts]
 
     @abc.abstractmethod
     async def introduction_paths(

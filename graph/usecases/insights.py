@@ -7,7 +7,6 @@ Everything here reads the store and leaves the arithmetic to the pure domain mod
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -531,19 +530,12 @@ class Insights:
             until=now + _JUST_AFTER,
         )
         groups_of = await self._groups_of(member_ids)
-        # Embeddedness is the same from either side, so each pair is read once, from the member
-        # whose id sorts first; one read per member, side by side, so that on a server they
-        # overlap instead of queueing.
-        contexts = await asyncio.gather(
-            *(
-                self.store.tie_contexts(pid, member_ids[index + 1 :])
-                for index, pid in enumerate(member_ids[:-1])
-            )
-        )
-        embedded: dict[tuple[str, str], float] = {}
-        for pid, found_contexts in zip(member_ids, contexts, strict=False):
-            for context in found_contexts:
-                embedded[pair_key(pid, context.other_id)] = _embedded(context)
+        # Embeddedness is the same from either side: each pair is read once, from the member
+        # whose id sorts first, all in one call.
+        contexts = await self.store.tie_contexts_among(member_ids)
+        embedded = {
+            pair_key(context.tie.a, context.tie.b): _embedded(context) for context in contexts
+        }
         starts = group.starts_on or (
             found.first_at.date() if found.first_at is not None else after.date()
         )

@@ -167,6 +167,10 @@ async def test_group_contacts_counted_in_the_store_equal_the_fold_over_histories
             store, analysed, hidden=hidden, after=after, until=until
         )
         assert counted == folded
+    # The ties among the members, read in one call, are those read person by person.
+    among = await store.tie_contexts_among([*MEMBERS, "nobody", "ann"])
+    one_by_one = await GraphStore.tie_contexts_among(store, [*MEMBERS, "nobody", "ann"])
+    assert among == one_by_one
 
 
 @settings(

@@ -33,7 +33,7 @@ import asyncio
 import fcntl
 import functools
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -181,6 +181,42 @@ def _ref_rows(kind: str, values: dict[str, Any], rid: str) -> Iterator[tuple[str
             targets = [t.casefold() for t in targets]
         for target in dict.fromkeys(targets):
             yield (kind, ref_kind, target, at, rid)
+
+
+def _active_groups(people: list[str], conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """The groups each person is an accepted member of (absent status means accepted)."""
+    found: dict[str, set[str]] = {p: set() for p in people}
+    rows = conn.execute(
+        "SELECT f.ref, f.id, d.data FROM refs f"
+        " JOIN records d ON d.kind = 'membership' AND d.id = f.id"
+        " WHERE f.kind = 'membership' AND f.ref_kind = 'person'"
+        " AND f.ref IN (SELECT value FROM json_each(?))",
+        (orjson.dumps(people).decode(),),
+    )
+    for person, membership_id, data in rows:
+        status = orjson.loads(data).get("status", MembershipStatus.ACTIVE.value)
+        if status == MembershipStatus.ACTIVE.value:
+            found[person].add(membership_id.split("|", 1)[0])
+    return found
+
+
+def _tie_contexts(
+    person_id: str,
+    found_ties: list[tuple[Tie, str, int, int, int]],
+    groups_of: dict[str, set[str]],
+) -> list[TieContext]:
+    my_groups = groups_of[person_id]
+    return [
+        TieContext(
+            tie=tie,
+            other_id=other,
+            shared_contacts=shared,
+            degree=degree,
+            other_degree=other_degree,
+            shared_groups=len(my_groups & groups_of[other]),
+        )
+        for tie, other, shared, degree, other_degree in found_ties
+    ]
 
 
 class EmbeddedStore(GraphStore):
@@ -907,41 +943,26 @@ class EmbeddedStore(GraphStore):
     async def tie_contexts(
         self, person_id: str, others: Collection[str] | None = None
     ) -> list[TieContext]:
-        """Return the person's ties with their neighbourhoods, from the in-memory graph."""
+        """Return the person's ties with their neighbourhoods, from the tie index."""
         found_ties = self._ties.contexts(person_id, others)
         if not found_ties:
             return []
-        people = [person_id, *(other for _, other, *_ in found_ties)]
+        groups_of = await self._read(
+            functools.partial(_active_groups, [person_id, *(o for _, o, *_ in found_ties)])
+        )
+        return _tie_contexts(person_id, found_ties, groups_of)
 
-        def groups(conn: sqlite3.Connection) -> dict[str, set[str]]:
-            found: dict[str, set[str]] = {p: set() for p in people}
-            rows = conn.execute(
-                "SELECT f.ref, f.id, d.data FROM refs f"
-                " JOIN records d ON d.kind = 'membership' AND d.id = f.id"
-                " WHERE f.kind = 'membership' AND f.ref_kind = 'person'"
-                " AND f.ref IN (SELECT value FROM json_each(?))",
-                (orjson.dumps(people).decode(),),
-            )
-            for person, membership_id, data in rows:
-                # Only accepted memberships are groups in common (absent means accepted).
-                status = orjson.loads(data).get("status", MembershipStatus.ACTIVE.value)
-                if status == MembershipStatus.ACTIVE.value:
-                    found[person].add(membership_id.split("|", 1)[0])
-            return found
-
-        groups_of = await self._read(groups)
-        my_groups = groups_of[person_id]
-        return [
-            TieContext(
-                tie=tie,
-                other_id=other,
-                shared_contacts=shared,
-                degree=degree,
-                other_degree=other_degree,
-                shared_groups=len(my_groups & groups_of[other]),
-            )
-            for tie, other, shared, degree, other_degree in found_ties
+    async def tie_contexts_among(self, person_ids: Sequence[str]) -> list[TieContext]:
+        """Return the ties among the people, from the tie index, with one read of their groups."""
+        ordered = sorted(set(person_ids))
+        found = [
+            (pid, self._ties.contexts(pid, ordered[index + 1 :]))
+            for index, pid in enumerate(ordered[:-1])
         ]
+        if not any(ties for _, ties in found):
+            return []
+        groups_of = await self._read(functools.partial(_active_groups, ordered))
+        return [context for pid, ties in found for context in _tie_contexts(pid, ties, groups_of)]
 
     # -- paths over the in-memory graph -------------------------------------------------------
 
