@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Final, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -183,6 +183,10 @@ def _ref_rows(kind: str, values: dict[str, Any], rid: str) -> Iterator[tuple[str
             yield (kind, ref_kind, target, at, rid)
 
 
+_FEW: Final = 32
+"""Records read by key at most, for a read to run on the event loop (:meth:`_read_few`)."""
+
+
 def _active_groups(people: list[str], conn: sqlite3.Connection) -> dict[str, set[str]]:
     """The groups each person is an accepted member of (absent status means accepted)."""
     found: dict[str, set[str]] = {p: set() for p in people}
@@ -230,6 +234,8 @@ class EmbeddedStore(GraphStore):
         self._path = self._dir / "tiegraph.sqlite3"
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._quick: sqlite3.Connection | None = None
+        """Reads a few records by key on the event loop itself (see :meth:`_read_few`)."""
         self._write_thread: ThreadPoolExecutor | None = None
         self._read_thread: ThreadPoolExecutor | None = None
         self._search_thread: ThreadPoolExecutor | None = None
@@ -263,6 +269,7 @@ class EmbeddedStore(GraphStore):
         self._search_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-search")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
+        self._quick = self._connect(False)
         self._ties, self._dirty, rebuilt = await self._read(self._load_ties)
         self._refusing, self._blocks = await self._read(_path_consent)
         if rebuilt:  # scored by another model (or none): store the rescored ties right away
@@ -351,7 +358,9 @@ class EmbeddedStore(GraphStore):
                 thread.shutdown(wait=True)
         if self._search_thread is not None:
             self._search_thread.shutdown(wait=True)  # a search ends by its deadline at the latest
-        self._writer = self._reader = None
+        if self._quick is not None:
+            self._quick.close()
+        self._writer = self._reader = self._quick = None
         self._write_thread = self._read_thread = self._search_thread = None
         if self._lock_file is not None:
             self._lock_file.close()  # closing the file releases the lock
@@ -379,6 +388,20 @@ class EmbeddedStore(GraphStore):
             raise StoreUnavailable("the embedded store is not open")
         try:
             return await self._on(self._read_thread, fn, self._reader)
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"the embedded store cannot be read: {error}") from error
+
+    def _read_few(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read of a few records by key right here, on the event loop.
+
+        An indexed lookup of a few rows takes microseconds; handing it to the read thread
+        and back costs tens (two thread switches and the loop's wake-up), and a page read
+        makes a dozen of them. Anything larger, or scanning, goes to :meth:`_read`.
+        """
+        if self._quick is None:
+            raise StoreUnavailable("the embedded store is not open")
+        try:
+            return fn(self._quick)
         except sqlite3.OperationalError as error:
             raise StoreUnavailable(f"the embedded store cannot be read: {error}") from error
 
@@ -573,6 +596,8 @@ class EmbeddedStore(GraphStore):
         def run(conn: sqlite3.Connection) -> dict[str, R]:
             return _load_records(conn, name, wanted)  # type: ignore[return-value]
 
+        if len(wanted) <= _FEW:
+            return self._read_few(run)
         return await self._read(run)
 
     async def list_records(self, kind: type[R], *, first: int, after: str | None = None) -> Page[R]:
@@ -734,6 +759,9 @@ class EmbeddedStore(GraphStore):
             )
             return sorted((decode(kind, orjson.loads(data)) for (data,) in rows), key=order)
 
+        people = [ids for ref_kind, ids in filters if ref_kind == "person"]
+        if people and len(people[0]) <= _FEW and sum(len(ids) for _, ids in filters) <= _FEW:
+            return self._read_few(run)  # a few people's records: a few rows
         return await self._read(run)
 
     async def memberships(
