@@ -165,31 +165,48 @@ def encode(record: Record, *, temporal: Temporal = "iso") -> dict[str, Any]:
     return out
 
 
-def _decode_value(annotation: Any, value: Any) -> Any:
+def _instant_of(value: Any) -> datetime:
+    if isinstance(value, str):
+        return parse_instant(value)
+    native = value.to_native() if hasattr(value, "to_native") else value
+    return typing.cast(datetime, native).astimezone(UTC)
+
+
+def _date_of(value: Any) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    return typing.cast(date, value.to_native() if hasattr(value, "to_native") else value)
+
+
+def _decoder(annotation: Any) -> Callable[[Any], Any] | None:
+    """Return how to turn a stored value back into a field's, or ``None`` to keep it."""
     base = _base_type(annotation)
-    if value is None:
-        return None
     if base is datetime:
-        if isinstance(value, str):
-            return parse_instant(value)
-        native = value.to_native() if hasattr(value, "to_native") else value
-        return typing.cast(datetime, native).astimezone(UTC)
+        return _instant_of
     if base is date:
-        if isinstance(value, str):
-            return date.fromisoformat(value)
-        return value.to_native() if hasattr(value, "to_native") else value
+        return _date_of
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return base(value)
+        return typing.cast(Callable[[Any], Any], base)
     if typing.get_origin(base) is tuple:
-        return tuple(value)
-    return value
+        return tuple
+    return None
+
+
+_DECODERS: dict[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
 
 
 def decode(kind: type[R], values: dict[str, Any]) -> R:
-    """Rebuild a record of ``kind`` from what :func:`encode` produced (either temporal form)."""
-    kwargs = {
-        name: _decode_value(annotation, values[name])
-        for name, annotation in _fields(kind)
-        if values.get(name) is not None
-    }
+    """Rebuild a record of ``kind`` from what :func:`encode` produced (either temporal form).
+
+    How each field is decoded is worked out once per kind (reading a page decodes hundreds
+    of records)."""
+    plan = _DECODERS.get(kind.__qualname__)
+    if plan is None:
+        plan = tuple((name, _decoder(hint)) for name, hint in _fields(kind))
+        _DECODERS[kind.__qualname__] = plan
+    kwargs: dict[str, Any] = {}
+    for name, convert in plan:
+        value = values.get(name)
+        if value is not None:
+            kwargs[name] = value if convert is None else convert(value)
     return kind(**kwargs)
