@@ -30,7 +30,7 @@ from graph.domain.relationship import (
     assess,
     contributions,
     embeddedness_of_counts,
-    pair_series,
+    series_of_stretches,
 )
 from graph.domain.retention import (
     GroupRetention,
@@ -237,11 +237,12 @@ class Insights:
             times.append(moment)
             moment += step
         until = end + _JUST_AFTER if cutoff is None else min(end + _JUST_AFTER, cutoff)
-        history = await self.store.interactions_of(a, other_id=b, until=until)
+        # Each point's stretch folded where the interactions are stored: never the history.
+        stretches = await self.store.pair_tie_stretches(a, b, ends=times, until=until)
         contexts = await self.store.tie_contexts(a, [b])
         embedded = _embedded(contexts[0]) if contexts else 0.0
-        return pair_series(
-            history, a, b, times, self.store.model, embedded=embedded, scale=self.scale
+        return series_of_stretches(
+            stretches, times, self.store.model, embedded=embedded, scale=self.scale
         )
 
     # -- a person's ties ------------------------------------------------------------------------

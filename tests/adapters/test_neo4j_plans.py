@@ -38,6 +38,12 @@ PARAMETERS: dict[str, Any] = {
     "pairs": [["a", "b"]],
     "after": datetime(2024, 1, 1, tzinfo=UTC),
     "until": datetime(2024, 6, 1, tzinfo=UTC),
+    "a": "a",
+    "b": "b",
+    "ends": [datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)],
+    "last": datetime(2024, 5, 1, tzinfo=UTC),
+    "weights": {"call": 3.0},
+    "group_kinds": ["breakout", "meeting"],
 }
 
 
@@ -119,4 +125,10 @@ async def test_group_aggregates_start_from_the_people_they_are_given(
 ) -> None:
     operators = await explain(query)
     assert "NodeUniqueIndexSeek" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan"} & set(operators)
+
+
+async def test_a_pair_s_stretches_start_from_both_people_by_id(explain: Any) -> None:
+    operators = await explain(cypher.PAIR_TIE_STRETCHES)
+    assert operators.count("NodeUniqueIndexSeek") == 2
     assert not {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan"} & set(operators)

@@ -1029,6 +1029,59 @@ WITH pair, count(n) AS contacts
 RETURN collect([pair[0], pair[1], contacts]) AS counted
 """
 
+# What a pair's interactions add up to in each stretch of time between $ends (ascending):
+# both people bound by the unique id, the shared interactions found from the first, each put
+# in the stretch it falls in and folded there as RESCORE_TIES_OF_PEOPLE folds a tie (the same
+# weights, group sizes and decay). One small tie per stretch comes back, never an interaction.
+PAIR_TIE_STRETCHES: Final[LiteralString] = """
+MATCH (:Person {id: $a})-[:PARTICIPATED]->(i:Interaction)
+WHERE i.at < $until AND i.at <= $last
+MATCH (i)<-[:PARTICIPATED]-(:Person {id: $b})
+WITH i, size([e IN $ends WHERE e < i.at]) AS k, CASE
+    WHEN NOT i.kind IN $group_kinds THEN 2
+    WHEN coalesce(i.group_size, 0) <> 0 THEN i.group_size
+    ELSE size(reduce(seen = [], p IN i.participant_ids |
+      CASE WHEN p IN seen THEN seen ELSE seen + p END))
+  END AS group_size
+WITH k, i.kind AS kind, i.at AS at, i.initiator_id AS initiator,
+  CASE
+    WHEN group_size > 2 THEN coalesce($weights[i.kind], 0.0) / (group_size - 1)
+    ELSE coalesce($weights[i.kind], 0.0)
+  END AS w
+WITH k,
+  min(at) AS first_at,
+  max(at) AS last_at,
+  count(*) AS n,
+  sum(CASE WHEN initiator = $a THEN 1 ELSE 0 END) AS by_a,
+  sum(CASE WHEN initiator = $b THEN 1 ELSE 0 END) AS by_b,
+  collect(kind) AS kinds,
+  collect([at.epochSeconds, at.nanosecond / 1000, w,
+    CASE initiator WHEN $a THEN 1 WHEN $b THEN 2 ELSE 0 END]) AS xs
+WITH k, first_at, last_at, n, by_a, by_b, kinds,
+  [x IN xs | [x[2] * 2.0 ^ (-(
+    (last_at.epochSeconds - x[0]) + (last_at.nanosecond / 1000 - x[1]) / 1000000.0
+  ) / $half_life_s), x[3]]] AS parts
+ORDER BY k
+RETURN collect([k, {
+  first_at: first_at,
+  last_at: last_at,
+  count: n,
+  initiated_by_a: by_a,
+  initiated_by_b: by_b,
+  score: reduce(s = 0.0, p IN parts | s + p[0]),
+  score_by_a: reduce(s = 0.0, p IN parts | s + CASE p[1] WHEN 1 THEN p[0] ELSE 0.0 END),
+  score_by_b: reduce(s = 0.0, p IN parts | s + CASE p[1] WHEN 2 THEN p[0] ELSE 0.0 END),
+  n_meeting: size([x IN kinds WHERE x = 'meeting']),
+  n_breakout: size([x IN kinds WHERE x = 'breakout']),
+  n_side_conversation: size([x IN kinds WHERE x = 'side_conversation']),
+  n_message: size([x IN kinds WHERE x = 'message']),
+  n_call: size([x IN kinds WHERE x = 'call']),
+  n_contact: size([x IN kinds WHERE x = 'contact']),
+  n_introduction: size([x IN kinds WHERE x = 'introduction']),
+  n_connection: size([x IN kinds WHERE x = 'connection'])
+}]) AS stretches
+"""
+
 GET_TIE: Final[LiteralString] = """
 MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
 RETURN properties(t) AS props

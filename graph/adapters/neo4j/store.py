@@ -169,10 +169,12 @@ first; each attempt waits a little longer (with jitter) so that racing writers f
 
 _TIE_COUNTERS: Final = tuple((kind, f"n_{kind.value}") for kind in InteractionKind)
 if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES) or any(
-    f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE for _, name in _TIE_COUNTERS
+    f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE
+    or f"{name}: size(" not in cypher.PAIR_TIE_STRETCHES
+    for _, name in _TIE_COUNTERS
 ):
-    # MERGE_TIES and RESCORE_TIES_OF_PEOPLE spell every counter out; a new InteractionKind
-    # must be added there too.
+    # MERGE_TIES, RESCORE_TIES_OF_PEOPLE and PAIR_TIE_STRETCHES spell every counter out; a
+    # new InteractionKind must be added there too.
     raise RuntimeError("cypher.MERGE_TIES does not cover every InteractionKind")
 
 _TIE_COUNTER_OF: Final = dict(_TIE_COUNTERS)
@@ -1396,6 +1398,32 @@ class Neo4jStore(GraphStore):
             until=until.astimezone(UTC),
         )
         return {(a, b): int(count) for a, b, count in found}
+
+    async def pair_tie_stretches(
+        self, a: str, b: str, *, ends: Sequence[datetime], until: datetime
+    ) -> list[Tie | None]:
+        """Fold the pair's interactions in each stretch in the database, in one query binding
+        both people by id; one small tie per stretch comes back (see the port)."""
+        found: list[Tie | None] = [None] * len(ends)
+        if a == b or not ends:
+            return found
+        first, second = pair_key(a, b)
+        model = self.model
+        stretches = await self._read(
+            _collected,
+            cypher.PAIR_TIE_STRETCHES,
+            a=first,
+            b=second,
+            ends=[end.astimezone(UTC) for end in ends],
+            last=ends[-1].astimezone(UTC),
+            until=until.astimezone(UTC),
+            weights={kind.value: float(weight) for kind, weight in model.weights.items()},
+            group_kinds=sorted(kind.value for kind in GROUP_KINDS),
+            half_life_s=model.half_life.total_seconds(),
+        )
+        for k, props in stretches:
+            found[int(k)] = _tie(first, second, props)
+        return found
 
     async def tie(self, a: str, b: str) -> Tie | None:
         """Return the tie between two people, or ``None`` if they never interacted."""
