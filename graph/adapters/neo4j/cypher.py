@@ -934,6 +934,36 @@ RETURN o.id AS other_id, properties(t) AS props, degree,
 ORDER BY other_id
 """
 
+# The ties among a few people, each pair once (from the person whose id sorts first), with
+# what TIE_CONTEXTS counts: every person bound by the unique id, their ties expanded once into
+# a list of neighbours and their groups collected once; shared contacts and shared groups are
+# then intersections of those lists, and each pair's tie is found between two bound nodes.
+TIE_CONTEXTS_AMONG: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+CALL (p) {
+  OPTIONAL MATCH (p)-[:TIE]-(m:Person)
+  RETURN collect(m) AS neighbours
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
+  WHERE coalesce(r.status, 'active') = 'active'
+  RETURN collect(g.id) AS groups
+}
+WITH collect({person: p, id: id, neighbours: neighbours, groups: groups}) AS people
+UNWIND range(0, size(people) - 2) AS i
+UNWIND range(i + 1, size(people) - 1) AS j
+WITH people[i] AS x, people[j] AS y
+WITH x, y, x.person AS p, y.person AS o
+MATCH (p)-[t:TIE]-(o)
+RETURN x.id AS person_id, y.id AS other_id, properties(t) AS props,
+  size(x.neighbours) AS degree,
+  size(y.neighbours) AS other_degree,
+  size([m IN x.neighbours WHERE m IN y.neighbours]) AS shared_contacts,
+  size([g IN x.groups WHERE g IN y.groups]) AS shared_groups
+ORDER BY person_id, other_id
+"""
+
 ALL_ATTENDANCE: Final[LiteralString] = """
 MATCH (p:Person)-[r:ATTENDED]->(m:Meeting)
 WITH r, p, m
@@ -982,17 +1012,16 @@ ORDER BY n.at, n.key
 RETURN collect(properties(n)) AS props
 """
 
-# A group's shared interactions: each member bound by the unique id, their interactions
-# expanded once, kept when two members (or more) took part. Only these leave the database.
-GROUP_SHARED_INTERACTIONS: Final[LiteralString] = """
-UNWIND $ids AS id
+# A group's shared interactions and the first interaction of anyone in it, in one pass over
+# their interactions: everyone bound by the unique id, each interaction expanded once per
+# person in it; kept as shared when two members (or more, of $ids) took part. Only the shared
+# ones leave the database, unordered (the caller sorts them).
+GROUP_SHARED_AND_FIRST: Final[LiteralString] = """
+UNWIND $everyone AS id
 MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
 WHERE n.at < $until
-WITH n, count(*) AS present
-WHERE present >= 2
-WITH n
-ORDER BY n.at, n.key
-RETURN collect(properties(n)) AS props
+WITH n, sum(CASE WHEN id IN $ids THEN 1 ELSE 0 END) AS present
+RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) END) AS shared
 """
 
 # Each member's reach: the people of their direct contacts after $after (by the stored
@@ -1008,14 +1037,6 @@ WHERE other_id <> id AND NOT other_id IN $hidden
 MATCH (:Person {id: other_id})-[r:MEMBER_OF]->(g:Group)
 WHERE coalesce(r.status, 'active') = 'active'
 RETURN id, collect(DISTINCT g.id) AS groups
-"""
-
-# The first interaction of any of the people, read from each one's interactions in place.
-FIRST_INTERACTION_OF_PEOPLE: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
-WHERE n.at < $until
-RETURN min(n.at) AS first_at
 """
 
 # Direct contacts of pairs in a window: both people bound by the unique id, the shared
