@@ -41,7 +41,7 @@ PARAMETERS: dict[str, Any] = {
     "until": datetime(2024, 6, 1, tzinfo=UTC),
     "a": "a",
     "b": "b",
-    "ends": [datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)],
+    "ends_us": [1_709_251_200_000_000, 1_714_521_600_000_000],
     "last": datetime(2024, 5, 1, tzinfo=UTC),
     "weights": {"call": 3.0},
     "group_kinds": ["breakout", "meeting"],

@@ -1050,7 +1050,8 @@ WITH pair, count(n) AS contacts
 RETURN collect([pair[0], pair[1], contacts]) AS counted
 """
 
-# What a pair's interactions add up to in each stretch of time between $ends (ascending):
+# What a pair's interactions add up to in each stretch of time between $ends_us (ascending,
+# microseconds since the epoch: hundreds of instants cost the driver far more as datetimes):
 # both people bound by the unique id, the shared interactions found from the first, each put
 # in the stretch it falls in and folded there as RESCORE_TIES_OF_PEOPLE folds a tie (the same
 # weights, group sizes and decay). One small tie per stretch comes back, never an interaction.
@@ -1058,7 +1059,8 @@ PAIR_TIE_STRETCHES: Final[LiteralString] = """
 MATCH (:Person {id: $a})-[:PARTICIPATED]->(i:Interaction)
 WHERE i.at < $until AND i.at <= $last
 MATCH (i)<-[:PARTICIPATED]-(:Person {id: $b})
-WITH i, size([e IN $ends WHERE e < i.at]) AS k, CASE
+WITH i, i.at.epochSeconds * 1000000 + i.at.nanosecond / 1000 AS at_us
+WITH i, size([e IN $ends_us WHERE e < at_us]) AS k, CASE
     WHEN NOT i.kind IN $group_kinds THEN 2
     WHEN coalesce(i.group_size, 0) <> 0 THEN i.group_size
     ELSE size(reduce(seen = [], p IN i.participant_ids |

@@ -1424,7 +1424,7 @@ class Neo4jStore(GraphStore):
             cypher.PAIR_TIE_STRETCHES,
             a=first,
             b=second,
-            ends=[end.astimezone(UTC) for end in ends],
+            ends_us=[_micros(end) for end in ends],
             last=ends[-1].astimezone(UTC),
             until=until.astimezone(UTC),
             weights={kind.value: float(weight) for kind, weight in model.weights.items()},
