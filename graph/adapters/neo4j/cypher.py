@@ -935,31 +935,41 @@ ORDER BY other_id
 """
 
 # The ties among a few people, each pair once (from the person whose id sorts first), with
-# what TIE_CONTEXTS counts: every person bound by the unique id, their ties expanded once into
-# a list of neighbours and their groups collected once; shared contacts and shared groups are
-# then intersections of those lists, and each pair's tie is found between two bound nodes.
+# what TIE_CONTEXTS counts: every person bound by the unique id and their groups collected once;
+# each person's ties expanded once, grouped by the neighbour, so a neighbour of several of them
+# counts once for each of their pairs (linear in the people's degrees, hubs included); each
+# pair's tie is then found between two bound nodes.
 TIE_CONTEXTS_AMONG: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (p:Person {id: id})
-CALL (p) {
-  OPTIONAL MATCH (p)-[:TIE]-(m:Person)
-  RETURN collect(m) AS neighbours
-}
 CALL (p) {
   OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
   WHERE coalesce(r.status, 'active') = 'active'
   RETURN collect(g.id) AS groups
 }
-WITH collect({person: p, id: id, neighbours: neighbours, groups: groups}) AS people
+WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-(:Person) }}) AS people
+CALL (people) {
+  UNWIND people AS x
+  WITH x.person AS p, x.id AS id
+  MATCH (p)-[:TIE]-(m:Person)
+  WITH m, collect(id) AS whose
+  WHERE size(whose) > 1
+  UNWIND whose AS a
+  UNWIND whose AS b
+  WITH a, b
+  WHERE a <> b
+  WITH a, b, count(*) AS n
+  RETURN collect([a, b, n]) AS shared
+}
 UNWIND range(0, size(people) - 2) AS i
 UNWIND range(i + 1, size(people) - 1) AS j
-WITH people[i] AS x, people[j] AS y
-WITH x, y, x.person AS p, y.person AS o
+WITH people[i] AS x, people[j] AS y, shared
+WITH x, y, shared, x.person AS p, y.person AS o
 MATCH (p)-[t:TIE]-(o)
 RETURN x.id AS person_id, y.id AS other_id, properties(t) AS props,
-  size(x.neighbours) AS degree,
-  size(y.neighbours) AS other_degree,
-  size([m IN x.neighbours WHERE m IN y.neighbours]) AS shared_contacts,
+  x.degree AS degree,
+  y.degree AS other_degree,
+  coalesce(head([s IN shared WHERE s[0] = x.id AND s[1] = y.id | s[2]]), 0) AS shared_contacts,
   size([g IN x.groups WHERE g IN y.groups]) AS shared_groups
 ORDER BY person_id, other_id
 """
