@@ -29,6 +29,7 @@ __all__ = [
     "mib",
     "nearest_rank",
     "percentile",
+    "process_tree",
     "rss_of",
     "spinner",
     "tree_size",
@@ -113,6 +114,33 @@ def mib(n: int | None) -> str:
     if n is None:
         return "-"
     return f"{n / 1024**2:,.0f} MiB" if n < 10 * 1024**3 else f"{n / 1024**3:,.1f} GiB"
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return ``pid`` and every process descended from it (children, their children, ...),
+    from each process's parent in ``/proc/<pid>/stat``; processes that end meanwhile are left
+    out. ``tiegraph serve --workers N`` runs its workers as children of uvicorn's process.
+
+    >>> process_tree(os.getpid())[0] == os.getpid()
+    True
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces; the parent id is the second field after.
+        parent = int(text[text.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        waiting.extend(sorted(children.get(current, ()), reverse=True))
+    return found
 
 
 def rss_of(pid: int) -> tuple[int | None, int | None]:

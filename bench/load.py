@@ -73,7 +73,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from bench._kit import free_port, mib, nearest_rank, rss_of, verdict
+from bench._kit import free_port, mib, nearest_rank, process_tree, rss_of, verdict
 from bench.api import (
     HOST,
     PROJECT_ROOT,
@@ -269,11 +269,18 @@ def _own_cpu_seconds() -> float:
     return times.user + times.system
 
 
+def _tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of a process and every process under it: with ``--workers N`` the service
+    is uvicorn's process and its N worker processes, which do the work."""
+    found = [_cpu_seconds(p) for p in process_tree(pid)]
+    return None if found[0] is None else sum(s for s in found if s is not None)
+
+
 def _sample(t_s: float, server_pid: int, locust_pid: int | None, store_pid: int | None) -> Sample:
     return Sample(
         t_s=t_s,
         server_rss=rss_of(server_pid)[0],
-        server_cpu_s=_cpu_seconds(server_pid),
+        server_cpu_s=_tree_cpu_seconds(server_pid),
         locust_cpu_s=_cpu_seconds(locust_pid),
         store_rss=rss_of(store_pid)[0] if store_pid is not None else None,
         store_cpu_s=_cpu_seconds(store_pid),
@@ -486,7 +493,14 @@ def _cpu_summary(samples: list[Sample], nproc: int) -> dict[str, Any]:
         "machine_busy_cores": busy,
         "other_work_cores": other,
         "machine_shared": other is not None and other > OTHER_WORK_NOTE_CORES,
+        "server_cpu_s": _spent(first.server_cpu_s, last.server_cpu_s),
+        "store_cpu_s": _spent(first.store_cpu_s, last.store_cpu_s),
     }
+
+
+def _spent(a: float | None, b: float | None) -> float | None:
+    """CPU seconds between two cumulative readings."""
+    return None if a is None or b is None else b - a
 
 
 @dataclass(frozen=True, slots=True)
@@ -981,6 +995,10 @@ def _cores(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f} %"
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} s"
+
+
 def render(results: list[dict[str, Any]], info: dict[str, Any], console: Console) -> None:
     """Print, per backend, the operations, the rate-limit result, memory over time and verdicts."""
     console.print(
@@ -1176,7 +1194,9 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
         f"  CPU over the run (of {cpu['cores']} cores): server {_cores(cpu['server_cores'])}"
         + (f", Neo4j {_cores(cpu['store_cores'])}" if cpu["store_cores"] is not None else "")
         + f", locust {_cores(cpu['locust_cores'])}, this bench {_cores(cpu['bench_cores'])}, "
-        f"other work {_cores(cpu['other_work_cores'])}"
+        f"other work {_cores(cpu['other_work_cores'])}; CPU seconds: server "
+        + _seconds(cpu["server_cpu_s"])
+        + (f", Neo4j {_seconds(cpu['store_cpu_s'])}" if cpu["store_cpu_s"] is not None else "")
     )
     grew = {
         kind: result["stored_after"].get(kind, 0) - count

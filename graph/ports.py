@@ -37,6 +37,7 @@ from graph.domain.model import (
     pair_key,
 )
 from graph.domain.paths import Path, Strategy
+from graph.domain.relationship import stretches_of
 from graph.domain.strength import StrengthModel
 from graph.domain.ties import ties_from_history
 
@@ -454,6 +455,21 @@ class GraphStore(abc.ABC):
             if count:
                 counted[(a, b)] = count
         return counted
+
+    async def pair_tie_stretches(
+        self, a: str, b: str, *, ends: Sequence[datetime], until: datetime
+    ) -> list[Tie | None]:
+        """Return what the pair's interactions before ``until`` (exclusive) add up to in each
+        stretch of time: the k-th tie from those after ``ends[k - 1]`` (from the first, for
+        k = 0) up to ``ends[k]`` inclusive, ``None`` for a stretch without any
+        (:func:`graph.domain.relationship.stretches_of`). ``ends`` ascend.
+
+        A series of the pair's strength needs only these, one small tie per point. Built on
+        :meth:`interactions_of`, the pair's whole shared history: a store that can fold where
+        the interactions are stored does better.
+        """
+        history = await self.interactions_of(a, other_id=b, until=until)
+        return stretches_of(history, a, b, ends, self.model)
 
     async def ties_between(
         self, pairs: Collection[tuple[str, str]], at: datetime | None = None

@@ -60,7 +60,9 @@ __all__ = [
     "link_strength_of_parts",
     "log_mass",
     "pair_series",
+    "series_of_stretches",
     "strength_of_mass",
+    "stretches_of",
 ]
 
 
@@ -442,21 +444,73 @@ def pair_series(
     ``None`` where they had not met yet. One pass over the history: O(interactions + times).
     Embeddedness is the one given (today's), for every moment.
     """
+    return series_of_stretches(
+        stretches_of(interactions, a, b, times, model),
+        times,
+        model,
+        embedded=embedded,
+        scale=scale,
+    )
+
+
+def stretches_of(
+    interactions: Iterable[Interaction],
+    a: str,
+    b: str,
+    ends: Sequence[datetime],
+    model: StrengthModel,
+) -> list[Tie | None]:
+    """Return what the pair's interactions in each stretch of time add up to: the k-th tie
+    from those after ``ends[k - 1]`` (from the start, for the first) up to ``ends[k]``
+    inclusive; ``None`` for a stretch without any. Interactions after the last end do not
+    count. ``ends`` ascend. O(interactions + ends).
+
+    What a store folds where the interactions live (``GraphStore.pair_tie_stretches``); this
+    is the reference it must equal.
+
+    >>> from datetime import UTC
+    >>> from graph.domain.model import InteractionKind
+    >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> call = Interaction(key="k", at=t, kind=InteractionKind.CALL, participant_ids=("a", "b"))
+    >>> found = stretches_of([call], "a", "b", [t - timedelta(days=1), t], StrengthModel())
+    >>> [s and s.count for s in found]
+    [None, 1]
+    """
     ordered = sorted(
         (i for i in interactions if a in i.participant_ids and b in i.participant_ids),
         key=lambda i: (i.at, i.key),
     )
+    pair = (min(a, b), max(a, b))
+    found: list[Tie | None] = []
+    position = 0
+    for end in ends:
+        start = position
+        while position < len(ordered) and ordered[position].at <= end:
+            position += 1
+        found.append(
+            ties_from_history(ordered[start:position], model).get(pair)
+            if position > start
+            else None
+        )
+    return found
+
+
+def series_of_stretches(
+    stretches: Sequence[Tie | None],
+    times: Sequence[datetime],
+    model: StrengthModel,
+    *,
+    embedded: float = 0.0,
+    scale: StrengthScale = DEFAULT_SCALE,
+) -> list[tuple[datetime, Assessment | None]]:
+    """Return the pair's assessment at each of ``times`` from what each stretch up to it
+    added (:func:`stretches_of` with ``times`` as the ends); ``None`` before they met.
+    O(times)."""
     result: list[tuple[datetime, Assessment | None]] = []
     tie: Tie | None = None
-    position = 0
-    pair = (min(a, b), max(a, b))
-    for when in times:
-        start = position
-        while position < len(ordered) and ordered[position].at <= when:
-            position += 1
-        if position > start:
-            grown = ties_from_history(ordered[start:position], model).get(pair)
-            tie = grown if tie is None or grown is None else _merged(tie, grown, model)
+    for when, grown in zip(times, stretches, strict=True):
+        if grown is not None:
+            tie = grown if tie is None else _merged(tie, grown, model)
         result.append(
             (
                 when,

@@ -7,6 +7,7 @@ Everything here reads the store and leaves the arithmetic to the pure domain mod
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,7 +31,7 @@ from graph.domain.relationship import (
     assess,
     contributions,
     embeddedness_of_counts,
-    pair_series,
+    series_of_stretches,
 )
 from graph.domain.retention import (
     GroupRetention,
@@ -39,7 +40,7 @@ from graph.domain.retention import (
     withhold_pair_figures,
 )
 from graph.domain.ties import ties_from_history
-from graph.ports import GraphStore, TieContext, check_page_size
+from graph.ports import GraphStore, GroupContacts, TieContext, check_page_size
 from graph.usecases.budget import DEFAULT_BUDGETS, Budgets, off_loop, within
 from graph.usecases.facts import group_facts
 from graph.usecases.policy import Action, Facts, authorize, may
@@ -237,11 +238,12 @@ class Insights:
             times.append(moment)
             moment += step
         until = end + _JUST_AFTER if cutoff is None else min(end + _JUST_AFTER, cutoff)
-        history = await self.store.interactions_of(a, other_id=b, until=until)
+        # Each point's stretch folded where the interactions are stored: never the history.
+        stretches = await self.store.pair_tie_stretches(a, b, ends=times, until=until)
         contexts = await self.store.tie_contexts(a, [b])
         embedded = _embedded(contexts[0]) if contexts else 0.0
-        return pair_series(
-            history, a, b, times, self.store.model, embedded=embedded, scale=self.scale
+        return series_of_stretches(
+            stretches, times, self.store.model, embedded=embedded, scale=self.scale
         )
 
     # -- a person's ties ------------------------------------------------------------------------
@@ -485,10 +487,15 @@ class Insights:
         The figures are computed off the event loop, within the request budget (or
         ``deadline``, when the request asks for more than this)."""
         deadline = deadline or self.budgets.deadline(_RETENTION_HINT)
-        group = await self._require_group(group_id)
-        facts = await self._group_facts(viewer, [group_id])
+        # Reads that do not depend on each other go side by side: on a database server each
+        # round trip waits its turn, and one after the other they add up. Nothing read here
+        # leaves this method before the viewer is authorized.
+        group, facts, memberships = await asyncio.gather(
+            self._require_group(group_id),
+            self._group_facts(viewer, [group_id]),
+            self.store.memberships(group_ids=[group_id]),
+        )
         authorize(viewer, Action.READ_GROUP_RETENTION, facts)
-        memberships = await self.store.memberships(group_ids=[group_id])
         # The leader runs the group; the pairs that matter are the members'.
         member_ids = sorted(
             {m.person_id for m in memberships if m.role is not MembershipRole.LEADER}
@@ -519,23 +526,28 @@ class Insights:
             raise InvalidInput(
                 [Problem("query", "horizons", list(horizons), "days must be positive")]
             )
-        people = await self.store.get(Person, member_ids)
-        consenting = {p.id for p in people.values() if p.share_post_group_contact}
-        # Counted where the interactions are stored: only the members' shared interactions and
-        # each member's reach come back, never their whole histories.
-        found = await self.store.group_contacts(
-            sorted(consenting),
-            hidden=sorted(set(member_ids) - consenting),
-            after=after,
-            until=now + _JUST_AFTER,
+        opened, until = after, now + _JUST_AFTER
+
+        async def contacts() -> tuple[set[str], GroupContacts]:
+            people = await self.store.get(Person, member_ids)
+            consenting = {p.id for p in people.values() if p.share_post_group_contact}
+            # Counted where the interactions are stored: only the members' shared interactions
+            # and each member's reach come back, never their whole histories.
+            found = await self.store.group_contacts(
+                sorted(consenting),
+                hidden=sorted(set(member_ids) - consenting),
+                after=opened,
+                until=until,
+            )
+            return consenting, found
+
+        # Embeddedness is the same from either side, so each pair is read once.
+        (consenting, found), groups_of, contexts = await asyncio.gather(
+            contacts(),
+            self._groups_of(member_ids),
+            self.store.tie_contexts_among(member_ids),
         )
-        groups_of = await self._groups_of(member_ids)
-        # Embeddedness is the same from either side: each pair is read once, from the member
-        # whose id sorts first, all in one call.
-        contexts = await self.store.tie_contexts_among(member_ids)
-        embedded = {
-            pair_key(context.tie.a, context.tie.b): _embedded(context) for context in contexts
-        }
+        embedded = {(c.tie.a, c.tie.b): _embedded(c) for c in contexts}
         starts = group.starts_on or (
             found.first_at.date() if found.first_at is not None else after.date()
         )

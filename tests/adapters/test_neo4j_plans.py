@@ -34,10 +34,17 @@ PARAMETERS: dict[str, Any] = {
     "w_long": 0.1,
     "fragments": ["ada"],
     "ids": ["a", "b"],
+    "everyone": ["a", "b", "c"],
     "hidden": ["c"],
     "pairs": [["a", "b"]],
     "after": datetime(2024, 1, 1, tzinfo=UTC),
     "until": datetime(2024, 6, 1, tzinfo=UTC),
+    "a": "a",
+    "b": "b",
+    "ends_us": [1_709_251_200_000_000, 1_714_521_600_000_000],
+    "last": datetime(2024, 5, 1, tzinfo=UTC),
+    "weights": {"call": 3.0},
+    "group_kinds": ["breakout", "meeting"],
 }
 
 
@@ -107,16 +114,22 @@ async def test_people_are_found_by_profile_url_through_the_text_index(explain: A
 @pytest.mark.parametrize(
     "query",
     [
-        cypher.GROUP_SHARED_INTERACTIONS,
+        cypher.GROUP_SHARED_AND_FIRST,
         cypher.GROUP_REACH,
-        cypher.FIRST_INTERACTION_OF_PEOPLE,
         cypher.DIRECT_CONTACTS_OF_PAIRS,
+        cypher.TIE_CONTEXTS_AMONG,
     ],
-    ids=["shared", "reach", "first", "direct"],
+    ids=["shared", "reach", "direct", "contexts"],
 )
 async def test_group_aggregates_start_from_the_people_they_are_given(
     explain: Any, query: LiteralString
 ) -> None:
     operators = await explain(query)
+    assert "NodeUniqueIndexSeek" in operators
+    assert not {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan"} & set(operators)
+
+
+async def test_a_pair_s_stretches_start_from_both_people_by_id(explain: Any) -> None:
+    operators = await explain(cypher.PAIR_TIE_STRETCHES)
     assert "NodeUniqueIndexSeek" in operators
     assert not {"NodeByLabelScan", "AllNodesScan", "DirectedRelationshipTypeScan"} & set(operators)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from typing import LiteralString
@@ -22,6 +23,7 @@ from tests.support.neo4j import Neo4jTarget
 from tests.support.ties import assert_same_ties
 
 CALL = InteractionKind.CALL
+DEADLOCK = "Neo.TransientError.Transaction.DeadlockDetected"
 
 
 def _target(neo4j_target: Neo4jTarget | None) -> Neo4jTarget:
@@ -186,3 +188,56 @@ async def test_two_processes_writing_the_same_people_at_once_lose_and_double_not
         await stores[0].delete_everything()
         for store in stores:
             await store.close()
+
+
+async def test_a_batch_that_deadlocks_with_another_worker_s_is_run_again_exactly_once(
+    neo4j_target: Neo4jTarget | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two stores stand for two API workers, with the driver's own retries off. Each round,
+    # both write contacts along one ring of people at once, one walking it forwards and the
+    # other backwards, so each takes the people's locks in the other's reverse order: the
+    # server finds a deadlock and fails one of the two transactions. Only the store's own
+    # retry can then save that batch.
+    target = _target(neo4j_target)
+    stores = [
+        Neo4jStore(uri=target.uri, auth=target.auth, database=target.database, max_retry_time_s=0.0)
+        for _ in range(2)
+    ]
+    for store in stores:
+        await store.open()
+    caplog.set_level(logging.INFO, logger=neo4j_store.__name__)
+    try:
+        await stores[0].delete_everything()
+        people = [f"p{n:02d}" for n in range(40)]
+        await stores[0].apply(batch_of([person(p) for p in people]))
+        ring = list(zip(people, people[1:] + people[:1], strict=True))
+        rounds = 0
+        while rounds < 30 and not _deadlocks_retried(caplog):
+            forwards = [interaction(f"f{rounds}-{k}", a, b) for k, (a, b) in enumerate(ring)]
+            backwards = [
+                interaction(f"b{rounds}-{k}", b, a) for k, (a, b) in reversed(list(enumerate(ring)))
+            ]
+            await asyncio.gather(
+                stores[0].apply(batch_of(forwards)), stores[1].apply(batch_of(backwards))
+            )
+            rounds += 1
+        assert _deadlocks_retried(caplog), f"no deadlock between the writers in {rounds} rounds"
+        stored = await stores[0].counts()
+        assert stored["interaction"] == 2 * len(ring) * rounds
+        ties = await stores[0].ties_between(ring)
+        assert sorted(t.count for t in ties.values()) == [2 * rounds] * len(ring)
+    finally:
+        await stores[0].delete_everything()
+        for store in stores:
+            await store.close()
+
+
+def _deadlocks_retried(caplog: pytest.LogCaptureFixture) -> int:
+    """How many batches the store ran again because the server reported a deadlock."""
+    found = 0
+    for record in caplog.records:
+        raced = record.args[-1] if isinstance(record.args, tuple) and record.args else None
+        if isinstance(raced, Exception) and record.msg.startswith("batch raced another writer"):
+            cause = raced.__cause__
+            found += isinstance(cause, neo4j.exceptions.Neo4jError) and cause.code == DEADLOCK
+    return found

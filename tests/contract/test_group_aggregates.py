@@ -24,6 +24,7 @@ from graph.domain.model import (
 )
 from graph.domain.retention import GroupRetention, PairRetention, group_retention
 from graph.ports import GraphStore, batch_of
+from graph.usecases.budget import Budgets
 from graph.usecases.insights import Insights, _embedded
 from graph.usecases.viewer import Viewer
 from tests.factories import group, interaction, membership, person
@@ -185,7 +186,8 @@ async def test_group_retention_from_counts_equals_the_fold_over_whole_histories(
     await given_scene(store, scene)
     people = await store.get(Person, MEMBERS)
     consenting = {p.id for p in people.values() if p.share_post_group_contact}
-    insights = Insights(store, clock=lambda: NOW)
+    # No budget: this compares answers, and a busy server may plan the queries slowly.
+    insights = Insights(store, clock=lambda: NOW, budgets=Budgets(request_s=math.inf))
     found = await insights.group_retention(ADMIN, "g1", horizons=[7, 30, 90])
     expected = await folded_retention(store, consenting=consenting)
     # Strengths come from ties each store merged in its own order of additions: equal to the
@@ -274,3 +276,19 @@ async def test_direct_contacts_leave_out_meetings_and_the_window_s_ends(store: G
         until=datetime.combine(date(2024, 5, 29), time(9), UTC),
     )
     assert found == {("ann", "ben"): 1, ("ann", "cat"): 1}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(scene=scenes())
+async def test_tie_contexts_among_people_read_at_once_equal_those_read_person_by_person(
+    store: GraphStore, scene: Scene
+) -> None:
+    await given_scene(store, scene)
+    for people in (MEMBERS, [*MEMBERS[:3], *OUTSIDERS], ["ann"], []):
+        at_once = await store.tie_contexts_among(people)
+        one_by_one = await GraphStore.tie_contexts_among(store, people)
+        assert at_once == one_by_one

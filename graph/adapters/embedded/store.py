@@ -83,7 +83,7 @@ from graph.domain.model import (
 )
 from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank, shortest_distance, top_paths
-from graph.domain.strength import StrengthModel
+from graph.domain.strength import GROUP_KINDS, StrengthModel
 from graph.ports import (
     GraphStore,
     GroupContacts,
@@ -306,6 +306,7 @@ class EmbeddedStore(GraphStore):
             conn.execute("PRAGMA cache_size=-65536")
             # SQLite's lower() folds ASCII only; searches fold all of Unicode, as Neo4j does.
             conn.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+            conn.create_function("people_in", 1, _people_in, deterministic=True)
             if writer:
                 # Deleted and overwritten rows are zeroed, not left in free space: an erased
                 # person's data must not stay readable in the file.
@@ -930,6 +931,77 @@ class EmbeddedStore(GraphStore):
             return counted
 
         return await self._read(run)
+
+    async def pair_tie_stretches(
+        self, a: str, b: str, *, ends: Sequence[datetime], until: datetime
+    ) -> list[Tie | None]:
+        """Fold the pair's interactions in each stretch in SQL: each stretch a range of the
+        interactions' people index; one row per stretch comes back (see the port)."""
+        found: list[Tie | None] = [None] * len(ends)
+        if a == b or not ends:
+            return found
+        first, second = pair_key(a, b)
+        model = self.model
+        bounds = orjson.dumps([_micros(end) for end in ends]).decode()
+        weights = orjson.dumps({k.value: float(w) for k, w in model.weights.items()}).decode()
+        grouped = orjson.dumps(sorted(k.value for k in GROUP_KINDS)).decode()
+        half_life_us = model.half_life / timedelta(microseconds=1)
+
+        def run(conn: sqlite3.Connection) -> list[Any]:
+            return conn.execute(
+                "WITH bounds(k, lo, hi) AS ("
+                " SELECT key, lag(value, 1, -9223372036854775807) OVER (ORDER BY key), value"
+                " FROM json_each(:ends)),"
+                " shared(k, at_us, kind, initiator, w) AS ("
+                " SELECT b.k, p.at_us, i.kind, i.initiator,"
+                " coalesce(json_extract(:weights, '$.' || i.kind), 0.0)"
+                " / CASE WHEN i.kind IN (SELECT value FROM json_each(:grouped))"
+                " AND coalesce(nullif(i.group_size, 0), people_in(i.participants)) > 2"
+                " THEN coalesce(nullif(i.group_size, 0), people_in(i.participants)) - 1"
+                " ELSE 1 END"
+                " FROM bounds b"
+                " JOIN interaction_people p"
+                " ON p.person = :a AND p.at_us > b.lo AND p.at_us <= b.hi AND p.at_us < :until"
+                " JOIN interaction_people q"
+                " ON q.person = :b AND q.at_us = p.at_us AND q.seq = p.seq"
+                " JOIN interactions i ON i.seq = p.seq),"
+                " decayed AS (SELECT *, w * pow(2.0,"
+                " -(max(at_us) OVER (PARTITION BY k) - at_us) / :half_life_us) AS part"
+                " FROM shared)"
+                " SELECT k, min(at_us), max(at_us), count(*),"
+                " sum(initiator IS :a), sum(initiator IS :b),"
+                " sum(part), total(iif(initiator IS :a, part, 0.0)),"
+                " total(iif(initiator IS :b, part, 0.0)), json_group_array(kind)"
+                " FROM decayed GROUP BY k",
+                {
+                    "ends": bounds,
+                    "a": first,
+                    "b": second,
+                    "until": _micros(until),
+                    "weights": weights,
+                    "grouped": grouped,
+                    "half_life_us": half_life_us,
+                },
+            ).fetchall()
+
+        for k, lo, hi, count, by_a, by_b, score, score_a, score_b, kinds in await self._read(run):
+            counts: dict[InteractionKind, int] = {}
+            for kind in orjson.loads(kinds):
+                counts[InteractionKind(kind)] = counts.get(InteractionKind(kind), 0) + 1
+            found[k] = Tie(
+                a=first,
+                b=second,
+                first_at=_instant(lo),
+                last_at=_instant(hi),
+                count=count,
+                counts=counts,
+                initiated_by_a=by_a,
+                initiated_by_b=by_b,
+                score=score,
+                score_by_a=score_a,
+                score_by_b=score_b,
+            )
+        return found
 
     async def tie(self, a: str, b: str) -> Tie | None:
         """Return the tie between two people from the tie index."""
@@ -1562,6 +1634,11 @@ _MICROSECOND = timedelta(microseconds=1)
 def _unicode_lower(text: str | int | float | None) -> str | int | float | None:
     """Lower-case text the way Neo4j's ``toLower`` does (SQL ``NULL`` and numbers pass)."""
     return text.lower() if isinstance(text, str) else text
+
+
+def _people_in(participants: str) -> int:
+    """Count the different people of a stored participant list (``a|b|a`` is two)."""
+    return len(set(participants.split("|")))
 
 
 def _micros(at: datetime) -> int:

@@ -934,6 +934,46 @@ RETURN o.id AS other_id, properties(t) AS props, degree,
 ORDER BY other_id
 """
 
+# The ties among a few people, each pair once (from the person whose id sorts first), with
+# what TIE_CONTEXTS counts: every person bound by the unique id and their groups collected once;
+# each person's ties expanded once, grouped by the neighbour, so a neighbour of several of them
+# counts once for each of their pairs (linear in the people's degrees, hubs included); each
+# pair's tie is then found between two bound nodes.
+TIE_CONTEXTS_AMONG: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+CALL (p) {
+  OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
+  WHERE coalesce(r.status, 'active') = 'active'
+  RETURN collect(g.id) AS groups
+}
+WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-(:Person) }}) AS people
+CALL (people) {
+  UNWIND people AS x
+  WITH x.person AS p, x.id AS id
+  MATCH (p)-[:TIE]-(m:Person)
+  WITH m, collect(id) AS whose
+  WHERE size(whose) > 1
+  UNWIND whose AS a
+  UNWIND whose AS b
+  WITH a, b
+  WHERE a <> b
+  WITH a, b, count(*) AS n
+  RETURN collect([a, b, n]) AS shared
+}
+UNWIND range(0, size(people) - 2) AS i
+UNWIND range(i + 1, size(people) - 1) AS j
+WITH people[i] AS x, people[j] AS y, shared
+WITH x, y, shared, x.person AS p, y.person AS o
+MATCH (p)-[t:TIE]-(o)
+RETURN x.id AS person_id, y.id AS other_id, properties(t) AS props,
+  x.degree AS degree,
+  y.degree AS other_degree,
+  coalesce(head([s IN shared WHERE s[0] = x.id AND s[1] = y.id | s[2]]), 0) AS shared_contacts,
+  size([g IN x.groups WHERE g IN y.groups]) AS shared_groups
+ORDER BY person_id, other_id
+"""
+
 ALL_ATTENDANCE: Final[LiteralString] = """
 MATCH (p:Person)-[r:ATTENDED]->(m:Meeting)
 WITH r, p, m
@@ -982,17 +1022,16 @@ ORDER BY n.at, n.key
 RETURN collect(properties(n)) AS props
 """
 
-# A group's shared interactions: each member bound by the unique id, their interactions
-# expanded once, kept when two members (or more) took part. Only these leave the database.
-GROUP_SHARED_INTERACTIONS: Final[LiteralString] = """
-UNWIND $ids AS id
+# A group's shared interactions and the first interaction of anyone in it, in one pass over
+# their interactions: everyone bound by the unique id, each interaction expanded once per
+# person in it; kept as shared when two members (or more, of $ids) took part. Only the shared
+# ones leave the database, unordered (the caller sorts them).
+GROUP_SHARED_AND_FIRST: Final[LiteralString] = """
+UNWIND $everyone AS id
 MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
 WHERE n.at < $until
-WITH n, count(*) AS present
-WHERE present >= 2
-WITH n
-ORDER BY n.at, n.key
-RETURN collect(properties(n)) AS props
+WITH n, sum(CASE WHEN id IN $ids THEN 1 ELSE 0 END) AS present
+RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) END) AS shared
 """
 
 # Each member's reach: the people of their direct contacts after $after (by the stored
@@ -1010,14 +1049,6 @@ WHERE coalesce(r.status, 'active') = 'active'
 RETURN id, collect(DISTINCT g.id) AS groups
 """
 
-# The first interaction of any of the people, read from each one's interactions in place.
-FIRST_INTERACTION_OF_PEOPLE: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
-WHERE n.at < $until
-RETURN min(n.at) AS first_at
-"""
-
 # Direct contacts of pairs in a window: both people bound by the unique id, the shared
 # interactions found from the first; only a count per pair comes back.
 DIRECT_CONTACTS_OF_PAIRS: Final[LiteralString] = """
@@ -1027,6 +1058,61 @@ WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
 MATCH (n)<-[:PARTICIPATED]-(:Person {id: pair[1]})
 WITH pair, count(n) AS contacts
 RETURN collect([pair[0], pair[1], contacts]) AS counted
+"""
+
+# What a pair's interactions add up to in each stretch of time between $ends_us (ascending,
+# microseconds since the epoch: hundreds of instants cost the driver far more as datetimes):
+# both people bound by the unique id, the shared interactions found from the first, each put
+# in the stretch it falls in and folded there as RESCORE_TIES_OF_PEOPLE folds a tie (the same
+# weights, group sizes and decay). One small tie per stretch comes back, never an interaction.
+PAIR_TIE_STRETCHES: Final[LiteralString] = """
+MATCH (:Person {id: $a})-[:PARTICIPATED]->(i:Interaction)
+WHERE i.at < $until AND i.at <= $last
+MATCH (i)<-[:PARTICIPATED]-(:Person {id: $b})
+WITH i, i.at.epochSeconds * 1000000 + i.at.nanosecond / 1000 AS at_us
+WITH i, size([e IN $ends_us WHERE e < at_us]) AS k, CASE
+    WHEN NOT i.kind IN $group_kinds THEN 2
+    WHEN coalesce(i.group_size, 0) <> 0 THEN i.group_size
+    ELSE size(reduce(seen = [], p IN i.participant_ids |
+      CASE WHEN p IN seen THEN seen ELSE seen + p END))
+  END AS group_size
+WITH k, i.kind AS kind, i.at AS at, i.initiator_id AS initiator,
+  CASE
+    WHEN group_size > 2 THEN coalesce($weights[i.kind], 0.0) / (group_size - 1)
+    ELSE coalesce($weights[i.kind], 0.0)
+  END AS w
+WITH k,
+  min(at) AS first_at,
+  max(at) AS last_at,
+  count(*) AS n,
+  sum(CASE WHEN initiator = $a THEN 1 ELSE 0 END) AS by_a,
+  sum(CASE WHEN initiator = $b THEN 1 ELSE 0 END) AS by_b,
+  collect(kind) AS kinds,
+  collect([at.epochSeconds, at.nanosecond / 1000, w,
+    CASE initiator WHEN $a THEN 1 WHEN $b THEN 2 ELSE 0 END]) AS xs
+WITH k, first_at, last_at, n, by_a, by_b, kinds,
+  [x IN xs | [x[2] * 2.0 ^ (-(
+    (last_at.epochSeconds - x[0]) + (last_at.nanosecond / 1000 - x[1]) / 1000000.0
+  ) / $half_life_s), x[3]]] AS parts
+ORDER BY k
+RETURN collect([k, {
+  first_at: first_at,
+  last_at: last_at,
+  count: n,
+  initiated_by_a: by_a,
+  initiated_by_b: by_b,
+  score: reduce(s = 0.0, p IN parts | s + p[0]),
+  score_by_a: reduce(s = 0.0, p IN parts | s + CASE p[1] WHEN 1 THEN p[0] ELSE 0.0 END),
+  score_by_b: reduce(s = 0.0, p IN parts | s + CASE p[1] WHEN 2 THEN p[0] ELSE 0.0 END),
+  n_meeting: size([x IN kinds WHERE x = 'meeting']),
+  n_breakout: size([x IN kinds WHERE x = 'breakout']),
+  n_side_conversation: size([x IN kinds WHERE x = 'side_conversation']),
+  n_message: size([x IN kinds WHERE x = 'message']),
+  n_call: size([x IN kinds WHERE x = 'call']),
+  n_contact: size([x IN kinds WHERE x = 'contact']),
+  n_introduction: size([x IN kinds WHERE x = 'introduction']),
+  n_connection: size([x IN kinds WHERE x = 'connection'])
+}]) AS stretches
 """
 
 GET_TIE: Final[LiteralString] = """

@@ -169,10 +169,12 @@ first; each attempt waits a little longer (with jitter) so that racing writers f
 
 _TIE_COUNTERS: Final = tuple((kind, f"n_{kind.value}") for kind in InteractionKind)
 if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES) or any(
-    f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE for _, name in _TIE_COUNTERS
+    f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE
+    or f"{name}: size(" not in cypher.PAIR_TIE_STRETCHES
+    for _, name in _TIE_COUNTERS
 ):
-    # MERGE_TIES and RESCORE_TIES_OF_PEOPLE spell every counter out; a new InteractionKind
-    # must be added there too.
+    # MERGE_TIES, RESCORE_TIES_OF_PEOPLE and PAIR_TIE_STRETCHES spell every counter out; a
+    # new InteractionKind must be added there too.
     raise RuntimeError("cypher.MERGE_TIES does not cover every InteractionKind")
 
 _TIE_COUNTER_OF: Final = dict(_TIE_COUNTERS)
@@ -824,20 +826,30 @@ async def _group_contacts(
     after: datetime,
     until: datetime,
 ) -> GroupContacts:
-    """Read a group's shared interactions, reach and first interaction in one transaction."""
-    shared = await _collected(tx, cypher.GROUP_SHARED_INTERACTIONS, ids=members, until=until)
+    """Read a group's shared interactions and first interaction (one pass over everyone's
+    interactions), then the members' reach, in one transaction."""
+    result = await tx.run(
+        cypher.GROUP_SHARED_AND_FIRST,
+        {"ids": members, "everyone": members + hidden, "until": until},
+    )
+    row = await result.single(strict=True)
+    first, shared = row["first_at"], row["shared"]
     reach = await _records(
         tx, cypher.GROUP_REACH, ids=members, hidden=hidden, after=after, until=until
     )
-    first = await _column(tx, cypher.FIRST_INTERACTION_OF_PEOPLE, ids=members + hidden, until=until)
     reached = {m: frozenset[str]() for m in members}
-    for row in reach:
-        reached[row["id"]] = frozenset(row["groups"])
+    for found in reach:
+        reached[found["id"]] = frozenset(found["groups"])
+    interactions = sorted((decode(Interaction, props) for props in shared), key=_time_then_key)
     return GroupContacts(
-        shared=tuple(decode(Interaction, props) for props in shared),
+        shared=tuple(interactions),
         groups_reached=reached,
-        first_at=None if not first or first[0] is None else first[0].to_native().astimezone(UTC),
+        first_at=None if first is None else first.to_native().astimezone(UTC),
     )
+
+
+def _time_then_key(interaction: Interaction) -> tuple[datetime, str]:
+    return interaction.at, interaction.key
 
 
 def _tie(a: str, b: str, props: dict[str, Any]) -> Tie:
@@ -1397,6 +1409,32 @@ class Neo4jStore(GraphStore):
         )
         return {(a, b): int(count) for a, b, count in found}
 
+    async def pair_tie_stretches(
+        self, a: str, b: str, *, ends: Sequence[datetime], until: datetime
+    ) -> list[Tie | None]:
+        """Fold the pair's interactions in each stretch in the database, in one query binding
+        both people by id; one small tie per stretch comes back (see the port)."""
+        found: list[Tie | None] = [None] * len(ends)
+        if a == b or not ends:
+            return found
+        first, second = pair_key(a, b)
+        model = self.model
+        stretches = await self._read(
+            _collected,
+            cypher.PAIR_TIE_STRETCHES,
+            a=first,
+            b=second,
+            ends_us=[_micros(end) for end in ends],
+            last=ends[-1].astimezone(UTC),
+            until=until.astimezone(UTC),
+            weights={kind.value: float(weight) for kind, weight in model.weights.items()},
+            group_kinds=sorted(kind.value for kind in GROUP_KINDS),
+            half_life_s=model.half_life.total_seconds(),
+        )
+        for k, props in stretches:
+            found[int(k)] = _tie(first, second, props)
+        return found
+
     async def tie(self, a: str, b: str) -> Tie | None:
         """Return the tie between two people, or ``None`` if they never interacted."""
         if a == b:
@@ -1454,6 +1492,25 @@ class Neo4jStore(GraphStore):
                 )
             )
         return contexts
+
+    async def tie_contexts_among(self, person_ids: Sequence[str]) -> list[TieContext]:
+        """Return the ties among the people with their neighbourhoods, in one query: each
+        person's ties expanded once, however many pairs they are in (see the port)."""
+        ids = sorted(set(person_ids))
+        if len(ids) < 2:
+            return []
+        rows = await self._read(_records, cypher.TIE_CONTEXTS_AMONG, ids=ids)
+        return [
+            TieContext(
+                tie=_tie(row["person_id"], row["other_id"], row["props"]),
+                other_id=row["other_id"],
+                shared_contacts=int(row["shared_contacts"]),
+                degree=int(row["degree"]),
+                other_degree=int(row["other_degree"]),
+                shared_groups=int(row["shared_groups"]),
+            )
+            for row in rows
+        ]
 
     # -- paths, searched inside the database ----------------------------------------------------
 
