@@ -44,7 +44,7 @@ import networkx as nx
 import numpy as np
 import orjson
 
-from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows
+from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows, rows_of_segment
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
@@ -201,9 +201,13 @@ class EmbeddedStore(GraphStore):
         interpreter lock) but would slow the event loop further."""
         self._write_lock = asyncio.Lock()
         self._lock_file: IO[bytes] | None = None
-        self._ties = TieIndex(self.model)
+        self._ties = TieIndex(self.model, background=True)
         self._dirty: set[tuple[str, str]] = set()
         """Ties changed since the last checkpoint."""
+        self._saved_segments: int | None = None
+        """How many ties the segments saved after the saved index hold, if the saved index
+        and its segments are complete through the tie checkpoint (``None``: they are not, so
+        the next checkpoint saves the index whole)."""
         self._refusing: set[str] = set()
         """People who do not consent to be intermediaries on introduction paths."""
         self._blocks: dict[str, frozenset[str]] = {}
@@ -227,7 +231,7 @@ class EmbeddedStore(GraphStore):
         self._search_thread = ThreadPoolExecutor(1, thread_name_prefix="tiegraph-search")
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
-        self._ties, self._dirty, rebuilt = await self._read(self._load_ties)
+        self._ties, self._dirty, rebuilt, self._saved_segments = await self._read(self._load_ties)
         self._refusing, self._blocks = await self._read(_path_consent)
         if rebuilt:  # scored by another model (or none): store the rescored ties right away
             await self._checkpoint_ties(replace_all=True)
@@ -307,7 +311,7 @@ class EmbeddedStore(GraphStore):
         their threads."""
         if self._writer is not None and self._write_thread is not None:
             async with self._write_lock:
-                await self._checkpoint_ties()
+                await self._checkpoint_ties(save_arrays=False)
                 await self._save_index()
         for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
             if conn is not None and thread is not None:
@@ -393,9 +397,18 @@ class EmbeddedStore(GraphStore):
         else:
             self._blocks.pop(person.id, None)
 
-    async def _checkpoint_ties(self, *, replace_all: bool = False) -> None:
+    async def _checkpoint_ties(
+        self, *, replace_all: bool = False, save_arrays: bool = True
+    ) -> None:
         """Write the changed ties (or all ties, replacing the stored ones) and the interaction
-        row they are complete through, with the strength model that scored them."""
+        row they are complete through, with the strength model that scored them.
+
+        Unless ``save_arrays`` is false, the changed ties are also saved as arrays beside the
+        saved index (a *segment*, read back in bulk on open), so that a store that stops
+        without closing opens from arrays, not from the checkpoint table. When there is no
+        complete saved index to add to, or its segments would hold more than a quarter of the
+        ties, the index is saved whole instead (copied as it is, without compacting it).
+        """
         if self._writer is None or self._write_thread is None:
             return
         if replace_all:
@@ -404,6 +417,21 @@ class EmbeddedStore(GraphStore):
             return
         rows = self._ties.held(self._dirty)
         fingerprint = self.model.fingerprint()
+        segment: dict[str, Any] | None = None
+        whole: dict[str, Any] | None = None
+        segments = self._saved_segments
+        if not save_arrays:
+            segments = None
+        elif (
+            replace_all
+            or segments is None
+            or segments + len(rows) > max(_SEGMENTS_AT_LEAST, len(self._ties) // 4)
+        ):
+            whole = self._ties.snapshot(compact=False)
+            segments = 0
+        else:
+            segment = self._ties.segment(self._dirty)
+            segments += len(rows)
 
         def run(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
@@ -421,9 +449,16 @@ class EmbeddedStore(GraphStore):
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('strength_model', ?)",
                     (fingerprint,),
                 )
+                if whole is not None:
+                    _store_arrays(conn, whole)
+                elif segment is not None:
+                    _store_segment(conn, segment)
+                else:  # the saved index no longer matches the checkpoint
+                    conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
 
         await self._on(self._write_thread, run, self._writer)
         self._dirty = set()
+        self._saved_segments = segments
 
     async def _save_index(self) -> None:
         """Store the tie index's arrays as they are, with the checkpoint they match, so the
@@ -434,21 +469,10 @@ class EmbeddedStore(GraphStore):
 
         def run(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
-                conn.execute("DELETE FROM tie_index")
-                for name, array in arrays.items():
-                    flat = array.reshape(-1)
-                    step = max(1, _INDEX_PART // array.itemsize)
-                    for part, start in enumerate(range(0, max(1, len(flat)), step)):
-                        conn.execute(
-                            "INSERT INTO tie_index VALUES (?, ?, ?, ?)",
-                            (name, part, array.dtype.str, flat[start : start + step].tobytes()),
-                        )
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
-                    " FROM meta WHERE key = 'ties_through'"
-                )
+                _store_arrays(conn, arrays)
 
         await self._on(self._write_thread, run, self._writer)
+        self._saved_segments = 0
 
     def _write(
         self,
@@ -1145,8 +1169,9 @@ class EmbeddedStore(GraphStore):
 
         async with self._write_lock:
             await self._on(self._write_thread, run, self._writer)
-            self._ties = TieIndex(self.model)
+            self._ties = TieIndex(self.model, background=True)
             self._dirty = set()
+            self._saved_segments = None
 
     async def erase_person(self, person_id: str, *, by: str, at: datetime) -> ErasureReceipt:
         """Erase a person and every attribution to them; leave an audit record naming no one."""
@@ -1215,6 +1240,7 @@ class EmbeddedStore(GraphStore):
 
         async with self._write_lock:
             plan = await self._on(self._write_thread, run, self._writer)
+            self._saved_segments = None  # the saved index was dropped with the person
             self._dirty = {pair for pair in self._dirty if person_id not in pair}
             self._ties.remove_person(person_id)
             self._refusing.discard(person_id)
@@ -1269,11 +1295,15 @@ class EmbeddedStore(GraphStore):
 
     # -- the in-memory graph --------------------------------------------------------------------
 
-    def _load_ties(self, conn: sqlite3.Connection) -> tuple[TieIndex, set[tuple[str, str]], bool]:
-        """Load the tie checkpoint in bulk, then replay the interactions recorded after it.
+    def _load_ties(
+        self, conn: sqlite3.Connection
+    ) -> tuple[TieIndex, set[tuple[str, str]], bool, int | None]:
+        """Load the saved index and its segments (or, without them, the tie checkpoint) in
+        bulk, then replay the interactions recorded after the checkpoint.
 
         If the checkpoint was scored by another strength model, rebuild every tie from the whole
-        history instead (and say so: the third value is ``True``).
+        history instead (and say so: the third value is ``True``). The fourth is how many ties
+        the saved segments hold (``None`` when the index was not read from them).
         """
         ties = TieIndex(self.model)
         row = conn.execute("SELECT value FROM meta WHERE key = 'strength_model'").fetchone()
@@ -1281,10 +1311,16 @@ class EmbeddedStore(GraphStore):
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
         through = 0 if rebuild or row is None else int(row[0])
         saved = conn.execute("SELECT value FROM meta WHERE key = 'tie_index_through'").fetchone()
+        segments: int | None = None
         if not rebuild and saved is not None and row is not None and saved[0] == row[0]:
             ties = TieIndex.from_snapshot(self.model, _saved_arrays(conn))
+            segments = 0
+            for segment in _saved_segments(conn):
+                ties.put_rows(segment)
+                segments += len(segment)
         elif not rebuild:
             ties.load(_tie_chunks(conn))
+        ties.background = True
         accumulator = TieAccumulator(self.model)
         replay = conn.execute(
             f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE seq > ? ORDER BY seq",  # noqa: S608
@@ -1293,7 +1329,7 @@ class EmbeddedStore(GraphStore):
         for found in replay:
             accumulator.add(_interaction(found))
         ties.put(ties.merged(accumulator.deltas.values()))
-        return ties, set(accumulator.deltas), rebuild
+        return ties, set(accumulator.deltas), rebuild, segments
 
 
 _CHUNK = 100_000
@@ -1303,11 +1339,55 @@ _INDEX_PART = 64 * 1024 * 1024
 """Bytes per row of a saved tie index array (SQLite's blobs end at 1 GB)."""
 
 
-def _saved_arrays(conn: sqlite3.Connection) -> dict[str, Any]:
-    """The tie index's arrays as :meth:`EmbeddedStore._save_index` stored them, each read into
-    one writable array of its own."""
+_SEGMENTS_AT_LEAST = 200_000
+"""Ties the saved segments may hold, however few ties there are, before the index is saved
+whole instead."""
+
+
+def _store_arrays(conn: sqlite3.Connection, arrays: dict[str, Any]) -> None:
+    """Replace the saved index (and its segments) with ``arrays``, complete through the tie
+    checkpoint."""
+    conn.execute("DELETE FROM tie_index")
+    for name, array in arrays.items():
+        _store_array(conn, name, array)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
+        " FROM meta WHERE key = 'ties_through'"
+    )
+
+
+def _store_segment(conn: sqlite3.Connection, arrays: dict[str, Any]) -> None:
+    """Add a segment (changed ties, :meth:`TieIndex.segment`) after the saved index's others;
+    the saved index is then complete through the tie checkpoint."""
+    (last,) = conn.execute(
+        "SELECT coalesce(max(substr(name, 2, 6)), 0) FROM tie_index WHERE name LIKE '+%'"
+    ).fetchone()
+    for name, array in arrays.items():
+        _store_array(conn, f"+{int(last) + 1:06d}/{name}", array)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
+        " FROM meta WHERE key = 'ties_through'"
+    )
+
+
+def _store_array(conn: sqlite3.Connection, name: str, array: Any) -> None:
+    flat = array.reshape(-1)
+    step = max(1, _INDEX_PART // array.itemsize)
+    for part, start in enumerate(range(0, max(1, len(flat)), step)):
+        conn.execute(
+            "INSERT INTO tie_index VALUES (?, ?, ?, ?)",
+            (name, part, array.dtype.str, flat[start : start + step].tobytes()),
+        )
+
+
+def _saved_arrays(conn: sqlite3.Connection, prefix: str = "") -> dict[str, Any]:
+    """The tie index's arrays as :meth:`EmbeddedStore._save_index` stored them (or, with a
+    ``prefix``, one segment's), each read into one writable array of its own."""
     sizes = conn.execute(
-        "SELECT name, dtype, sum(length(data)) FROM tie_index GROUP BY name, dtype"
+        "SELECT name, dtype, sum(length(data)) FROM tie_index"
+        " WHERE substr(name, 1, length(?)) = ? AND (? != '' OR name NOT LIKE '+%')"
+        " GROUP BY name, dtype",
+        (prefix, prefix, prefix),
     ).fetchall()
     arrays = {}
     for name, dtype, size in sizes:
@@ -1318,8 +1398,20 @@ def _saved_arrays(conn: sqlite3.Connection) -> dict[str, Any]:
         ):
             buffer[at : at + len(data)] = np.frombuffer(data, np.uint8)
             at += len(data)
-        arrays[name] = buffer.view(np.dtype(dtype))
+        arrays[name[len(prefix) :]] = buffer.view(np.dtype(dtype))
     return arrays
+
+
+def _saved_segments(conn: sqlite3.Connection) -> Iterator[TieRows]:
+    """The segments saved after the saved index, oldest first."""
+    prefixes = [
+        prefix
+        for (prefix,) in conn.execute(
+            "SELECT DISTINCT substr(name, 1, 8) FROM tie_index WHERE name LIKE '+%' ORDER BY 1"
+        )
+    ]
+    for prefix in prefixes:
+        yield rows_of_segment(_saved_arrays(conn, prefix))
 
 
 _TIE_PAGE = "FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?"
