@@ -20,7 +20,9 @@ Writes do not rebuild the arrays: a tie that changes is updated in its slot, a n
 new slot at the end, and both are noted in a small **delta** (per person, the slots to read
 besides the sorted row: a changed tie's key only grows, so its place in the row is stale).
 When the delta grows past an eighth of the ties, the index is **compacted** in bulk: slots
-sorted by pair, rows rebuilt with numpy sorts, the delta emptied.
+sorted by pair, rows rebuilt with numpy sorts, the delta emptied. In the store that happens
+on a thread of its own (:class:`Compaction`): readers and writers carry on with the old
+arrays and the delta meanwhile, and the new arrays are swapped in under the lock.
 
 Why numpy and nothing more: the work is bulk sorts and gathers at load and compaction, and
 membership tests over a hub's row during a search, all of which numpy does in C; scipy's
@@ -28,8 +30,9 @@ sparse matrices would add a dependency for a CSR we build in a few lines, and th
 per-link work is small scalar arithmetic that must match the domain's to the last bit, which
 a JIT (numba) would not guarantee and would add compile time to start-up.
 
-All changes run on the event loop thread under :attr:`TieIndex.lock`; searches in the search
-thread take the lock for each read (a row, a tie), so they never see a tie half-written.
+All changes run on the event loop thread under :attr:`TieIndex.lock` (and a compaction's
+swap, on its thread); searches in the search thread take the lock for each read (a row, a
+tie), so they never see a tie half-written.
 """
 
 from __future__ import annotations
@@ -520,8 +523,14 @@ class TieIndex:
             gone = list(self._row(pid))
             if self._compaction is not None:
                 self._touched.append(np.array([slot for _, slot in gone], np.int64))
+            s = self._slots
+            dead = np.array([slot for _, slot in gone], np.int64)
+            # Nothing of their ties stays in memory, nor in an index saved as it is.
+            for name, _ in _Slots.FIELDS:
+                if name != "code":
+                    getattr(s, name)[dead] = 0
+            s.counts[dead] = 0
             for other, slot in gone:
-                self._slots.alive[slot] = False
                 self._degree[other] -= 1
                 self._ties -= 1
                 code = int(self._slots.code[slot])
