@@ -788,11 +788,13 @@ class Compaction:
     :meth:`build` sorts and gathers without the index's lock (numpy releases the interpreter
     lock in its sorts and gathers, so a thread of its own leaves the event loop free):
     searches keep reading the old arrays plus the delta, and writes keep landing in them.
-    :meth:`install` then swaps the new arrays in under the lock, in time proportional to what
-    was written meanwhile, not to the ties: each slot written or killed since the beginning
-    is copied again from the live arrays (its place in its rows may be stale, so it is read
-    from the delta, as a changed tie always is), and each tie added since is appended and
-    becomes the new delta.
+    What was written meanwhile is then carried over: each slot written or killed since the
+    beginning is copied again from the live arrays (its place in its rows may be stale, so it
+    is read from the delta, as a changed tie always is), and each tie added since is appended
+    and becomes the new delta. :meth:`catch_up` carries over what was written during the
+    build without the lock (the lock is held only to take the list of written slots);
+    :meth:`install` carries over the rest, written during the catch-up, and swaps the new
+    arrays in, under the lock: in time proportional to those last writes, not to the ties.
     """
 
     def __init__(
@@ -804,10 +806,16 @@ class Compaction:
         self._columns = columns
         """The columns as they were (a write that grows them makes new arrays; these stay)."""
         self._built: tuple[_Slots, Int64s, Int64s, Int32s, Int32s] | None = None
+        self._copied = size
+        """Live slots below this were carried over (those from ``size`` on were appended)."""
+        self._fresh: dict[int, int] = {}
+        self._extra: dict[int, set[int]] = {}
+        self._stale: set[int] = set()
 
     def run(self) -> None:
-        """Build, then install (what the background thread does)."""
+        """Build, catch up and install (what the background thread does)."""
         self.build()
+        self.catch_up()
         self.install()
 
     def build(self) -> None:
@@ -839,56 +847,91 @@ class Compaction:
         self._built = (slots, moved, indptr, other[by_row], slot_ids[by_row])
         self._columns = {}
 
+    def catch_up(self) -> None:
+        """Carry over what was written since the beginning, mostly without the lock: a slot
+        written while this copies is noted again, and carried over by :meth:`install`."""
+        index = self._index
+        with index.lock:
+            if index._compaction is not self:
+                return
+            touched, index._touched = index._touched, []
+            upto = index._slots.size
+        self._carry_over(touched, upto)
+
     def install(self) -> bool:
         """Swap the built arrays in, unless another compaction replaced this one; say whether
         it was installed."""
         with self._index.lock:
             return self._install()
 
+    def _carry_over(self, touched: list[Int64s], upto: int) -> None:
+        """Copy the slots in ``touched`` again, append the live slots up to ``upto``, and note
+        both in the new delta."""
+        assert self._built is not None, "build before carrying writes over"
+        slots, moved = self._built[0], self._built[1]
+        live = self._index._slots
+        n, first = self._n(), self._copied
+        written = np.unique(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
+        written = written[written < first]  # those from ``first`` on are appended below
+        new = np.full(len(written), -1, np.int64)
+        sorted_part = written < self._size
+        new[sorted_part] = moved[written[sorted_part]]
+        new[~sorted_part] = n + written[~sorted_part] - self._size
+        kept = new >= 0
+        written, new = written[kept], new[kept]
+        added = np.arange(first, upto, dtype=np.int64)
+        to = n + added - self._size
+        if n + upto - self._size > slots.capacity:
+            slots.grow(n + upto - self._size + max(1024, n // 16))
+        for name, _ in _Slots.FIELDS:
+            column = getattr(slots, name)
+            source = getattr(live, name)
+            column[new] = source[written]
+            column[to] = source[added]
+        slots.counts[new] = live.counts[written]
+        slots.counts[to] = live.counts[added]
+        slots.size = max(slots.size, n + upto - self._size)
+        self._copied = max(first, upto)
+        # The new delta: changed ties of the sorted part are stale there, added ones fresh.
+        alive = slots.alive
+        changed = new[(new < n) & alive[new]].tolist()
+        self._stale.update(changed)
+        gone = new[(new >= n) & ~alive[new]]
+        for code, slot in zip(slots.code[gone].tolist(), gone.tolist(), strict=True):
+            if self._fresh.get(code) == slot:
+                del self._fresh[code]
+        born = to[alive[to]]
+        codes = slots.code[born].tolist()
+        self._fresh.update(zip(codes, born.tolist(), strict=True))
+        extra = self._extra
+        for code, slot in zip(
+            itertools.chain(slots.code[changed].tolist(), codes),
+            itertools.chain(changed, born.tolist()),
+            strict=True,
+        ):
+            extra.setdefault(code >> 32, set()).add(slot)
+            extra.setdefault(code & 0xFFFFFFFF, set()).add(slot)
+
+    def _n(self) -> int:
+        """How many slots the sorted part holds."""
+        assert self._built is not None
+        return len(self._built[3]) // 2
+
     def _install(self) -> bool:
         index = self._index
         if index._compaction is not self:
             return False
         assert self._built is not None, "build before install"
-        slots, moved, indptr, neighbour, slot_of = self._built
-        live = index._slots
-        n = slots.size
-        touched = (
-            np.unique(np.concatenate(index._touched)) if index._touched else np.zeros(0, np.int64)
-        )
-        old = touched[touched < self._size]
-        new = moved[old]
-        kept = new >= 0
-        old, new = old[kept], new[kept]
-        added = np.arange(self._size, live.size, dtype=np.int64)
-        if n + len(added) > slots.capacity:
-            slots.grow(n + len(added) + max(1024, n // 16))
-        for name, _ in _Slots.FIELDS:
-            column = getattr(slots, name)
-            source = getattr(live, name)
-            column[new] = source[old]
-            column[n : n + len(added)] = source[added]
-        slots.counts[new] = live.counts[old]
-        slots.counts[n : n + len(added)] = live.counts[added]
-        slots.size = n + len(added)
-        fresh: dict[int, int] = {}
-        extra: dict[int, set[int]] = {}
-        stale = set(new[slots.alive[new]].tolist())
-        for slot in range(n, slots.size):
-            if slots.alive[slot]:
-                fresh[int(slots.code[slot])] = slot
-        for slot in itertools.chain(stale, fresh.values()):
-            code = int(slots.code[slot])
-            extra.setdefault(code >> 32, set()).add(slot)
-            extra.setdefault(code & 0xFFFFFFFF, set()).add(slot)
+        self._carry_over(index._touched, index._slots.size)
+        slots, _, indptr, neighbour, slot_of = self._built
         index._slots = slots
-        index._compacted = n
+        index._compacted = self._n()
         index._indptr = indptr
         index._neighbour = neighbour
         index._slot_of = slot_of
-        index._fresh = fresh
-        index._extra = extra
-        index._stale = stale
+        index._fresh = self._fresh
+        index._extra = self._extra
+        index._stale = self._stale
         index._compaction = None
         index._touched = []
         index.generation += 1
