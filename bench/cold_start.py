@@ -185,6 +185,8 @@ async def _measure(data_dir: Path, *, close: bool, replay: int, people: int) -> 
         ]
         for start in range(0, replay, 10_000):
             await store.apply(WriteBatch(interactions=contacts[start : start + 10_000]))
+        result["segment_ties_saved"] = store._saved_segments
+        result["ties_changed_since"] = len(store._dirty)
     elif close:
         began = time.perf_counter()
         await store.close()
