@@ -239,18 +239,18 @@ def test_a_search_over_the_index_finds_the_paths_the_oracle_ranks_first(
 @settings(max_examples=150, deadline=None)
 @given(
     batches=histories(),
-    steps=st.lists(st.integers(0, 5), min_size=4, max_size=4).map(sorted),
+    steps=st.lists(st.integers(0, 5), min_size=5, max_size=5).map(sorted),
     again=st.booleans(),
     compact_after=st.sampled_from([0, 2, 1_000]),
 )
 def test_an_index_compacting_while_ties_are_added_ends_as_one_built_in_bulk(
     batches: list[list[Interaction]], steps: list[int], again: bool, compact_after: int
 ) -> None:
-    # A compaction begins, is built, catches up and is installed after steps[0] to [3]
-    # batches; writes land between those steps, and searches run over the old arrays
+    # A compaction begins, is built, catches up twice and is installed after steps[0] to
+    # [4] batches; writes land between those steps, and searches run over the old arrays
     # meanwhile.
     index = TieIndex(MODEL, compact_after=compact_after)
-    begin, build, catch_up, install = steps
+    begin, build, catch_up, again_up, install = steps
     job = None
     done: list[Interaction] = []
     for position in range(max(len(batches), install) + 1):
@@ -259,9 +259,10 @@ def test_an_index_compacting_while_ties_are_added_ends_as_one_built_in_bulk(
         if position == build and job is not None:
             job.build()
             same_as_built_in_bulk(index, done)
-        if position == catch_up and job is not None and not (again and build < catch_up):
-            job.catch_up()
-            same_as_built_in_bulk(index, done)
+        for catching_up in (catch_up, again_up):
+            if position == catching_up and job is not None:
+                job.catch_up()
+                same_as_built_in_bulk(index, done)
         if position == install and job is not None:
             assert job.install() != (again and build < install)
             same_as_built_in_bulk(index, done)

@@ -782,6 +782,11 @@ class TieIndex:
         )
 
 
+_CATCH_UP_ROUNDS = 4
+_FEW_WRITES = 2_000
+"""Writes few enough to carry over under the lock at the swap (milliseconds)."""
+
+
 class Compaction:
     """One compaction of a :class:`TieIndex`, built from the slots as they were when it began.
 
@@ -813,9 +818,13 @@ class Compaction:
         self._stale: set[int] = set()
 
     def run(self) -> None:
-        """Build, catch up and install (what the background thread does)."""
+        """Build, catch up and install (what the background thread does): catching up again
+        while the writes made during the last round are many, so that few are left for the
+        swap."""
         self.build()
-        self.catch_up()
+        for _ in range(_CATCH_UP_ROUNDS):
+            if self.catch_up() <= _FEW_WRITES:
+                break
         self.install()
 
     def build(self) -> None:
@@ -847,16 +856,19 @@ class Compaction:
         self._built = (slots, moved, indptr, other[by_row], slot_ids[by_row])
         self._columns = {}
 
-    def catch_up(self) -> None:
-        """Carry over what was written since the beginning, mostly without the lock: a slot
-        written while this copies is noted again, and carried over by :meth:`install`."""
+    def catch_up(self) -> int:
+        """Carry over what was written since the beginning (or the last catch-up), mostly
+        without the lock: a slot written while this copies is noted again, and carried over
+        by the next catch-up or :meth:`install`. Return how many writes it carried over."""
         index = self._index
         with index.lock:
             if index._compaction is not self:
-                return
+                return 0
             touched, index._touched = index._touched, []
             upto = index._slots.size
+        writes = sum(map(len, touched)) + max(0, upto - self._copied)
         self._carry_over(touched, upto)
+        return writes
 
     def install(self) -> bool:
         """Swap the built arrays in, unless another compaction replaced this one; say whether
