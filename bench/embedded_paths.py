@@ -1,12 +1,12 @@
 """Introduction paths on the embedded store for dense and for very large networks.
 
-Run ``python -m bench.paths --embedded [--people 20000] [--draws 800000]`` for a dense
+Run ``python -m bench.paths --embedded [--people 20000] [--draws 920000]`` for a dense
 network, or ``python -m bench.paths --embedded --million`` for a million people.
 
 1. **Network**, one of:
 
    - *dense* (default): :func:`bench.dense_paths.dense_network` (power-law degrees, contacts
-     over two years; ``--people`` and ``--draws`` as there: 20,000 people and 800,000 draws
+     over two years; ``--people`` and ``--draws`` as there: 20,000 people and 920,000 draws
      make about 1.2 million contacts, a median degree near 60 and a hub of over 10,000 ties);
    - *million* (``--million``): :func:`million_network`, 1,000,000 people and 10,000,000
      contacts over two years, nine in ten of them within a person's local circle (the 25
@@ -325,6 +325,16 @@ def _naive(
     return time.perf_counter() - start, top, cut
 
 
+def _histogram(degrees: Sequence[int]) -> dict[str, int]:
+    """How many people have a degree in each power-of-two band (``"64-127"``: 64 to 127)."""
+    bands: dict[str, int] = {}
+    for degree in degrees:
+        low = 1 << (degree.bit_length() - 1)
+        label = f"{low}-{2 * low - 1}"
+        bands[label] = bands.get(label, 0) + 1
+    return bands
+
+
 async def _in_process(
     args: argparse.Namespace, pairs: list[tuple[str, str]], at: datetime, console: Console
 ) -> dict[str, Any]:
@@ -342,6 +352,7 @@ async def _in_process(
             "ties": len(ties),
             "median_degree": statistics.median(degrees),
             "max_degree": degrees[-1],
+            "degree_histogram": _histogram(degrees),
         }
         del degrees
         console.log(f"network: {result['network']}")
@@ -444,7 +455,7 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.paths --embedded", description=__doc__)
     parser.add_argument("--million", action="store_true", help="the million-people network")
     parser.add_argument("--people", type=int, help="people (20,000 dense; 1,000,000 million)")
-    parser.add_argument("--draws", type=int, default=800_000, help="dense: contact draws")
+    parser.add_argument("--draws", type=int, default=920_000, help="dense: contact draws")
     parser.add_argument("--contacts", type=int, default=MILLION_CONTACTS, help="million: contacts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=20_000, help="contacts per apply")

@@ -3,6 +3,7 @@ for their owner's eyes only."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -17,7 +18,7 @@ from graph.adapters.embedded.store import EmbeddedStore
 from graph.domain.errors import ConfigurationError
 from graph.ports import batch_of
 from tests.contract.test_store_writes import a_small_network
-from tests.factories import interaction
+from tests.factories import interaction, person
 from tests.support.ties import assert_same_ties
 
 
@@ -155,7 +156,17 @@ async def test_a_saved_index_plus_the_contacts_after_it_are_the_ties_after_a_cra
         await recovered.close()
 
 
-async def test_erasing_someone_drops_the_saved_index_that_names_them(tmp_path: Path) -> None:
+def _names_saved(database: Path) -> set[str]:
+    """The people the saved index and its segments name."""
+    with sqlite3.connect(database) as conn:
+        texts = conn.execute(
+            "SELECT group_concat(CAST(data AS TEXT), char(10)) FROM tie_index"
+            " WHERE name = 'names' OR name LIKE '+%/a' OR name LIKE '+%/b'"
+        ).fetchone()[0]
+    return set((texts or "").split("\n")) - {""}
+
+
+async def test_erasing_someone_saves_the_index_again_without_them(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "live")
     await store.open()
     await store.apply(a_small_network())
@@ -164,12 +175,96 @@ async def test_erasing_someone_drops_the_saved_index_that_names_them(tmp_path: P
     await store.erase_person("bo", by="admin", at=datetime(2026, 1, 1, tzinfo=UTC))
     _copy_as_after_a_crash(tmp_path / "live", tmp_path / "crashed")
     await store.close()
-    with sqlite3.connect(tmp_path / "crashed" / "tiegraph.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM tie_index").fetchone() == (0,)
+    assert _names_saved(tmp_path / "crashed" / "tiegraph.sqlite3") == {"ada", "cy"}
     recovered = EmbeddedStore(tmp_path / "crashed")
     await recovered.open()
     try:
         assert await recovered.ties_of(["bo"]) == {"bo": []}
         assert "bo" not in await recovered.neighbourhood("ada", max_hops=2)
+    finally:
+        await recovered.close()
+
+
+@pytest.mark.parametrize("segments_at_least", [1, 1_000])
+async def test_a_store_that_crashed_after_checkpoints_opens_from_saved_arrays_not_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, segments_at_least: int
+) -> None:
+    # Every write checkpoints; the changed ties are saved as a segment beside the saved index,
+    # or (with room for one tie only) the index is saved whole again.
+    monkeypatch.setattr(store_module, "_CHECKPOINT_AFTER", 1)
+    monkeypatch.setattr(store_module, "_SEGMENTS_AT_LEAST", segments_at_least)
+    store = EmbeddedStore(tmp_path / "live")
+    await store.open()
+    await store.apply(a_small_network())
+    await store.apply(batch_of([person("dee")]))
+    for day, pair in enumerate([("bo", "cy"), ("ada", "dee"), ("bo", "cy")], start=9):
+        await store.apply(batch_of([interaction(f"late{day}", *pair, day=day)]))
+    await store.apply(batch_of([interaction("unsaved", "ada", "bo", day=20)]))
+    people = ["ada", "bo", "cy", "dee"]
+    expected = await store.ties_of(people)
+    _copy_as_after_a_crash(tmp_path / "live", tmp_path / "crashed")
+    await store.close()
+    with sqlite3.connect(tmp_path / "crashed" / "tiegraph.sqlite3") as conn:
+        segments = conn.execute(
+            "SELECT count(DISTINCT substr(name, 1, 8)) FROM tie_index WHERE name LIKE '+%'"
+        ).fetchone()[0]
+        assert (segments > 0) == (segments_at_least > 1)
+        conn.execute("DELETE FROM ties")  # what is opened must come from the saved arrays
+    recovered = EmbeddedStore(tmp_path / "crashed")
+    await recovered.open()
+    try:
+        assert await recovered.ties_of(people) == expected
+        assert await recovered.neighbourhood("dee", max_hops=1) == {"ada": 1}
+    finally:
+        await recovered.close()
+
+
+async def test_after_an_erasure_the_store_opens_from_arrays_that_do_not_name_the_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "_CHECKPOINT_AFTER", 1)
+    store = EmbeddedStore(tmp_path / "live")
+    await store.open()
+    await store.apply(a_small_network())
+    await store.erase_person("bo", by="admin", at=datetime(2026, 1, 1, tzinfo=UTC))
+    await store.apply(batch_of([interaction("late", "ada", "cy", day=9)]))
+    expected = await store.ties_of(["ada", "cy"])
+    _copy_as_after_a_crash(tmp_path / "live", tmp_path / "crashed")
+    await store.close()
+    assert _names_saved(tmp_path / "crashed" / "tiegraph.sqlite3") == {"ada", "cy"}
+    with sqlite3.connect(tmp_path / "crashed" / "tiegraph.sqlite3") as conn:
+        conn.execute("DELETE FROM ties")
+    recovered = EmbeddedStore(tmp_path / "crashed")
+    await recovered.open()
+    try:
+        assert await recovered.ties_of(["ada", "cy"]) == expected
+        assert await recovered.ties_of(["bo"]) == {"bo": []}
+    finally:
+        await recovered.close()
+
+
+async def test_a_store_read_from_its_checkpoint_table_saves_its_index_as_arrays_while_serving(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path / "live")
+    await store.open()
+    await store.apply(a_small_network())
+    await store.close()
+    with sqlite3.connect(tmp_path / "live" / "tiegraph.sqlite3") as conn:  # as from before
+        conn.execute("DELETE FROM tie_index")
+        conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
+    await store.open()
+    await asyncio.sleep(0)  # the save begins once the store serves
+    await store.apply(batch_of([interaction("late", "bo", "cy", day=9)]))
+    expected = await store.ties_of(["ada", "bo", "cy"])
+    _copy_as_after_a_crash(tmp_path / "live", tmp_path / "crashed")
+    await store.close()
+    assert _names_saved(tmp_path / "crashed" / "tiegraph.sqlite3") == {"ada", "bo", "cy"}
+    with sqlite3.connect(tmp_path / "crashed" / "tiegraph.sqlite3") as conn:
+        conn.execute("DELETE FROM ties")
+    recovered = EmbeddedStore(tmp_path / "crashed")
+    await recovered.open()
+    try:
+        assert await recovered.ties_of(["ada", "bo", "cy"]) == expected
     finally:
         await recovered.close()

@@ -50,11 +50,37 @@ def histories(draw: st.DrawFn) -> list[list[Interaction]]:
 def incremental(batches: list[list[Interaction]], compact_after: int) -> TieIndex:
     index = TieIndex(MODEL, compact_after=compact_after)
     for batch in batches:
-        accumulator = TieAccumulator(MODEL)
-        for contact in batch:
-            accumulator.add(contact)
-        index.put(index.merged(accumulator.deltas.values()))
+        add(index, batch)
     return index
+
+
+def add(index: TieIndex, batch: list[Interaction]) -> None:
+    accumulator = TieAccumulator(MODEL)
+    for contact in batch:
+        accumulator.add(contact)
+    index.put(index.merged(accumulator.deltas.values()))
+
+
+def strongest_paths(index: TieIndex, source: str, target: str) -> list[Path]:
+    """The top paths of up to three hops between two people, as a search over ``index``."""
+    if source not in index or target not in index:
+        return []
+    view = index.search_view(at=NOW, min_link_strength=0.0, kinds=None, refusing=set(), blocks={})
+    ends = index.id_of(source), index.id_of(target)
+    assert ends[0] is not None
+    assert ends[1] is not None
+    found = top_paths(view, ends[0], ends[1], max_hops=3, first=3, strategy=Strategy.STRONGEST)
+    named = (Path(tuple(index.name_of(p) for p in people), s) for people, s in found)
+    return rank(named, Strategy.STRONGEST, 3)
+
+
+def same_as_built_in_bulk(index: TieIndex, contacts: list[Interaction]) -> None:
+    """The index holds the ties of ``contacts`` and searches them as one loaded in bulk."""
+    expected = ties_from_history(contacts, MODEL)
+    same_ties(index, expected)
+    bulk = in_bulk(expected)
+    for source, target in PAIRS[::3]:
+        assert strongest_paths(index, source, target) == strongest_paths(bulk, source, target)
 
 
 def in_bulk(ties: dict[tuple[str, str], Tie]) -> TieIndex:
@@ -93,16 +119,18 @@ def _micros(instants: list[datetime]) -> npt.NDArray[np.int64]:
     return _ints([(t - epoch) // timedelta(microseconds=1) for t in instants])
 
 
-def held(index: TieIndex) -> dict[tuple[str, str], Tie]:
+def held(index: TieIndex, people: list[str] = PEOPLE) -> dict[tuple[str, str], Tie]:
     found = {}
-    for person in PEOPLE:
+    for person in people:
         for _, tie in index.ties_of(person):
             found[(tie.a, tie.b)] = tie
     return found
 
 
-def same_ties(index: TieIndex, expected: dict[tuple[str, str], Tie]) -> None:
-    found = held(index)
+def same_ties(
+    index: TieIndex, expected: dict[tuple[str, str], Tie], people: list[str] = PEOPLE
+) -> None:
+    found = held(index, people)
     assert found.keys() == expected.keys()
     for pair, tie in expected.items():
         got = found[pair]
@@ -235,6 +263,85 @@ def test_a_search_over_the_index_finds_the_paths_the_oracle_ranks_first(
     assert search() == expected
     index.compact()
     assert search() == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches=histories(),
+    steps=st.lists(st.integers(0, 5), min_size=5, max_size=5).map(sorted),
+    again=st.booleans(),
+    compact_after=st.sampled_from([0, 2, 1_000]),
+)
+def test_an_index_compacting_while_ties_are_added_ends_as_one_built_in_bulk(
+    batches: list[list[Interaction]], steps: list[int], again: bool, compact_after: int
+) -> None:
+    # A compaction begins, is built, catches up twice and is installed after steps[0] to
+    # [4] batches; writes land between those steps, and searches run over the old arrays
+    # meanwhile.
+    index = TieIndex(MODEL, compact_after=compact_after)
+    begin, build, catch_up, again_up, install = steps
+    job = None
+    done: list[Interaction] = []
+    for position in range(max(len(batches), install) + 1):
+        if position == begin:
+            job = index.begin_compaction()
+        if position == build and job is not None:
+            job.build()
+            same_as_built_in_bulk(index, done)
+        for catching_up in (catch_up, again_up):
+            if position == catching_up and job is not None:
+                job.catch_up()
+                same_as_built_in_bulk(index, done)
+        if position == install and job is not None:
+            assert job.install() != (again and build < install)
+            same_as_built_in_bulk(index, done)
+        if again and position == build and job is not None:
+            index.compact()  # replaces the one under way, which is then not installed
+        if position < len(batches):
+            add(index, batches[position])
+            done.extend(batches[position])
+    assert not index.compacting
+    same_as_built_in_bulk(index, done)
+    index.compact()
+    same_as_built_in_bulk(index, done)
+
+
+def test_an_erasure_during_a_compaction_survives_it() -> None:
+    contacts = [
+        Interaction(key=f"k{n}", at=T0, kind=InteractionKind.CALL, participant_ids=pair)
+        for n, pair in enumerate([("ann", "bo"), ("bo", "cy"), ("ann", "cy"), ("cy", "dee")])
+    ]
+    index = incremental([contacts[:3]], compact_after=1_000)
+    job = index.begin_compaction()
+    job.build()
+    index.remove_person("bo")
+    add(index, contacts[3:])
+    assert job.install()
+    assert index.tie("ann", "bo") is None
+    assert sorted(index.neighbours("cy")) == ["ann", "dee"]
+    assert "bo" not in index
+    assert sorted(index.pairs()) == [("ann", "cy"), ("cy", "dee")]
+
+
+def test_an_index_compacting_in_the_background_as_writes_arrive_loses_none_of_them() -> None:
+    people = [f"q{n}" for n in range(60)]
+    contacts = [
+        Interaction(
+            key=f"k{n}", at=T0 + timedelta(hours=n), kind=list(InteractionKind)[n % 4],
+            participant_ids=(people[n % 60], people[(n * 7 + 1 + n // 60) % 60]),
+        )
+        for n in range(6_000)
+        if n % 60 != (n * 7 + 1 + n // 60) % 60
+    ]  # fmt: skip
+    index = TieIndex(MODEL, compact_after=10, background=True)
+    compactions = 0
+    for start in range(0, len(contacts), 50):
+        add(index, contacts[start : start + 50])
+        compactions += index.compacting
+    index.wait_for_compaction()
+    assert compactions > 0
+    assert index.generation > 0
+    same_ties(index, ties_from_history(contacts, MODEL), people)
 
 
 def test_an_erased_person_leaves_no_tie_and_no_name_behind() -> None:

@@ -15,8 +15,10 @@ microseconds, row number), which costs a third of the generic one to write.
 Ties live in memory in a compact index (:mod:`graph.adapters.embedded.tie_index`: flat
 arrays, ~120 bytes a tie) that path searches and neighbourhoods run on. They are derived
 data: the ``ties`` table is a checkpoint of them "through" an interaction row number, written
-on close and whenever many ties have changed; on open the checkpoint is loaded in bulk and the
-interactions recorded after it are replayed. So a write pays only for the interactions
+on close and whenever many ties have changed, and the index is saved beside it as arrays
+(whole on close, the changed ties as a segment at each checkpoint); on open those arrays are
+read back (or, without them, the checkpoint table) and the interactions recorded after the
+checkpoint are replayed. So a write pays only for the interactions
 themselves, and after a crash the ties are rebuilt exactly from what was committed.
 
 All SQLite work runs on one worker thread per connection (a writer and a reader), so the event
@@ -44,7 +46,7 @@ import networkx as nx
 import numpy as np
 import orjson
 
-from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows
+from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows, rows_of_segment
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
@@ -243,9 +245,15 @@ class EmbeddedStore(GraphStore):
         interpreter lock) but would slow the event loop further."""
         self._write_lock = asyncio.Lock()
         self._lock_file: IO[bytes] | None = None
-        self._ties = TieIndex(self.model)
+        self._ties = TieIndex(self.model, background=True)
         self._dirty: set[tuple[str, str]] = set()
         """Ties changed since the last checkpoint."""
+        self._saved_segments: int | None = None
+        """How many ties the segments saved after the saved index hold, if the saved index
+        and its segments are complete through the tie checkpoint (``None``: they are not, so
+        the next checkpoint saves the index whole)."""
+        self._saving: asyncio.Task[None] | None = None
+        """Saving the index whole after it was read from the checkpoint table."""
         self._refusing: set[str] = set()
         """People who do not consent to be intermediaries on introduction paths."""
         self._blocks: dict[str, frozenset[str]] = {}
@@ -270,10 +278,19 @@ class EmbeddedStore(GraphStore):
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
         self._quick = self._connect(False)
-        self._ties, self._dirty, rebuilt = await self._read(self._load_ties)
+        self._ties, self._dirty, rebuilt, self._saved_segments = await self._read(self._load_ties)
         self._refusing, self._blocks = await self._read(_path_consent)
         if rebuilt:  # scored by another model (or none): store the rescored ties right away
             await self._checkpoint_ties(replace_all=True)
+        elif self._saved_segments is None and len(self._ties):
+            # Read from the checkpoint table (a store from before): save the index as arrays
+            # once, while serving, so that even a crash before the next close opens from them.
+            self._saving = asyncio.create_task(self._save_whole())
+
+    async def _save_whole(self) -> None:
+        async with self._write_lock:
+            if self._saved_segments is None:
+                await self._checkpoint_ties(whole=True)
 
     def _take_lock(self) -> IO[bytes]:
         """Hold an exclusive lock on the directory for as long as the store is open.
@@ -349,9 +366,12 @@ class EmbeddedStore(GraphStore):
     async def close(self) -> None:
         """Checkpoint the ties and save the tie index whole, then close both connections and
         their threads."""
+        if self._saving is not None:
+            await self._saving
+            self._saving = None
         if self._writer is not None and self._write_thread is not None:
             async with self._write_lock:
-                await self._checkpoint_ties()
+                await self._checkpoint_ties(save_arrays=False)
                 await self._save_index()
         for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
             if conn is not None and thread is not None:
@@ -453,17 +473,43 @@ class EmbeddedStore(GraphStore):
         else:
             self._blocks.pop(person.id, None)
 
-    async def _checkpoint_ties(self, *, replace_all: bool = False) -> None:
+    async def _checkpoint_ties(
+        self, *, replace_all: bool = False, save_arrays: bool = True, whole: bool = False
+    ) -> None:
         """Write the changed ties (or all ties, replacing the stored ones) and the interaction
-        row they are complete through, with the strength model that scored them."""
+        row they are complete through, with the strength model that scored them.
+
+        Unless ``save_arrays`` is false, the changed ties are also saved as arrays beside the
+        saved index (a *segment*, read back in bulk on open), so that a store that stops
+        without closing opens from arrays, not from the checkpoint table. When there is no
+        complete saved index to add to, or its segments would hold more than a quarter of the
+        ties, the index is saved whole instead (copied as it is, without compacting it), as it
+        is when ``whole`` is set (then even with no tie changed).
+        """
         if self._writer is None or self._write_thread is None:
             return
         if replace_all:
             self._dirty = set(self._ties.pairs())
-        elif not self._dirty:
+        elif not self._dirty and not whole:
             return
         rows = self._ties.held(self._dirty)
         fingerprint = self.model.fingerprint()
+        segment: dict[str, Any] | None = None
+        arrays: dict[str, Any] | None = None
+        segments = self._saved_segments
+        if not save_arrays:
+            segments = None
+        elif (
+            replace_all
+            or whole
+            or segments is None
+            or segments + len(rows) > max(_SEGMENTS_AT_LEAST, len(self._ties) // 4)
+        ):
+            arrays = self._ties.snapshot(compact=False)
+            segments = 0
+        else:
+            segment = self._ties.segment(self._dirty)
+            segments += len(rows)
 
         def run(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
@@ -481,9 +527,16 @@ class EmbeddedStore(GraphStore):
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('strength_model', ?)",
                     (fingerprint,),
                 )
+                if arrays is not None:
+                    _store_arrays(conn, arrays)
+                elif segment is not None:
+                    _store_segment(conn, segment)
+                else:  # the saved index no longer matches the checkpoint
+                    conn.execute("DELETE FROM meta WHERE key = 'tie_index_through'")
 
         await self._on(self._write_thread, run, self._writer)
         self._dirty = set()
+        self._saved_segments = segments
 
     async def _save_index(self) -> None:
         """Store the tie index's arrays as they are, with the checkpoint they match, so the
@@ -494,21 +547,10 @@ class EmbeddedStore(GraphStore):
 
         def run(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
-                conn.execute("DELETE FROM tie_index")
-                for name, array in arrays.items():
-                    flat = array.reshape(-1)
-                    step = max(1, _INDEX_PART // array.itemsize)
-                    for part, start in enumerate(range(0, max(1, len(flat)), step)):
-                        conn.execute(
-                            "INSERT INTO tie_index VALUES (?, ?, ?, ?)",
-                            (name, part, array.dtype.str, flat[start : start + step].tobytes()),
-                        )
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
-                    " FROM meta WHERE key = 'ties_through'"
-                )
+                _store_arrays(conn, arrays)
 
         await self._on(self._write_thread, run, self._writer)
+        self._saved_segments = 0
 
     def _write(
         self,
@@ -1257,8 +1299,9 @@ class EmbeddedStore(GraphStore):
 
         async with self._write_lock:
             await self._on(self._write_thread, run, self._writer)
-            self._ties = TieIndex(self.model)
+            self._ties = TieIndex(self.model, background=True)
             self._dirty = set()
+            self._saved_segments = None
 
     async def erase_person(self, person_id: str, *, by: str, at: datetime) -> ErasureReceipt:
         """Erase a person and every attribution to them; leave an audit record naming no one."""
@@ -1327,8 +1370,12 @@ class EmbeddedStore(GraphStore):
 
         async with self._write_lock:
             plan = await self._on(self._write_thread, run, self._writer)
+            self._saved_segments = None  # the saved index was dropped with the person
             self._dirty = {pair for pair in self._dirty if person_id not in pair}
             self._ties.remove_person(person_id)
+            if not plan.is_empty:
+                # Saved again without them at once, so that a crash opens from arrays.
+                await self._checkpoint_ties(whole=True)
             self._refusing.discard(person_id)
             self._blocks.pop(person_id, None)
             for blocker in [b for b, blocked in self._blocks.items() if person_id in blocked]:
@@ -1381,11 +1428,15 @@ class EmbeddedStore(GraphStore):
 
     # -- the in-memory graph --------------------------------------------------------------------
 
-    def _load_ties(self, conn: sqlite3.Connection) -> tuple[TieIndex, set[tuple[str, str]], bool]:
-        """Load the tie checkpoint in bulk, then replay the interactions recorded after it.
+    def _load_ties(
+        self, conn: sqlite3.Connection
+    ) -> tuple[TieIndex, set[tuple[str, str]], bool, int | None]:
+        """Load the saved index and its segments (or, without them, the tie checkpoint) in
+        bulk, then replay the interactions recorded after the checkpoint.
 
         If the checkpoint was scored by another strength model, rebuild every tie from the whole
-        history instead (and say so: the third value is ``True``).
+        history instead (and say so: the third value is ``True``). The fourth is how many ties
+        the saved segments hold (``None`` when the index was not read from them).
         """
         ties = TieIndex(self.model)
         row = conn.execute("SELECT value FROM meta WHERE key = 'strength_model'").fetchone()
@@ -1393,10 +1444,16 @@ class EmbeddedStore(GraphStore):
         row = conn.execute("SELECT value FROM meta WHERE key = 'ties_through'").fetchone()
         through = 0 if rebuild or row is None else int(row[0])
         saved = conn.execute("SELECT value FROM meta WHERE key = 'tie_index_through'").fetchone()
+        segments: int | None = None
         if not rebuild and saved is not None and row is not None and saved[0] == row[0]:
             ties = TieIndex.from_snapshot(self.model, _saved_arrays(conn))
+            segments = 0
+            for segment in _saved_segments(conn):
+                ties.put_rows(segment)
+                segments += len(segment)
         elif not rebuild:
             ties.load(_tie_chunks(conn))
+        ties.background = True
         accumulator = TieAccumulator(self.model)
         replay = conn.execute(
             f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE seq > ? ORDER BY seq",  # noqa: S608
@@ -1405,7 +1462,7 @@ class EmbeddedStore(GraphStore):
         for found in replay:
             accumulator.add(_interaction(found))
         ties.put(ties.merged(accumulator.deltas.values()))
-        return ties, set(accumulator.deltas), rebuild
+        return ties, set(accumulator.deltas), rebuild, segments
 
 
 _CHUNK = 100_000
@@ -1415,11 +1472,55 @@ _INDEX_PART = 64 * 1024 * 1024
 """Bytes per row of a saved tie index array (SQLite's blobs end at 1 GB)."""
 
 
-def _saved_arrays(conn: sqlite3.Connection) -> dict[str, Any]:
-    """The tie index's arrays as :meth:`EmbeddedStore._save_index` stored them, each read into
-    one writable array of its own."""
+_SEGMENTS_AT_LEAST = 200_000
+"""Ties the saved segments may hold, however few ties there are, before the index is saved
+whole instead."""
+
+
+def _store_arrays(conn: sqlite3.Connection, arrays: dict[str, Any]) -> None:
+    """Replace the saved index (and its segments) with ``arrays``, complete through the tie
+    checkpoint."""
+    conn.execute("DELETE FROM tie_index")
+    for name, array in arrays.items():
+        _store_array(conn, name, array)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
+        " FROM meta WHERE key = 'ties_through'"
+    )
+
+
+def _store_segment(conn: sqlite3.Connection, arrays: dict[str, Any]) -> None:
+    """Add a segment (changed ties, :meth:`TieIndex.segment`) after the saved index's others;
+    the saved index is then complete through the tie checkpoint."""
+    (last,) = conn.execute(
+        "SELECT coalesce(max(substr(name, 2, 6)), 0) FROM tie_index WHERE name LIKE '+%'"
+    ).fetchone()
+    for name, array in arrays.items():
+        _store_array(conn, f"+{int(last) + 1:06d}/{name}", array)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'tie_index_through', value"
+        " FROM meta WHERE key = 'ties_through'"
+    )
+
+
+def _store_array(conn: sqlite3.Connection, name: str, array: Any) -> None:
+    flat = array.reshape(-1)
+    step = max(1, _INDEX_PART // array.itemsize)
+    for part, start in enumerate(range(0, max(1, len(flat)), step)):
+        conn.execute(
+            "INSERT INTO tie_index VALUES (?, ?, ?, ?)",
+            (name, part, array.dtype.str, flat[start : start + step].tobytes()),
+        )
+
+
+def _saved_arrays(conn: sqlite3.Connection, prefix: str = "") -> dict[str, Any]:
+    """The tie index's arrays as :meth:`EmbeddedStore._save_index` stored them (or, with a
+    ``prefix``, one segment's), each read into one writable array of its own."""
     sizes = conn.execute(
-        "SELECT name, dtype, sum(length(data)) FROM tie_index GROUP BY name, dtype"
+        "SELECT name, dtype, sum(length(data)) FROM tie_index"
+        " WHERE substr(name, 1, length(?)) = ? AND (? != '' OR name NOT LIKE '+%')"
+        " GROUP BY name, dtype",
+        (prefix, prefix, prefix),
     ).fetchall()
     arrays = {}
     for name, dtype, size in sizes:
@@ -1430,8 +1531,20 @@ def _saved_arrays(conn: sqlite3.Connection) -> dict[str, Any]:
         ):
             buffer[at : at + len(data)] = np.frombuffer(data, np.uint8)
             at += len(data)
-        arrays[name] = buffer.view(np.dtype(dtype))
+        arrays[name[len(prefix) :]] = buffer.view(np.dtype(dtype))
     return arrays
+
+
+def _saved_segments(conn: sqlite3.Connection) -> Iterator[TieRows]:
+    """The segments saved after the saved index, oldest first."""
+    prefixes = [
+        prefix
+        for (prefix,) in conn.execute(
+            "SELECT DISTINCT substr(name, 1, 8) FROM tie_index WHERE name LIKE '+%' ORDER BY 1"
+        )
+    ]
+    for prefix in prefixes:
+        yield rows_of_segment(_saved_arrays(conn, prefix))
 
 
 _TIE_PAGE = "FROM ties WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?"
@@ -1446,45 +1559,50 @@ def _tie_chunks(conn: sqlite3.Connection) -> Iterator[TieRows]:
     """The checkpoint's rows as columns, a page at a time (the whole of them would need
     several times the index's memory as Python tuples).
 
-    Three reads of each page in key order: the numbers as rows of one type (which numpy turns
-    into arrays in C), and the two ids and the counts each as one text SQLite joins (split
-    once here): a third of the time of reading whole rows.
+    Two reads of each page in key order: the numbers as rows of one type (which numpy turns
+    into arrays in C; times in microseconds and counts are exact in a double below 2**53),
+    and the two ids and the counts each as one text SQLite joins (split once here; the few
+    distinct patterns of counts parsed once each): a fifth of the time of reading whole rows.
     """
-    patterns: dict[str, tuple[int, ...]] = {}  # few distinct count patterns: parse each once
+    patterns: dict[str, int] = {}
+    table: list[tuple[int, ...]] = []
 
-    def counts_of(text: str) -> tuple[int, ...]:
+    def pattern_of(text: str) -> int:
         found = patterns.get(text)
         if found is None:
             named = orjson.loads(text)
-            found = patterns[text] = tuple(named.get(kind.value, 0) for kind in KINDS)
+            found = patterns[text] = len(table)
+            table.append(tuple(named.get(kind.value, 0) for kind in KINDS))
         return found
 
     after = ("", "")
     while True:
         page = (*after, _CHUNK)
         numbers = conn.execute(
-            f"SELECT first_us, last_us, count, initiated_by_a, initiated_by_b {_TIE_PAGE}",
+            "SELECT first_us, last_us, count, initiated_by_a, initiated_by_b, score,"
+            f" score_by_a, score_by_b {_TIE_PAGE}",
             page,
         ).fetchall()
         if not numbers:
             return
-        scores = conn.execute(f"SELECT score, score_by_a, score_by_b {_TIE_PAGE}", page)
         texts = conn.execute(_TIE_PAGE_TEXTS, page).fetchone()
-        ints = np.array(numbers, np.int64)
-        floats = np.array(scores.fetchall(), np.float64)
+        values = np.array(numbers, np.float64)
+        del numbers
+        ints = values[:, :5].astype(np.int64)
         a, b = texts[0].split("\n"), texts[1].split("\n")
+        kinds = np.fromiter(map(pattern_of, texts[2].split("\n")), np.int64, len(a))
         yield TieRows(
             a=a,
             b=b,
             first_us=ints[:, 0],
             last_us=ints[:, 1],
             count=ints[:, 2],
-            counts=list(map(counts_of, texts[2].split("\n"))),
+            counts=np.array(table, np.int32).reshape(-1, len(KINDS))[kinds],
             initiated_by_a=ints[:, 3],
             initiated_by_b=ints[:, 4],
-            score=floats[:, 0],
-            score_by_a=floats[:, 1],
-            score_by_b=floats[:, 2],
+            score=values[:, 5].copy(),
+            score_by_a=values[:, 6].copy(),
+            score_by_b=values[:, 7].copy(),
         )
         after = (a[-1], b[-1])
 

@@ -20,7 +20,9 @@ Writes do not rebuild the arrays: a tie that changes is updated in its slot, a n
 new slot at the end, and both are noted in a small **delta** (per person, the slots to read
 besides the sorted row: a changed tie's key only grows, so its place in the row is stale).
 When the delta grows past an eighth of the ties, the index is **compacted** in bulk: slots
-sorted by pair, rows rebuilt with numpy sorts, the delta emptied.
+sorted by pair, rows rebuilt with numpy sorts, the delta emptied. In the store that happens
+on a thread of its own (:class:`Compaction`): readers and writers carry on with the old
+arrays and the delta meanwhile, and the new arrays are swapped in under the lock.
 
 Why numpy and nothing more: the work is bulk sorts and gathers at load and compaction, and
 membership tests over a hub's row during a search, all of which numpy does in C; scipy's
@@ -28,12 +30,14 @@ sparse matrices would add a dependency for a CSR we build in a few lines, and th
 per-link work is small scalar arithmetic that must match the domain's to the last bit, which
 a JIT (numba) would not guarantee and would add compile time to start-up.
 
-All changes run on the event loop thread under :attr:`TieIndex.lock`; searches in the search
-thread take the lock for each read (a row, a tie), so they never see a tie half-written.
+All changes run on the event loop thread under :attr:`TieIndex.lock` (and a compaction's
+swap, on its thread); searches in the search thread take the lock for each read (a row, a
+tie), so they never see a tie half-written.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -50,7 +54,7 @@ from graph.domain.model import InteractionKind, Tie
 from graph.domain.relationship import DEFAULT_SCALE, link_strength_of_parts, strength_of_mass
 from graph.domain.strength import StrengthModel
 
-__all__ = ["KINDS", "TieIndex", "TieRows"]
+__all__ = ["KINDS", "Compaction", "TieIndex", "TieRows", "rows_of_segment"]
 
 KINDS: tuple[InteractionKind, ...] = tuple(InteractionKind)
 """The columns of the per-kind counts, in this order (at most 8: a kind mask is one byte)."""
@@ -92,7 +96,7 @@ class TieRows:
     first_us: Int64s
     last_us: Int64s
     count: Int64s
-    counts: list[tuple[int, ...]]
+    counts: list[tuple[int, ...]] | Int32s
     initiated_by_a: Int64s
     initiated_by_b: Int64s
     score: Floats
@@ -165,10 +169,15 @@ class _Slots:
 class TieIndex:
     """Every tie of the embedded store, scored by one strength model (see the module doc)."""
 
-    def __init__(self, model: StrengthModel, *, compact_after: int = 50_000) -> None:
+    def __init__(
+        self, model: StrengthModel, *, compact_after: int = 50_000, background: bool = False
+    ) -> None:
         self.model = model
         self._compact_after = compact_after
         """Compact once the delta holds this many ties (or an eighth of all, if more)."""
+        self.background = background
+        """Whether a write that fills the delta starts a :class:`Compaction` on a thread of its
+        own (the store's way) rather than compacting there and then."""
         self.lock = threading.Lock()
         self._half_life_us = _span_micros(model.half_life)
         self._ids: dict[str, int] = {}
@@ -190,6 +199,11 @@ class TieIndex:
         self.generation = 0
         """Counts compactions: slot numbers change with each."""
         self._table: npt.NDArray[np.float64] | None = None
+        self._compaction: Compaction | None = None
+        """The compaction being built off the lock, if any."""
+        self._touched: list[Int64s] = []
+        """Slots written (or killed) since that compaction began, to copy again at its end."""
+        self._worker: threading.Thread | None = None
 
     # -- people ---------------------------------------------------------------------------------
 
@@ -472,39 +486,65 @@ class TieIndex:
         ties = list(ties)
         if not ties:
             return
+        column = _KIND_COLUMN
+        counts = np.zeros((len(ties), len(KINDS)), np.int32)
+        for row, tie in enumerate(ties):
+            for kind, n in tie.counts.items():
+                counts[row, column[kind]] = n
+        self.put_rows(
+            TieRows(
+                a=[t.a for t in ties],
+                b=[t.b for t in ties],
+                first_us=np.array([_micros(t.first_at) for t in ties], np.int64),
+                last_us=np.array([_micros(t.last_at) for t in ties], np.int64),
+                count=np.array([t.count for t in ties], np.int64),
+                counts=counts,
+                initiated_by_a=np.array([t.initiated_by_a for t in ties], np.int64),
+                initiated_by_b=np.array([t.initiated_by_b for t in ties], np.int64),
+                score=np.array([t.score for t in ties], np.float64),
+                score_by_a=np.array([t.score_by_a for t in ties], np.float64),
+                score_by_b=np.array([t.score_by_b for t in ties], np.float64),
+            )
+        )
+
+    def put_rows(self, rows: TieRows) -> None:
+        """Store whole ties given as columns (one per pair), replacing any held for the pair."""
+        if not len(rows):
+            return
         with self.lock:
-            held = self._slots_of([(t.a, t.b) for t in ties])
+            held = self._slots_of(list(zip(rows.a, rows.b, strict=True)))
             slots = np.fromiter(
-                (self._place(t, slot) for t, slot in zip(ties, held, strict=True)),
+                (self._place(a, b, slot) for a, b, slot in zip(rows.a, rows.b, held, strict=True)),
                 np.int64,
-                len(ties),
+                len(rows),
             )
             s = self._slots
-            s.first[slots] = [_micros(t.first_at) for t in ties]
-            s.last[slots] = [_micros(t.last_at) for t in ties]
-            s.count[slots] = [t.count for t in ties]
-            s.by_a[slots] = [t.initiated_by_a for t in ties]
-            s.by_b[slots] = [t.initiated_by_b for t in ties]
-            s.score[slots] = [t.score for t in ties]
-            s.score_a[slots] = [t.score_by_a for t in ties]
-            s.score_b[slots] = [t.score_by_b for t in ties]
-            column = _KIND_COLUMN
-            counts = np.zeros((len(ties), len(KINDS)), np.int32)
-            for row, tie in enumerate(ties):
-                for kind, n in tie.counts.items():
-                    counts[row, column[kind]] = n
+            s.first[slots] = rows.first_us
+            s.last[slots] = rows.last_us
+            s.count[slots] = rows.count
+            s.by_a[slots] = rows.initiated_by_a
+            s.by_b[slots] = rows.initiated_by_b
+            s.score[slots] = rows.score
+            s.score_a[slots] = rows.score_by_a
+            s.score_b[slots] = rows.score_by_b
+            counts = np.asarray(rows.counts, np.int32).reshape(len(rows), len(KINDS))
             s.counts[slots] = counts
             s.kinds[slots] = _kind_masks(counts)
             s.key[slots] = _keys(
                 s.first[slots], s.last[slots], s.score[slots], s.score_a[slots],
                 s.score_b[slots], s.kinds[slots], self._half_life_us,
             )  # fmt: skip
-            if len(self._fresh) + len(self._stale) > max(self._compact_after, self._ties // 8):
-                self._compact()
+            if self._compaction is not None:
+                self._touched.append(slots)
+            elif len(self._fresh) + len(self._stale) > max(self._compact_after, self._ties // 8):
+                if self.background:
+                    self._start_in_background()
+                else:
+                    self._compact()
 
-    def _place(self, tie: TieDelta, slot: int | None) -> int:
+    def _place(self, a: str, b: str, slot: int | None) -> int:
         """The slot for a pair's tie: its own (``slot``), or a new one (noted in the delta)."""
-        ia, ib = self._id(tie.a), self._id(tie.b)
+        ia, ib = self._id(a), self._id(b)
         code = (ia << 32) | ib
         s = self._slots
         if slot is None:
@@ -533,8 +573,17 @@ class TieIndex:
             pid = self._ids.pop(person, None)
             if pid is None:
                 return
-            for other, slot in list(self._row(pid)):
-                self._slots.alive[slot] = False
+            gone = list(self._row(pid))
+            if self._compaction is not None:
+                self._touched.append(np.array([slot for _, slot in gone], np.int64))
+            s = self._slots
+            dead = np.array([slot for _, slot in gone], np.int64)
+            # Nothing of their ties stays in memory, nor in an index saved as it is.
+            for name, _ in _Slots.FIELDS:
+                if name != "code":
+                    getattr(s, name)[dead] = 0
+            s.counts[dead] = 0
+            for other, slot in gone:
                 self._degree[other] -= 1
                 self._ties -= 1
                 code = int(self._slots.code[slot])
@@ -569,6 +618,30 @@ class TieIndex:
                 (a, b, first, last, count, counts_json(counts), *rest)
                 for a, b, first, last, count, counts, *rest in self._columns(slots)
             ]
+
+    def segment(self, pairs: Iterable[tuple[str, str]]) -> dict[str, npt.NDArray[Any]]:
+        """The ties of the given pairs that are still held, as named arrays (the two people's
+        names joined by newlines, as bytes; the other columns of :class:`TieRows`), to be
+        stored beside a :meth:`snapshot` and read back with :func:`rows_of_segment`."""
+        with self.lock:
+            found = [slot for slot in self._slots_of(list(pairs)) if slot is not None]
+            at = np.array(found, np.int64)
+            s = self._slots
+            codes = s.code[at].tolist()
+            names = self._names
+            return {
+                "a": _joined([names[c >> 32] for c in codes]),
+                "b": _joined([names[c & 0xFFFFFFFF] for c in codes]),
+                "first": s.first[at],
+                "last": s.last[at],
+                "count": s.count[at].astype(np.int64),
+                "by_a": s.by_a[at].astype(np.int64),
+                "by_b": s.by_b[at].astype(np.int64),
+                "score": s.score[at],
+                "score_a": s.score_a[at],
+                "score_b": s.score_b[at],
+                "counts": s.counts[at],
+            }
 
     # -- bulk -----------------------------------------------------------------------------------
 
@@ -617,46 +690,67 @@ class TieIndex:
             self._compact()
 
     def compact(self) -> None:
-        """Fold the delta into the sorted arrays now."""
+        """Fold the delta into the sorted arrays now (a compaction under way is dropped)."""
         with self.lock:
             self._compact()
 
     def _compact(self) -> None:
-        """Rebuild the arrays from the live slots: sorted by pair, rows strongest first."""
+        """Rebuild the arrays from the live slots, holding the lock throughout."""
+        job = self._begin()
+        job.build()
+        job._install()
+
+    def begin_compaction(self) -> Compaction:
+        """Start a compaction of the ties as they are now: :meth:`Compaction.build` it
+        without the lock (readers and writers carry on meanwhile), then
+        :meth:`Compaction.install` it. Replaces a compaction begun before and not installed."""
+        with self.lock:
+            return self._begin()
+
+    def _begin(self) -> Compaction:
         s = self._slots
-        live = np.flatnonzero(s.alive[: s.size])
-        order = live[np.argsort(s.code[live], kind="stable")]
-        slots = s.take(order)
-        n = len(order)
-        a = (slots.code >> 32).astype(np.int32)
-        b = (slots.code & 0xFFFFFFFF).astype(np.int32)
-        people = len(self._names)
-        own = np.concatenate([a, b])
-        other = np.concatenate([b, a])
-        slot_ids = np.concatenate([np.arange(n, dtype=np.int32)] * 2)
-        # Strongest first, then (stable, a radix sort on int32) by person: rows by key.
-        by_key = np.argsort(-np.concatenate([slots.key, slots.key]), kind="stable")
-        by_row = by_key[np.argsort(own[by_key], kind="stable")]
-        del by_key
-        indptr = np.zeros(people + 1, np.int64)
-        np.cumsum(np.bincount(own, minlength=people), out=indptr[1:])
-        self._neighbour = other[by_row]
-        self._slot_of = slot_ids[by_row]
-        self._indptr = indptr
-        self._slots = slots
-        self._compacted = n
-        self._fresh = {}
-        self._extra = {}
-        self._stale = set()
-        self.generation += 1
+        columns = {name: getattr(s, name) for name, _ in _Slots.FIELDS}
+        columns["counts"] = s.counts
+        job = Compaction(self, size=s.size, people=len(self._names), columns=columns)
+        self._compaction = job
+        self._touched = []
+        return job
+
+    def compact_in_background(self) -> None:
+        """Begin a compaction and build and install it on a thread of its own (what a write
+        that fills the delta does when :attr:`background` is set)."""
+        with self.lock:
+            self._start_in_background()
+
+    def _start_in_background(self) -> None:
+        job = self._begin()
+        self._worker = threading.Thread(target=job.run, name="tiegraph-tie-compaction", daemon=True)
+        self._worker.start()
+
+    def wait_for_compaction(self, timeout: float | None = None) -> None:
+        """Return once the compaction started in the background (if any) has ended."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    @property
+    def compacting(self) -> bool:
+        """Whether a compaction was begun and not installed yet."""
+        return self._compaction is not None
 
     # -- snapshot -------------------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, npt.NDArray[Any]]:
-        """The whole index as named arrays (compacted first), to be stored and read back by
-        :meth:`from_snapshot` far faster than ties are read row by row."""
+    def snapshot(self, *, compact: bool = True) -> dict[str, npt.NDArray[Any]]:
+        """The whole index as named arrays, to be stored and read back by
+        :meth:`from_snapshot` far faster than ties are read row by row.
+
+        Compacted first, unless ``compact`` is false: then the arrays are copied as they are,
+        with the delta (O(ties) copies under the lock, but no sort), for a snapshot taken
+        while requests are served.
+        """
         with self.lock:
-            self._compact()
+            if compact:
+                self._compact()
             s = self._slots
             arrays: dict[str, npt.NDArray[Any]] = {
                 name: getattr(s, name)[: s.size] for name, _ in _Slots.FIELDS
@@ -666,14 +760,19 @@ class TieIndex:
             arrays["neighbour"] = self._neighbour
             arrays["slot_of"] = self._slot_of
             arrays["degree"] = np.array(self._degree, np.int32)
-            names = "\n".join(name or "" for name in self._names).encode()
-            arrays["names"] = np.frombuffer(names, np.uint8)
+            arrays["names"] = _joined([name or "" for name in self._names])
+            arrays["compacted"] = np.array([self._compacted], np.int64)
+            arrays["stale"] = np.array(sorted(self._stale), np.int64)
+            if not compact:  # the live arrays change as writes arrive: keep them as they are
+                arrays = {name: np.array(array, copy=True) for name, array in arrays.items()}
             return arrays
 
     @classmethod
-    def from_snapshot(cls, model: StrengthModel, arrays: dict[str, npt.NDArray[Any]]) -> TieIndex:
+    def from_snapshot(
+        cls, model: StrengthModel, arrays: dict[str, npt.NDArray[Any]], *, background: bool = False
+    ) -> TieIndex:
         """The index :meth:`snapshot` saved (the arrays must be writable and not shared)."""
-        index = cls(model)
+        index = cls(model, background=background)
         names: list[str | None] = list(arrays["names"].tobytes().decode().split("\n"))
         if names == [""]:
             names = []
@@ -685,12 +784,22 @@ class TieIndex:
         slots.counts = arrays["counts"].reshape(-1, len(KINDS))
         slots.size = len(slots.code)
         index._slots = slots
-        index._compacted = slots.size
+        compacted = arrays.get("compacted")
+        index._compacted = slots.size if compacted is None else int(compacted[0])
         index._indptr = arrays["indptr"]
         index._neighbour = arrays["neighbour"]
         index._slot_of = arrays["slot_of"]
         index._degree = arrays["degree"].tolist()
         index._ties = int(np.count_nonzero(slots.alive))
+        stale = arrays.get("stale")
+        index._stale = set() if stale is None else set(stale.tolist())
+        fresh = np.arange(index._compacted, slots.size)
+        fresh = fresh[slots.alive[fresh]]
+        index._fresh = dict(zip(slots.code[fresh].tolist(), fresh.tolist(), strict=True))
+        for slot in itertools.chain(index._stale, index._fresh.values()):
+            code = int(slots.code[slot])
+            index._extra.setdefault(code >> 32, set()).add(slot)
+            index._extra.setdefault(code & 0xFFFFFFFF, set()).add(slot)
         return index
 
     # -- search ---------------------------------------------------------------------------------
@@ -724,6 +833,201 @@ class TieIndex:
                 if (pid := self._ids.get(person)) is not None
             },
         )
+
+
+_CATCH_UP_ROUNDS = 4
+_FEW_WRITES = 2_000
+"""Writes few enough to carry over under the lock at the swap (milliseconds)."""
+
+
+class Compaction:
+    """One compaction of a :class:`TieIndex`, built from the slots as they were when it began.
+
+    :meth:`build` sorts and gathers without the index's lock (numpy releases the interpreter
+    lock in its sorts and gathers, so a thread of its own leaves the event loop free):
+    searches keep reading the old arrays plus the delta, and writes keep landing in them.
+    What was written meanwhile is then carried over: each slot written or killed since the
+    beginning is copied again from the live arrays (its place in its rows may be stale, so it
+    is read from the delta, as a changed tie always is), and each tie added since is appended
+    and becomes the new delta. :meth:`catch_up` carries over what was written during the
+    build without the lock (the lock is held only to take the list of written slots);
+    :meth:`install` carries over the rest, written during the catch-up, and swaps the new
+    arrays in, under the lock: in time proportional to those last writes, not to the ties.
+    """
+
+    def __init__(
+        self, index: TieIndex, *, size: int, people: int, columns: dict[str, npt.NDArray[Any]]
+    ) -> None:
+        self._index = index
+        self._size = size
+        self._people = people
+        self._columns = columns
+        """The columns as they were (a write that grows them makes new arrays; these stay)."""
+        self._built: tuple[_Slots, Int64s, Int64s, Int32s, Int32s] | None = None
+        self._copied = size
+        """Live slots below this were carried over (those from ``size`` on were appended)."""
+        self._fresh: dict[int, int] = {}
+        self._extra: dict[int, set[int]] = {}
+        self._stale: set[int] = set()
+
+    def run(self) -> None:
+        """Build, catch up and install (what the background thread does): catching up again
+        while the writes made during the last round are many, so that few are left for the
+        swap."""
+        self.build()
+        for _ in range(_CATCH_UP_ROUNDS):
+            if self.catch_up() <= _FEW_WRITES:
+                break
+        self.install()
+
+    def build(self) -> None:
+        """Sort the slots by pair and each person's row by key. O(ties log ties), no lock."""
+        size, columns = self._size, self._columns
+        live = np.flatnonzero(columns["alive"][:size])
+        order = live[np.argsort(columns["code"][live], kind="stable")]
+        n = len(order)
+        # Room for the ties written meanwhile, so that installing does not copy every column.
+        slots = _Slots(n + max(1024, n // 16))
+        for name, _ in _Slots.FIELDS:
+            np.take(columns[name], order, out=getattr(slots, name)[:n])
+        np.take(columns["counts"], order, axis=0, out=slots.counts[:n])
+        slots.size = n
+        code, key = slots.code[:n], slots.key[:n]
+        a = (code >> 32).astype(np.int32)
+        b = (code & 0xFFFFFFFF).astype(np.int32)
+        own = np.concatenate([a, b])
+        other = np.concatenate([b, a])
+        slot_ids = np.concatenate([np.arange(n, dtype=np.int32)] * 2)
+        # Strongest first, then (stable, a radix sort on int32) by person: rows by key.
+        by_key = np.argsort(-np.concatenate([key, key]), kind="stable")
+        by_row = by_key[np.argsort(own[by_key], kind="stable")]
+        del by_key
+        indptr = np.zeros(self._people + 1, np.int64)
+        np.cumsum(np.bincount(own, minlength=self._people), out=indptr[1:])
+        moved = np.full(size, -1, np.int64)
+        moved[order] = np.arange(n, dtype=np.int64)
+        self._built = (slots, moved, indptr, other[by_row], slot_ids[by_row])
+        self._columns = {}
+
+    def catch_up(self) -> int:
+        """Carry over what was written since the beginning (or the last catch-up), mostly
+        without the lock: a slot written while this copies is noted again, and carried over
+        by the next catch-up or :meth:`install`. Return how many writes it carried over."""
+        index = self._index
+        with index.lock:
+            if index._compaction is not self:
+                return 0
+            touched, index._touched = index._touched, []
+            upto = index._slots.size
+        writes = sum(map(len, touched)) + max(0, upto - self._copied)
+        self._carry_over(touched, upto)
+        return writes
+
+    def install(self) -> bool:
+        """Swap the built arrays in, unless another compaction replaced this one; say whether
+        it was installed."""
+        with self._index.lock:
+            return self._install()
+
+    def _carry_over(self, touched: list[Int64s], upto: int) -> None:
+        """Copy the slots in ``touched`` again, append the live slots up to ``upto``, and note
+        both in the new delta."""
+        assert self._built is not None, "build before carrying writes over"
+        slots, moved = self._built[0], self._built[1]
+        live = self._index._slots
+        n, first = self._n(), self._copied
+        written = np.unique(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
+        written = written[written < first]  # those from ``first`` on are appended below
+        new = np.full(len(written), -1, np.int64)
+        sorted_part = written < self._size
+        new[sorted_part] = moved[written[sorted_part]]
+        new[~sorted_part] = n + written[~sorted_part] - self._size
+        kept = new >= 0
+        written, new = written[kept], new[kept]
+        added = np.arange(first, upto, dtype=np.int64)
+        to = n + added - self._size
+        if n + upto - self._size > slots.capacity:
+            slots.grow(n + upto - self._size + max(1024, n // 16))
+        for name, _ in _Slots.FIELDS:
+            column = getattr(slots, name)
+            source = getattr(live, name)
+            column[new] = source[written]
+            column[to] = source[added]
+        slots.counts[new] = live.counts[written]
+        slots.counts[to] = live.counts[added]
+        slots.size = max(slots.size, n + upto - self._size)
+        self._copied = max(first, upto)
+        # The new delta: changed ties of the sorted part are stale there, added ones fresh.
+        alive = slots.alive
+        changed = new[(new < n) & alive[new]].tolist()
+        self._stale.update(changed)
+        gone = new[(new >= n) & ~alive[new]]
+        for code, slot in zip(slots.code[gone].tolist(), gone.tolist(), strict=True):
+            if self._fresh.get(code) == slot:
+                del self._fresh[code]
+        born = to[alive[to]]
+        codes = slots.code[born].tolist()
+        self._fresh.update(zip(codes, born.tolist(), strict=True))
+        extra = self._extra
+        for code, slot in zip(
+            itertools.chain(slots.code[changed].tolist(), codes),
+            itertools.chain(changed, born.tolist()),
+            strict=True,
+        ):
+            extra.setdefault(code >> 32, set()).add(slot)
+            extra.setdefault(code & 0xFFFFFFFF, set()).add(slot)
+
+    def _n(self) -> int:
+        """How many slots the sorted part holds."""
+        assert self._built is not None
+        return len(self._built[3]) // 2
+
+    def _install(self) -> bool:
+        index = self._index
+        if index._compaction is not self:
+            return False
+        assert self._built is not None, "build before install"
+        self._carry_over(index._touched, index._slots.size)
+        slots, _, indptr, neighbour, slot_of = self._built
+        index._slots = slots
+        index._compacted = self._n()
+        index._indptr = indptr
+        index._neighbour = neighbour
+        index._slot_of = slot_of
+        index._fresh = self._fresh
+        index._extra = self._extra
+        index._stale = self._stale
+        index._compaction = None
+        index._touched = []
+        index.generation += 1
+        self._built = None
+        return True
+
+
+def _joined(names: list[str]) -> npt.NDArray[np.uint8]:
+    """Names joined by newlines, as an array of bytes (names hold no newline)."""
+    return np.frombuffer("\n".join(names).encode(), np.uint8).copy()
+
+
+def rows_of_segment(arrays: dict[str, npt.NDArray[Any]]) -> TieRows:
+    """The ties a :meth:`TieIndex.segment` holds, as columns for :meth:`TieIndex.put_rows`."""
+    a = arrays["a"].tobytes().decode().split("\n")
+    b = arrays["b"].tobytes().decode().split("\n")
+    if a == [""]:
+        a, b = [], []
+    return TieRows(
+        a=a,
+        b=b,
+        first_us=arrays["first"],
+        last_us=arrays["last"],
+        count=arrays["count"],
+        counts=arrays["counts"].reshape(-1, len(KINDS)),
+        initiated_by_a=arrays["by_a"],
+        initiated_by_b=arrays["by_b"],
+        score=arrays["score"],
+        score_by_a=arrays["score_a"],
+        score_by_b=arrays["score_b"],
+    )
 
 
 def _tie_of(
