@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any, Final, LiteralString, TypeVar, cast
 
 from neo4j import GraphDatabase
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from graph.adapters.neo4j import cypher
 from graph.adapters.neo4j.server import (
@@ -56,7 +56,7 @@ from graph.domain.batch import (
 )
 from graph.domain.changes import ChangeEntry
 from graph.domain.codec import Record, encode
-from graph.domain.errors import StoreUnavailable
+from graph.domain.errors import ConfigurationError, StoreUnavailable
 from graph.domain.model import Attendance, Interaction, Person
 from graph.domain.strength import StrengthModel
 from graph.private_files import open_private
@@ -194,7 +194,11 @@ def check_empty(uri: str, auth: tuple[str, str] | None, database: str) -> dict[s
                     " fills an empty one"
                 )
             rows = session.execute_read(_single, cypher.SCHEMA_RECORDS)
-    except (ServiceUnavailable, OSError) as error:
+    except AuthError as error:
+        raise ConfigurationError(
+            f"NEO4J_USER/NEO4J_PASSWORD: Neo4j at {uri} refused the credentials"
+        ) from error
+    except (Neo4jError, DriverError, OSError) as error:
         raise StoreUnavailable(f"Neo4j at {uri} is unavailable: {error}") from error
     return {str(name): dict(props) for name, props in rows}
 
