@@ -290,7 +290,12 @@ def _bulk_target(
         reason = "a dry run writes nothing"
     elif any(f != "csv" for f in formats):
         reason = "only interactions CSV files are loaded in bulk"
-    elif server is None:
+    if reason is not None:
+        # Unasked, a bulk load that was never on the cards goes unmentioned.
+        if required:
+            fail(f"--bulk: {reason}", ExitCode.USAGE)
+        return None
+    if server is None:
         reason = f"no server started by `tiegraph neo4j start` from {home} is running"
     elif uri.hostname not in _LOCAL_HOSTS or uri.port != server.bolt_port:
         reason = f"NEO4J_URI does not name the server from {home} ({server.uri})"
