@@ -57,7 +57,7 @@ from graph.domain.batch import (
 from graph.domain.changes import ChangeEntry
 from graph.domain.codec import Record, encode
 from graph.domain.errors import ConfigurationError, StoreUnavailable
-from graph.domain.model import Attendance, Interaction, Person
+from graph.domain.model import Attendance, Interaction, InteractionKind, Person
 from graph.domain.strength import StrengthModel
 from graph.private_files import open_private
 
@@ -323,11 +323,12 @@ def _write_import_files(
 ) -> list[str]:
     """Write the files into ``directory``; return neo4j-admin's arguments to import them."""
     at_us = _micros(datetime.now(UTC))
+    instants = _Instants()
     files = {
         "people": _people_rows(load.people.values()),
-        "interactions": _interaction_rows(load.interactions.values()),
+        "interactions": _interaction_rows(load.interactions.values(), instants),
         "participated": _participation_rows(load.interactions.values()),
-        "ties": _tie_rows(load.ties.values()),
+        "ties": _tie_rows(load.ties.values(), instants),
         "changes": _change_rows(load.changes, schema, at_us),
         "schema": _schema_rows(load, schema),
     }
@@ -410,7 +411,27 @@ def _people_rows(people: Iterable[Person]) -> Iterator[list[Any]]:
         yield [props["id"], *(_cell(props.get(name)) for name in columns)]
 
 
-def _interaction_rows(interactions: Iterable[Interaction]) -> Iterator[list[Any]]:
+# The rows below are written for every contact: values go to the csv module as they are
+# (None is an empty cell, ints and floats print exactly), and lists of ids are joined
+# directly, since an id never holds the separator.
+
+
+class _Instants:
+    """ISO texts of instants, each formatted once (a tie's instants are its contacts')."""
+
+    def __init__(self) -> None:
+        self._texts: dict[datetime, str] = {}
+
+    def text(self, at: datetime) -> str:
+        found = self._texts.get(at)
+        if found is None:
+            found = self._texts[at] = _cell(at)
+        return found
+
+
+def _interaction_rows(
+    interactions: Iterable[Interaction], instants: _Instants
+) -> Iterator[list[Any]]:
     yield [
         "key:ID(Interaction)",
         "at:datetime",
@@ -421,16 +442,17 @@ def _interaction_rows(interactions: Iterable[Interaction]) -> Iterator[list[Any]
         "channel",
         "group_size:long",
     ]
+    join = _ARRAY_SEPARATOR.join
     for i in interactions:
         yield [
             i.key,
-            _cell(i.at),
+            instants.text(i.at),
             i.kind.value,
-            _cell(i.participant_ids),
-            _cell(i.initiator_id),
-            _cell(i.duration_s),
-            _cell(i.channel),
-            _cell(i.group_size),
+            join(i.participant_ids),
+            i.initiator_id,
+            i.duration_s,
+            i.channel,
+            i.group_size,
         ]
 
 
@@ -441,8 +463,9 @@ def _participation_rows(interactions: Iterable[Interaction]) -> Iterator[list[st
             yield [person_id, i.key]
 
 
-def _tie_rows(ties: Iterable[TieDelta]) -> Iterator[list[Any]]:
+def _tie_rows(ties: Iterable[TieDelta], instants: _Instants) -> Iterator[list[Any]]:
     counters = list(cypher.TIE_COUNT_PROPERTIES)
+    column_of = {kind: counters.index(_TIE_COUNTER_OF[kind.value]) for kind in InteractionKind}
     yield [
         ":START_ID(Person)",
         ":END_ID(Person)",
@@ -457,19 +480,22 @@ def _tie_rows(ties: Iterable[TieDelta]) -> Iterator[list[Any]]:
         *(f"{name}:long" for name in counters),
     ]
     for t in ties:
-        by_counter = {_TIE_COUNTER_OF[kind.value]: n for kind, n in t.counts.items() if n}
+        counted: list[int | None] = [None] * len(counters)  # a kind never counted: no property
+        for kind, n in t.counts.items():
+            if n:
+                counted[column_of[kind]] = n
         yield [
             t.a,
             t.b,
-            _cell(t.first_at),
-            _cell(t.last_at),
+            instants.text(t.first_at),
+            instants.text(t.last_at),
             t.count,
             t.initiated_by_a,
             t.initiated_by_b,
-            _cell(t.score),
-            _cell(t.score_by_a),
-            _cell(t.score_by_b),
-            *(_cell(by_counter.get(name)) for name in counters),
+            repr(t.score),  # the shortest text that reads back as the same double
+            repr(t.score_by_a),
+            repr(t.score_by_b),
+            *counted,
         ]
 
 
@@ -479,14 +505,15 @@ def _change_rows(
     # Sequences go on from a wiped database's, so a reader's cursor is never reused.
     base = int(schema.get("change_log", {}).get("sequence", 0))
     yield ["sequence:long", "at_us:long", "kind", "key", "people:string[]", "group_id"]
+    join = _ARRAY_SEPARATOR.join
     for offset, entry in enumerate(changes, start=1):
         yield [
             base + offset,
             at_us,
             entry.kind.value,
             entry.key,
-            _cell(entry.people),
-            _cell(entry.group_id),
+            join(entry.people),
+            entry.group_id,
         ]
 
 
