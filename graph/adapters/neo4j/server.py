@@ -433,6 +433,7 @@ def run_admin(
             capture_output=True,
             text=True,
             env=env,
+            cwd=home,  # files it writes by default (a report) go there, not where tiegraph runs
             timeout=timeout_s,
             check=False,
             umask=0o077,  # what it writes is the graph: its owner's alone
