@@ -8,9 +8,13 @@ unavailable.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -26,28 +30,41 @@ from rich.table import Table
 
 from api.cli.options import (
     DataDirOption,
+    ExitCode,
     Neo4jDatabaseOption,
     Neo4jUriOption,
     StoreOption,
     err,
+    exit_code_of,
+    fail,
     open_store_and_run,
     settings_from_options,
 )
+from api.settings import Settings, StoreKind
+from graph.domain.errors import TiegraphError
 from graph.importing.identity import Identification
 from graph.importing.runner import (
+    FileFormat,
     FormatChoice,
     ImportReport,
     ImportUsageError,
+    ProgressCallback,
     check_options,
     format_of,
     import_files,
+    import_interaction_files,
 )
 from graph.ports import GraphStore
+
+if TYPE_CHECKING:
+    from graph.adapters.neo4j.server import RunningNeo4j
 
 __all__ = ["register"]
 
 SHOWN_PROBLEMS = 20
 """How many problems the report lists; the count of the rest follows them."""
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Hosts a NEO4J_URI may name to reach the local server `tiegraph neo4j start` runs."""
 SHOWN_MATCHES = 20
 """How many rows matched by name and organization the report lists; the count of the rest
 follows them."""
@@ -146,13 +163,37 @@ def import_command(
             " name among the meeting's group).",
         ),
     ] = False,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--no-bulk",
+            help="Neo4j: load interactions CSV files into an empty database with neo4j-admin"
+            " (the server from --neo4j-home is stopped, loaded and started again), or never."
+            " Default: in bulk when it can be, else through transactions, saying why.",
+            show_default=False,
+        ),
+    ] = None,
+    neo4j_home: Annotated[
+        Path | None,
+        typer.Option(
+            "--neo4j-home",
+            help="With --bulk: the home of the server `tiegraph neo4j start` runs"
+            " [default: $TIEGRAPH_CACHE_DIR/neo4j-home or ~/.cache/tiegraph/neo4j-home].",
+            show_default=False,
+        ),
+    ] = None,
     store: StoreOption = None,
     data_dir: DataDirOption = None,
     neo4j_uri: Neo4jUriOption = None,
     neo4j_database: Neo4jDatabaseOption = None,
 ) -> None:
     """Import records from JSON Lines, interactions from CSV, a member's LinkedIn connections or a
-    meeting's participant report (see docs/import-formats.md)."""
+    meeting's participant report (see docs/import-formats.md).
+
+    Into an empty Neo4j database of a server `tiegraph neo4j start` runs, interactions CSV
+    files are loaded in bulk with neo4j-admin (see --bulk and docs/operations.md): the same
+    checks, refusals and graph as through transactions, many times faster.
+    """
     chosen = _FORMATS[file_format]
     try:
         formats = [format_of(path, chosen) for path in files]
@@ -160,20 +201,28 @@ def import_command(
     except ImportUsageError as error:
         _usage_error(error)
     settings = settings_from_options(store, data_dir, neo4j_uri, neo4j_database)
+    if bulk is not False and settings.store is StoreKind.NEO4J:
+        server = _bulk_target(
+            settings, formats, dry_run=dry_run, home=neo4j_home, required=bulk is True
+        )
+        if server is not None:
+            loaded = _bulk_import(
+                settings,
+                server,
+                files,
+                create_missing_people=create_missing_people,
+                batch_size=batch_size,
+            )
+            if loaded is not None:
+                _print_report(loaded, how="bulk load with neo4j-admin")
+                if not loaded.ok:
+                    raise typer.Exit(1)
+                return
+    elif bulk is True:
+        fail("--bulk loads into Neo4j only (--store neo4j)", ExitCode.USAGE)
 
     async def work(opened: GraphStore) -> ImportReport | ImportUsageError:
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("reading", total=None)
-
-            def show(done: int, total: int) -> None:
-                bar.update(task, description="applying", completed=done, total=total)
-
+        with _progress() as show:
             try:
                 return await import_files(
                     opened,
@@ -200,14 +249,144 @@ def import_command(
         raise typer.Exit(1)
 
 
+@contextlib.contextmanager
+def _progress() -> Iterator[ProgressCallback]:
+    """Show a progress bar on stderr while the import runs; yield what updates it."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, description="applying", completed=done, total=total)
+
+        yield show
+
+
+def _auth(settings: Settings) -> tuple[str, str] | None:
+    password = settings.neo4j_password
+    return None if password is None else (settings.neo4j_user, password.get_secret_value())
+
+
+def _bulk_target(
+    settings: Settings,
+    formats: list[FileFormat],
+    *,
+    dry_run: bool,
+    home: Path | None,
+    required: bool,
+) -> RunningNeo4j | None:
+    """Return the server to load in bulk, or None (saying why on stderr) to use transactions.
+
+    With ``required`` (``--bulk``), a reason not to ends the command with status 2 instead.
+    """
+    from graph.adapters.neo4j.bulk import NotEmpty, check_empty
+    from graph.adapters.neo4j.server import default_cache_dir, status
+
+    home = default_cache_dir() / "neo4j-home" if home is None else home
+    server = status(home)
+    uri = urlsplit(settings.require_neo4j())
+    reason: str | None = None
+    if dry_run:
+        reason = "a dry run writes nothing"
+    elif any(f != "csv" for f in formats):
+        reason = "only interactions CSV files are loaded in bulk"
+    if reason is not None:
+        # Unasked, a bulk load that was never on the cards goes unmentioned.
+        if required:
+            fail(f"--bulk: {reason}", ExitCode.USAGE)
+        return None
+    if server is None:
+        reason = f"no server started by `tiegraph neo4j start` from {home} is running"
+    elif uri.hostname not in _LOCAL_HOSTS or uri.port != server.bolt_port:
+        reason = f"NEO4J_URI does not name the server from {home} ({server.uri})"
+    elif server.auth_user is not None and settings.neo4j_password is None:
+        reason = "NEO4J_PASSWORD is needed to start the server again"
+    else:
+        try:
+            check_empty(server.uri, None if server.auth_user is None else _auth(settings),
+                        settings.neo4j_database)  # fmt: skip
+        except NotEmpty:
+            reason = f"database {settings.neo4j_database!r} already holds records"
+        except TiegraphError as error:
+            fail(str(error), exit_code_of(error))
+    if reason is None:
+        return server
+    if required:
+        fail(f"--bulk: {reason}", ExitCode.USAGE)
+    err.print(f"importing through transactions: {escape(reason)}", highlight=False)
+    return None
+
+
+def _bulk_import(
+    settings: Settings,
+    server: RunningNeo4j,
+    files: list[Path],
+    *,
+    create_missing_people: bool,
+    batch_size: int,
+) -> ImportReport | None:
+    """Plan every batch as the store would, load the result with neo4j-admin and open the
+    store (which creates its constraints and indexes); None if the database stopped being
+    empty meanwhile (the caller then imports through transactions)."""
+    from graph.adapters.neo4j.bulk import (
+        BulkLoadError,
+        FirstLoad,
+        NotEmpty,
+        load_into_empty_database,
+    )
+    from graph.adapters.neo4j.server import Neo4jServerError, default_cache_dir
+
+    load = FirstLoad(settings.strength_model())
+
+    async def plan() -> ImportReport:
+        with _progress() as show:
+            return await import_interaction_files(
+                load,
+                files,
+                create_missing_people=create_missing_people,
+                batch_size=batch_size,
+                progress=show,
+            )
+
+    report = asyncio.run(plan())
+    if not load.people and not load.interactions:
+        return report
+    err.print(
+        f"bulk load: {len(load.interactions):,} interactions, {len(load.people):,} people and"
+        f" {len(load.ties):,} ties with neo4j-admin; the server from {escape(str(server.home))}"
+        " stops meanwhile",
+        highlight=False,
+    )
+    auth = None if server.auth_user is None else _auth(settings)
+    try:
+        with err.status("stopping Neo4j, loading, starting it again..."):
+            load_into_empty_database(
+                load,
+                server=server,
+                cache_dir=default_cache_dir(),
+                auth=auth,
+                database=settings.neo4j_database,
+            )
+    except NotEmpty as error:
+        err.print(f"importing through transactions: {escape(str(error))}", highlight=False)
+        return None
+    except (BulkLoadError, Neo4jServerError) as error:
+        fail(str(error), ExitCode.STORE_UNAVAILABLE)
+    with err.status("creating constraints and indexes..."):
+        open_store_and_run(settings, lambda opened: opened.ping())
+    return report
+
+
 def _usage_error(error: ImportUsageError) -> NoReturn:
     err.print(f"[red]usage error:[/red] {escape(str(error))}", highlight=False)
     raise typer.Exit(2) from error
 
 
-def _print_report(report: ImportReport) -> None:
+def _print_report(report: ImportReport, *, how: str | None = None) -> None:
     out = Console()
     title = "Import (dry run: nothing was written)" if report.dry_run else "Import"
+    if how is not None:
+        title = f"Import ({how})"
     table = Table(title=title)
     table.add_column("kind")
     for heading in ("created", "updated", "unchanged", "rejected"):

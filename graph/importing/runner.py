@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from graph.domain.batch import (
     ID_PATTERN,
@@ -46,6 +46,7 @@ from graph.domain.batch import (
 from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
 from graph.domain.model import Attendance, Group, Interaction, Meeting, Person
+from graph.domain.strength import StrengthModel
 from graph.importing import ParseResult, Rejected
 from graph.importing.csv_interactions import COLUMN_OF_FIELD, read_interactions_csv
 from graph.importing.ics import meeting_records, read_calendar
@@ -59,6 +60,7 @@ __all__ = [
     "FileFormat",
     "FormatChoice",
     "ImportReport",
+    "ImportTarget",
     "ImportUsageError",
     "KindReport",
     "ProgressCallback",
@@ -67,6 +69,7 @@ __all__ = [
     "check_options",
     "format_of",
     "import_files",
+    "import_interaction_files",
 ]
 
 FileFormat = Literal["jsonl", "csv", "linkedin", "meeting-report", "ics"]
@@ -98,6 +101,37 @@ _STREAMED: frozenset[FileFormat] = frozenset({"csv"})
 """Formats of interactions only, applied as they are read after every other file."""
 _YIELD_EVERY = 1_000
 """Rows read between chances for the batch being written to move on (see :func:`_stream`)."""
+
+
+R = TypeVar("R", bound=Record)
+
+
+class ImportTarget(Protocol):
+    """What importing interactions CSV files needs of a store: every
+    :class:`~graph.ports.GraphStore` is one; so is a planner that gathers a first load to
+    write in bulk (:mod:`graph.adapters.neo4j.bulk`)."""
+
+    @property
+    def model(self) -> StrengthModel:
+        """How ties are scored."""
+        ...
+
+    async def apply(self, batch: WriteBatch) -> WriteSummary:
+        """Write ``batch`` all or nothing, as :meth:`graph.ports.GraphStore.apply` does."""
+        ...
+
+    async def get(self, kind: type[R], ids: Collection[str]) -> dict[str, R]:
+        """Return the stored records of ``kind`` among ``ids``, by id."""
+        ...
+
+    async def attendance(
+        self,
+        *,
+        meeting_ids: Collection[str] | None = None,
+        person_ids: Collection[str] | None = None,
+    ) -> list[Attendance]:
+        """Return attendance at the given meetings and/or by the given people."""
+        ...
 
 
 class ImportUsageError(ValueError):
@@ -304,6 +338,32 @@ async def import_files(
     return report
 
 
+async def import_interaction_files(
+    target: ImportTarget,
+    paths: Sequence[Path],
+    *,
+    create_missing_people: bool = False,
+    batch_size: int = 10_000,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import interactions CSV files into ``target`` as :func:`import_files` does with them:
+    the same batches, checks, refusals and report, for any :class:`ImportTarget`."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    report = ImportReport(dry_run=False)
+    state = _RunState(create_missing_people=create_missing_people)
+    total = sum(map(_rows_in, paths))
+    done = 0
+    if progress is not None:
+        progress(done, total)
+    for path in paths:
+        done = await _stream(
+            target, path, state, report, batch_size=batch_size, done=done, total=total,
+            progress=progress,
+        )  # fmt: skip
+    return report
+
+
 def _rows_in(path: Path) -> int:
     """Count the rows of a CSV file cheaply (its lines but the header), for progress only."""
     try:
@@ -315,7 +375,7 @@ def _rows_in(path: Path) -> int:
 
 
 async def _stream(
-    store: GraphStore,
+    store: ImportTarget,
     path: Path,
     state: _RunState,
     report: ImportReport,
@@ -551,7 +611,7 @@ def _batch_of(records: Iterable[Labeled]) -> WriteBatch:
     return batch
 
 
-async def _stored(store: GraphStore, kind: str, ids: Collection[str]) -> dict[str, Record]:
+async def _stored(store: ImportTarget, kind: str, ids: Collection[str]) -> dict[str, Record]:
     """Return the stored records of ``kind`` among ``ids``, asking in modest chunks."""
     wanted = sorted(ids)
     found: dict[str, Record] = {}
@@ -589,7 +649,7 @@ _REFERENCED_KINDS = frozenset({"organization", "person", "group", "meeting"})
 
 
 async def _apply_chunk(
-    store: GraphStore,
+    store: ImportTarget,
     kind: str,
     chunk: Sequence[Labeled],
     state: _RunState,
@@ -648,7 +708,7 @@ def _without_refused(
 
 
 async def _without_dangling_references(
-    store: GraphStore,
+    store: ImportTarget,
     chunk: Sequence[Labeled],
     state: _RunState,
     report: ImportReport,
@@ -687,7 +747,7 @@ async def _without_dangling_references(
     return kept
 
 
-async def _plan(store: GraphStore, batch: WriteBatch, state: _RunState) -> WriteSummary:
+async def _plan(store: ImportTarget, batch: WriteBatch, state: _RunState) -> WriteSummary:
     """Plan ``batch`` as :meth:`GraphStore.apply` would, from the store and this run; write nothing.
 
     Raises what ``apply`` raises (``InvalidInput``, ``Conflict``) for the same batch.
@@ -713,7 +773,7 @@ async def _plan(store: GraphStore, batch: WriteBatch, state: _RunState) -> Write
     return plan_batch(batch, snapshot, store.model).summary
 
 
-async def _attendance(store: GraphStore, meeting_ids: Collection[str]) -> list[Attendance]:
+async def _attendance(store: ImportTarget, meeting_ids: Collection[str]) -> list[Attendance]:
     wanted = sorted(meeting_ids)
     found: list[Attendance] = []
     for start in range(0, len(wanted), _LOOKUP_CHUNK):

@@ -1649,3 +1649,37 @@ def shortest_paths_query(limit: int) -> LiteralString:
 def neighbourhood_query(limit: int) -> LiteralString:
     """The query for everyone within ``limit`` hops, with their distance."""
     return _bounded(_NEIGHBOURHOOD, limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# A bulk first load (graph.adapters.neo4j.bulk): an empty database is filled offline by
+# neo4j-admin, then these set what its CSV files cannot say.
+
+HOLDS_RECORDS: Final[LiteralString] = """
+RETURN EXISTS {
+  MATCH (n)
+  WHERE NOT n:TiegraphSchema
+} AS held
+"""
+"""Whether the database holds anything but the schema record (records, the change log's
+entries, the audit trail): a bulk load would replace it."""
+
+SCHEMA_RECORDS: Final[LiteralString] = """
+MATCH (s:TiegraphSchema)
+RETURN collect([s.name, properties(s)]) AS records
+"""
+
+RESTORE_EMPTY_PERSON_LISTS: Final[LiteralString] = """
+MATCH (n:Person)
+WHERE n.interests IS NULL
+  OR n.offers IS NULL
+  OR n.seeks IS NULL
+  OR n.blocked_ids IS NULL
+SET
+  n.interests = coalesce(n.interests, []),
+  n.offers = coalesce(n.offers, []),
+  n.seeks = coalesce(n.seeks, []),
+  n.blocked_ids = coalesce(n.blocked_ids, [])
+"""
+"""neo4j-admin cannot write an empty list (it leaves the property out); UPSERT_PEOPLE keeps
+one, so a person reads back property for property alike."""

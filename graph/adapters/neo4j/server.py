@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -46,6 +46,7 @@ __all__ = [
     "default_cache_dir",
     "has_database",
     "install",
+    "run_admin",
     "running_neo4j",
     "start",
     "status",
@@ -107,6 +108,10 @@ class RunningNeo4j:
     # Known only to the process that started the server; `status` cannot recover it.
     auth: tuple[str, str] | None = field(default=None, repr=False)
     auth_user: str | None = None
+    heap: str = "1g"
+    """The JVM's maximum heap it was started with (to start it again alike)."""
+    pagecache: str = "256m"
+    """The page cache it was started with."""
 
     @property
     def bolt_port(self) -> int:
@@ -266,6 +271,8 @@ def start(
         log_path=log_path,
         auth=auth,
         auth_user=None if auth is None else auth[0],
+        heap=heap,
+        pagecache=pagecache,
     )
     try:
         # Recorded before the wait, so `stop` can find a server whose starter was interrupted.
@@ -305,6 +312,9 @@ def status(home: Path) -> RunningNeo4j | None:
         uri = str(state["uri"])
         pid = int(state["pid"])
         auth_user = state.get("auth_user")
+        # Servers started before these were recorded ran with start's defaults.
+        heap = str(state.get("heap", "1g"))
+        pagecache = str(state.get("pagecache", "256m"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _server_alive(pid, home):
@@ -316,6 +326,8 @@ def status(home: Path) -> RunningNeo4j | None:
         log_path=home / "logs" / "neo4j.log",
         auth=None,
         auth_user=None if auth_user is None else str(auth_user),
+        heap=heap,
+        pagecache=pagecache,
     )
 
 
@@ -399,6 +411,42 @@ def _set_initial_password(java: str, lib: Path, home: Path, password: str) -> No
             f"setting the initial Neo4j password failed (exit {result.returncode}):\n"
             + _tail(output)
         )
+
+
+def run_admin(
+    *, home: Path, cache_dir: Path, arguments: Sequence[str], heap: str, timeout_s: float
+) -> str:
+    """Run ``neo4j-admin <arguments>`` against the configuration of ``home``; return its output.
+
+    The server from ``home`` must be stopped for commands that write its databases. Raises
+    :class:`Neo4jServerError` with the tail of the output when the command fails or overruns.
+    """
+    home = home.expanduser().resolve()
+    lib = install(cache_dir)
+    java = _require_java()
+    env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")}
+    command = [java, f"-Xmx{heap}", *_JVM_OPTIONS, "-cp", str(lib / "*"), _ADMIN_CLASS]
+    command += list(arguments)
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=home,  # files it writes by default (a report) go there, not where tiegraph runs
+            timeout=timeout_s,
+            check=False,
+            umask=0o077,  # what it writes is the graph: its owner's alone
+        )
+    except subprocess.TimeoutExpired as error:
+        raise Neo4jServerError(f"neo4j-admin did not finish in {timeout_s:.0f} s") from error
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise Neo4jServerError(
+            f"neo4j-admin {' '.join(arguments[:3])} failed (exit {result.returncode}):\n"
+            + _tail(output)
+        )
+    return output
 
 
 def _wait_until_ready(
@@ -595,6 +643,8 @@ def _write_state(server: RunningNeo4j) -> None:
         "uri": server.uri,
         "pid": server.pid,
         "auth_user": server.auth_user,
+        "heap": server.heap,
+        "pagecache": server.pagecache,
         "neo4j_version": NEO4J_VERSION,
         "started_at": time.time(),
     }
