@@ -278,6 +278,8 @@ class EmbeddedStore(GraphStore):
         self._writer = await self._on(self._write_thread, self._connect, True)
         self._reader = await self._on(self._read_thread, self._connect, False)
         self._quick = self._connect(False)
+        # It reads a few hot rows by key: a small cache of its own is enough.
+        self._quick.execute("PRAGMA cache_size=-8192")
         self._ties, self._dirty, rebuilt, self._saved_segments = await self._read(self._load_ties)
         self._refusing, self._blocks = await self._read(_path_consent)
         if rebuilt:  # scored by another model (or none): store the rescored ties right away
