@@ -494,7 +494,8 @@ class EmbeddedStore(GraphStore):
             self._dirty = set(self._ties.pairs())
         elif not self._dirty and not whole:
             return
-        rows = self._ties.held(self._dirty)
+        # In key order: the ties table is a B-tree on (a, b), filled page by page so.
+        rows = self._ties.held(sorted(self._dirty))
         fingerprint = self.model.fingerprint()
         segment: dict[str, Any] | None = None
         arrays: dict[str, Any] | None = None
