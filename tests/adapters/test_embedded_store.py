@@ -4,6 +4,7 @@ for their owner's eyes only."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import sqlite3
@@ -268,3 +269,27 @@ async def test_a_store_read_from_its_checkpoint_table_saves_its_index_as_arrays_
         assert await recovered.ties_of(["ada", "bo", "cy"]) == expected
     finally:
         await recovered.close()
+
+
+async def test_a_hubs_tie_contexts_counted_off_the_loop_are_its_neighbourhood(
+    tmp_path: Path,
+) -> None:
+    fans = [f"fan{n:03d}" for n in range(store_module._MANY_TIES + 20)]
+    store = EmbeddedStore(tmp_path / "store")
+    await store.open()
+    try:
+        contacts = [interaction(f"h{n}", "hub", fan) for n, fan in enumerate(fans)]
+        # Some fans know each other: their ties to the hub share contacts.
+        pairs = enumerate(itertools.pairwise(fans))
+        contacts += [interaction(f"f{n}", a, b) for n, (a, b) in pairs]
+        await store.apply(batch_of([person("hub"), *map(person, fans), *contacts]))
+        contexts = await store.tie_contexts("hub")
+        ties = await store.ties_of(["hub", *fans])
+    finally:
+        await store.close()
+    neighbours = {p: {t.other(p) for t in ties[p]} for p in ["hub", *fans]}
+    assert [c.other_id for c in contexts] == sorted(fans)
+    for context in contexts:
+        other = context.other_id
+        assert context.shared_contacts == len(neighbours["hub"] & neighbours[other])
+        assert (context.degree, context.other_degree) == (len(fans), len(neighbours[other]))

@@ -185,6 +185,9 @@ def _ref_rows(kind: str, values: dict[str, Any], rid: str) -> Iterator[tuple[str
             yield (kind, ref_kind, target, at, rid)
 
 
+_MANY_TIES: Final = 500
+"""Ties of one person past which their tie contexts are counted off the event loop."""
+
 _FEW: Final = 32
 """Records read by key at most, for a read to run on the event loop (:meth:`_read_few`)."""
 
@@ -1088,8 +1091,17 @@ class EmbeddedStore(GraphStore):
     async def tie_contexts(
         self, person_id: str, others: Collection[str] | None = None
     ) -> list[TieContext]:
-        """Return the person's ties with their neighbourhoods, from the tie index."""
-        found_ties = self._ties.contexts(person_id, others)
+        """Return the person's ties with their neighbourhoods, from the tie index.
+
+        A hub's whole neighbourhood (thousands of ties, each compared with the other's) is
+        counted on the search thread, so that it does not hold up the event loop."""
+        pid = self._ties.id_of(person_id)
+        many = pid is not None and others is None and self._ties.degree(pid) > _MANY_TIES
+        found_ties = (
+            await self._search(self._ties.contexts, person_id, others)
+            if many
+            else self._ties.contexts(person_id, others)
+        )
         if not found_ties:
             return []
         groups_of = await self._read(
