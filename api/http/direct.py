@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeGuard, cast
 
 import strawberry
+from graphql import DocumentNode, OperationType, get_operation_ast
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import OperationType, get_operation_ast
 from starlette.responses import Response
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.http import process_result
 from strawberry.schema._graphql_core import execute, execution_context_class_kwargs
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from api.graphql.errors import store_unavailable_retry_after
@@ -78,7 +79,7 @@ class DirectExecution:
         query, variables, operation_name, extensions = request
         try:
             query = self.persisted.resolve(query, extensions, owner=viewer.subject)
-        except Exception:
+        except Exception:  # a hash not known yet, or a malformed one: the view answers it
             return None
         if query is None:
             return None
@@ -93,7 +94,7 @@ class DirectExecution:
         )
         try:
             self.operations.parse(context)
-        except Exception:
+        except Exception:  # a document that does not parse: the view answers the error
             return None
         document = context.graphql_document
         assert document is not None
@@ -113,7 +114,7 @@ class DirectExecution:
         operation; ``None`` for anything the view must judge."""
         try:
             data = self.parse_json(body)
-        except Exception:
+        except Exception:  # not JSON, or JSON the service refuses: the view answers it
             return None
         if not isinstance(data, dict) or not data.keys() <= _KEYS:
             return None
@@ -130,7 +131,7 @@ class DirectExecution:
             return None
         return query, variables, operation_name, extensions
 
-    async def _execute(self, context: Any, document: Any) -> Response:
+    async def _execute(self, context: ExecutionContext, document: DocumentNode) -> Response:
         started = time.perf_counter()
         failed = True
         try:
