@@ -208,11 +208,13 @@ async def test_a_batch_that_deadlocks_with_another_worker_s_is_run_again_exactly
     caplog.set_level(logging.INFO, logger=neo4j_store.__name__)
     try:
         await stores[0].delete_everything()
-        people = [f"p{n:02d}" for n in range(40)]
+        # A long ring makes each batch take long enough for the two to overlap on an idle
+        # server as on a busy one.
+        people = [f"p{n:03d}" for n in range(120)]
         await stores[0].apply(batch_of([person(p) for p in people]))
         ring = list(zip(people, people[1:] + people[:1], strict=True))
         rounds = 0
-        while rounds < 30 and not _deadlocks_retried(caplog):
+        while rounds < 100 and not _deadlocks_retried(caplog):
             forwards = [interaction(f"f{rounds}-{k}", a, b) for k, (a, b) in enumerate(ring)]
             backwards = [
                 interaction(f"b{rounds}-{k}", b, a) for k, (a, b) in reversed(list(enumerate(ring)))
