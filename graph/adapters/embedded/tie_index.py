@@ -156,6 +156,21 @@ class _Slots:
         counts[: self.size] = self.counts[: self.size]
         self.counts = counts
 
+    def write(self, where: Int64s | slice, rows: TieRows) -> None:
+        """Set the slots at ``where`` (in order) to the ties of ``rows``: every column but
+        the pair code, the order key and whether the slot is alive."""
+        self.first[where] = rows.first_us
+        self.last[where] = rows.last_us
+        self.count[where] = rows.count
+        self.by_a[where] = rows.initiated_by_a
+        self.by_b[where] = rows.initiated_by_b
+        self.score[where] = rows.score
+        self.score_a[where] = rows.score_by_a
+        self.score_b[where] = rows.score_by_b
+        counts = np.asarray(rows.counts, np.int32).reshape(len(rows), len(KINDS))
+        self.counts[where] = counts
+        self.kinds[where] = _kind_masks(counts)
+
     def take(self, order: Int64s) -> _Slots:
         """A copy holding the slots at ``order``, in that order."""
         taken = _Slots(0)
@@ -519,17 +534,7 @@ class TieIndex:
                 len(rows),
             )
             s = self._slots
-            s.first[slots] = rows.first_us
-            s.last[slots] = rows.last_us
-            s.count[slots] = rows.count
-            s.by_a[slots] = rows.initiated_by_a
-            s.by_b[slots] = rows.initiated_by_b
-            s.score[slots] = rows.score
-            s.score_a[slots] = rows.score_by_a
-            s.score_b[slots] = rows.score_by_b
-            counts = np.asarray(rows.counts, np.int32).reshape(len(rows), len(KINDS))
-            s.counts[slots] = counts
-            s.kinds[slots] = _kind_masks(counts)
+            s.write(slots, rows)
             s.key[slots] = _keys(
                 s.first[slots], s.last[slots], s.score[slots], s.score_a[slots],
                 s.score_b[slots], s.kinds[slots], self._half_life_us,
@@ -663,17 +668,7 @@ class TieIndex:
                 first_ids = np.fromiter(map(known.__getitem__, rows.a), np.int64, n)
                 second_ids = np.fromiter(map(known.__getitem__, rows.b), np.int64, n)
                 s.code[part] = (first_ids << 32) | second_ids
-                s.first[part] = rows.first_us
-                s.last[part] = rows.last_us
-                s.count[part] = rows.count
-                s.by_a[part] = rows.initiated_by_a
-                s.by_b[part] = rows.initiated_by_b
-                s.score[part] = rows.score
-                s.score_a[part] = rows.score_by_a
-                s.score_b[part] = rows.score_by_b
-                counts = np.array(rows.counts, np.int32).reshape(n, len(KINDS))
-                s.counts[part] = counts
-                s.kinds[part] = _kind_masks(counts)
+                s.write(part, rows)
                 s.alive[part] = True
                 s.size += n
             size = s.size
