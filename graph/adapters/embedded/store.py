@@ -185,6 +185,15 @@ def _ref_rows(kind: str, values: dict[str, Any], rid: str) -> Iterator[tuple[str
             yield (kind, ref_kind, target, at, rid)
 
 
+@contextmanager
+def _unavailable_when_unreadable() -> Iterator[None]:
+    """Report SQLite's failure to read as the store being unavailable (callers retry)."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        raise StoreUnavailable(f"the embedded store cannot be read: {error}") from error
+
+
 _MANY_TIES: Final = 500
 """Ties of one person past which their tie contexts are counted off the event loop."""
 
@@ -412,10 +421,8 @@ class EmbeddedStore(GraphStore):
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._reader is None or self._read_thread is None:
             raise StoreUnavailable("the embedded store is not open")
-        try:
+        with _unavailable_when_unreadable():
             return await self._on(self._read_thread, fn, self._reader)
-        except sqlite3.OperationalError as error:
-            raise StoreUnavailable(f"the embedded store cannot be read: {error}") from error
 
     def _read_few(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read of a few records by key right here, on the event loop.
@@ -426,10 +433,8 @@ class EmbeddedStore(GraphStore):
         """
         if self._quick is None:
             raise StoreUnavailable("the embedded store is not open")
-        try:
+        with _unavailable_when_unreadable():
             return fn(self._quick)
-        except sqlite3.OperationalError as error:
-            raise StoreUnavailable(f"the embedded store cannot be read: {error}") from error
 
     @staticmethod
     @contextmanager
