@@ -911,22 +911,30 @@ ORDER BY m.id, p.id
 RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
 """
 
-# The person is bound by the unique id before the expansion; each tie's neighbourhood is
-# counted with COUNT subqueries (shared contacts through the other's ties, never a cartesian
-# product), and the person's groups are collected once. Only accepted memberships count (a
-# membership stored before there were invitations has no status, and was accepted).
+# The person is bound by the unique id before the expansion; their groups and their
+# neighbours are collected once. Each tie's shared contacts are the other's neighbours found
+# in that list (one expansion of the other's ties and a set lookup each: linear in the
+# degrees; a pattern closed back into the person by Expand(Into) cost a hub's whole degree per
+# candidate), the degrees are read from the degree store (`GetDegree`: an untyped far end, as
+# every tie joins two people), and only the ties in $others (null for all) are counted. Only
+# accepted memberships count (a membership stored before there were invitations has no
+# status, and was accepted).
 TIE_CONTEXTS: Final[LiteralString] = """
 MATCH (p:Person {id: $person_id})
 CALL (p) {
   OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
   WHERE coalesce(r.status, 'active') = 'active'
-  RETURN collect(g.id) AS groups, COUNT { (p)-[:TIE]-(:Person) } AS degree
+  RETURN collect(g.id) AS groups
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[:TIE]-(m)
+  RETURN collect(m) AS neighbours
 }
 MATCH (p)-[t:TIE]-(o:Person)
 WHERE $others IS NULL OR o.id IN $others
-RETURN o.id AS other_id, properties(t) AS props, degree,
-  COUNT { (o)-[:TIE]-(:Person) } AS other_degree,
-  COUNT { (p)-[:TIE]-(m:Person)-[:TIE]-(o) WHERE m <> p AND m <> o } AS shared_contacts,
+RETURN o.id AS other_id, properties(t) AS props, size(neighbours) AS degree,
+  COUNT { (o)-[:TIE]-() } AS other_degree,
+  COUNT { (o)-[:TIE]-(m) WHERE m IN neighbours AND m <> p AND m <> o } AS shared_contacts,
   COUNT {
     (o)-[r:MEMBER_OF]->(g:Group)
     WHERE g.id IN groups AND coalesce(r.status, 'active') = 'active'
