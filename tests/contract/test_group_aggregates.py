@@ -327,3 +327,29 @@ async def test_a_person_s_tie_contexts_count_what_their_ties_and_groups_add_up_t
             for c in await store.tie_contexts(pid, asked)
         ]
         assert found == expected
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(scene=scenes(), accepted_only=st.booleans())
+async def test_memberships_of_some_people_in_some_groups_are_those_of_the_groups_for_them(
+    store: GraphStore, scene: Scene, accepted_only: bool
+) -> None:
+    await given_scene(store, scene)
+    asked = [
+        (["g1", "g2", "g3"], ["ann"]),
+        (["g2", "g3"], ["fay", "ann"]),
+        (["g3"], ["ann", "ben", "fay", "gus"]),
+        (["g1", "nowhere"], ["nobody"]),
+        ([], ["ann"]),
+        (["g1"], []),
+    ]
+    for groups, people in asked:
+        of_groups = await store.memberships(group_ids=groups, accepted_only=accepted_only)
+        found = await store.memberships(
+            group_ids=groups, person_ids=people, accepted_only=accepted_only
+        )
+        assert found == [m for m in of_groups if m.person_id in people]
