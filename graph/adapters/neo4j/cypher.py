@@ -958,7 +958,8 @@ ORDER BY other_id
 # what TIE_CONTEXTS counts: every person bound by the unique id and their groups collected once;
 # each person's ties expanded once, grouped by the neighbour, so a neighbour of several of them
 # counts once for each of their pairs (linear in the people's degrees, hubs included); each
-# pair's tie is then found between two bound nodes.
+# pair's tie is then found between two bound nodes. Every tie joins two people, so neither the
+# degree (read from the degree store) nor the neighbours check the far end's label.
 TIE_CONTEXTS_AMONG: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (p:Person {id: id})
@@ -967,11 +968,11 @@ CALL (p) {
   WHERE coalesce(r.status, 'active') = 'active'
   RETURN collect(g.id) AS groups
 }
-WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-(:Person) }}) AS people
+WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-() }}) AS people
 CALL (people) {
   UNWIND people AS x
   WITH x.person AS p, x.id AS id
-  MATCH (p)-[:TIE]-(m:Person)
+  MATCH (p)-[:TIE]-(m)
   WITH m, collect(id) AS whose
   WHERE size(whose) > 1
   UNWIND whose AS a
