@@ -1046,10 +1046,12 @@ RETURN collect(properties(n)) AS props
 # A group's shared interactions and the first interaction of anyone in it, in one pass over
 # their interactions: everyone bound by the unique id, each interaction expanded once per
 # person in it; kept as shared when two members (or more, of $ids) took part. Only the shared
-# ones leave the database, unordered (the caller sorts them).
+# ones leave the database, unordered (the caller sorts them). A participation always ends at
+# an interaction, so neither this nor GROUP_REACH checks the far end's label (a db hit per
+# interaction).
 GROUP_SHARED_AND_FIRST: Final[LiteralString] = """
 UNWIND $everyone AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n)
 WHERE n.at < $until
 WITH n, sum(CASE WHEN id IN $ids THEN 1 ELSE 0 END) AS present
 RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) END) AS shared
@@ -1060,7 +1062,7 @@ RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) 
 # groups. Returns group ids per member, never the interactions.
 GROUP_REACH: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n)
 WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
 UNWIND n.participant_ids AS other_id
 WITH DISTINCT id, other_id
