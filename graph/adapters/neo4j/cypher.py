@@ -871,6 +871,18 @@ ORDER BY g.id, p.id
 RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
 """
 
+# Memberships of a few people among many groups (the viewer's among the groups a policy
+# asks about): from each person by the unique id through their own memberships, never through
+# every member of every group.
+MEMBERSHIPS_OF_PEOPLE_IN_GROUPS: Final[LiteralString] = """
+UNWIND $person_ids AS person_id
+MATCH (p:Person {id: person_id})-[r:MEMBER_OF]->(g:Group)
+WHERE g.id IN $group_ids
+WITH r, p, g
+ORDER BY g.id, p.id
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
 MEMBERSHIPS_OF_PEOPLE: Final[LiteralString] = """
 UNWIND $person_ids AS person_id
 MATCH (p:Person {id: person_id})-[r:MEMBER_OF]->(g:Group)
@@ -911,22 +923,30 @@ ORDER BY m.id, p.id
 RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
 """
 
-# The person is bound by the unique id before the expansion; each tie's neighbourhood is
-# counted with COUNT subqueries (shared contacts through the other's ties, never a cartesian
-# product), and the person's groups are collected once. Only accepted memberships count (a
-# membership stored before there were invitations has no status, and was accepted).
+# The person is bound by the unique id before the expansion; their groups and their
+# neighbours are collected once. Each tie's shared contacts are the other's neighbours found
+# in that list (one expansion of the other's ties and a set lookup each: linear in the
+# degrees; a pattern closed back into the person by Expand(Into) cost a hub's whole degree per
+# candidate), the degrees are read from the degree store (`GetDegree`: an untyped far end, as
+# every tie joins two people), and only the ties in $others (null for all) are counted. Only
+# accepted memberships count (a membership stored before there were invitations has no
+# status, and was accepted).
 TIE_CONTEXTS: Final[LiteralString] = """
 MATCH (p:Person {id: $person_id})
 CALL (p) {
   OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
   WHERE coalesce(r.status, 'active') = 'active'
-  RETURN collect(g.id) AS groups, COUNT { (p)-[:TIE]-(:Person) } AS degree
+  RETURN collect(g.id) AS groups
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[:TIE]-(m)
+  RETURN collect(m) AS neighbours
 }
 MATCH (p)-[t:TIE]-(o:Person)
 WHERE $others IS NULL OR o.id IN $others
-RETURN o.id AS other_id, properties(t) AS props, degree,
-  COUNT { (o)-[:TIE]-(:Person) } AS other_degree,
-  COUNT { (p)-[:TIE]-(m:Person)-[:TIE]-(o) WHERE m <> p AND m <> o } AS shared_contacts,
+RETURN o.id AS other_id, properties(t) AS props, size(neighbours) AS degree,
+  COUNT { (o)-[:TIE]-() } AS other_degree,
+  COUNT { (o)-[:TIE]-(m) WHERE m IN neighbours AND m <> p AND m <> o } AS shared_contacts,
   COUNT {
     (o)-[r:MEMBER_OF]->(g:Group)
     WHERE g.id IN groups AND coalesce(r.status, 'active') = 'active'
@@ -938,7 +958,8 @@ ORDER BY other_id
 # what TIE_CONTEXTS counts: every person bound by the unique id and their groups collected once;
 # each person's ties expanded once, grouped by the neighbour, so a neighbour of several of them
 # counts once for each of their pairs (linear in the people's degrees, hubs included); each
-# pair's tie is then found between two bound nodes.
+# pair's tie is then found between two bound nodes. Every tie joins two people, so neither the
+# degree (read from the degree store) nor the neighbours check the far end's label.
 TIE_CONTEXTS_AMONG: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (p:Person {id: id})
@@ -947,11 +968,11 @@ CALL (p) {
   WHERE coalesce(r.status, 'active') = 'active'
   RETURN collect(g.id) AS groups
 }
-WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-(:Person) }}) AS people
+WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-() }}) AS people
 CALL (people) {
   UNWIND people AS x
   WITH x.person AS p, x.id AS id
-  MATCH (p)-[:TIE]-(m:Person)
+  MATCH (p)-[:TIE]-(m)
   WITH m, collect(id) AS whose
   WHERE size(whose) > 1
   UNWIND whose AS a
@@ -1025,10 +1046,12 @@ RETURN collect(properties(n)) AS props
 # A group's shared interactions and the first interaction of anyone in it, in one pass over
 # their interactions: everyone bound by the unique id, each interaction expanded once per
 # person in it; kept as shared when two members (or more, of $ids) took part. Only the shared
-# ones leave the database, unordered (the caller sorts them).
+# ones leave the database, unordered (the caller sorts them). A participation always ends at
+# an interaction, so neither this nor GROUP_REACH checks the far end's label (a db hit per
+# interaction).
 GROUP_SHARED_AND_FIRST: Final[LiteralString] = """
 UNWIND $everyone AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n)
 WHERE n.at < $until
 WITH n, sum(CASE WHEN id IN $ids THEN 1 ELSE 0 END) AS present
 RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) END) AS shared
@@ -1039,7 +1062,7 @@ RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) 
 # groups. Returns group ids per member, never the interactions.
 GROUP_REACH: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n)
 WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
 UNWIND n.participant_ids AS other_id
 WITH DISTINCT id, other_id

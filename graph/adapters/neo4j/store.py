@@ -1289,11 +1289,21 @@ class Neo4jStore(GraphStore):
         """Return memberships matching every given filter, by group then person (active ones
         unless asked; the state is decoded like every other field, so both stores agree)."""
         people = None if person_ids is None else sorted(set(person_ids))
-        if group_ids is not None:
+        groups = None if group_ids is None else sorted(set(group_ids))
+        if groups is not None and people is not None and len(people) <= len(groups):
+            # Fewer people than groups (the viewer's memberships among the groups a policy
+            # asks about): their own memberships are fewer than the groups' members.
+            rows = await self._read(
+                _collected,
+                cypher.MEMBERSHIPS_OF_PEOPLE_IN_GROUPS,
+                group_ids=groups,
+                person_ids=people,
+            )
+        elif groups is not None:
             rows = await self._read(
                 _collected,
                 cypher.MEMBERSHIPS_OF_GROUPS,
-                group_ids=sorted(set(group_ids)),
+                group_ids=groups,
                 person_ids=people,
             )
         elif people is not None:
