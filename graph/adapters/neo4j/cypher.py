@@ -607,7 +607,8 @@ SET s.strength_model = $model
 # pair by pair (an Expand(Into) per pair costs tens of db hits between two hubs); a person
 # whose two lists differ (a tie missing) gets the ties merged one by one. A tie whose counts
 # and instants are as folded (the strength model changed, not the history) gets only its
-# three scores set; any other is set from the folded map (its pair key kept).
+# three scores set; any other is set from the folded map (its pair key kept). The stored
+# properties are read once (properties(t)): one walk of the tie's property chain, not thirteen.
 # Pages hold disjoint people, so they can run side by side: a tie is only ever written from the
 # person whose id sorts first. Returns the ties written.
 RESCORE_TIES_OF_PEOPLE: Final[LiteralString] = """
@@ -674,11 +675,12 @@ CALL (a) {
     WHERE others = stored_others
     UNWIND range(0, size(stored) - 1) AS k
     WITH stored[k] AS t, folded[k] AS tie
+    WITH t, tie, properties(t) AS held
     WITH t, tie, [
-      t.count, t.initiated_by_a, t.initiated_by_b, t.first_at, t.last_at,
-      coalesce(t.n_meeting, 0), coalesce(t.n_breakout, 0),
-      coalesce(t.n_side_conversation, 0), coalesce(t.n_message, 0), coalesce(t.n_call, 0),
-      coalesce(t.n_contact, 0), coalesce(t.n_introduction, 0), coalesce(t.n_connection, 0)
+      held.count, held.initiated_by_a, held.initiated_by_b, held.first_at, held.last_at,
+      coalesce(held.n_meeting, 0), coalesce(held.n_breakout, 0),
+      coalesce(held.n_side_conversation, 0), coalesce(held.n_message, 0), coalesce(held.n_call, 0),
+      coalesce(held.n_contact, 0), coalesce(held.n_introduction, 0), coalesce(held.n_connection, 0)
     ] = [
       tie.count, tie.initiated_by_a, tie.initiated_by_b, tie.first_at, tie.last_at,
       coalesce(tie.n_meeting, 0), coalesce(tie.n_breakout, 0),

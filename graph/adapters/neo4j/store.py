@@ -173,7 +173,7 @@ _TIE_COUNTERS: Final = tuple((kind, f"n_{kind.value}") for kind in InteractionKi
 if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES) or any(
     f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE
     or f"{name}: size(" not in cypher.PAIR_TIE_STRETCHES
-    or f"coalesce(t.{name}, 0)" not in cypher.RESCORE_TIES_OF_PEOPLE
+    or f"coalesce(held.{name}, 0)" not in cypher.RESCORE_TIES_OF_PEOPLE
     or f"coalesce(tie.{name}, 0)" not in cypher.RESCORE_TIES_OF_PEOPLE
     for _, name in _TIE_COUNTERS
 ):
