@@ -1030,7 +1030,7 @@ class Neo4jStore(GraphStore):
         for statement in cypher.SCHEMA_STATEMENTS:
             await self._write(_execute, statement)
         await self._read(_execute, cypher.AWAIT_INDEXES, timeout_s=300)
-        if version is None or version < 2:
+        if version is None or version < 2:  # version 2 keyed every tie by its pair
             await self._set_missing_tie_pairs()
         await self._write(_execute, cypher.WRITE_SCHEMA_VERSION, version=cypher.SCHEMA_VERSION)
         stored = await self._read(_column, cypher.READ_STRENGTH_MODEL)
