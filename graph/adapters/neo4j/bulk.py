@@ -469,6 +469,7 @@ def _tie_rows(ties: Iterable[TieDelta], instants: _Instants) -> Iterator[list[An
     yield [
         ":START_ID(Person)",
         ":END_ID(Person)",
+        "pair",
         "first_at:datetime",
         "last_at:datetime",
         "count:long",
@@ -479,6 +480,7 @@ def _tie_rows(ties: Iterable[TieDelta], instants: _Instants) -> Iterator[list[An
         "score_by_b:double",
         *(f"{name}:long" for name in counters),
     ]
+    separator = cypher.TIE_PAIR_SEPARATOR  # the pair key, as the store writes it
     for t in ties:
         counted: list[int | None] = [None] * len(counters)  # a kind never counted: no property
         for kind, n in t.counts.items():
@@ -487,6 +489,7 @@ def _tie_rows(ties: Iterable[TieDelta], instants: _Instants) -> Iterator[list[An
         yield [
             t.a,
             t.b,
+            f"{t.a}{separator}{t.b}",
             instants.text(t.first_at),
             instants.text(t.last_at),
             t.count,
