@@ -66,7 +66,7 @@ from graph.domain.paths import Path as IntroductionPath
 from graph.domain.paths import Strategy, rank
 from graph.domain.relationship import link_strength
 
-__all__ = ["main", "million_network"]
+__all__ = ["main", "million_network", "write_million_csv"]
 
 MILLION: Final = 1_000_000
 MILLION_CONTACTS: Final = 10_000_000
@@ -94,22 +94,13 @@ def million_network(
                 for i in range(start, min(people, start + batch_size))
             ]
         )
-    generator = np.random.default_rng(seed)
-    span_us = SPAN // timedelta(microseconds=1)
     made = 0
-    while made < contacts:
-        n = min(batch_size, contacts - made)
-        first = generator.integers(0, people, n)
-        offsets = generator.integers(1, CIRCLE + 1, n) * generator.choice([-1, 1], n)
-        anyone = generator.integers(0, people, n)
-        local = generator.random(n) < LOCAL_SHARE
-        second = np.where(local, (first + offsets) % people, anyone)
-        second = np.where(second == first, (first + 1) % people, second)
-        ago = generator.integers(0, span_us, n)
-        kinds = generator.integers(0, len(KINDS), n)
+    for first, second, ago_us, kinds in _million_contacts(
+        people=people, contacts=contacts, seed=seed, chunk=batch_size
+    ):
         batch = []
         for a, b, us, kind in zip(
-            first.tolist(), second.tolist(), ago.tolist(), kinds.tolist(), strict=True
+            first.tolist(), second.tolist(), ago_us.tolist(), kinds.tolist(), strict=True
         ):
             batch.append(
                 Interaction(
@@ -122,6 +113,57 @@ def million_network(
             )
             made += 1
         yield WriteBatch(interactions=batch)
+
+
+def _million_contacts(
+    *, people: int, contacts: int, seed: int, chunk: int
+) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """The local-circles network's contacts, ``chunk`` at a time, as arrays: the first and
+    second person's numbers, microseconds before now, and the kind's index in ``KINDS``."""
+    generator = np.random.default_rng(seed)
+    span_us = SPAN // timedelta(microseconds=1)
+    made = 0
+    while made < contacts:
+        n = min(chunk, contacts - made)
+        first = generator.integers(0, people, n)
+        offsets = generator.integers(1, CIRCLE + 1, n) * generator.choice([-1, 1], n)
+        anyone = generator.integers(0, people, n)
+        local = generator.random(n) < LOCAL_SHARE
+        second = np.where(local, (first + offsets) % people, anyone)
+        second = np.where(second == first, (first + 1) % people, second)
+        ago = generator.integers(0, span_us, n)
+        kinds = generator.integers(0, len(KINDS), n)
+        yield first, second, ago, kinds
+        made += n
+
+
+def write_million_csv(
+    path: Path, *, people: int = MILLION, contacts: int = MILLION_CONTACTS, seed: int = 7
+) -> int:
+    """Write the local-circles network's contacts to ``path`` as an interactions CSV such as a
+    contacts export gives (``at`` in whole Unix seconds, no ``key`` column: the importer
+    derives each key), to import with ``tiegraph import --create-missing-people``; return the
+    rows written. The people are not written: the import creates them as it meets them."""
+    now_s = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    names = [kind.value for kind in KINDS]
+    written = 0
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("at,person_a,person_b,kind,initiator\n")
+        for first, second, ago_us, kinds in _million_contacts(
+            people=people, contacts=contacts, seed=seed, chunk=200_000
+        ):
+            lines = []
+            for a, b, us, kind in zip(
+                first.tolist(), second.tolist(), ago_us.tolist(), kinds.tolist(), strict=True
+            ):
+                first_id = _million_id(a)
+                lines.append(
+                    f"{now_s - us // 1_000_000},{first_id},{_million_id(b)},{names[kind]},"
+                    f"{first_id}\n"
+                )
+            out.writelines(lines)
+            written += len(lines)
+    return written
 
 
 def _dense_batches(args: argparse.Namespace, now: datetime) -> Iterator[WriteBatch]:
@@ -459,7 +501,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--contacts", type=int, default=MILLION_CONTACTS, help="million: contacts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=20_000, help="contacts per apply")
-    parser.add_argument("--data-dir", type=Path, required=True, help="where the store is built")
+    parser.add_argument("--data-dir", type=Path, help="where the store is built (required)")
     parser.add_argument("--reuse", action="store_true", help="use a store already built there")
     parser.add_argument(
         "--fold-rest",
@@ -472,6 +514,13 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--naive-pairs", type=int, default=50, help="pairs for naive networkx")
     parser.add_argument("--naive-timeout", type=float, default=10.0, help="seconds per naive pair")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument(
+        "--write-csv",
+        type=Path,
+        metavar="FILE",
+        help="with --million: only write its contacts to FILE as an interactions CSV (to"
+        " import with `tiegraph import --create-missing-people FILE`, then time with --reuse)",
+    )
     return parser
 
 
@@ -481,6 +530,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.people is None:
         args.people = MILLION if args.million else 20_000
     console = Console(stderr=True)
+    if args.write_csv is not None:
+        if not args.million:
+            parser().error("--write-csv writes the --million network")
+        rows = write_million_csv(
+            args.write_csv, people=args.people, contacts=args.contacts, seed=args.seed
+        )
+        console.log(f"{rows:,} contacts among {args.people:,} people written to {args.write_csv}")
+        return 0
+    if args.data_dir is None:
+        parser().error("--data-dir is required")
     result = asyncio.run(run(args, console))
     result["arguments"] = {k: str(v) for k, v in vars(args).items()}
     text = json.dumps(result, indent=2, sort_keys=True, default=str)
