@@ -297,7 +297,8 @@ def _driver_errors(uri: str, database: str, *, contention: bool = False) -> Iter
 
 
 class _Runner(Protocol):
-    """What a one-statement helper needs: a managed transaction or an auto-commit runner."""
+    """What a helper of :data:`_AUTO_COMMIT` runs its statements in: a managed transaction, or
+    :class:`_AutoCommit`."""
 
     async def run(self, query: LiteralString, parameters: dict[str, Any], /) -> neo4j.AsyncResult:
         """Run ``query`` and return its result, to be consumed before the unit returns."""
@@ -360,7 +361,7 @@ async def _collected(tx: _Runner, query: LiteralString, /, **params: Any) -> lis
 
 
 async def _collected_chunked(
-    tx: AsyncManagedTransaction,
+    tx: _Runner,
     query: LiteralString,
     ids: Collection[str],
     *,
@@ -374,12 +375,6 @@ async def _collected_chunked(
     return out
 
 
-_ONE_STATEMENT: Final[frozenset[Callable[..., Awaitable[Any]]]] = frozenset(
-    {_column, _execute, _records, _collected}
-)
-"""Units of work that run exactly one statement: a read of one of these runs auto-commit."""
-
-
 def _instant(at: datetime) -> list[int]:
     """Return an aware instant as [whole seconds since the epoch, nanoseconds], exactly."""
     delta = at - _EPOCH
@@ -391,7 +386,7 @@ def _instant(at: datetime) -> list[int]:
 
 
 async def _get_records(
-    tx: AsyncManagedTransaction, kind_name: str, ids: Collection[str], chunk: int
+    tx: _Runner, kind_name: str, ids: Collection[str], chunk: int
 ) -> dict[str, Record]:
     """Return the stored records of one kind among ``ids``, by id."""
     kind = ENTITY_KINDS[kind_name]
@@ -400,6 +395,15 @@ async def _get_records(
         record = decode(kind, props)
         records[record_id(record)] = record
     return records
+
+
+_AUTO_COMMIT: Final[frozenset[Callable[..., Awaitable[Any]]]] = frozenset(
+    {_column, _execute, _records, _collected, _get_records}
+)
+"""Units of work whose statements are independent reads: a read of one of these runs each
+statement as an auto-commit query. Most run one statement; ``_get_records`` runs one per chunk
+of ids, which may as well be transactions of their own: Neo4j's isolation is read committed,
+so the statements of one transaction share no snapshot either."""
 
 
 async def _load_snapshot(
@@ -961,9 +965,10 @@ def introduction_path_parameters(
 class Neo4jStore(GraphStore):
     """A graph store on a Neo4j 5 server or cluster, in the graph model the module describes.
 
-    One async driver per store; every unit of work is a managed transaction in the configured
-    database, reads routed as reads, with one bookmark manager so a read sees the writes before
-    it even on a cluster.
+    One async driver per store; every write is a managed transaction in the configured
+    database, every read a managed transaction or (when its statements are independent) one
+    auto-commit query per statement, routed as a read; all with one bookmark manager so a read
+    sees the writes before it even on a cluster.
     """
 
     backend = "neo4j"
@@ -1158,8 +1163,8 @@ class Neo4jStore(GraphStore):
     ) -> T:
         """Run ``work`` as one read transaction, translating driver errors.
 
-        A unit of one statement (:data:`_ONE_STATEMENT`) runs as an auto-commit query, any other
-        as a managed read transaction (see :meth:`_run_read`).
+        A unit of independent statements (:data:`_AUTO_COMMIT`) runs them as auto-commit
+        queries, any other runs as a managed read transaction (see :meth:`_run_read`).
         """
         return await self._run_read(None, work, *args, **kwargs)
 
@@ -1174,19 +1179,19 @@ class Neo4jStore(GraphStore):
 
         A managed transaction costs three round trips (BEGIN; RUN and PULL; COMMIT), and the
         server about 1 ms of CPU per transaction on a small machine, however small the query.
-        A unit that runs a single statement therefore runs as an auto-commit query instead: RUN
-        (carrying the bookmarks, mode, database and timeout) and PULL in one round trip, the
-        server beginning and committing the transaction itself. It sees the same writes (the
-        session carries the store's bookmark manager either way) and is retried as the driver
-        retries a managed transaction (:meth:`_retried`).
+        A unit of independent statements (most run one) therefore runs each as an auto-commit
+        query instead: RUN (carrying the bookmarks, mode, database and timeout) and PULL in one
+        round trip, the server beginning and committing the transaction itself. It sees the
+        same writes (the session carries the store's bookmark manager either way) and the unit
+        is retried as the driver retries a managed transaction (:meth:`_retried`).
         """
         with _driver_errors(self._uri, self._database):
-            if work in _ONE_STATEMENT:
-                one = cast(Callable[Concatenate[_Runner, P], Awaitable[T]], work)
+            if work in _AUTO_COMMIT:
+                unit = cast(Callable[Concatenate[_Runner, P], Awaitable[T]], work)
 
                 async def attempt() -> T:
                     async with self._session(neo4j.READ_ACCESS) as session:
-                        return await one(_AutoCommit(session, server_timeout_s), *args, **kwargs)
+                        return await unit(_AutoCommit(session, server_timeout_s), *args, **kwargs)
 
                 return await self._retried(attempt)
             if server_timeout_s is not None:
