@@ -4,7 +4,7 @@ Run ``NEO4J_URI=bolt://... python -m bench.read_overhead --neo4j-pid <pid> [--re
 [--rounds 3] [--query person]``.
 
 Sends ``--reads`` sequential reads of one tiny query (``RETURN 1``, or with ``--query person``
-a person looked up by id, the server must then hold people) in each of these ways, round
+a person looked up by id, ``p000001`` as the load names people) in each of these ways, round
 after round, the ways interleaved so that a busy neighbour on a shared machine weighs on all
 of them alike:
 
@@ -47,7 +47,7 @@ QUERIES: dict[str, LiteralString] = {
 
 
 def _parameters(query: str) -> dict[str, Any]:
-    return {"id": "person-000001"} if query == "person" else {}
+    return {"id": "p000001"} if query == "person" else {}
 
 
 async def _measure(
