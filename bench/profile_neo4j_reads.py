@@ -75,9 +75,15 @@ class _Seen:
 _seen: dict[str, _Seen] = defaultdict(_Seen)
 
 
+def _text(query: Any) -> str:
+    return query.text if isinstance(query, neo4j.Query) else str(query)
+
+
 def _record_driver_calls() -> None:
-    """Wrap the driver's ``run`` and managed transactions to note what each operation sends."""
+    """Wrap the driver's ``run``, managed transactions and auto-commit queries to note what
+    each operation sends (an auto-commit query counts as a transaction of its own)."""
     run = AsyncTransactionBase.run
+    auto_commit = AsyncSession.run
     execute_read = AsyncSession.execute_read
     execute_write = AsyncSession.execute_write
 
@@ -86,8 +92,17 @@ def _record_driver_calls() -> None:
     ) -> Any:
         name = _operation.get()
         if name is not None:
-            _seen[name].statements.append((str(query), {**(parameters or {}), **kwargs}))
+            _seen[name].statements.append((_text(query), {**(parameters or {}), **kwargs}))
         return await run(self, query, parameters, **kwargs)
+
+    async def recorded_auto_commit(
+        self: Any, query: Any, parameters: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Any:
+        name = _operation.get()
+        if name is not None:
+            _seen[name].statements.append((_text(query), {**(parameters or {}), **kwargs}))
+            _seen[name].transactions += 1
+        return await auto_commit(self, query, parameters, **kwargs)
 
     def counted(execute: Any) -> Any:
         async def wrapper(self: Any, work: Any, *args: Any, **kwargs: Any) -> Any:
@@ -99,6 +114,7 @@ def _record_driver_calls() -> None:
         return wrapper
 
     AsyncTransactionBase.run = recorded_run  # type: ignore[method-assign]  # a bench probe
+    AsyncSession.run = recorded_auto_commit  # type: ignore[method-assign]  # a bench probe
     AsyncSession.execute_read = counted(execute_read)  # type: ignore[method-assign]
     AsyncSession.execute_write = counted(execute_write)  # type: ignore[method-assign]
 

@@ -1,0 +1,137 @@
+"""How the Neo4j store sends a read: what it sees and what it survives.
+
+Reads of one statement run as auto-commit queries (one round trip) rather than managed
+transactions; they must still see every acknowledged write and be retried after a failure
+the driver would retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import LiteralString
+from urllib.parse import urlsplit
+
+import neo4j
+import pytest
+
+from graph.adapters.neo4j import store as neo4j_store
+from graph.adapters.neo4j.store import Neo4jStore
+from graph.domain.model import Person
+from graph.ports import batch_of
+from tests.factories import interaction, person
+from tests.support.neo4j import Neo4jTarget
+
+
+def _target(neo4j_target: Neo4jTarget | None) -> Neo4jTarget:
+    if neo4j_target is None:
+        pytest.skip("no Neo4j server")
+    return neo4j_target
+
+
+def _open(target: Neo4jTarget) -> Neo4jStore:
+    return Neo4jStore(uri=target.uri, auth=target.auth, database=target.database)
+
+
+async def test_a_read_right_after_another_store_s_write_sees_it(
+    neo4j_target: Neo4jTarget | None,
+) -> None:
+    target = _target(neo4j_target)
+    writer, reader = _open(target), _open(target)
+    await writer.open()
+    await reader.open()
+    try:
+        await writer.delete_everything()
+        for n in range(20):
+            a, b = f"a{n}", f"b{n}"
+            await writer.apply(batch_of([person(a), person(b), interaction(f"k{n}", a, b, day=n)]))
+            # No bookmark passes between the two stores: only the server orders them.
+            assert set(await reader.get(Person, [a, b])) == {a, b}
+            assert [t.other(a) for t in (await reader.ties_of([a]))[a]] == [b]
+            assert (await reader.counts())["person"] == 2 * (n + 1)
+    finally:
+        await writer.delete_everything()
+        await writer.close()
+        await reader.close()
+
+
+class _Cable:
+    """A TCP relay to the Neo4j server whose open connections can be cut, as a network would."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._to = (host, port)
+        self._open: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._to)
+        self._open += [writer, up_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        """Drop every open connection at once, without a word to either side."""
+        for writer in self._open:
+            writer.transport.abort()
+        self._open.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_a_read_that_loses_its_connection_midway_is_run_again(
+    neo4j_target: Neo4jTarget | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = _target(neo4j_target)
+    where = urlsplit(target.uri)
+    assert where.hostname is not None
+    assert where.port is not None
+    cable = _Cable(where.hostname, where.port)
+    port = await cable.start()
+    store = Neo4jStore(uri=f"bolt://127.0.0.1:{port}", auth=target.auth, database=target.database)
+    await store.open()
+    admin = neo4j.AsyncGraphDatabase.driver(target.uri, auth=target.auth)
+    slow: LiteralString = (
+        "UNWIND range(1, 3000000) AS x WITH x WHERE x < 0 RETURN count(x) AS slow_read"
+    )
+
+    async def cut_the_cable_once_the_read_runs() -> None:
+        while True:
+            running, _, _ = await admin.execute_query(
+                "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS 'slow_read'"
+                " AND NOT currentQuery CONTAINS 'SHOW' RETURN count(*) AS n",
+                database_=target.database,
+            )
+            if running[0]["n"]:
+                break
+            await asyncio.sleep(0.01)
+        cable.cut()
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="graph.adapters.neo4j.store"):
+            cutting = asyncio.create_task(cut_the_cable_once_the_read_runs())
+            # One statement: an auto-commit query, which the driver itself never retries.
+            counted = await store._read(neo4j_store._column, slow)
+            await cutting
+
+        assert counted == [0]
+        assert "will be retried" in caplog.text, "the read never lost its connection"
+    finally:
+        await admin.close()
+        await store.close()
+        await cable.close()
