@@ -38,6 +38,7 @@ import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 
 import orjson
@@ -399,6 +400,10 @@ def plan_first_load(
             report.kinds[rejection.kind or UNKNOWN_KIND].rejected += 1
             phase_one.append((number, line, list(rejection.problems)))
         keys = part.key
+        if not first_of and len(set(keys)) == len(keys):  # no key repeats: every row is kept
+            first_of = dict(zip(keys, zip(repeat(number), range(len(keys))), strict=True))
+            kept.extend(first_of.values())
+            continue
         for index in range(len(keys)):
             earlier = first_of.setdefault(keys[index], (number, index))
             if earlier == (number, index):

@@ -97,10 +97,9 @@ def tie_rows_of(interactions: InteractionColumns, model: StrengthModel) -> TieRo
     np.maximum.at(last, tie_of, at)
     kind = np.fromiter(map(_KIND_COLUMN.__getitem__, interactions.kind), np.int64, n)
     counts = np.bincount(tie_of * len(KINDS) + kind, minlength=ties * len(KINDS))
-    no_one = len(names)
-    started = np.fromiter(
-        (no_one if who is None else pid[who] for who in interactions.initiator), np.int64, n
-    )
+    pid_or_no_one: dict[str | None, int] = dict(pid.items())
+    pid_or_no_one[None] = len(names)
+    started = np.fromiter(map(pid_or_no_one.__getitem__, interactions.initiator), np.int64, n)
     by_low = started == low
     by_high = started == high
     weights = np.array([model.weight(k, group_size=2) for k in KINDS], np.float64)
