@@ -368,6 +368,16 @@ def read_interaction_columns(
     return columns
 
 
+def _kept(columns: Sequence[InteractionColumns], dropped: list[set[int]]) -> list[tuple[int, int]]:
+    """``(file, row)`` of every row not ``dropped``, in order."""
+    return [
+        (number, index)
+        for number, part in enumerate(columns)
+        for index in range(len(part))
+        if index not in dropped[number]
+    ]
+
+
 @dataclass(slots=True)
 class FirstLoad:
     """What a first load writes: the people to create (``Person(id=x, name=x)``) and the
@@ -394,7 +404,8 @@ def plan_first_load(
     phase_one: list[tuple[int, int, list[Problem]]] = []
     """(file, line, problems) of lines the reader or a repeat rejected, to list in file order."""
     first_of: dict[str, tuple[int, int]] = {}
-    kept: list[tuple[int, int]] = []
+    dropped: list[set[int]] = [set() for _ in columns]
+    """By file, the rows not stored (repeats, then rows refused)."""
     for number, part in enumerate(columns):
         for line, rejection in part.rejected:
             report.kinds[rejection.kind or UNKNOWN_KIND].rejected += 1
@@ -402,13 +413,12 @@ def plan_first_load(
         keys = part.key
         if not first_of and len(set(keys)) == len(keys):  # no key repeats: every row is kept
             first_of = dict(zip(keys, zip(repeat(number), range(len(keys))), strict=True))
-            kept.extend(first_of.values())
             continue
         for index in range(len(keys)):
             earlier = first_of.setdefault(keys[index], (number, index))
             if earlier == (number, index):
-                kept.append(earlier)
                 continue
+            dropped[number].add(index)
             before = columns[earlier[0]]
             if before.values(earlier[1]) == part.values(index):
                 counts.unchanged += 1
@@ -432,9 +442,9 @@ def plan_first_load(
         named.update(part.person_b)
     unknown = {pid for pid in named - stored if _ID_MATCH(pid)}
     # Everyone a kept row names: a row left out as a repeat names nobody new.
-    if unknown:
+    if unknown and any(dropped):
         named_by_kept = set()
-        for number, index in kept:
+        for number, index in _kept(columns, dropped):
             part = columns[number]
             named_by_kept.add(part.person_a[index])
             named_by_kept.add(part.person_b[index])
@@ -447,12 +457,20 @@ def plan_first_load(
     else:
         missing = unknown
 
-    dropped: list[set[int]] = [set(range(len(part))) for part in columns]
-    for number, index in kept:
-        dropped[number].discard(index)
     refused: list[Problem] = []
     invalid: list[Problem] = []
-    for number, index in kept:
+    # Only rows naming someone missing, or that the store's checks refuse, are looked at.
+    suspects = (
+        _kept(columns, dropped)
+        if missing
+        else [
+            (number, index)
+            for number, part in enumerate(columns)
+            for index in sorted(part.invalid)
+            if index not in dropped[number]
+        ]
+    )
+    for number, index in suspects:
         part = columns[number]
         if missing:
             a, b = part.person_a[index], part.person_b[index]
