@@ -168,8 +168,9 @@ def import_command(
         bool | None,
         typer.Option(
             "--bulk/--no-bulk",
-            help="Neo4j: load interactions CSV files into an empty database with neo4j-admin"
-            " (the server from --neo4j-home is stopped, loaded and started again), or never."
+            help="Load interactions CSV files in bulk, or never: into an embedded store that"
+            " holds no interactions, in one transaction; into an empty Neo4j database with"
+            " neo4j-admin (the server from --neo4j-home is stopped, loaded and started again)."
             " Default: in bulk when it can be, else through transactions, saying why.",
             show_default=False,
         ),
@@ -191,9 +192,10 @@ def import_command(
     """Import records from JSON Lines, interactions from CSV, a member's LinkedIn connections or a
     meeting's participant report (see docs/import-formats.md).
 
-    Into an empty Neo4j database of a server `tiegraph neo4j start` runs, interactions CSV
-    files are loaded in bulk with neo4j-admin (see --bulk and docs/operations.md): the same
-    checks, refusals and graph as through transactions, many times faster.
+    Into an embedded store that holds no interactions yet, interactions CSV files are loaded in
+    bulk in one transaction; into an empty Neo4j database of a server `tiegraph neo4j start`
+    runs, with neo4j-admin (see --bulk and docs/operations.md): the same checks, refusals and
+    graph as through transactions, many times faster.
     """
     chosen = _FORMATS[file_format]
     try:
