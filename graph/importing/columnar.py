@@ -35,6 +35,7 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
+import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,8 @@ __all__ = [
 
 _ID_MATCH = ID_PATTERN.fullmatch
 _KINDS = frozenset(k.value for k in InteractionKind)
+_KIND_TEXT = {k.value: k.value for k in InteractionKind}
+"""Each kind's one shared string."""
 _LATEST_SECOND = 7_258_118_399
 """2200-12-31T23:59:59Z: later whole seconds fail the store's range of years (slow path)."""
 _MAX_SECONDS = 10**9
@@ -208,6 +211,8 @@ def _columns_of(rows: CsvRows, source: str) -> InteractionColumns:
     dumps = orjson.dumps
     matches = _ID_MATCH
     kinds_known = _KINDS
+    kind_of = _KIND_TEXT
+    intern = sys.intern
     for item in rows:
         if type(item) is Rejected:
             rejected.append((_line_of(item), item))
@@ -253,10 +258,11 @@ def _columns_of(rows: CsvRows, source: str) -> InteractionColumns:
                 lines.append(line)
                 keys.append(key)
                 ats.append(seconds_at * 1_000_000)
-                kinds.append(kind)
-                firsts.append(a)
-                seconds.append(b)
-                initiators.append(started_by)
+                kinds.append(kind_of[kind])
+                # The same few ids recur on many rows: one shared string each.
+                firsts.append(intern(a))
+                seconds.append(intern(b))
+                initiators.append(started_by and intern(started_by))
                 durations.append(seconds_long)
                 channels.append(None)
                 continue
