@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -167,8 +168,9 @@ def import_command(
         bool | None,
         typer.Option(
             "--bulk/--no-bulk",
-            help="Neo4j: load interactions CSV files into an empty database with neo4j-admin"
-            " (the server from --neo4j-home is stopped, loaded and started again), or never."
+            help="Load interactions CSV files in bulk, or never: into an embedded store that"
+            " holds no interactions, in one transaction; into an empty Neo4j database with"
+            " neo4j-admin (the server from --neo4j-home is stopped, loaded and started again)."
             " Default: in bulk when it can be, else through transactions, saying why.",
             show_default=False,
         ),
@@ -190,9 +192,10 @@ def import_command(
     """Import records from JSON Lines, interactions from CSV, a member's LinkedIn connections or a
     meeting's participant report (see docs/import-formats.md).
 
-    Into an empty Neo4j database of a server `tiegraph neo4j start` runs, interactions CSV
-    files are loaded in bulk with neo4j-admin (see --bulk and docs/operations.md): the same
-    checks, refusals and graph as through transactions, many times faster.
+    Into an embedded store that holds no interactions yet, interactions CSV files are loaded in
+    bulk in one transaction; into an empty Neo4j database of a server `tiegraph neo4j start`
+    runs, with neo4j-admin (see --bulk and docs/operations.md): the same checks, refusals and
+    graph as through transactions, many times faster.
     """
     chosen = _FORMATS[file_format]
     try:
@@ -218,8 +221,28 @@ def import_command(
                 if not loaded.ok:
                     raise typer.Exit(1)
                 return
-    elif bulk is True:
-        fail("--bulk loads into Neo4j only (--store neo4j)", ExitCode.USAGE)
+    elif bulk is not False and settings.store is StoreKind.EMBEDDED:
+        reason = _embedded_bulk_reason(settings, formats, dry_run=dry_run, required=bulk is True)
+        if reason is None:
+            # Millions of rows stay alive until the load is written: the cyclic garbage
+            # collector would walk them all again and again (they hold no cycles).
+            gc.disable()
+            try:
+                first_load = _embedded_bulk_import(
+                    settings, files, create_missing_people=create_missing_people
+                )
+            finally:
+                gc.enable()
+            if isinstance(first_load, ImportReport):
+                _print_report(first_load, how="first load in bulk")
+                if not first_load.ok:
+                    raise typer.Exit(1)
+                return
+            reason = first_load
+        if reason is not None and _mentioned(reason):
+            if bulk is True:
+                fail(f"--bulk: {reason}", ExitCode.USAGE)
+            err.print(f"importing through transactions: {escape(reason)}", highlight=False)
 
     async def work(opened: GraphStore) -> ImportReport | ImportUsageError:
         with _progress() as show:
@@ -375,6 +398,82 @@ def _bulk_import(
     with err.status("creating constraints and indexes..."):
         open_store_and_run(settings, lambda opened: opened.ping())
     return report
+
+
+_NEVER_ON_THE_CARDS = ("a dry run writes nothing", "only interactions CSV files are loaded in bulk")
+"""Reasons not to load in bulk that go unmentioned unless ``--bulk`` asked for it."""
+
+
+def _mentioned(reason: str) -> bool:
+    return reason not in _NEVER_ON_THE_CARDS
+
+
+def _embedded_bulk_reason(
+    settings: Settings, formats: list[FileFormat], *, dry_run: bool, required: bool
+) -> str | None:
+    """Return why the embedded store cannot take a first load in bulk, or None if it can (as
+    far as can be told before it is opened; the load checks again in its transaction).
+
+    With ``required`` (``--bulk``), a reason not to ends the command with status 2 instead.
+    """
+    from graph.adapters.embedded.bulk import holds_interactions
+
+    reason: str | None = None
+    if dry_run:
+        reason = _NEVER_ON_THE_CARDS[0]
+    elif any(f != "csv" for f in formats):
+        reason = _NEVER_ON_THE_CARDS[1]
+    elif holds_interactions(settings.data_dir):
+        reason = _HOLDS_INTERACTIONS
+    if reason is not None and required:
+        fail(f"--bulk: {reason}", ExitCode.USAGE)
+    return reason
+
+
+_HOLDS_INTERACTIONS = "the store already holds interactions"
+
+
+def _embedded_bulk_import(
+    settings: Settings, files: list[Path], *, create_missing_people: bool
+) -> ImportReport | str:
+    """Read ``files`` into columns, then load them into the embedded store in one transaction;
+    return the report, or why the store could not take them after all (it held interactions
+    when it was opened: nothing was written)."""
+    from graph.adapters.embedded.bulk import HoldsInteractions
+    from graph.adapters.embedded.store import EmbeddedStore
+    from graph.domain.errors import Problem
+    from graph.importing.columnar import plan_first_load, read_interaction_columns
+
+    # Read before the store is opened: the reader forks, best done with no thread running.
+    err.print(f"reading {len(files):,} file(s) for a first load in bulk...", highlight=False)
+    columns = []
+    failed = []
+    for path in files:
+        try:
+            columns.append(read_interaction_columns(path))
+        except OSError as error:
+            failed.append(
+                Problem(str(path), "(file)", str(path), f"cannot be read: {error.strerror}")
+            )
+
+    async def load(opened: GraphStore) -> ImportReport | str:
+        assert isinstance(opened, EmbeddedStore)
+        with err.status("checking and writing in one transaction..."):
+            if await opened.holds_interactions():
+                return _HOLDS_INTERACTIONS
+            planned = plan_first_load(
+                columns,
+                stored_people=await opened.person_ids(),
+                create_missing_people=create_missing_people,
+                failed=failed,
+            )
+            try:
+                await opened.load_first(people=planned.people, interactions=planned.interactions)
+            except HoldsInteractions:
+                return _HOLDS_INTERACTIONS
+            return planned.report
+
+    return open_store_and_run(settings, load)
 
 
 def _usage_error(error: ImportUsageError) -> NoReturn:

@@ -19,6 +19,7 @@ as for every write -- the importer names the line and the column of what it refu
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import re
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import orjson
 
-from graph.domain.codec import format_instant
+from graph.domain.codec import Record, format_instant
 from graph.domain.errors import Problem
 from graph.domain.model import Interaction, InteractionKind
 from graph.importing import ParseResult, Rejected, instant_from, line_excerpt
@@ -38,6 +39,8 @@ __all__ = [
     "COLUMN_OF_FIELD",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "CsvRows",
+    "name_by_column",
     "parse_interactions_csv",
     "read_interactions_csv",
     "row_key",
@@ -241,63 +244,121 @@ def parse_interactions_csv(lines: Iterable[str], *, source: str) -> Iterator[Par
     >>> [(r.participant_ids, label) for r, label in parse_interactions_csv(rows, source="c.csv")]
     [(('ann', 'bo'), 'c.csv line 2')]
     """
-    last_line = [""]
-
-    def remembered() -> Iterator[str]:
-        for text in _without_bom(lines):
-            last_line[0] = text
-            yield text
-
-    reader = csv.reader(remembered(), strict=True)
-    columns: list[str] | None = None
-    positions: _Columns | None = None
-    bad_header = False
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            label = f"{source} line {start}"
-            problem = Problem(label, _ROW, line_excerpt(last_line[0]), f"is not valid CSV: {error}")
-            yield Rejected(label, "interaction", (problem,))
+    rows = CsvRows(lines, source=source)
+    for item in rows:
+        if isinstance(item, Rejected):
+            yield item
             continue
-        label = f"{source} line {start}"
-        if columns is None:
-            columns = [c.strip() for c in row]
-            problems = _header_problems(columns, label)
-            if problems:
-                bad_header = True
-                yield Rejected(label, "interaction", tuple(problems))
+        line, row = item
+        assert rows.positions is not None  # a good header was read
+        assert rows.columns is not None
+        yield _parse_row(row, rows.positions, rows.columns, f"{source} line {line}")
+
+
+class CsvRows:
+    """The rows of an interactions CSV file (or of a part of one), each with its first line.
+
+    Iterating yields ``(line, cells)`` for every row that has as many cells as the header has
+    columns, and a :class:`Rejected` for the header when it is bad, for every row after a bad
+    header, for a row that is not valid CSV or has another number of cells, and for a file
+    without a header. Blank rows are skipped. A part of a file that does not start with the
+    header is read with ``header`` given (its columns) and ``first_line``, the line it starts
+    on; then ``positions`` and ``columns`` are known before the first row.
+    """
+
+    def __init__(
+        self,
+        lines: Iterable[str],
+        *,
+        source: str,
+        header: list[str] | None = None,
+        first_line: int = 1,
+    ) -> None:
+        self._lines = lines
+        self._source = source
+        self._first_line = first_line
+        self._given_header = header is not None
+        self.columns: list[str] | None = header
+        """The header's columns (stripped), once read."""
+        self.positions: _Columns | None = None
+        """Where each column is, once a good header was read (``None`` after a bad one)."""
+        self.bad_header = False
+        if header is not None:
+            if _header_problems(header, source):
+                self.bad_header = True
             else:
-                positions = _Columns.of(columns)
-            continue
-        if not (row and row[0].strip()) and not any(cell.strip() for cell in row):
-            continue  # a blank row (the first cell decides for nearly every other row)
-        if bad_header:
-            yield Rejected(label, "interaction", ())
-            continue
-        if len(row) != len(columns):
+                self.positions = _Columns.of(header)
+
+    def __iter__(self) -> Iterator[Rejected | tuple[int, list[str]]]:
+        last_line = [""]
+        source = self._source
+
+        def remembered() -> Iterator[str]:
+            lines = self._lines if self._given_header else _without_bom(self._lines)
+            for text in lines:
+                last_line[0] = text
+                yield text
+
+        reader = csv.reader(remembered(), strict=True)
+        offset = self._first_line
+        columns = self.columns
+        while True:
+            start = reader.line_num + offset
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                label = f"{source} line {start}"
+                problem = Problem(
+                    label, _ROW, line_excerpt(last_line[0]), f"is not valid CSV: {error}"
+                )
+                yield Rejected(label, "interaction", (problem,))
+                continue
+            if columns is None:
+                label = f"{source} line {start}"
+                columns = self.columns = [c.strip() for c in row]
+                problems = _header_problems(columns, label)
+                if problems:
+                    self.bad_header = True
+                    yield Rejected(label, "interaction", tuple(problems))
+                else:
+                    self.positions = _Columns.of(columns)
+                continue
+            if not (row and row[0].strip()) and not any(cell.strip() for cell in row):
+                continue  # a blank row (the first cell decides for nearly every other row)
+            if self.bad_header:
+                yield Rejected(f"{source} line {start}", "interaction", ())
+                continue
+            if len(row) != len(columns):
+                label = f"{source} line {start}"
+                problem = Problem(
+                    label,
+                    _ROW,
+                    line_excerpt(",".join(row)),
+                    f"has {len(row)} cells; the header has {len(columns)} columns",
+                )
+                yield Rejected(label, "interaction", (problem,))
+                continue
+            yield start, row
+        if columns is None:
+            label = f"{source} line 1"
             problem = Problem(
                 label,
-                _ROW,
-                line_excerpt(",".join(row)),
-                f"has {len(row)} cells; the header has {len(columns)} columns",
+                _HEADER,
+                "",
+                f"the file is empty; it needs the header {','.join(REQUIRED_COLUMNS)}",
             )
             yield Rejected(label, "interaction", (problem,))
-            continue
-        assert positions is not None  # set with the header, which was good
-        yield _parse_row(row, positions, columns, label)
-    if columns is None:
-        label = f"{source} line 1"
-        problem = Problem(
-            label,
-            _HEADER,
-            "",
-            f"the file is empty; it needs the header {','.join(REQUIRED_COLUMNS)}",
-        )
-        yield Rejected(label, "interaction", (problem,))
+
+
+def name_by_column(problem: Problem, record: Record) -> Problem:
+    """Name a problem of an interaction read from CSV by its column, as the file does."""
+    column = "key" if problem.field == "id" else COLUMN_OF_FIELD.get(problem.field, problem.field)
+    if problem.field == "participant_ids" and isinstance(record, Interaction):
+        first = record.participant_ids[0]
+        column = "person_a" if problem.value == first else "person_b"
+    return dataclasses.replace(problem, field=column)
 
 
 def _without_bom(lines: Iterable[str]) -> Iterator[str]:

@@ -45,10 +45,10 @@ from graph.domain.batch import (
 )
 from graph.domain.codec import ENTITY_KINDS, Record, record_id
 from graph.domain.errors import Conflict, InvalidInput, Problem
-from graph.domain.model import Attendance, Group, Interaction, Meeting, Person
+from graph.domain.model import Attendance, Group, Meeting, Person
 from graph.domain.strength import StrengthModel
 from graph.importing import ParseResult, Rejected
-from graph.importing.csv_interactions import COLUMN_OF_FIELD, read_interactions_csv
+from graph.importing.csv_interactions import name_by_column, read_interactions_csv
 from graph.importing.ics import meeting_records, read_calendar
 from graph.importing.identity import Identification, Identified
 from graph.importing.jsonl import read_jsonl
@@ -419,7 +419,7 @@ async def _stream(
                     rows = len(chunk)
                 pending = asyncio.ensure_future(
                     _apply_chunk(store, "interaction", list(chunk.values()), state, report,
-                                 rename=_csv_column)
+                                 rename=name_by_column)
                 )  # fmt: skip
                 chunk = {}
     except OSError as error:
@@ -431,7 +431,7 @@ async def _stream(
             await pending
     if chunk:
         await _apply_chunk(
-            store, "interaction", list(chunk.values()), state, report, rename=_csv_column
+            store, "interaction", list(chunk.values()), state, report, rename=name_by_column
         )
     return _advanced(progress, done, rows, total)
 
@@ -464,15 +464,6 @@ def _keep(bucket: dict[str, Labeled], result: Labeled, report: ImportReport) -> 
                 f"{earlier[1]} has this {kind.replace('_', ' ')} with other values",
             )
         )
-
-
-def _csv_column(problem: Problem, record: Record) -> Problem:
-    """Name a problem of an interaction read from CSV by its column, as the file does."""
-    column = "key" if problem.field == "id" else COLUMN_OF_FIELD.get(problem.field, problem.field)
-    if problem.field == "participant_ids" and isinstance(record, Interaction):
-        first = record.participant_ids[0]
-        column = "person_a" if problem.value == first else "person_b"
-    return dataclasses.replace(problem, field=column)
 
 
 def _import_batches(kind: str, records: list[Labeled], size: int) -> Iterator[list[Labeled]]:

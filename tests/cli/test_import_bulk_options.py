@@ -22,13 +22,6 @@ def contacts(tmp_path: Path) -> Path:
     return path
 
 
-def test_bulk_on_the_embedded_store_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
-    result = run(app, "--bulk", "--data-dir", tmp_path / "store", contacts(tmp_path))
-    assert result.exit_code == 2
-    assert "--bulk loads into Neo4j only" in result.output
-    assert not (tmp_path / "store").exists()
-
-
 def test_bulk_without_a_server_from_the_home_says_so_and_exits_2(
     app: typer.Typer, tmp_path: Path
 ) -> None:

@@ -145,8 +145,9 @@ def import_into(
     ("name", "write", "options"),
     [
         ("network.jsonl", write_network, ()),
-        # Read and applied batch by batch, each naming the people it creates.
-        ("contacts.csv", write_contacts, ("--create-missing-people",)),
+        # Read and applied batch by batch, each naming the people it creates (a first load in
+        # bulk is one transaction: see the test below).
+        ("contacts.csv", write_contacts, ("--create-missing-people", "--no-bulk")),
     ],
 )
 async def test_an_import_killed_midway_and_run_again_ends_identical_to_an_uninterrupted_one(
@@ -196,6 +197,61 @@ async def test_an_import_killed_midway_and_run_again_ends_identical_to_an_uninte
         f" re-run {rerun_s:.1f} s; graph identical: {not actual.differences(expected)};"
         f" {actual.sizes()}"
     )
+
+
+def kill_after(command: list[str], seconds: float, log: Path) -> int:
+    """Run ``command``, SIGKILL it after ``seconds`` (unless it ended); return its status."""
+    with log.open("ab") as output:
+        child = subprocess.Popen(
+            command, cwd=ROOT, env=child_environment(), stdout=output, stderr=output
+        )
+    time.sleep(seconds)
+    child.send_signal(signal.SIGKILL)
+    return child.wait(timeout=30)
+
+
+@pytest.mark.slow
+async def test_a_first_load_in_bulk_killed_midway_leaves_the_store_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """Killed at several moments of a first load in bulk (one transaction), the store holds
+    what it held before or the whole load, never a part; run again, it ends identical to an
+    uninterrupted load."""
+    contacts = tmp_path / "contacts.csv"
+    write_contacts(contacts)
+    people = tmp_path / "people.jsonl"
+    people.write_text('{"type": "person", "id": "p000001", "name": "Ann"}\n')
+    log = tmp_path / "import.log"
+    options = ("--create-missing-people", "--bulk")
+
+    fresh = tmp_path / "fresh"
+    assert import_into(fresh, people, log).returncode == 0
+    before = await _dump(fresh)
+    started = time.monotonic()
+    assert import_into(fresh, contacts, log, *options).returncode == 0, log_tail(log)
+    clean_load_s = time.monotonic() - started
+    expected = await _dump(fresh)
+    assert expected.differences(before) != []
+
+    outcomes = []
+    for n, fraction in enumerate((0.5, 0.7, 0.85, 0.95)):
+        crashed = tmp_path / f"crashed{n}"
+        assert import_into(crashed, people, log).returncode == 0
+        command = tiegraph_command(
+            "import", str(contacts), "--store", "embedded", "--data-dir", str(crashed), *options
+        )
+        returncode = await asyncio.to_thread(kill_after, command, clean_load_s * fraction, log)
+        left = await _dump(crashed)
+        if left.differences(before) == []:
+            outcomes.append("as it was")
+        else:
+            assert left.differences(expected) == [], "a killed load left a part of itself"
+            outcomes.append("whole" if returncode == -signal.SIGKILL else "finished")
+        again = import_into(crashed, contacts, log, "--create-missing-people")
+        assert again.returncode == 0, log_tail(log)
+        assert (await _dump(crashed)).differences(expected) == []
+    assert "as it was" in outcomes, f"no kill landed before the load committed: {outcomes}"
+    print(f"\nFIGURES first load killed: clean load {clean_load_s:.1f} s; outcomes {outcomes}")
 
 
 async def _all_interactions(store: EmbeddedStore) -> list[Interaction]:

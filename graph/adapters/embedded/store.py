@@ -40,12 +40,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Final, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Final, TypeVar
 
 import networkx as nx
 import numpy as np
 import orjson
 
+from graph.adapters.embedded.bulk import write_first_load
 from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows, rows_of_segment
 from graph.domain.batch import (
     Snapshot,
@@ -100,9 +101,17 @@ from graph.ports import (
 )
 from graph.private_files import create_private_file, make_private_dir, open_private, tighten
 
+if TYPE_CHECKING:
+    from graph.importing.columnar import InteractionColumns
+
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "EmbeddedStore"]
 
 SCHEMA_VERSION = 2
+_CACHE_KIB = 65_536
+"""SQLite's page cache per connection (KiB)."""
+_FIRST_LOAD_CACHE_KIB = 4_000_000
+"""The writer's page cache (KiB, at most: SQLite takes pages as it needs them) while it writes
+a first load in bulk."""
 _CHECKPOINT_AFTER = 200_000
 """Checkpoint the ties once this many have changed, to bound the replay after a crash."""
 T = TypeVar("T")
@@ -266,6 +275,9 @@ class EmbeddedStore(GraphStore):
         the next checkpoint saves the index whole)."""
         self._saving: asyncio.Task[None] | None = None
         """Saving the index whole after it was read from the checkpoint table."""
+        self._saved_as_is = False
+        """Whether the saved index is the index in memory, compacted (after a first load in
+        bulk), so that closing need not save it again."""
         self._refusing: set[str] = set()
         """People who do not consent to be intermediaries on introduction paths."""
         self._blocks: dict[str, frozenset[str]] = {}
@@ -334,7 +346,7 @@ class EmbeddedStore(GraphStore):
             # FULL: a returned COMMIT is on disk, so an acknowledged write survives a crash.
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=OFF")
-            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             # SQLite's lower() folds ASCII only; searches fold all of Unicode, as Neo4j does.
             conn.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
             conn.create_function("people_in", 1, _people_in, deterministic=True)
@@ -386,7 +398,8 @@ class EmbeddedStore(GraphStore):
         if self._writer is not None and self._write_thread is not None:
             async with self._write_lock:
                 await self._checkpoint_ties(save_arrays=False)
-                await self._save_index()
+                if not self._saved_as_is or self._dirty:
+                    await self._save_index()
         for conn, thread in ((self._writer, self._write_thread), (self._reader, self._read_thread)):
             if conn is not None and thread is not None:
                 await self._on(thread, conn.close)
@@ -464,6 +477,7 @@ class EmbeddedStore(GraphStore):
             except sqlite3.OperationalError as error:
                 raise StoreUnavailable(f"the embedded store cannot be written: {error}") from error
             ties.put(new_ties)
+            self._saved_as_is = False
             self._dirty.update((tie.a, tie.b) for tie in new_ties)
             for record in plan.writes.get("person", ()):
                 assert isinstance(record, Person)
@@ -471,6 +485,60 @@ class EmbeddedStore(GraphStore):
             if len(self._dirty) >= _CHECKPOINT_AFTER:
                 await self._checkpoint_ties()
         return plan.summary
+
+    async def holds_interactions(self) -> bool:
+        """Whether the store holds at least one interaction."""
+        return bool(
+            await self._read(
+                lambda conn: conn.execute("SELECT 1 FROM interactions LIMIT 1").fetchone()
+            )
+        )
+
+    async def person_ids(self) -> set[str]:
+        """The ids of every stored person."""
+        return await self._read(
+            lambda conn: {pid for (pid,) in conn.execute(
+                "SELECT id FROM records WHERE kind = 'person'"
+            )}
+        )  # fmt: skip
+
+    async def load_first(self, *, people: Sequence[str], interactions: InteractionColumns) -> None:
+        """Write a first load in bulk (:mod:`graph.adapters.embedded.bulk`): create ``people``
+        (``Person(id=x, name=x)``, none of them stored) and store ``interactions`` (valid, two
+        people each, every person stored or created, keys distinct), in one transaction.
+
+        Raises :class:`~graph.adapters.embedded.bulk.HoldsInteractions`, having written
+        nothing, when the store holds interactions already.
+        """
+        if self._writer is None or self._write_thread is None:
+            raise StoreUnavailable("the embedded store is not open")
+
+        def run(conn: sqlite3.Connection) -> TieIndex:
+            # The whole load is one transaction: its pages stay in the cache until the commit
+            # (a small cache would write them out and read them back, at random, meanwhile).
+            conn.execute(f"PRAGMA cache_size=-{_FIRST_LOAD_CACHE_KIB}")
+            try:
+                with self._transaction(conn):
+                    return write_first_load(
+                        conn,
+                        people=people,
+                        interactions=interactions,
+                        model=self.model,
+                        store_arrays=_store_arrays,
+                    )
+            finally:
+                conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+
+        async with self._write_lock:
+            try:
+                index = await self._on(self._write_thread, run, self._writer)
+            except sqlite3.OperationalError as error:
+                raise StoreUnavailable(f"the embedded store cannot be written: {error}") from error
+            index.background = True
+            self._ties = index
+            self._dirty = set()
+            self._saved_segments = 0
+            self._saved_as_is = True  # people created so are intermediaries who block no one
 
     def _note_consent(self, person: Person) -> None:
         """Keep the in-memory consent and blocks of one person current."""
@@ -1320,6 +1388,7 @@ class EmbeddedStore(GraphStore):
         async with self._write_lock:
             await self._on(self._write_thread, run, self._writer)
             self._ties = TieIndex(self.model, background=True)
+            self._saved_as_is = False
             self._dirty = set()
             self._saved_segments = None
 
@@ -1393,6 +1462,7 @@ class EmbeddedStore(GraphStore):
             self._saved_segments = None  # the saved index was dropped with the person
             self._dirty = {pair for pair in self._dirty if person_id not in pair}
             self._ties.remove_person(person_id)
+            self._saved_as_is = False
             if not plan.is_empty:
                 # Saved again without them at once, so that a crash opens from arrays.
                 await self._checkpoint_ties(whole=True)

@@ -1,0 +1,216 @@
+"""A first load in bulk into an embedded store that holds no interactions: one transaction.
+
+What :class:`~graph.importing.columnar.FirstLoad` plans is written in one SQLite transaction,
+so a process killed before its ``COMMIT`` returns leaves the store as it was, and one that
+returned from it left everything: the people it creates, the interactions (with their row
+numbers in file order, as the transactional import numbers them), their per-person index
+(filled by SQLite itself from the interactions, sorted once), the ties, the tie checkpoint
+through the last row with the strength model that scored it, the change log's entries, and
+the tie index saved as arrays, so the store's next open reads them back warm.
+
+Ties are computed in bulk with numpy: per pair, the counts, the first and last contact, who
+started how many, and the three decaying scores as ``sum(w_i * 2 ** (-(last - t_i) / h))``,
+which is what the store's fold of one interaction at a time (:func:`~graph.domain.batch.merge_tie`)
+adds up to, up to rounding.
+
+The change log gets one entry per tie (the transactional import logs one per tie and batch:
+the same ties, fewer entries); people created are not logged, as in every write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows
+from graph.domain.codec import encode
+from graph.domain.errors import TiegraphError
+from graph.domain.model import Person
+from graph.domain.strength import StrengthModel
+
+if TYPE_CHECKING:
+    from graph.importing.columnar import InteractionColumns
+
+__all__ = ["HoldsInteractions", "holds_interactions", "tie_rows_of", "write_first_load"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_KIND_COLUMN = {kind.value: column for column, kind in enumerate(KINDS)}
+
+
+class HoldsInteractions(TiegraphError):
+    """The store holds interactions already: a first load in bulk cannot go into it."""
+
+
+def holds_interactions(data_dir: Path) -> bool:
+    """Whether the embedded store in ``data_dir`` holds an interaction, read without opening
+    it (a look before reading files for a first load; :func:`write_first_load` checks again in
+    its transaction). ``False`` when there is no store or it cannot be read."""
+    database = data_dir / "tiegraph.sqlite3"
+    if not database.exists():
+        return False
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+        ) as conn:
+            return conn.execute("SELECT 1 FROM interactions LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def tie_rows_of(interactions: InteractionColumns, model: StrengthModel) -> TieRows:
+    """The ties of two-person ``interactions`` as columns, one per pair in name order; O(n log n).
+
+    >>> from graph.importing.columnar import InteractionColumns
+    >>> day = 86_400_000_000
+    >>> calls = InteractionColumns("c.csv", line=[2, 3], key=["k1", "k2"], at_us=[0, 60 * day],
+    ...     kind=["call", "call"], person_a=["bo", "ann"], person_b=["ann", "bo"],
+    ...     initiator=["bo", None], duration_s=[None, None], channel=[None, None])
+    >>> rows = tie_rows_of(calls, StrengthModel())
+    >>> rows.a, rows.b, rows.count.tolist(), rows.initiated_by_b.tolist(), rows.score.tolist()
+    (['ann'], ['bo'], [2], [1], [4.5])
+    """
+    names = sorted(set(interactions.person_a).union(interactions.person_b))
+    pid = {name: n for n, name in enumerate(names)}
+    n = len(interactions)
+    first_ids = np.fromiter(map(pid.__getitem__, interactions.person_a), np.int64, n)
+    second_ids = np.fromiter(map(pid.__getitem__, interactions.person_b), np.int64, n)
+    low = np.minimum(first_ids, second_ids)
+    high = np.maximum(first_ids, second_ids)
+    codes, tie_of = np.unique((low << 32) | high, return_inverse=True)
+    tie_of = tie_of.reshape(-1)
+    ties = len(codes)
+    at = np.array(interactions.at_us, np.int64)
+    first = np.full(ties, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, tie_of, at)
+    last = np.full(ties, np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(last, tie_of, at)
+    kind = np.fromiter(map(_KIND_COLUMN.__getitem__, interactions.kind), np.int64, n)
+    counts = np.bincount(tie_of * len(KINDS) + kind, minlength=ties * len(KINDS))
+    pid_or_no_one: dict[str | None, int] = dict(pid.items())
+    pid_or_no_one[None] = len(names)
+    started = np.fromiter(map(pid_or_no_one.__getitem__, interactions.initiator), np.int64, n)
+    by_low = started == low
+    by_high = started == high
+    weights = np.array([model.weight(k, group_size=2) for k in KINDS], np.float64)
+    half_life_us = model.half_life.total_seconds() * 1e6
+    decayed = weights[kind] * np.exp2(-((last[tie_of] - at) / half_life_us))
+    low_names, high_names = codes >> 32, codes & 0xFFFFFFFF
+    return TieRows(
+        a=[names[i] for i in low_names.tolist()],
+        b=[names[i] for i in high_names.tolist()],
+        first_us=first,
+        last_us=last,
+        count=np.bincount(tie_of, minlength=ties).astype(np.int64),
+        counts=counts.reshape(ties, len(KINDS)).astype(np.int32),
+        initiated_by_a=np.bincount(tie_of, weights=by_low, minlength=ties).astype(np.int64),
+        initiated_by_b=np.bincount(tie_of, weights=by_high, minlength=ties).astype(np.int64),
+        score=_sums(tie_of, decayed, ties),
+        score_by_a=_sums(tie_of, decayed * by_low, ties),
+        score_by_b=_sums(tie_of, decayed * by_high, ties),
+    )
+
+
+def _sums(groups: Any, values: Any, size: int) -> npt.NDArray[np.float64]:
+    """The sum of ``values`` per group, for groups ``0..size-1``."""
+    return np.bincount(groups, weights=values, minlength=size).astype(np.float64, copy=False)
+
+
+_PEOPLE_OF_INTERACTIONS = """
+INSERT INTO interaction_people (person, at_us, seq)
+SELECT person, at_us, seq FROM (
+    SELECT substr(participants, 1, instr(participants, '|') - 1) AS person, at_us, seq
+    FROM interactions
+    UNION ALL
+    SELECT substr(participants, instr(participants, '|') + 1), at_us, seq FROM interactions
+) ORDER BY person, at_us, seq
+"""
+"""Both people of every (two-person) interaction, sorted as the index is, so that SQLite
+appends to its B-tree instead of inserting at random."""
+
+_TIE_CHANGES = """
+INSERT INTO changes (at_us, kind, key, people, group_id)
+SELECT ?, 'tie', a || '|' || b, a || '|' || b, NULL FROM ties ORDER BY a, b
+"""
+
+
+def write_first_load(
+    conn: sqlite3.Connection,
+    *,
+    people: Sequence[str],
+    interactions: InteractionColumns,
+    model: StrengthModel,
+    store_arrays: Any,
+) -> TieIndex:
+    """Write a first load on ``conn``, inside a transaction the caller holds; return the tie
+    index it holds. Raises :class:`HoldsInteractions` (having written nothing) when the store
+    holds an interaction or a tie already. ``store_arrays`` saves the index's arrays as the
+    store does (``_store_arrays``)."""
+    if conn.execute("SELECT 1 FROM interactions LIMIT 1").fetchone() is not None or (
+        conn.execute("SELECT 1 FROM ties LIMIT 1").fetchone() is not None
+    ):
+        raise HoldsInteractions("the store already holds interactions")
+    if people:
+        conn.executemany(
+            "INSERT INTO records (kind, id, data) VALUES ('person', ?, ?)",
+            [(pid, orjson.dumps(encode(Person(id=pid, name=pid)))) for pid in people],
+        )
+    index = TieIndex(model)
+    n = len(interactions)
+    if n:
+        joined = map(operator.add, map(operator.add, interactions.person_a, repeat("|")),
+                     interactions.person_b)  # fmt: skip
+        conn.executemany(
+            "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            zip(
+                range(1, n + 1), interactions.key, interactions.at_us, interactions.kind,
+                joined, interactions.initiator, interactions.duration_s, interactions.channel,
+                strict=True,
+            ),
+        )  # fmt: skip
+        conn.execute(_PEOPLE_OF_INTERACTIONS)
+        rows = tie_rows_of(interactions, model)
+        index.load([rows])
+        conn.executemany(
+            "INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _tie_table_rows(rows)
+        )
+        now = (datetime.now(UTC) - _EPOCH) // _MICROSECOND
+        conn.execute(_TIE_CHANGES, (now,))
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ties_through', ?)", (str(n),))
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('strength_model', ?)",
+        (model.fingerprint(),),
+    )
+    store_arrays(conn, index.snapshot())
+    return index
+
+
+def _tie_table_rows(rows: TieRows) -> Any:
+    """``rows`` as rows of the ``ties`` table (counts as JSON), in key order."""
+    json_of: dict[tuple[int, ...], bytes] = {}
+
+    def counts_json(counts: list[int]) -> bytes:
+        key = tuple(counts)
+        found = json_of.get(key)
+        if found is None:
+            found = json_of[key] = orjson.dumps(
+                {KINDS[k].value: c for k, c in enumerate(counts) if c}
+            )
+        return found
+
+    counts = np.asarray(rows.counts).tolist()
+    return zip(
+        rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(), rows.count.tolist(),
+        map(counts_json, counts), rows.initiated_by_a.tolist(), rows.initiated_by_b.tolist(),
+        rows.score.tolist(), rows.score_by_a.tolist(), rows.score_by_b.tolist(), strict=True,
+    )  # fmt: skip

@@ -1,0 +1,236 @@
+"""A first load in bulk leaves the embedded store exactly as the transactional import does.
+
+The transactional import (``tiegraph import --no-bulk``) is the oracle: for a random CSV --
+bad lines, blank lines, repeats equal and different, explicit keys, unknown people, with and
+without ``--create-missing-people``, read whole or in two parts -- the bulk load must give the
+same report (counts and every problem: the file fits one batch, whose rule for repeats the bulk
+load applies to the whole file), the same people, the same rows of interactions and of their
+per-person index, the same ties (scores up to rounding), before and after the store is opened
+again, and the same answers to path searches.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.adapters.embedded.bulk import HoldsInteractions
+from graph.adapters.embedded.store import EmbeddedStore
+from graph.domain.batch import WriteBatch
+from graph.domain.model import Interaction, InteractionKind, Person, Tie
+from graph.domain.paths import Strategy
+from graph.importing.columnar import InteractionColumns, plan_first_load, read_part
+from graph.importing.runner import ImportReport, import_files
+from tests.importing.test_columnar import csv_lines
+
+
+def report_of(report: ImportReport) -> tuple[object, ...]:
+    kinds = {kind: (c.created, c.updated, c.unchanged, c.rejected) for kind, c in report.rows()}
+    return kinds, [str(problem) for problem in report.problems]
+
+
+def read_in_parts(path: Path, cut: int | None) -> InteractionColumns:
+    """Read ``path`` whole, or in two parts cut after its ``cut``-th line break."""
+    data = path.read_bytes()
+    breaks = [n + 1 for n, byte in enumerate(data) if byte == ord("\n")]
+    if cut is None or b'"' in data or b"\r" in data or len(breaks) < 2:
+        return read_part(path, source=str(path))
+    start = breaks[min(cut, len(breaks) - 1) - 1]
+    header = [c.strip() for c in data[: breaks[0]].decode().split(",")]
+    columns = read_part(path, source=str(path), end=start)
+    columns.extend(
+        read_part(
+            path,
+            source=str(path),
+            start=start,
+            header=header,
+            first_line=data.count(b"\n", 0, start) + 1,
+        )
+    )
+    return columns
+
+
+async def load_in_bulk(
+    store: EmbeddedStore, path: Path, *, create_missing_people: bool, cut: int | None
+) -> ImportReport:
+    planned = plan_first_load(
+        [read_in_parts(path, cut)],
+        stored_people=await store.person_ids(),
+        create_missing_people=create_missing_people,
+    )
+    await store.load_first(people=planned.people, interactions=planned.interactions)
+    return planned.report
+
+
+def rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(data_dir / "tiegraph.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def assert_same_ties(actual: list[Tie], expected: list[Tie]) -> None:
+    assert [(t.a, t.b) for t in actual] == [(t.a, t.b) for t in expected]
+    for mine, theirs in zip(actual, expected, strict=True):
+        scores = ("score", "score_by_a", "score_by_b")
+        for name in scores:
+            # Scores decayed for centuries are subnormal: their last digits are rounding.
+            assert math.isclose(
+                getattr(mine, name), getattr(theirs, name), rel_tol=1e-9, abs_tol=1e-300
+            )
+        assert {n: v for n, v in vars_of(mine).items() if n not in scores} == {
+            n: v for n, v in vars_of(theirs).items() if n not in scores
+        }
+
+
+def vars_of(tie: Tie) -> dict[str, object]:
+    return {name: getattr(tie, name) for name in tie.__dataclass_fields__}
+
+
+async def ties_of(store: EmbeddedStore) -> list[Tie]:
+    graph = store.tie_graph()
+    ties: list[Tie] = [graph.edges[a, b]["tie"] for a, b in graph.edges]
+    return sorted(ties, key=lambda tie: (tie.a, tie.b))
+
+
+async def answers_of(store: EmbeddedStore, people: list[str]) -> list[object]:
+    """What path searches answer between every two people."""
+    found: list[object] = []
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    for source in people:
+        found.append(await store.neighbourhood(source, max_hops=2))
+        for target in people:
+            if source == target:
+                continue
+            found.append(await store.distance(source, target, limit=3))
+            paths = await store.introduction_paths(
+                source, target, max_hops=3, first=3, strategy=Strategy.STRONGEST,
+                min_link_strength=0.0, at=at,
+            )  # fmt: skip
+            found.append([(p.people, [round(link, 9) for link in p.links]) for p in paths])
+    return found
+
+
+async def opened(data_dir: Path) -> EmbeddedStore:
+    store = EmbeddedStore(data_dir)
+    await store.open()
+    return store
+
+
+async def with_ann(data_dir: Path) -> EmbeddedStore:
+    """A store that holds one person and nothing else."""
+    store = await opened(data_dir)
+    batch = WriteBatch()
+    batch.add(Person(id="ann", name="Ann"))
+    await store.apply(batch)
+    return store
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=csv_lines(),
+    create_missing_people=st.booleans(),
+    cut=st.none() | st.integers(1, 40),
+)
+async def test_a_first_load_in_bulk_equals_the_transactional_import(
+    lines: list[str], create_missing_people: bool, cut: int | None
+) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        path = root / "contacts.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        bulk, transactional = await with_ann(root / "bulk"), await with_ann(root / "tx")
+        try:
+            loaded = await load_in_bulk(
+                bulk, path, create_missing_people=create_missing_people, cut=cut
+            )
+            imported = await import_files(
+                transactional, [path], create_missing_people=create_missing_people
+            )
+            assert report_of(loaded) == report_of(imported)
+            assert await bulk.counts() == await transactional.counts()
+            assert_same_ties(await ties_of(bulk), await ties_of(transactional))
+        finally:
+            await bulk.close()
+            await transactional.close()
+        for sql in (
+            "SELECT * FROM interactions ORDER BY seq",
+            "SELECT * FROM interaction_people ORDER BY person, at_us, seq",
+            "SELECT kind, id, data FROM records ORDER BY kind, id",
+            "SELECT * FROM refs ORDER BY kind, ref_kind, ref, at, id",
+            "SELECT value FROM meta WHERE key IN ('ties_through', 'strength_model') ORDER BY key",
+        ):
+            assert rows(root / "bulk", sql) == rows(root / "tx", sql), sql
+        # Opened again: the bulk load's saved index, the other's checkpoint and replay.
+        bulk, transactional = await opened(root / "bulk"), await opened(root / "tx")
+        try:
+            assert_same_ties(await ties_of(bulk), await ties_of(transactional))
+            people = sorted({p for t in await ties_of(bulk) for p in (t.a, t.b)})[:4]
+            assert await answers_of(bulk, people) == await answers_of(transactional, people)
+            for person in people:
+                assert await bulk.interactions_of(person) == await transactional.interactions_of(
+                    person
+                )
+        finally:
+            await bulk.close()
+            await transactional.close()
+
+
+async def test_a_store_that_holds_interactions_takes_no_first_load(tmp_path: Path) -> None:
+    store = await with_ann(tmp_path)
+    try:
+        batch = WriteBatch()
+        batch.add(Person(id="bo", name="Bo"))
+        batch.add(
+            Interaction(
+                key="k", at=datetime(2024, 5, 1, tzinfo=UTC), kind=InteractionKind.CALL,
+                participant_ids=("ann", "bo"),
+            )
+        )  # fmt: skip
+        await store.apply(batch)
+        before = await store.counts()
+        columns = read_part(write(tmp_path / "c.csv", "1714564800,ann,bo,message"), source="c")
+        planned = plan_first_load(
+            [columns], stored_people={"ann", "bo"}, create_missing_people=False
+        )
+        with pytest.raises(HoldsInteractions):
+            await store.load_first(people=planned.people, interactions=planned.interactions)
+        assert await store.counts() == before
+    finally:
+        await store.close()
+
+
+async def test_a_load_that_fails_midway_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.adapters.embedded import bulk
+
+    store = await with_ann(tmp_path)
+    try:
+        columns = read_part(write(tmp_path / "c.csv", "1714564800,ann,bo,message"), source="c")
+        planned = plan_first_load([columns], stored_people={"ann"}, create_missing_people=True)
+
+        def broken(*args: object) -> None:
+            raise OSError("disk gone")
+
+        monkeypatch.setattr(bulk, "_tie_table_rows", broken)  # after interactions and people
+        with pytest.raises(OSError, match="disk gone"):
+            await store.load_first(people=planned.people, interactions=planned.interactions)
+    finally:
+        await store.close()
+    for table in ("interactions", "interaction_people", "ties", "changes"):
+        assert rows(tmp_path, f"SELECT count(*) FROM {table}") == [(0,)]  # noqa: S608
+    assert rows(tmp_path, "SELECT id FROM records") == [("ann",)]
+
+
+def write(path: Path, *lines: str) -> Path:
+    path.write_text("at,person_a,person_b,kind\n" + "".join(f"{line}\n" for line in lines))
+    return path
