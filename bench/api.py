@@ -469,7 +469,12 @@ async def _neo4j_store(
         if password is not None:
             env["NEO4J_PASSWORD"] = password
         yield _Loaded(
-            f"Neo4j at {uri}", ["--store", "neo4j", "--neo4j-uri", uri], env, load_s, records
+            f"Neo4j at {uri}",
+            ["--store", "neo4j", "--neo4j-uri", uri],
+            env,
+            load_s,
+            records,
+            neo4j_pid=getattr(args, "neo4j_pid", None),
         )
         return
     if args.reuse:
@@ -1018,6 +1023,11 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--neo4j-heap", default="2g", help="heap of a Neo4j started here")
     parser.add_argument(
         "--neo4j-pagecache", default="2g", help="page cache of a Neo4j started here"
+    )
+    parser.add_argument(
+        "--neo4j-pid",
+        type=int,
+        help="process id of the server at NEO4J_URI, to measure its CPU and memory too",
     )
 
 

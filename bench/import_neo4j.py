@@ -19,7 +19,10 @@ as for a real export):
    server's java process (for the bulk mode, the server started again, from its start: the
    old one's few queries before it stops are left out), and the load average before and after,
    since the machine may be shared;
-4. the graph is counted (people, interactions, ties) and the modes must agree.
+4. the graph is counted (people, interactions, ties) and the modes must agree;
+5. with ``--rescore``, every tie is then rescored under another strength model (a half-life of
+   90 days instead of 60: every score changes, no count does), as opening the store after a
+   model change does: wall time and the server's CPU of ``Neo4jStore.recompute_ties``.
 
 The ratio of each mode's rate to the transactional mode's is printed when both ran.
 """
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
@@ -44,6 +48,7 @@ from bench._kit import machine
 from bench.contacts_csv import write_contacts_csv
 from graph.adapters.neo4j.server import default_cache_dir, start, status, stop
 from graph.adapters.neo4j.store import Neo4jStore
+from graph.domain.strength import StrengthModel
 
 __all__ = ["Figures", "main"]
 
@@ -66,6 +71,9 @@ class Figures:
     load_after: float
     counts: dict[str, int]
     exit_code: int
+    rescore_wall_s: float | None = None
+    rescore_neo4j_cpu_s: float | None = None
+    rescored_ties: int | None = None
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -94,8 +102,37 @@ async def _prepare_and_count(uri: str) -> dict[str, int]:
         await store.close()
 
 
+RESCORE_MODEL: Final = StrengthModel(half_life=timedelta(days=90))
+"""The model ``--rescore`` rescores every tie under: only the half-life differs from the
+default, so every score changes and no count or instant does."""
+
+
+async def _rescore(uri: str, pid: int) -> tuple[float, float | None, int]:
+    """Rescore every tie under :data:`RESCORE_MODEL`; return wall s, server CPU s, ties."""
+    store = Neo4jStore(uri=uri, auth=("neo4j", PASSWORD))
+    await store.open()
+    try:
+        store.model = RESCORE_MODEL
+        cpu_before = _cpu_seconds(pid)
+        started = time.perf_counter()
+        ties = await store.recompute_ties()
+        wall = time.perf_counter() - started
+        cpu_after = _cpu_seconds(pid)
+    finally:
+        await store.close()
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return wall, cpu, ties
+
+
 def run_mode(
-    mode: str, csv: Path, scratch: Path, *, heap: str, pagecache: str, batch_size: int
+    mode: str,
+    csv: Path,
+    scratch: Path,
+    *,
+    heap: str,
+    pagecache: str,
+    batch_size: int,
+    rescore: bool = False,
 ) -> Figures:
     """Import ``csv`` into a fresh server in ``mode`` (bulk or transactional); measure it."""
     home = scratch / f"neo4j-{mode}"
@@ -133,6 +170,7 @@ def run_mode(
         if done.returncode != 0:
             print(done.stdout.decode(errors="replace")[-3000:], file=sys.stderr)
         counts = asyncio.run(_prepare_and_count(now.uri))
+        rescored = asyncio.run(_rescore(now.uri, now.pid)) if rescore else None
     finally:
         stop(home)
         shutil.rmtree(home, ignore_errors=True)
@@ -151,6 +189,9 @@ def run_mode(
         load_after=load_after,
         counts={k: v for k, v in counts.items() if v},
         exit_code=done.returncode,
+        rescore_wall_s=None if rescored is None else rescored[0],
+        rescore_neo4j_cpu_s=None if rescored is None else rescored[1],
+        rescored_ties=None if rescored is None else rescored[2],
     )
 
 
@@ -167,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pagecache", default="512m", help="the servers' page cache")
     parser.add_argument("--tmp", type=Path, help="directory for the file and the servers")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument(
+        "--rescore", action="store_true", help="then rescore every tie under another model"
+    )
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not set(modes) <= {"bulk", "transactional"}:
@@ -189,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
                 heap=args.heap,
                 pagecache=args.pagecache,
                 batch_size=args.batch_size,
+                rescore=args.rescore,
             )
             results.append(figures)
             neo4j_cpu = "n/a" if figures.neo4j_cpu_s is None else f"{figures.neo4j_cpu_s:.1f} s"
@@ -200,6 +245,16 @@ def main(argv: list[str] | None = None) -> None:
                 f" load {figures.load_before:.1f} -> {figures.load_after:.1f};"
                 f" exit {figures.exit_code}; {figures.counts}"
             )
+            if figures.rescore_wall_s is not None:
+                per_million = figures.rescore_wall_s * 1_000_000 / max(figures.interactions, 1)
+                rescore_cpu = figures.rescore_neo4j_cpu_s
+                print(
+                    f"{'rescoring':>13}: {figures.rescored_ties:,} ties in"
+                    f" {figures.rescore_wall_s:.1f} s wall ({per_million:.1f} s per 1M"
+                    " interactions); Neo4j CPU"
+                    f" {'n/a' if rescore_cpu is None else f'{rescore_cpu:.1f} s'};"
+                    f" load {os.getloadavg()[0]:.1f}"
+                )
     by_mode = {f.mode: f for f in results}
     if {"bulk", "transactional"} <= by_mode.keys():
         bulk, transactional = by_mode["bulk"], by_mode["transactional"]

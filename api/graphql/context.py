@@ -97,9 +97,10 @@ class Loaders:
         return _loader(lambda keys: service.ties(viewer, keys))
 
     @cached_property
-    def tie_strengths(self) -> DataLoader[str, dict[str, Assessment] | None]:
+    def tie_strength(self) -> DataLoader[tuple[str, str], Assessment | None]:
+        """Each (person, other) tie's strength now: only the ties a page shows are assessed."""
         service, viewer = self._service, self._viewer
-        return _loader(lambda keys: service.insights.ties_with_strength(viewer, keys))
+        return _loader(lambda keys: service.insights.strengths_of_ties(viewer, keys))
 
 
 class Context(BaseContext):

@@ -148,10 +148,8 @@ class Tie:
 
     @strawberry.field(description="How strong the tie is now, and why.")
     async def strength(self, info: Info) -> TieStrength | None:
-        found = await info.context.loaders.tie_strengths.load(self.me_key)
-        if not isinstance(found, dict) or self.other_key not in found:
-            return None
-        return TieStrength.of(found[self.other_key])
+        found = await info.context.loaders.tie_strength.load((self.me_key, self.other_key))
+        return None if found is None else TieStrength.of(found)
 
     @strawberry.field(description="How many interactions of each kind, by kind name.")
     def kinds(self) -> list[KindCount]:

@@ -282,6 +282,28 @@ class Insights:
             result.append({r.tie.other(pid): r.assessment for r in assessed})
         return result
 
+    async def strengths_of_ties(
+        self, viewer: Viewer, pairs: Sequence[tuple[str, str]]
+    ) -> list[Assessment | None]:
+        """Return the assessment now of each (person, other) tie, where the viewer may read
+        the person's ties (``None`` there, and where the two have no tie).
+
+        Reads only the asked ties' contexts, one store call per person: a page that shows ten
+        of a person's ties does not count the neighbourhoods of all of them. Each answer is
+        the one :meth:`ties_with_strength` gives for that tie.
+        """
+        when = self.clock()
+        wanted: dict[str, set[str]] = {}
+        for person_id, other_id in pairs:
+            if may(viewer, Action.READ_TIES, Facts(people=[person_id])):
+                wanted.setdefault(person_id, set()).add(other_id)
+        found: dict[tuple[str, str], Assessment] = {}
+        for person_id, others in wanted.items():
+            contexts = await self.store.tie_contexts(person_id, sorted(others))
+            for assessed in await self._assessed(person_id, when, contexts):
+                found[(person_id, assessed.tie.other(person_id))] = assessed.assessment
+        return [found.get(pair) for pair in pairs]
+
     async def _assessed(
         self,
         person_id: str,

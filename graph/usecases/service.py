@@ -142,9 +142,11 @@ class Service:
         if viewer.is_admin:
             return set(person_ids)
         allowed = {pid for pid in person_ids if pid == viewer.person_id}
-        if viewer.person_id is None or not person_ids:
+        # The viewer's own memberships could only allow the viewer again: not read.
+        others = [pid for pid in person_ids if pid not in allowed]
+        if viewer.person_id is None or not others:
             return allowed
-        memberships = await self.store.memberships(person_ids=person_ids)
+        memberships = await self.store.memberships(person_ids=others)
         led = await self._led_groups(viewer, {m.group_id for m in memberships})
         allowed |= {m.person_id for m in memberships if m.group_id in led}
         return allowed

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from typing import LiteralString
+from typing import Any, LiteralString
 
 import neo4j
 import pytest
@@ -99,6 +99,109 @@ async def test_rescoring_a_page_of_people_at_a_time_misses_no_tie_and_rebuilds_a
             assert_same_ties(
                 {t.other(pid): t for t in after[pid]}, {t.other(pid): t for t in before[pid]}
             )
+    finally:
+        await store.delete_everything()
+        await store.close()
+
+
+async def _run(target: Neo4jTarget, *queries: LiteralString) -> list[list[Any]]:
+    """Run queries straight on the server, as an older tiegraph or an operator would."""
+    found = []
+    driver = neo4j.AsyncGraphDatabase.driver(target.uri, auth=target.auth)
+    async with driver:
+        for query in queries:
+            records, _, _ = await driver.execute_query(query, database_=target.database)
+            found.append([r[0] for r in records])
+    return found
+
+
+async def _three_people_in_contact(store: Neo4jStore) -> list[str]:
+    people = ["ann", "ben", "cat"]
+    await store.apply(batch_of([person(p) for p in people]))
+    await store.apply(
+        batch_of(
+            [
+                interaction(
+                    f"k{n}-{kind.value}", people[n % 3], people[(n + 1) % 3], day=n, kind=kind
+                )
+                for n in range(9)
+                for kind in ([CALL] if n % 2 else [CALL, InteractionKind.MESSAGE])
+            ]
+        )
+    )
+    return people
+
+
+async def test_rescoring_repairs_a_tie_whose_counts_went_wrong_and_every_tie_keeps_its_key(
+    neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _target(neo4j_target)
+    store = Neo4jStore(uri=target.uri, auth=target.auth, database=target.database)
+    await store.open()
+    try:
+        await store.delete_everything()
+        people = await _three_people_in_contact(store)
+        before = await store.ties_between([("ann", "ben"), ("ben", "cat")])
+        assert len(before) == 2
+        await _run(
+            target,
+            "MATCH (:Person {id: 'ann'})-[t:TIE]->(:Person {id: 'ben'})"
+            " SET t.count = 99, t.n_call = 5, t.score = 0.0",
+            "MATCH (:Person {id: 'ben'})-[t:TIE]->(:Person {id: 'cat'})"
+            " SET t.score = 123.0, t.score_by_a = 0.5",
+        )
+        monkeypatch.setattr(neo4j_store, "RESCORE_PAGE", 2)
+        assert await store.recompute_ties() == 3
+        assert_same_ties(await store.ties_between(before), before)
+        ties = await store.ties_of(people)
+        assert sum(len(ts) for ts in ties.values()) == 6
+    finally:
+        await store.delete_everything()
+        await store.close()
+
+
+async def test_a_database_of_schema_version_1_gets_its_ties_pair_keys_when_opened(
+    neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _target(neo4j_target)
+    store = Neo4jStore(uri=target.uri, auth=target.auth, database=target.database)
+    await store.open()
+    try:
+        await store.delete_everything()
+        people = await _three_people_in_contact(store)
+        before = await store.ties_of(people)
+        await store.close()
+        # As tiegraph wrote it before ties had a key.
+        await _run(
+            target,
+            "MATCH ()-[t:TIE]->() REMOVE t.pair",
+            "DROP CONSTRAINT tie_pair IF EXISTS",
+            "MATCH (s:TiegraphSchema {name: 'tiegraph'}) SET s.version = 1",
+        )
+        monkeypatch.setattr(neo4j_store, "RESCORE_PAGE", 2)
+        await store.open()
+        keys, versions = await _run(
+            target,
+            "MATCH (a)-[t:TIE]->(b) RETURN collect([t.pair, a.id + '|' + b.id])",
+            "MATCH (s:TiegraphSchema {name: 'tiegraph'}) RETURN s.version",
+        )
+        assert sorted(keys[0]) == [
+            ["ann|ben", "ann|ben"],
+            ["ann|cat", "ann|cat"],
+            ["ben|cat", "ben|cat"],
+        ]
+        assert versions == [2]
+        after = await store.ties_of(people)
+        for pid in people:
+            assert_same_ties(
+                {t.other(pid): t for t in after[pid]}, {t.other(pid): t for t in before[pid]}
+            )
+        # A later contact adds to the tie found by its key, never a second tie.
+        await store.apply(batch_of([interaction("later", "ben", "ann", day=30, kind=CALL)]))
+        tie = await store.tie("ann", "ben")
+        assert tie is not None
+        assert tie.count == {t.other("ann"): t for t in before["ann"]}["ben"].count + 1
+        assert (await store.counts())["tie"] == 3
     finally:
         await store.delete_everything()
         await store.close()

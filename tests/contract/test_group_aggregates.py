@@ -292,3 +292,64 @@ async def test_tie_contexts_among_people_read_at_once_equal_those_read_person_by
         at_once = await store.tie_contexts_among(people)
         one_by_one = await GraphStore.tie_contexts_among(store, people)
         assert at_once == one_by_one
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(scene=scenes(), asked=st.sampled_from([None, ["ben", "fay", "nobody"], []]))
+async def test_a_person_s_tie_contexts_count_what_their_ties_and_groups_add_up_to(
+    store: GraphStore, scene: Scene, asked: list[str] | None
+) -> None:
+    await given_scene(store, scene)
+    ties = await store.ties_of(PEOPLE)
+    neighbours = {p: {t.other(p) for t in found} for p, found in ties.items()}
+    groups: dict[str, set[str]] = {p: set() for p in PEOPLE}
+    for m in await store.memberships(person_ids=PEOPLE):
+        groups[m.person_id].add(m.group_id)
+    for pid in ("ann", "fay"):
+        expected = [
+            (
+                t.other(pid),
+                t,
+                len(neighbours[pid] & neighbours[t.other(pid)] - {pid, t.other(pid)}),
+                len(neighbours[pid]),
+                len(neighbours[t.other(pid)]),
+                len(groups[pid] & groups[t.other(pid)]),
+            )
+            for t in ties[pid]
+            if asked is None or t.other(pid) in asked
+        ]
+        found = [
+            (c.other_id, c.tie, c.shared_contacts, c.degree, c.other_degree, c.shared_groups)
+            for c in await store.tie_contexts(pid, asked)
+        ]
+        assert found == expected
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(scene=scenes(), accepted_only=st.booleans())
+async def test_memberships_of_some_people_in_some_groups_are_those_of_the_groups_for_them(
+    store: GraphStore, scene: Scene, accepted_only: bool
+) -> None:
+    await given_scene(store, scene)
+    asked = [
+        (["g1", "g2", "g3"], ["ann"]),
+        (["g2", "g3"], ["fay", "ann"]),
+        (["g3"], ["ann", "ben", "fay", "gus"]),
+        (["g1", "nowhere"], ["nobody"]),
+        ([], ["ann"]),
+        (["g1"], []),
+    ]
+    for groups, people in asked:
+        of_groups = await store.memberships(group_ids=groups, accepted_only=accepted_only)
+        found = await store.memberships(
+            group_ids=groups, person_ids=people, accepted_only=accepted_only
+        )
+        assert found == [m for m in of_groups if m.person_id in people]

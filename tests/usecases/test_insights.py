@@ -212,3 +212,18 @@ async def test_group_retention_counts_members_but_not_the_leader_and_hides_small
     assert (as_member.member_count, as_member.pair_count) == (3, 3)
     with pytest.raises(Forbidden):
         await insights.group_retention(member("cat"), "g1", after=at(280))
+
+
+async def test_the_strengths_of_some_of_a_person_s_ties_are_those_of_all_their_ties(
+    store: GraphStore,
+) -> None:
+    await a_network(store)
+    insights = Insights(store, clock=lambda: NOW)
+    (everything,) = await insights.ties_with_strength(ADMIN, ["ann"])
+    assert everything is not None
+    pairs = [("ann", "dan"), ("ann", "eve"), ("ben", "ann"), ("ann", "ben")]
+    found = await insights.strengths_of_ties(ADMIN, pairs)
+    (bens,) = await insights.ties_with_strength(ADMIN, ["ben"])
+    assert bens is not None
+    assert found == [everything["dan"], None, bens["ann"], everything["ben"]]
+    assert await insights.strengths_of_ties(member("cat"), [("ann", "ben")]) == [None]

@@ -417,6 +417,7 @@ def _tie_rows(ties: TieRows, instants: _Instants) -> Iterator[Sequence[Any]]:
     yield (
         ":START_ID(Person)",
         ":END_ID(Person)",
+        "pair",
         "first_at:datetime",
         "last_at:datetime",
         "count:long",
@@ -433,9 +434,12 @@ def _tie_rows(ties: TieRows, instants: _Instants) -> Iterator[Sequence[Any]]:
     counted = [
         [n or None for n in counts[:, column_of_counter[name]].tolist()] for name in counters
     ]
+    # The pair key, as the store writes it.
+    keys = map(cypher.TIE_PAIR_SEPARATOR.join, zip(ties.a, ties.b, strict=True))
     yield from zip(
         ties.a,
         ties.b,
+        keys,
         map(instants.text, ties.first_us.tolist()),
         map(instants.text, ties.last_us.tolist()),
         ties.count.tolist(),

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
-SCHEMA_VERSION: Final = 1
-"""The version of the graph model below; :data:`WRITE_SCHEMA_VERSION` records it."""
+SCHEMA_VERSION: Final = 2
+"""The version of the graph model below; :data:`WRITE_SCHEMA_VERSION` records it.
+
+2: every ``TIE`` carries its pair key (:data:`TIE_PAIR_SEPARATOR`), unique; a database of
+version 1 gets the keys when the store opens it (:data:`SET_MISSING_TIE_PAIRS`).
+"""
+
+TIE_PAIR_SEPARATOR: Final = "|"
+"""Joins a tie's two ids, first-sorting first, into its ``pair`` key: ``"ann|ben"``. Ids never
+contain it (graph.domain.batch refuses them); the Cypher below spells it ``'|'``."""
 
 # ---------------------------------------------------------------------------------------------
 # Schema
@@ -73,6 +81,14 @@ REQUIRE n.id IS UNIQUE
     # nothing; databases that have it lose it.
     """
 DROP INDEX interaction_at IF EXISTS
+""",
+    # A tie is found by its pair key, an index seek, not by expanding one person's ties to the
+    # other (tens to hundreds of db hits between two hubs). Ties without the key (a database
+    # of schema version 1, until SET_MISSING_TIE_PAIRS has run) are outside the constraint.
+    """
+CREATE CONSTRAINT tie_pair IF NOT EXISTS
+FOR ()-[t:TIE]-()
+REQUIRE t.pair IS UNIQUE
 """,
     """
 CREATE INDEX person_name IF NOT EXISTS
@@ -135,6 +151,17 @@ RETURN s.version AS version
 WRITE_SCHEMA_VERSION: Final[LiteralString] = """
 MERGE (s:TiegraphSchema {name: 'tiegraph'})
 SET s.version = $version
+"""
+
+# The migration to schema version 2: the ties of one page of people (by id, the bounds of
+# RESCORE_PAGE_BOUNDS) that run from them and lack their pair key get it. Idempotent.
+SET_MISSING_TIE_PAIRS: Final[LiteralString] = """
+MATCH (a:Person)
+WHERE a.id > $after AND a.id <= $last
+MATCH (a)-[t:TIE]->(b:Person)
+WHERE t.pair IS NULL
+SET t.pair = a.id + '|' + b.id
+RETURN count(t) AS ties
 """
 
 PING: Final[LiteralString] = """
@@ -454,6 +481,8 @@ TIE_COUNT_PROPERTIES: Final[tuple[str, ...]] = (
 # The instants are converted where they are used: a WITH computing them once would make the
 # planner buffer every row (Eager) before merging.
 # A tie runs from the person whose id sorts first. Deltas add up; first/last take min/max.
+# The tie is found by its pair key (row.pair, unique: an index seek), and MERGE locks both
+# people before creating one, so two writers of the same new tie never both create it.
 # The score is a decaying sum kept at the last contact (graph.domain.strength.combine): the
 # older of the stored and the new score is decayed to the later instant, then they are added.
 # The scores are set first, while t.last_at still holds the stored instant.
@@ -479,7 +508,7 @@ MERGE_TIES: Final[LiteralString] = (
 UNWIND $rows AS row
 MATCH (a:Person {id: row.a})
 MATCH (b:Person {id: row.b})
-MERGE (a)-[t:TIE]->(b)
+MERGE (a)-[t:TIE {pair: row.pair}]->(b)
 ON CREATE SET
   t.first_at = datetime({epochSeconds: row.first_at[0], nanosecond: row.first_at[1]}),
   t.last_at = datetime({epochSeconds: row.last_at[0], nanosecond: row.last_at[1]}),
@@ -576,7 +605,10 @@ SET s.strength_model = $model
 # the microsecond). A person's ties run from them to exactly those people, so the folded pairs
 # and the person's outgoing ties, both sorted by the other id, are zipped instead of matched
 # pair by pair (an Expand(Into) per pair costs tens of db hits between two hubs); a person
-# whose two lists differ (a tie missing) gets the ties merged one by one. Each tie is set whole.
+# whose two lists differ (a tie missing) gets the ties merged one by one. A tie whose counts
+# and instants are as folded (the strength model changed, not the history) gets only its
+# three scores set; any other is set from the folded map (its pair key kept). The stored
+# properties are read once (properties(t)): one walk of the tie's property chain, not thirteen.
 # Pages hold disjoint people, so they can run side by side: a tie is only ever written from the
 # person whose id sorts first. Returns the ties written.
 RESCORE_TIES_OF_PEOPLE: Final[LiteralString] = """
@@ -643,7 +675,22 @@ CALL (a) {
     WHERE others = stored_others
     UNWIND range(0, size(stored) - 1) AS k
     WITH stored[k] AS t, folded[k] AS tie
-    SET t = tie
+    WITH t, tie, properties(t) AS held
+    WITH t, tie, [
+      held.count, held.initiated_by_a, held.initiated_by_b, held.first_at, held.last_at,
+      coalesce(held.n_meeting, 0), coalesce(held.n_breakout, 0),
+      coalesce(held.n_side_conversation, 0), coalesce(held.n_message, 0), coalesce(held.n_call, 0),
+      coalesce(held.n_contact, 0), coalesce(held.n_introduction, 0), coalesce(held.n_connection, 0)
+    ] = [
+      tie.count, tie.initiated_by_a, tie.initiated_by_b, tie.first_at, tie.last_at,
+      coalesce(tie.n_meeting, 0), coalesce(tie.n_breakout, 0),
+      coalesce(tie.n_side_conversation, 0), coalesce(tie.n_message, 0), coalesce(tie.n_call, 0),
+      coalesce(tie.n_contact, 0), coalesce(tie.n_introduction, 0), coalesce(tie.n_connection, 0)
+    ] AS same
+    SET t += CASE
+      WHEN same THEN tie {.score, .score_by_a, .score_by_b}
+      ELSE tie
+    END
     RETURN count(*) AS zipped
   }
   CALL (a, others, folded, stored_others) {
@@ -651,8 +698,8 @@ CALL (a) {
     WHERE others <> stored_others
     UNWIND range(0, size(others) - 1) AS k
     MATCH (b:Person {id: others[k]})
-    MERGE (a)-[t:TIE]->(b)
-    SET t = folded[k]
+    MERGE (a)-[t:TIE {pair: a.id + '|' + b.id}]->(b)
+    SET t += folded[k]
     RETURN count(*) AS merged
   }
   RETURN zipped + merged AS written
@@ -871,6 +918,18 @@ ORDER BY g.id, p.id
 RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
 """
 
+# Memberships of a few people among many groups (the viewer's among the groups a policy
+# asks about): from each person by the unique id through their own memberships, never through
+# every member of every group.
+MEMBERSHIPS_OF_PEOPLE_IN_GROUPS: Final[LiteralString] = """
+UNWIND $person_ids AS person_id
+MATCH (p:Person {id: person_id})-[r:MEMBER_OF]->(g:Group)
+WHERE g.id IN $group_ids
+WITH r, p, g
+ORDER BY g.id, p.id
+RETURN collect(r {.*, group_id: g.id, person_id: p.id}) AS props
+"""
+
 MEMBERSHIPS_OF_PEOPLE: Final[LiteralString] = """
 UNWIND $person_ids AS person_id
 MATCH (p:Person {id: person_id})-[r:MEMBER_OF]->(g:Group)
@@ -911,22 +970,30 @@ ORDER BY m.id, p.id
 RETURN collect(r {.*, meeting_id: m.id, person_id: p.id}) AS props
 """
 
-# The person is bound by the unique id before the expansion; each tie's neighbourhood is
-# counted with COUNT subqueries (shared contacts through the other's ties, never a cartesian
-# product), and the person's groups are collected once. Only accepted memberships count (a
-# membership stored before there were invitations has no status, and was accepted).
+# The person is bound by the unique id before the expansion; their groups and their
+# neighbours are collected once. Each tie's shared contacts are the other's neighbours found
+# in that list (one expansion of the other's ties and a set lookup each: linear in the
+# degrees; a pattern closed back into the person by Expand(Into) cost a hub's whole degree per
+# candidate), the degrees are read from the degree store (`GetDegree`: an untyped far end, as
+# every tie joins two people), and only the ties in $others (null for all) are counted. Only
+# accepted memberships count (a membership stored before there were invitations has no
+# status, and was accepted).
 TIE_CONTEXTS: Final[LiteralString] = """
 MATCH (p:Person {id: $person_id})
 CALL (p) {
   OPTIONAL MATCH (p)-[r:MEMBER_OF]->(g:Group)
   WHERE coalesce(r.status, 'active') = 'active'
-  RETURN collect(g.id) AS groups, COUNT { (p)-[:TIE]-(:Person) } AS degree
+  RETURN collect(g.id) AS groups
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[:TIE]-(m)
+  RETURN collect(m) AS neighbours
 }
 MATCH (p)-[t:TIE]-(o:Person)
 WHERE $others IS NULL OR o.id IN $others
-RETURN o.id AS other_id, properties(t) AS props, degree,
-  COUNT { (o)-[:TIE]-(:Person) } AS other_degree,
-  COUNT { (p)-[:TIE]-(m:Person)-[:TIE]-(o) WHERE m <> p AND m <> o } AS shared_contacts,
+RETURN o.id AS other_id, properties(t) AS props, size(neighbours) AS degree,
+  COUNT { (o)-[:TIE]-() } AS other_degree,
+  COUNT { (o)-[:TIE]-(m) WHERE m IN neighbours AND m <> p AND m <> o } AS shared_contacts,
   COUNT {
     (o)-[r:MEMBER_OF]->(g:Group)
     WHERE g.id IN groups AND coalesce(r.status, 'active') = 'active'
@@ -938,7 +1005,8 @@ ORDER BY other_id
 # what TIE_CONTEXTS counts: every person bound by the unique id and their groups collected once;
 # each person's ties expanded once, grouped by the neighbour, so a neighbour of several of them
 # counts once for each of their pairs (linear in the people's degrees, hubs included); each
-# pair's tie is then found between two bound nodes.
+# pair's tie is then found between two bound nodes. Every tie joins two people, so neither the
+# degree (read from the degree store) nor the neighbours check the far end's label.
 TIE_CONTEXTS_AMONG: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (p:Person {id: id})
@@ -947,11 +1015,11 @@ CALL (p) {
   WHERE coalesce(r.status, 'active') = 'active'
   RETURN collect(g.id) AS groups
 }
-WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-(:Person) }}) AS people
+WITH collect({person: p, id: id, groups: groups, degree: COUNT { (p)-[:TIE]-() }}) AS people
 CALL (people) {
   UNWIND people AS x
   WITH x.person AS p, x.id AS id
-  MATCH (p)-[:TIE]-(m:Person)
+  MATCH (p)-[:TIE]-(m)
   WITH m, collect(id) AS whose
   WHERE size(whose) > 1
   UNWIND whose AS a
@@ -1025,10 +1093,12 @@ RETURN collect(properties(n)) AS props
 # A group's shared interactions and the first interaction of anyone in it, in one pass over
 # their interactions: everyone bound by the unique id, each interaction expanded once per
 # person in it; kept as shared when two members (or more, of $ids) took part. Only the shared
-# ones leave the database, unordered (the caller sorts them).
+# ones leave the database, unordered (the caller sorts them). A participation always ends at
+# an interaction, so neither this nor GROUP_REACH checks the far end's label (a db hit per
+# interaction).
 GROUP_SHARED_AND_FIRST: Final[LiteralString] = """
 UNWIND $everyone AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n)
 WHERE n.at < $until
 WITH n, sum(CASE WHEN id IN $ids THEN 1 ELSE 0 END) AS present
 RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) END) AS shared
@@ -1039,7 +1109,7 @@ RETURN min(n.at) AS first_at, collect(CASE WHEN present >= 2 THEN properties(n) 
 # groups. Returns group ids per member, never the interactions.
 GROUP_REACH: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (:Person {id: id})-[:PARTICIPATED]->(n:Interaction)
+MATCH (:Person {id: id})-[:PARTICIPATED]->(n)
 WHERE n.at > $after AND n.at < $until AND n.kind <> 'meeting'
 UNWIND n.participant_ids AS other_id
 WITH DISTINCT id, other_id
@@ -1115,14 +1185,16 @@ RETURN collect([k, {
 }]) AS stretches
 """
 
+# A pair's tie by its key ($pair, "a|b"): one seek of the unique index, whatever the degrees.
 GET_TIE: Final[LiteralString] = """
-MATCH (:Person {id: $a})-[t:TIE]->(:Person {id: $b})
+MATCH ()-[t:TIE {pair: $pair}]->()
 RETURN properties(t) AS props
 """
 
+# $pairs: [a, b, "a|b"] each.
 TIES_BETWEEN: Final[LiteralString] = """
 UNWIND $pairs AS pair
-MATCH (:Person {id: pair[0]})-[t:TIE]->(:Person {id: pair[1]})
+MATCH ()-[t:TIE {pair: pair[2]}]->()
 RETURN collect([pair[0], pair[1], properties(t)]) AS ties
 """
 

@@ -14,7 +14,8 @@ The graph model (application ids only; the database's internal ids are never use
     (:Person)-[:TOOK_PART]->(:SideConversation {id, participant_ids, at, ...})
     (:Person)-[:PARTICIPATED]->(:Interaction {key, at, kind, participant_ids, ...})
     (:Introduction {id, ...})-[:REQUESTED_BY|INTRODUCER|TARGET]->(:Person)
-    (:Person {id: a})-[:TIE {first_at, last_at, count, initiated_by_a, initiated_by_b,
+    (:Person {id: a})-[:TIE {pair: "a|b", first_at, last_at, count, initiated_by_a,
+                             initiated_by_b, score, score_by_a, score_by_b,
                              n_meeting, n_breakout, ..., n_introduction}]->(:Person {id: b})
     (:TiegraphSchema {name: 'tiegraph', version})
 
@@ -23,7 +24,8 @@ Every node keeps all of its record's fields as properties (lists in order, absen
 beside the relationships that mirror them. A person's ``interests`` are free-text labels:
 ``INTERESTED_IN`` links a person to each stored interest whose id or folded name
 (``name_key``) equals a folded label. There is one ``TIE`` per pair of people who interacted,
-directed from the id that sorts first; it sums the pair's interactions, in total and per kind.
+directed from the id that sorts first; it sums the pair's interactions, in total and per kind,
+and is found by its unique ``pair`` key (an index seek, however many ties either person has).
 
 Writes run as one managed write transaction per batch: load what the batch touches with a few
 batched reads, let :func:`graph.domain.batch.plan_batch` decide, then write the plan with
@@ -118,7 +120,7 @@ from graph.ports import (
     profile_url_key,
 )
 
-__all__ = ["Neo4jStore", "introduction_path_parameters"]
+__all__ = ["Neo4jStore", "introduction_path_parameters", "tie_pair_key"]
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,8 @@ _TIE_COUNTERS: Final = tuple((kind, f"n_{kind.value}") for kind in InteractionKi
 if {name for _, name in _TIE_COUNTERS} != set(cypher.TIE_COUNT_PROPERTIES) or any(
     f"{name}: nullIf(" not in cypher.RESCORE_TIES_OF_PEOPLE
     or f"{name}: size(" not in cypher.PAIR_TIE_STRETCHES
+    or f"coalesce(held.{name}, 0)" not in cypher.RESCORE_TIES_OF_PEOPLE
+    or f"coalesce(tie.{name}, 0)" not in cypher.RESCORE_TIES_OF_PEOPLE
     for _, name in _TIE_COUNTERS
 ):
     # MERGE_TIES, RESCORE_TIES_OF_PEOPLE and PAIR_TIE_STRETCHES spell every counter out; a
@@ -543,11 +547,21 @@ def _interaction_row(interaction: Interaction) -> dict[str, Any]:
     return row
 
 
+def tie_pair_key(a: str, b: str) -> str:
+    """Return the ``pair`` key of the tie from ``a`` to ``b`` (``a`` sorting first).
+
+    >>> tie_pair_key("ann", "ben")
+    'ann|ben'
+    """
+    return f"{a}{cypher.TIE_PAIR_SEPARATOR}{b}"
+
+
 def _tie_row(delta: TieDelta) -> dict[str, Any]:
     """Return the row MERGE_TIES takes; kinds not counted are left out (null there)."""
     row: dict[str, Any] = {
         "a": delta.a,
         "b": delta.b,
+        "pair": tie_pair_key(delta.a, delta.b),
         "first_at": _instant(delta.first_at),
         "last_at": _instant(delta.last_at),
         "count": delta.count,
@@ -813,6 +827,11 @@ async def _rescore_ties_of_people(
     return int(row["ties"])
 
 
+async def _set_missing_tie_pairs(tx: AsyncManagedTransaction, after: str, last: str) -> int:
+    """Give the ties of one page of people their pair key where it is missing; return how many."""
+    return await _column_int(tx, cypher.SET_MISSING_TIE_PAIRS, after=after, last=last)
+
+
 async def _read_schema_version(tx: AsyncManagedTransaction) -> int | None:
     """Return the graph model version the database records, if any."""
     versions = await _column(tx, cypher.READ_SCHEMA_VERSION)
@@ -1011,12 +1030,28 @@ class Neo4jStore(GraphStore):
         for statement in cypher.SCHEMA_STATEMENTS:
             await self._write(_execute, statement)
         await self._read(_execute, cypher.AWAIT_INDEXES, timeout_s=300)
+        if version is None or version < 2:  # version 2 keyed every tie by its pair
+            await self._set_missing_tie_pairs()
         await self._write(_execute, cypher.WRITE_SCHEMA_VERSION, version=cypher.SCHEMA_VERSION)
         stored = await self._read(_column, cypher.READ_STRENGTH_MODEL)
         fingerprint = self.model.fingerprint()
         if not stored or stored[0] != fingerprint:
             await self.recompute_ties()
             await self._write(_execute, cypher.WRITE_STRENGTH_MODEL, model=fingerprint)
+
+    async def _set_missing_tie_pairs(self) -> int:
+        """Migrate to schema version 2: give every tie its pair key, a page of people per
+        write transaction (so a large graph is never one transaction). Runs on open, before
+        any write could look a tie up by its key; returns how many ties got one."""
+        bounds: list[str] = (
+            await self._read(_column, cypher.RESCORE_PAGE_BOUNDS, page=RESCORE_PAGE)
+        )[0]
+        done = 0
+        for after, last in zip(["", *bounds], bounds, strict=False):
+            done += await self._write(_set_missing_tie_pairs, after, last)
+        if done:
+            log.info("gave %d ties of %s their pair key", done, self._database)
+        return done
 
     async def recompute_ties(self) -> int:
         """Rebuild every tie from the whole interaction history with this store's model.
@@ -1289,11 +1324,21 @@ class Neo4jStore(GraphStore):
         """Return memberships matching every given filter, by group then person (active ones
         unless asked; the state is decoded like every other field, so both stores agree)."""
         people = None if person_ids is None else sorted(set(person_ids))
-        if group_ids is not None:
+        groups = None if group_ids is None else sorted(set(group_ids))
+        if groups is not None and people is not None and len(people) <= len(groups):
+            # Fewer people than groups (the viewer's memberships among the groups a policy
+            # asks about): their own memberships are fewer than the groups' members.
+            rows = await self._read(
+                _collected,
+                cypher.MEMBERSHIPS_OF_PEOPLE_IN_GROUPS,
+                group_ids=groups,
+                person_ids=people,
+            )
+        elif groups is not None:
             rows = await self._read(
                 _collected,
                 cypher.MEMBERSHIPS_OF_GROUPS,
-                group_ids=sorted(set(group_ids)),
+                group_ids=groups,
                 person_ids=people,
             )
         elif people is not None:
@@ -1440,7 +1485,7 @@ class Neo4jStore(GraphStore):
         if a == b:
             return None
         first, second = pair_key(a, b)
-        rows = await self._read(_column, cypher.GET_TIE, a=first, b=second)
+        rows = await self._read(_column, cypher.GET_TIE, pair=tie_pair_key(first, second))
         return _tie(first, second, rows[0]) if rows else None
 
     async def ties_of(self, person_ids: Collection[str]) -> dict[str, list[Tie]]:
@@ -1458,13 +1503,14 @@ class Neo4jStore(GraphStore):
     async def ties_between(
         self, pairs: Collection[tuple[str, str]], at: datetime | None = None
     ) -> dict[tuple[str, str], Tie]:
-        """Read only the asked ties (two index seeks and an Expand(Into) each), so a hub on a
-        path costs one tie, not all of them; ties changed after ``at`` are rebuilt from
-        history as :meth:`ties_as_of` does."""
+        """Read only the asked ties (one seek of the pair key each), so a hub on a path costs
+        one tie, not all of them; ties changed after ``at`` are rebuilt from history as
+        :meth:`ties_as_of` does."""
         wanted = sorted({pair_key(a, b) for a, b in pairs if a != b})
         if not wanted:
             return {}
-        found = await self._read(_collected, cypher.TIES_BETWEEN, pairs=[list(p) for p in wanted])
+        keys = [[a, b, tie_pair_key(a, b)] for a, b in wanted]
+        found = await self._read(_collected, cypher.TIES_BETWEEN, pairs=keys)
         ties = {(a, b): _tie(a, b, props) for a, b, props in found}
         if at is None:
             return ties
