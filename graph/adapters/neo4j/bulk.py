@@ -29,11 +29,12 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, LiteralString
 
 import numpy as np
+import numpy.typing as npt
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
@@ -267,18 +268,17 @@ def _write_import_files(
 ) -> list[str]:
     """Write the files into ``directory``; return neo4j-admin's arguments to import them."""
     at_us = _micros(datetime.now(UTC))
-    instants = _Instants()
     interactions = load.interactions
     files: dict[str, Iterable[Sequence[Any]]] = {
         "people": _people_rows(load.people),
-        "interactions": _interaction_rows(interactions, instants),
+        "interactions": _interaction_rows(interactions),
         # Once per person, as the store links them: a CSV row names two different people.
         "participated": itertools.chain(
             [(":START_ID(Person)", ":END_ID(Interaction)")],
             zip(interactions.person_a, interactions.key, strict=True),
             zip(interactions.person_b, interactions.key, strict=True),
         ),
-        "ties": _tie_rows(load.ties, instants),
+        "ties": _tie_rows(load.ties),
         "changes": _change_rows(load.ties, schema, at_us),
         "schema": _schema_rows(load, schema),
     }
@@ -364,29 +364,15 @@ def _people_rows(people: Sequence[str]) -> Iterator[Sequence[Any]]:
 # are (None is an empty cell, ints print exactly), column by column without a list per row.
 
 
-class _Instants:
-    """ISO texts of instants in microseconds since the epoch, as :func:`_cell` writes a
-    datetime, each second formatted once (a file names few distinct seconds per day)."""
-
-    def __init__(self) -> None:
-        self._seconds: dict[int, str] = {}
-
-    def text(self, micros: int) -> str:
-        second, fraction = divmod(micros, 1_000_000)
-        found = self._seconds.get(second)
-        if found is None:
-            found = self._seconds[second] = _EPOCH_TEXT(second)
-        if fraction:
-            return f"{found[:19]}.{fraction:06d}{found[19:]}"
-        return found
-
-
-def _EPOCH_TEXT(second: int) -> str:
-    return (_EPOCH + timedelta(seconds=second)).isoformat()
+def _instants(micros: Iterable[int] | npt.NDArray[np.int64]) -> list[str]:
+    """ISO texts (UTC, ``+00:00``) of instants in microseconds since the epoch, formatted by
+    numpy in one pass: neo4j-admin reads them as the datetimes the store writes."""
+    at = np.asarray(micros, np.int64).astype("datetime64[us]")
+    return np.char.add(np.datetime_as_string(at, unit="us"), "+00:00").tolist()  # type: ignore[no-any-return]
 
 
 def _interaction_rows(
-    interactions: InteractionColumns, instants: _Instants
+    interactions: InteractionColumns,
 ) -> Iterator[Sequence[Any]]:
     yield (
         "key:ID(Interaction)",
@@ -402,7 +388,7 @@ def _interaction_rows(
     pairs = map(_ARRAY_SEPARATOR.join, both)
     yield from zip(
         interactions.key,
-        map(instants.text, interactions.at_us),
+        _instants(interactions.at_us),
         interactions.kind,
         pairs,
         interactions.initiator,
@@ -412,7 +398,7 @@ def _interaction_rows(
     )
 
 
-def _tie_rows(ties: TieRows, instants: _Instants) -> Iterator[Sequence[Any]]:
+def _tie_rows(ties: TieRows) -> Iterator[Sequence[Any]]:
     counters = list(cypher.TIE_COUNT_PROPERTIES)
     yield (
         ":START_ID(Person)",
@@ -440,8 +426,8 @@ def _tie_rows(ties: TieRows, instants: _Instants) -> Iterator[Sequence[Any]]:
         ties.a,
         ties.b,
         keys,
-        map(instants.text, ties.first_us.tolist()),
-        map(instants.text, ties.last_us.tolist()),
+        _instants(ties.first_us),
+        _instants(ties.last_us),
         ties.count.tolist(),
         ties.initiated_by_a.tolist(),
         ties.initiated_by_b.tolist(),
