@@ -8,7 +8,6 @@ unavailable.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
 import gc
@@ -42,7 +41,7 @@ from api.cli.options import (
     settings_from_options,
 )
 from api.settings import Settings, StoreKind
-from graph.domain.errors import TiegraphError
+from graph.domain.errors import Problem, TiegraphError
 from graph.importing.identity import Identification
 from graph.importing.runner import (
     FileFormat,
@@ -53,12 +52,12 @@ from graph.importing.runner import (
     check_options,
     format_of,
     import_files,
-    import_interaction_files,
 )
 from graph.ports import GraphStore
 
 if TYPE_CHECKING:
     from graph.adapters.neo4j.server import RunningNeo4j
+    from graph.importing.columnar import InteractionColumns
 
 __all__ = ["register"]
 
@@ -209,13 +208,14 @@ def import_command(
             settings, formats, dry_run=dry_run, home=neo4j_home, required=bulk is True
         )
         if server is not None:
-            loaded = _bulk_import(
-                settings,
-                server,
-                files,
-                create_missing_people=create_missing_people,
-                batch_size=batch_size,
-            )
+            # Millions of rows stay alive until the load is written: see below.
+            gc.disable()
+            try:
+                loaded = _bulk_import(
+                    settings, server, files, create_missing_people=create_missing_people
+                )
+            finally:
+                gc.enable()
             if loaded is not None:
                 _print_report(loaded, how="bulk load with neo4j-admin")
                 if not loaded.ok:
@@ -346,11 +346,11 @@ def _bulk_import(
     files: list[Path],
     *,
     create_missing_people: bool,
-    batch_size: int,
 ) -> ImportReport | None:
-    """Plan every batch as the store would, load the result with neo4j-admin and open the
-    store (which creates its constraints and indexes); None if the database stopped being
-    empty meanwhile (the caller then imports through transactions)."""
+    """Read ``files`` into columns with every check of the transactional import, load the
+    result with neo4j-admin and open the store (which creates its constraints and indexes);
+    None if the database stopped being empty meanwhile (the caller then imports through
+    transactions)."""
     from graph.adapters.neo4j.bulk import (
         BulkLoadError,
         FirstLoad,
@@ -358,22 +358,20 @@ def _bulk_import(
         load_into_empty_database,
     )
     from graph.adapters.neo4j.server import Neo4jServerError, default_cache_dir
+    from graph.importing.columnar import plan_first_load
 
-    load = FirstLoad(settings.strength_model())
-
-    async def plan() -> ImportReport:
-        with _progress() as show:
-            return await import_interaction_files(
-                load,
-                files,
-                create_missing_people=create_missing_people,
-                batch_size=batch_size,
-                progress=show,
-            )
-
-    report = asyncio.run(plan())
-    if not load.people and not load.interactions:
+    columns, failed = _read_columns(files)
+    planned = plan_first_load(
+        columns,
+        stored_people=(),  # the database is empty
+        create_missing_people=create_missing_people,
+        failed=failed,
+    )
+    del columns
+    report = planned.report
+    if not planned.people and not len(planned.interactions):
         return report
+    load = FirstLoad.planned(planned, settings.strength_model())
     err.print(
         f"bulk load: {len(load.interactions):,} interactions, {len(load.people):,} people and"
         f" {len(load.ties):,} ties with neo4j-admin; the server from {escape(str(server.home))}"
@@ -398,6 +396,25 @@ def _bulk_import(
     with err.status("creating constraints and indexes..."):
         open_store_and_run(settings, lambda opened: opened.ping())
     return report
+
+
+def _read_columns(files: list[Path]) -> tuple[list[InteractionColumns], list[Problem]]:
+    """Read interactions CSV ``files`` into columns for a first load in bulk (on every core,
+    before any store is opened: the reader forks, best done with no thread running); the
+    problems of files that cannot be read."""
+    from graph.importing.columnar import read_interaction_columns
+
+    err.print(f"reading {len(files):,} file(s) for a first load in bulk...", highlight=False)
+    columns = []
+    failed = []
+    for path in files:
+        try:
+            columns.append(read_interaction_columns(path))
+        except OSError as error:
+            failed.append(
+                Problem(str(path), "(file)", str(path), f"cannot be read: {error.strerror}")
+            )
+    return columns, failed
 
 
 _NEVER_ON_THE_CARDS = ("a dry run writes nothing", "only interactions CSV files are loaded in bulk")
@@ -441,20 +458,9 @@ def _embedded_bulk_import(
     when it was opened: nothing was written)."""
     from graph.adapters.embedded.bulk import HoldsInteractions
     from graph.adapters.embedded.store import EmbeddedStore
-    from graph.domain.errors import Problem
-    from graph.importing.columnar import plan_first_load, read_interaction_columns
+    from graph.importing.columnar import plan_first_load
 
-    # Read before the store is opened: the reader forks, best done with no thread running.
-    err.print(f"reading {len(files):,} file(s) for a first load in bulk...", highlight=False)
-    columns = []
-    failed = []
-    for path in files:
-        try:
-            columns.append(read_interaction_columns(path))
-        except OSError as error:
-            failed.append(
-                Problem(str(path), "(file)", str(path), f"cannot be read: {error.strerror}")
-            )
+    columns, failed = _read_columns(files)
 
     async def load(opened: GraphStore) -> ImportReport | str:
         assert isinstance(opened, EmbeddedStore)

@@ -69,7 +69,6 @@ __all__ = [
     "check_options",
     "format_of",
     "import_files",
-    "import_interaction_files",
 ]
 
 FileFormat = Literal["jsonl", "csv", "linkedin", "meeting-report", "ics"]
@@ -107,9 +106,8 @@ R = TypeVar("R", bound=Record)
 
 
 class ImportTarget(Protocol):
-    """What importing interactions CSV files needs of a store: every
-    :class:`~graph.ports.GraphStore` is one; so is a planner that gathers a first load to
-    write in bulk (:mod:`graph.adapters.neo4j.bulk`)."""
+    """What importing interactions CSV files needs of a store (every
+    :class:`~graph.ports.GraphStore` is one)."""
 
     @property
     def model(self) -> StrengthModel:
@@ -333,32 +331,6 @@ async def import_files(
     for path in streamed:
         done = await _stream(
             store, path, state, report, batch_size=batch_size, done=done, total=total,
-            progress=progress,
-        )  # fmt: skip
-    return report
-
-
-async def import_interaction_files(
-    target: ImportTarget,
-    paths: Sequence[Path],
-    *,
-    create_missing_people: bool = False,
-    batch_size: int = 10_000,
-    progress: ProgressCallback | None = None,
-) -> ImportReport:
-    """Import interactions CSV files into ``target`` as :func:`import_files` does with them:
-    the same batches, checks, refusals and report, for any :class:`ImportTarget`."""
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    report = ImportReport(dry_run=False)
-    state = _RunState(create_missing_people=create_missing_people)
-    total = sum(map(_rows_in, paths))
-    done = 0
-    if progress is not None:
-        progress(done, total)
-    for path in paths:
-        done = await _stream(
-            target, path, state, report, batch_size=batch_size, done=done, total=total,
             progress=progress,
         )  # fmt: skip
     return report

@@ -41,7 +41,6 @@ import itertools
 import math
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from graph.adapters.tie_columns import KINDS, Int32s, Int64s, TieRows
 from graph.domain.batch import TieDelta, merge_tie
 from graph.domain.model import InteractionKind, Tie
 from graph.domain.relationship import DEFAULT_SCALE, link_strength_of_parts, strength_of_mass
@@ -56,8 +56,6 @@ from graph.domain.strength import StrengthModel
 
 __all__ = ["KINDS", "Compaction", "TieIndex", "TieRows", "rows_of_segment"]
 
-KINDS: tuple[InteractionKind, ...] = tuple(InteractionKind)
-"""The columns of the per-kind counts, in this order (at most 8: a kind mask is one byte)."""
 _KIND_COLUMN = {kind: column for column, kind in enumerate(KINDS)}
 _LN2 = math.log(2.0)
 _SMALLEST_MASS = 1e-12
@@ -67,10 +65,6 @@ strengths, so they may be a few ulps off."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _GRID = np.linspace(-60.0, 12.0, 4097)
 """Log masses at which :class:`IndexView` tabulates strengths, for vectorized bounds."""
-
-Int64s = npt.NDArray[np.int64]
-Int32s = npt.NDArray[np.int32]
-Floats = npt.NDArray[np.float64]
 
 
 def _micros(at: datetime) -> int:
@@ -84,27 +78,6 @@ def _instant(micros: int) -> datetime:
 
 def _span_micros(span: timedelta) -> int:
     return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
-
-
-@dataclass(slots=True)
-class TieRows:
-    """Ties as columns, for loading in bulk (one entry per tie, ``a < b``); ``counts`` per
-    kind in the order of :data:`KINDS`."""
-
-    a: list[str]
-    b: list[str]
-    first_us: Int64s
-    last_us: Int64s
-    count: Int64s
-    counts: list[tuple[int, ...]] | Int32s
-    initiated_by_a: Int64s
-    initiated_by_b: Int64s
-    score: Floats
-    score_by_a: Floats
-    score_by_b: Floats
-
-    def __len__(self) -> int:
-        return len(self.a)
 
 
 class _Slots:

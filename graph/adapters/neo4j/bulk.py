@@ -7,16 +7,15 @@ small fraction of that. It needs the database stopped and empty, so it serves on
 first import into a database of a server that ``tiegraph neo4j start`` runs (whose home, and
 so whose files, are known).
 
-The import decides nothing of its own. :class:`FirstLoad` is an
-:class:`~graph.importing.runner.ImportTarget`: the importer hands it the same batches it
-would hand the store, and it validates and plans each with :func:`graph.domain.batch.plan_batch`
-against what the earlier batches planned (the database being empty), refusing lines exactly
-as the store would, and folds each batch's tie deltas with
-:func:`graph.domain.batch.merge_tie`. :func:`load_into_empty_database` then writes people,
-interactions, participations, ties, the change log's entries and the schema record as
-neo4j-admin's CSV files in a private temporary directory, stops the server, imports, and
-starts it again; opening a :class:`~graph.adapters.neo4j.store.Neo4jStore` afterwards creates
-the constraints and indexes as on every open.
+The load decides nothing of its own. The import reads the files into columns and plans the
+load with every check and refusal of the transactional import
+(:func:`graph.importing.columnar.plan_first_load`); :class:`FirstLoad` adds the ties up with
+numpy (:func:`graph.adapters.tie_columns.tie_rows_of`), and :func:`load_into_empty_database`
+writes people, interactions, participations, ties, the change log's entries (one per tie)
+and the schema record as neo4j-admin's CSV files in a private temporary directory, column by
+column, stops the server, imports, and starts it again; opening a
+:class:`~graph.adapters.neo4j.store.Neo4jStore` afterwards creates the constraints and
+indexes as on every open.
 
 All or nothing: the database's directories are moved aside before the import and moved back
 if it fails, so a failed load leaves the database as it was (empty) and the server running.
@@ -25,14 +24,17 @@ if it fails, so a failed load leaves the database as it was (empty) and the serv
 from __future__ import annotations
 
 import csv
+import itertools
 import shutil
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final, LiteralString, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, Final, LiteralString
 
+import numpy as np
+import numpy.typing as npt
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
@@ -44,22 +46,17 @@ from graph.adapters.neo4j.server import (
     start,
     stop,
 )
-from graph.domain.batch import (
-    Snapshot,
-    TieDelta,
-    WriteBatch,
-    WriteSummary,
-    merge_tie,
-    plan_batch,
-    snapshot_request,
-    validate_batch,
-)
-from graph.domain.changes import ChangeEntry
-from graph.domain.codec import Record, encode
+from graph.adapters.tie_columns import KINDS, TieRows, tie_rows_of
+from graph.domain.changes import ChangeKind
+from graph.domain.codec import encode
 from graph.domain.errors import ConfigurationError, StoreUnavailable
-from graph.domain.model import Attendance, Interaction, InteractionKind, Person
+from graph.domain.model import Person
 from graph.domain.strength import StrengthModel
 from graph.private_files import open_private
+
+if TYPE_CHECKING:
+    from graph.importing.columnar import FirstLoad as PlannedLoad
+    from graph.importing.columnar import InteractionColumns
 
 __all__ = [
     "BulkLoadError",
@@ -77,7 +74,7 @@ ADMIN_HEAP: Final = "1g"
 ADMIN_OFF_HEAP: Final = "1g"
 """neo4j-admin's off-heap cache: its default, 90 % of free memory, is too greedy for a
 machine shared with the server's own page cache and other work."""
-R = TypeVar("R", bound=Record)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 _QUIET: Final[dict[str, Any]] = {
     # A fresh or wiped database lacks the labels these queries name: not a mistake.
@@ -103,80 +100,28 @@ class UnsupportedRecord(ValueError):
 
 @dataclass(slots=True)
 class FirstLoad:
-    """What an import into an empty database writes, planned batch by batch as the store would.
+    """What a first load writes into an empty database: the people it creates (bare, as
+    ``--create-missing-people`` makes them: ``Person(id=x, name=x)``), the interactions it
+    stores (columns, in file order) and the ties they add up to (columns, one per pair).
 
-    ``apply`` validates a batch and plans it with :func:`~graph.domain.batch.plan_batch` over
-    what earlier batches planned, raising the same ``InvalidInput``/``Conflict`` the store
-    would (then nothing changes), and keeps the result: people, interactions, the ties summed
-    with :func:`~graph.domain.batch.merge_tie`, and the change log's entries in order.
+    Made from the first load the import planned (:func:`graph.importing.columnar.plan_first_load`:
+    every check and refusal of the transactional import) with :meth:`planned`.
     """
 
     model: StrengthModel
-    people: dict[str, Person] = field(default_factory=dict)
-    interactions: dict[str, Interaction] = field(default_factory=dict)
-    ties: dict[tuple[str, str], TieDelta] = field(default_factory=dict)
-    changes: list[ChangeEntry] = field(default_factory=list)
+    people: list[str]
+    interactions: InteractionColumns
+    ties: TieRows
 
-    async def apply(self, batch: WriteBatch) -> WriteSummary:
-        """Plan ``batch`` all or nothing and keep what it writes; return what it did."""
-        validate_batch(batch)
-        if not len(batch):
-            return WriteSummary()
-        request = snapshot_request(batch)
-        snapshot = Snapshot()
-        for kind, ids in request.records.items():
-            held = self._held(kind)
-            snapshot.records[kind] = {i: held[i] for i in ids if i in held}
-            snapshot.existing[kind] = set(snapshot.records[kind])
-        for kind, ids in request.references.items():
-            held = self._held(kind)
-            snapshot.existing.setdefault(kind, set()).update(i for i in ids if i in held)
-        plan = plan_batch(batch, snapshot, self.model)
-        for kind, records in plan.writes.items():
-            if kind != "person":
-                raise UnsupportedRecord(f"a bulk first load writes no {kind} records")
-            for person in records:
-                assert isinstance(person, Person)
-                if person.organization_id is not None or person.interests:
-                    raise UnsupportedRecord(
-                        f"person {person.id!r}: a bulk first load links no organizations or"
-                        " interests"
-                    )
-        for person in plan.writes.get("person", ()):
-            assert isinstance(person, Person)
-            self.people[person.id] = person
-        for interaction in plan.interactions:
-            self.interactions[interaction.key] = interaction
-        half_life = self.model.half_life
-        for delta in plan.ties:
-            held_tie = self.ties.get((delta.a, delta.b))
-            if held_tie is None:
-                self.ties[(delta.a, delta.b)] = delta
-            else:
-                merge_tie(held_tie, delta, half_life)
-        self.changes.extend(plan.changes)
-        return plan.summary
-
-    def _held(self, kind: str) -> dict[str, Any]:
-        if kind == "person":
-            return self.people
-        if kind == "interaction":
-            return self.interactions
-        return {}  # the database is empty, and nothing else is loaded
-
-    async def get(self, kind: type[R], ids: Collection[str]) -> dict[str, R]:
-        """Return the records of ``kind`` among ``ids`` that earlier batches planned."""
-        held = self.people if kind is Person else self.interactions if kind is Interaction else {}
-        return {i: cast(R, held[i]) for i in ids if i in held}
-
-    async def attendance(
-        self,
-        *,
-        meeting_ids: Collection[str] | None = None,
-        person_ids: Collection[str] | None = None,
-    ) -> list[Attendance]:
-        """Return no attendance: a first load of interactions holds none."""
-        return []
+    @classmethod
+    def planned(cls, plan: PlannedLoad, model: StrengthModel) -> FirstLoad:
+        """The load of ``plan``, its ties summed with numpy and scored by ``model``."""
+        return cls(
+            model=model,
+            people=list(plan.people),
+            interactions=plan.interactions,
+            ties=tie_rows_of(plan.interactions, model),
+        )
 
 
 def check_empty(uri: str, auth: tuple[str, str] | None, database: str) -> dict[str, dict[str, Any]]:
@@ -323,13 +268,18 @@ def _write_import_files(
 ) -> list[str]:
     """Write the files into ``directory``; return neo4j-admin's arguments to import them."""
     at_us = _micros(datetime.now(UTC))
-    instants = _Instants()
-    files = {
-        "people": _people_rows(load.people.values()),
-        "interactions": _interaction_rows(load.interactions.values(), instants),
-        "participated": _participation_rows(load.interactions.values()),
-        "ties": _tie_rows(load.ties.values(), instants),
-        "changes": _change_rows(load.changes, schema, at_us),
+    interactions = load.interactions
+    files: dict[str, Iterable[Sequence[Any]]] = {
+        "people": _people_rows(load.people),
+        "interactions": _interaction_rows(interactions),
+        # Once per person, as the store links them: a CSV row names two different people.
+        "participated": itertools.chain(
+            [(":START_ID(Person)", ":END_ID(Interaction)")],
+            zip(interactions.person_a, interactions.key, strict=True),
+            zip(interactions.person_b, interactions.key, strict=True),
+        ),
+        "ties": _tie_rows(load.ties),
+        "changes": _change_rows(load.ties, schema, at_us),
         "schema": _schema_rows(load, schema),
     }
     for name, rows in files.items():
@@ -361,7 +311,7 @@ def _write_import_files(
     ]
 
 
-def _write_rows(raw: IO[bytes], rows: Iterable[list[Any]]) -> None:
+def _write_rows(raw: IO[bytes], rows: Iterable[Sequence[Any]]) -> None:
     with open(raw.fileno(), "w", encoding="utf-8", newline="", closefd=False) as text:
         writer = csv.writer(text, delimiter="\t", quotechar='"', lineterminator="\n")
         writer.writerows(rows)
@@ -399,40 +349,32 @@ def _type_of(value: Any) -> str:
     return ""
 
 
-def _people_rows(people: Iterable[Person]) -> Iterator[list[Any]]:
-    encoded = [encode(person, temporal="native") for person in people]
-    columns: dict[str, str] = {}
-    for props in encoded:
-        for name, value in props.items():
-            if name != "id" and name not in columns:
-                columns[name] = _type_of(value)
+def _people_rows(people: Sequence[str]) -> Iterator[Sequence[Any]]:
+    """Bare people (``Person(id=x, name=x)``): one encoded, the others written like it."""
+    template = encode(Person(id="-", name="-"), temporal="native")
+    columns = {name: _type_of(value) for name, value in template.items() if name != "id"}
+    rest = [_cell(template[name]) for name in columns if name != "name"]
+    assert next(iter(columns)) == "name", "a person's name follows its id"
     yield ["id:ID(Person)", *(f"{name}{kind}" for name, kind in columns.items())]
-    for props in encoded:
-        yield [props["id"], *(_cell(props.get(name)) for name in columns)]
+    for pid in people:
+        yield [pid, pid, *rest]
 
 
-# The rows below are written for every contact: values go to the csv module as they are
-# (None is an empty cell, ints and floats print exactly), and lists of ids are joined
-# directly, since an id never holds the separator.
+# The rows below are written for every contact and tie: values go to the csv module as they
+# are (None is an empty cell, ints print exactly), column by column without a list per row.
 
 
-class _Instants:
-    """ISO texts of instants, each formatted once (a tie's instants are its contacts')."""
-
-    def __init__(self) -> None:
-        self._texts: dict[datetime, str] = {}
-
-    def text(self, at: datetime) -> str:
-        found = self._texts.get(at)
-        if found is None:
-            found = self._texts[at] = _cell(at)
-        return found
+def _instants(micros: Iterable[int] | npt.NDArray[np.int64]) -> list[str]:
+    """ISO texts (UTC, ``+00:00``) of instants in microseconds since the epoch, formatted by
+    numpy in one pass: neo4j-admin reads them as the datetimes the store writes."""
+    at = np.asarray(micros, np.int64).astype("datetime64[us]")
+    return np.char.add(np.datetime_as_string(at, unit="us"), "+00:00").tolist()  # type: ignore[no-any-return]
 
 
 def _interaction_rows(
-    interactions: Iterable[Interaction], instants: _Instants
-) -> Iterator[list[Any]]:
-    yield [
+    interactions: InteractionColumns,
+) -> Iterator[Sequence[Any]]:
+    yield (
         "key:ID(Interaction)",
         "at:datetime",
         "kind",
@@ -441,32 +383,24 @@ def _interaction_rows(
         "duration_s:long",
         "channel",
         "group_size:long",
-    ]
-    join = _ARRAY_SEPARATOR.join
-    for i in interactions:
-        yield [
-            i.key,
-            instants.text(i.at),
-            i.kind.value,
-            join(i.participant_ids),
-            i.initiator_id,
-            i.duration_s,
-            i.channel,
-            i.group_size,
-        ]
+    )
+    both = zip(interactions.person_a, interactions.person_b, strict=True)
+    pairs = map(_ARRAY_SEPARATOR.join, both)
+    yield from zip(
+        interactions.key,
+        _instants(interactions.at_us),
+        interactions.kind,
+        pairs,
+        interactions.initiator,
+        interactions.duration_s,
+        interactions.channel,
+        itertools.repeat(None),
+    )
 
 
-def _participation_rows(interactions: Iterable[Interaction]) -> Iterator[list[str]]:
-    yield [":START_ID(Person)", ":END_ID(Interaction)"]
-    for i in interactions:
-        for person_id in dict.fromkeys(i.participant_ids):  # once per person, as the store
-            yield [person_id, i.key]
-
-
-def _tie_rows(ties: Iterable[TieDelta], instants: _Instants) -> Iterator[list[Any]]:
+def _tie_rows(ties: TieRows) -> Iterator[Sequence[Any]]:
     counters = list(cypher.TIE_COUNT_PROPERTIES)
-    column_of = {kind: counters.index(_TIE_COUNTER_OF[kind.value]) for kind in InteractionKind}
-    yield [
+    yield (
         ":START_ID(Person)",
         ":END_ID(Person)",
         "pair",
@@ -479,45 +413,49 @@ def _tie_rows(ties: Iterable[TieDelta], instants: _Instants) -> Iterator[list[An
         "score_by_a:double",
         "score_by_b:double",
         *(f"{name}:long" for name in counters),
+    )
+    counts = np.asarray(ties.counts)
+    column_of_counter = {_TIE_COUNTER_OF[kind.value]: column for column, kind in enumerate(KINDS)}
+    # A kind never counted between two people: no property, as the store leaves it.
+    counted = [
+        [n or None for n in counts[:, column_of_counter[name]].tolist()] for name in counters
     ]
-    separator = cypher.TIE_PAIR_SEPARATOR  # the pair key, as the store writes it
-    for t in ties:
-        counted: list[int | None] = [None] * len(counters)  # a kind never counted: no property
-        for kind, n in t.counts.items():
-            if n:
-                counted[column_of[kind]] = n
-        yield [
-            t.a,
-            t.b,
-            f"{t.a}{separator}{t.b}",
-            instants.text(t.first_at),
-            instants.text(t.last_at),
-            t.count,
-            t.initiated_by_a,
-            t.initiated_by_b,
-            repr(t.score),  # the shortest text that reads back as the same double
-            repr(t.score_by_a),
-            repr(t.score_by_b),
-            *counted,
-        ]
+    # The pair key, as the store writes it.
+    keys = map(cypher.TIE_PAIR_SEPARATOR.join, zip(ties.a, ties.b, strict=True))
+    yield from zip(
+        ties.a,
+        ties.b,
+        keys,
+        _instants(ties.first_us),
+        _instants(ties.last_us),
+        ties.count.tolist(),
+        ties.initiated_by_a.tolist(),
+        ties.initiated_by_b.tolist(),
+        # The shortest texts that read back as the same doubles.
+        map(repr, ties.score.tolist()),
+        map(repr, ties.score_by_a.tolist()),
+        map(repr, ties.score_by_b.tolist()),
+        *counted,
+        strict=True,
+    )
 
 
 def _change_rows(
-    changes: list[ChangeEntry], schema: dict[str, dict[str, Any]], at_us: int
-) -> Iterator[list[Any]]:
+    ties: TieRows, schema: dict[str, dict[str, Any]], at_us: int
+) -> Iterator[Sequence[Any]]:
+    """One entry per tie (the transactional import logs one per tie and batch)."""
     # Sequences go on from a wiped database's, so a reader's cursor is never reused.
     base = int(schema.get("change_log", {}).get("sequence", 0))
-    yield ["sequence:long", "at_us:long", "kind", "key", "people:string[]", "group_id"]
-    join = _ARRAY_SEPARATOR.join
-    for offset, entry in enumerate(changes, start=1):
-        yield [
-            base + offset,
-            at_us,
-            entry.kind.value,
-            entry.key,
-            join(entry.people),
-            entry.group_id,
-        ]
+    yield ("sequence:long", "at_us:long", "kind", "key", "people:string[]", "group_id")
+    pairs = list(map(_ARRAY_SEPARATOR.join, zip(ties.a, ties.b, strict=True)))
+    yield from zip(
+        range(base + 1, base + 1 + len(pairs)),
+        itertools.repeat(at_us),
+        itertools.repeat(ChangeKind.TIE.value),
+        pairs,
+        pairs,
+        itertools.repeat(None),
+    )
 
 
 def _schema_rows(load: FirstLoad, schema: dict[str, dict[str, Any]]) -> Iterator[list[Any]]:
@@ -529,11 +467,11 @@ def _schema_rows(load: FirstLoad, schema: dict[str, dict[str, Any]]) -> Iterator
         "strength_model": load.model.fingerprint(),
     }
     records = {"tiegraph": tiegraph}
-    if load.changes or "change_log" in schema:
+    if len(load.ties) or "change_log" in schema:
         base = int(schema.get("change_log", {}).get("sequence", 0))
         records["change_log"] = {
             **schema.get("change_log", {}),
-            "sequence": base + len(load.changes),
+            "sequence": base + len(load.ties),
             "locked": True,
         }
     columns: dict[str, str] = {}
@@ -547,5 +485,5 @@ def _schema_rows(load: FirstLoad, schema: dict[str, dict[str, Any]]) -> Iterator
 
 
 def _micros(at: datetime) -> int:
-    delta = at - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = at - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
