@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import LiteralString
 from urllib.parse import urlsplit
 
@@ -18,7 +19,9 @@ import pytest
 
 from graph.adapters.neo4j import store as neo4j_store
 from graph.adapters.neo4j.store import Neo4jStore
+from graph.domain.deadline import Deadline
 from graph.domain.model import Person
+from graph.domain.paths import Strategy
 from graph.ports import batch_of
 from tests.factories import interaction, person
 from tests.support.neo4j import Neo4jTarget
@@ -135,3 +138,40 @@ async def test_a_read_that_loses_its_connection_midway_is_run_again(
         await admin.close()
         await store.close()
         await cable.close()
+
+
+async def test_a_store_opened_on_a_server_without_cached_plans_searches_paths_within_budget_at_once(
+    neo4j_target: Neo4jTarget | None,
+) -> None:
+    target = _target(neo4j_target)
+    writer = _open(target)
+    await writer.open()
+    await writer.delete_everything()
+    await writer.apply(
+        batch_of(
+            [person("ann"), person("mo"), person("bo"), interaction("k1", "ann", "mo", day=1),
+             interaction("k2", "mo", "bo", day=2)]
+        )
+    )  # fmt: skip
+    # A restarted server holds no plans: planning a path query takes it seconds.
+    with neo4j.GraphDatabase.driver(target.uri, auth=target.auth) as driver:
+        driver.execute_query("CALL db.clearQueryCaches()", database_=target.database)
+    store = _open(target)
+    await store.open()
+    try:
+        for hops in range(2, 5):
+            paths = await store.introduction_paths(
+                "ann",
+                "bo",
+                max_hops=hops,
+                first=5,
+                strategy=Strategy.STRONGEST,
+                min_link_strength=0.0,
+                at=datetime(2024, 6, 1, tzinfo=UTC),
+                deadline=Deadline.after(1.0, hint="a fresh server's first search"),
+            )
+            assert [path.people for path in paths] == [("ann", "mo", "bo")]
+    finally:
+        await store.close()
+        await writer.delete_everything()
+        await writer.close()

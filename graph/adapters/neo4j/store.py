@@ -962,6 +962,11 @@ def introduction_path_parameters(
     }
 
 
+_NO_ONE: Final = (("no one", "nor one"), ("no one of this size", "nor one of this size"))
+"""Ids with a space, which no person has (nothing is searched), of two common sizes: for
+:meth:`Neo4jStore._plan_path_queries`."""
+
+
 class Neo4jStore(GraphStore):
     """A graph store on a Neo4j 5 server or cluster, in the graph model the module describes.
 
@@ -1044,10 +1049,37 @@ class Neo4jStore(GraphStore):
             with _driver_errors(self._uri, self._database):
                 await driver.verify_connectivity()
             await self._prepare_schema()
+            await self._plan_path_queries()
         except BaseException:
             self._driver = None
             await driver.close()
             raise
+
+    async def _plan_path_queries(self) -> None:
+        """Run each introduction path query once, for no one, so the server plans and caches
+        it before the first search asks.
+
+        Planning one takes 1 to 7 s on a fresh server of two busy cores, more than a
+        request's budget, and its plan lives in the server's cache: only the first store
+        opened on a server pays it; the others find the plans and take milliseconds. The
+        server keys its plans by the parameters' types and rough sizes (a 3-character id
+        and a 20-character one are planned apart), so the queries run for ids of under 10
+        characters and for ids of 10 to 99, as most id schemes give.
+        """
+        for source, target in _NO_ONE:
+            parameters = introduction_path_parameters(
+                self.model,
+                source=source,
+                target=target,
+                first=5,
+                strategy=Strategy.STRONGEST,
+                min_link_strength=0.0,
+                at=datetime.now(UTC),
+            )
+            for hops in range(1, cypher.MAX_PATH_HOPS + 1):
+                query = cypher.introduction_paths_query(hops)
+                await self._read(_execute, query, **parameters)
+                self._planned_path_queries.add(hops)
 
     async def _prepare_schema(self) -> None:
         """Refuse a newer graph model; create constraints and indexes; record ours."""
