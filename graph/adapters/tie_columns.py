@@ -9,11 +9,13 @@ with numpy, equal to the store's fold of one interaction at a time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from graph.domain.model import InteractionKind
 from graph.domain.strength import StrengthModel
@@ -21,7 +23,7 @@ from graph.domain.strength import StrengthModel
 if TYPE_CHECKING:
     from graph.importing.columnar import InteractionColumns
 
-__all__ = ["KINDS", "Floats", "Int32s", "Int64s", "TieRows", "tie_rows_of"]
+__all__ = ["KINDS", "Floats", "Int32s", "Int64s", "TieRows", "counts_as_json", "tie_rows_of"]
 
 KINDS: tuple[InteractionKind, ...] = tuple(InteractionKind)
 """The columns of the per-kind counts, in this order (at most 8: a kind mask is one byte)."""
@@ -30,6 +32,28 @@ _KIND_COLUMN = {kind.value: column for column, kind in enumerate(KINDS)}
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
+
+
+def counts_as_json() -> Callable[[list[int]], bytes]:
+    """A function giving a tie's counts per kind (in the order of :data:`KINDS`) as the JSON
+    object the ``ties`` table stores, each distinct set of counts encoded once.
+
+    >>> as_json = counts_as_json()
+    >>> as_json([0, 0, 0, 2, 1, 0, 0, 0])
+    b'{"message":2,"call":1}'
+    """
+    encoded: dict[tuple[int, ...], bytes] = {}
+
+    def as_json(counts: list[int]) -> bytes:
+        key = tuple(counts)
+        found = encoded.get(key)
+        if found is None:
+            found = encoded[key] = orjson.dumps(
+                {KINDS[k].value: n for k, n in enumerate(counts) if n}
+            )
+        return found
+
+    return as_json
 
 
 @dataclass(slots=True)

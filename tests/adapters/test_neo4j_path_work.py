@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from typing import Any
 
-import neo4j
 import pytest
 
 from graph.adapters.neo4j import cypher
-from graph.adapters.neo4j.store import Neo4jStore, introduction_path_parameters
+from graph.adapters.neo4j.store import introduction_path_parameters
 from graph.domain.batch import WriteBatch
 from graph.domain.model import InteractionKind
 from graph.domain.paths import Strategy
 from tests.factories import at, interaction, person
 from tests.support.neo4j import Neo4jTarget
+from tests.support.profiles import Network, loaded_network, walk
 
 HUB_TIES = 10_000
 """The hub's ties: one to each of this many people."""
@@ -57,44 +56,16 @@ def _batches() -> list[WriteBatch]:
 
 
 @pytest.fixture(scope="module")
-async def hub_network(
-    neo4j_target: Neo4jTarget | None,
-) -> AsyncIterator[tuple[Neo4jStore, neo4j.AsyncDriver, str]]:
-    if neo4j_target is None:
-        pytest.skip("no Neo4j server")
-    store = Neo4jStore(uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database)
-    await store.open()
-    await store.delete_everything()
-    for batch in _batches():
-        await store.apply(batch)
-    driver = neo4j.AsyncGraphDatabase.driver(neo4j_target.uri, auth=neo4j_target.auth)
-    # Plans cached while earlier tests ran the same query on graphs of a few people would be
-    # reused here: plan it afresh, for the graph it is measured on.
-    async with driver.session(database=neo4j_target.database) as session:
-        await (await session.run("CALL db.clearQueryCaches()")).consume()
-    try:
-        yield store, driver, neo4j_target.database
-    finally:
-        await driver.close()
-        await store.delete_everything()
-        await store.close()
-
-
-def _walk(plan: dict[str, Any]) -> tuple[int, list[str]]:
-    hits = int(plan.get("dbHits", 0) or 0)
-    operators = [str(plan["operatorType"]).split("@")[0]]
-    for child in plan.get("children", []):
-        child_hits, child_operators = _walk(child)
-        hits += child_hits
-        operators += child_operators
-    return hits, operators
+async def hub_network(neo4j_target: Neo4jTarget | None) -> AsyncIterator[Network]:
+    async with loaded_network(neo4j_target, _batches()) as network:
+        yield network
 
 
 @pytest.mark.parametrize("max_hops", [3, 4])
 @pytest.mark.parametrize(("source", "target"), [("ada", "hub"), ("hub", "ada")])
 @pytest.mark.parametrize("strategy", list(Strategy))
 async def test_paths_to_a_hub_of_ten_thousand_ties_cost_a_bounded_number_of_db_hits(
-    hub_network: tuple[Neo4jStore, neo4j.AsyncDriver, str],
+    hub_network: Network,
     max_hops: int,
     source: str,
     target: str,
@@ -117,7 +88,7 @@ async def test_paths_to_a_hub_of_ten_thousand_ties_cost_a_bounded_number_of_db_h
         rows = [row async for row in result]
         summary = await result.consume()
     assert summary.profile is not None
-    hits, operators = _walk(summary.profile)
+    hits, operators = walk(summary.profile)
     assert len(rows) == 5
     assert hits <= DB_HITS_BOUND, hits
     assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators)
@@ -126,7 +97,7 @@ async def test_paths_to_a_hub_of_ten_thousand_ties_cost_a_bounded_number_of_db_h
 @pytest.mark.parametrize("max_hops", [2, 3, 4])
 @pytest.mark.parametrize("strategy", list(Strategy))
 async def test_closing_into_a_hub_by_lookup_or_by_expand_into_finds_the_same_paths(
-    hub_network: tuple[Neo4jStore, neo4j.AsyncDriver, str], max_hops: int, strategy: Strategy
+    hub_network: Network, max_hops: int, strategy: Strategy
 ) -> None:
     store, driver, database = hub_network
     parameters = introduction_path_parameters(

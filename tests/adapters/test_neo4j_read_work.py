@@ -14,11 +14,11 @@ import neo4j
 import pytest
 
 from graph.adapters.neo4j import cypher
-from graph.adapters.neo4j.store import Neo4jStore
 from graph.domain.batch import WriteBatch
 from graph.ports import batch_of
 from tests.factories import group, interaction, membership, person
 from tests.support.neo4j import Neo4jTarget
+from tests.support.profiles import Network, loaded_network, walk
 
 ADA_TIES = 200
 """Ada knows this many people..."""
@@ -59,36 +59,9 @@ def _batches() -> list[WriteBatch]:
 
 
 @pytest.fixture(scope="module")
-async def ada_network(
-    neo4j_target: Neo4jTarget | None,
-) -> AsyncIterator[tuple[Neo4jStore, neo4j.AsyncDriver, str]]:
-    if neo4j_target is None:
-        pytest.skip("no Neo4j server")
-    store = Neo4jStore(uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database)
-    await store.open()
-    await store.delete_everything()
-    for batch in _batches():
-        await store.apply(batch)
-    driver = neo4j.AsyncGraphDatabase.driver(neo4j_target.uri, auth=neo4j_target.auth)
-    # Plans cached on graphs of a few people would be reused: plan afresh for this one.
-    async with driver.session(database=neo4j_target.database) as session:
-        await (await session.run("CALL db.clearQueryCaches()")).consume()
-    try:
-        yield store, driver, neo4j_target.database
-    finally:
-        await driver.close()
-        await store.delete_everything()
-        await store.close()
-
-
-def _walk(plan: dict[str, Any]) -> tuple[int, list[str]]:
-    hits = int(plan.get("dbHits", 0) or 0)
-    operators = [str(plan["operatorType"]).split("@")[0]]
-    for child in plan.get("children", []):
-        child_hits, child_operators = _walk(child)
-        hits += child_hits
-        operators += child_operators
-    return hits, operators
+async def ada_network(neo4j_target: Neo4jTarget | None) -> AsyncIterator[Network]:
+    async with loaded_network(neo4j_target, _batches()) as network:
+        yield network
 
 
 async def _profiled(
@@ -99,12 +72,12 @@ async def _profiled(
         rows = [row async for row in result]
         summary = await result.consume()
     assert summary.profile is not None
-    hits, operators = _walk(summary.profile)
+    hits, operators = walk(summary.profile)
     return hits, operators, len(rows)
 
 
 async def test_a_person_s_tie_contexts_cost_the_degrees_of_their_ties_not_their_product(
-    ada_network: tuple[Neo4jStore, neo4j.AsyncDriver, str],
+    ada_network: Network,
 ) -> None:
     store, driver, database = ada_network
     hits, operators, rows = await _profiled(driver, database, {"person_id": "ada", "others": None})
@@ -116,7 +89,7 @@ async def test_a_person_s_tie_contexts_cost_the_degrees_of_their_ties_not_their_
 
 
 async def test_the_viewer_s_memberships_among_groups_cost_their_own_memberships(
-    ada_network: tuple[Neo4jStore, neo4j.AsyncDriver, str],
+    ada_network: Network,
 ) -> None:
     store, driver, database = ada_network
     parameters = {"group_ids": ["everyone", "few"], "person_ids": ["ada"]}
@@ -125,7 +98,7 @@ async def test_the_viewer_s_memberships_among_groups_cost_their_own_memberships(
         (row,) = [row async for row in result]
         summary = await result.consume()
     assert summary.profile is not None
-    hits, _ = _walk(summary.profile)
+    hits, _ = walk(summary.profile)
     assert len(row["props"]) == 2
     assert hits <= MEMBERSHIP_HITS_BOUND, hits
     found = await store.memberships(group_ids=["everyone", "few"], person_ids=["ada"])

@@ -32,7 +32,7 @@ import numpy as np
 import orjson
 
 from graph.adapters.embedded.tie_index import TieIndex
-from graph.adapters.tie_columns import KINDS, TieRows, tie_rows_of
+from graph.adapters.tie_columns import TieRows, counts_as_json, tie_rows_of
 from graph.domain.codec import encode
 from graph.domain.errors import TiegraphError
 from graph.domain.model import Person
@@ -138,17 +138,7 @@ def write_first_load(
 
 def _tie_table_rows(rows: TieRows) -> Any:
     """``rows`` as rows of the ``ties`` table (counts as JSON), in key order."""
-    json_of: dict[tuple[int, ...], bytes] = {}
-
-    def counts_json(counts: list[int]) -> bytes:
-        key = tuple(counts)
-        found = json_of.get(key)
-        if found is None:
-            found = json_of[key] = orjson.dumps(
-                {KINDS[k].value: c for k, c in enumerate(counts) if c}
-            )
-        return found
-
+    counts_json = counts_as_json()
     counts = np.asarray(rows.counts).tolist()
     return zip(
         rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(), rows.count.tolist(),

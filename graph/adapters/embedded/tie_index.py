@@ -46,9 +46,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
-from graph.adapters.tie_columns import KINDS, Int32s, Int64s, TieRows
+from graph.adapters.tie_columns import KINDS, Int32s, Int64s, TieRows, counts_as_json
 from graph.domain.batch import TieDelta, merge_tie
 from graph.domain.model import InteractionKind, Tie
 from graph.domain.relationship import DEFAULT_SCALE, link_strength_of_parts, strength_of_mass
@@ -577,17 +576,7 @@ class TieIndex:
         """The ties of the given pairs that are still held, as rows of the ``ties`` table
         (a, b, first and last contact in microseconds, count, counts as JSON, by a, by b,
         the three scores), for a checkpoint."""
-        json_of: dict[tuple[int, ...], bytes] = {}
-
-        def counts_json(counts: list[int]) -> bytes:
-            key = tuple(counts)
-            found = json_of.get(key)
-            if found is None:
-                found = json_of[key] = orjson.dumps(
-                    {KINDS[k].value: n for k, n in enumerate(counts) if n}
-                )
-            return found
-
+        counts_json = counts_as_json()
         with self.lock:
             slots = [slot for slot in self._slots_of(list(pairs)) if slot is not None]
             if not slots:
