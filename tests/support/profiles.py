@@ -1,8 +1,9 @@
 """A network loaded into the shared Neo4j server for PROFILE tests, and the plan walked.
 
 Tests that bound the work a query does (db hits, operators) load a network of their own shape
-once per module with :func:`loaded_network`, which clears the server's plan cache so the query
-is planned for that graph and not for the few-people graphs earlier tests left plans for.
+once per module with :func:`loaded_network`, which has the server sample its indexes again and
+drop its cached plans, so the query is planned for that graph and not for the few-people graphs
+earlier tests left plans and statistics of.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ async def loaded_network(
         await store.apply(batch)
     driver = neo4j.AsyncGraphDatabase.driver(neo4j_target.uri, auth=neo4j_target.auth)
     # Plans cached while earlier tests ran the same query on graphs of a few people would be
-    # reused here: plan it afresh, for the graph it is measured on.
+    # reused here, and the indexes' statistics may still be those of an empty or tiny graph
+    # (the server samples them in the background): sample them again, wait, and drop every
+    # cached plan, so the query is planned for the graph it is measured on.
     async with driver.session(database=neo4j_target.database) as session:
-        await (await session.run("CALL db.clearQueryCaches()")).consume()
+        await (await session.run("CALL db.prepareForReplanning(300000)")).consume()
     try:
         yield store, driver, neo4j_target.database
     finally:
