@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import math
@@ -965,6 +966,7 @@ def introduction_path_parameters(
 _NO_ONE: Final = (("no one", "nor one"), ("no one of this size", "nor one of this size"))
 """Ids with a space, which no person has (nothing is searched), of two common sizes: for
 :meth:`Neo4jStore._plan_path_queries`."""
+_ONE_KIND: Final = (InteractionKind.CALL,)
 
 
 class Neo4jStore(GraphStore):
@@ -1062,11 +1064,14 @@ class Neo4jStore(GraphStore):
         Planning one takes 1 to 7 s on a fresh server of two busy cores, more than a
         request's budget, and its plan lives in the server's cache: only the first store
         opened on a server pays it; the others find the plans and take milliseconds. The
-        server keys its plans by the parameters' types and rough sizes (a 3-character id
-        and a 20-character one are planned apart), so the queries run for ids of under 10
-        characters and for ids of 10 to 99, as most id schemes give.
+        server keys its plans by the parameters' types and rough sizes (a 3-character id and
+        a 20-character one are planned apart; any kinds against a list of kinds), so the
+        queries run for ids of under 10 characters and of 10 to 99, with any kinds and with
+        one, side by side.
         """
-        for source, target in _NO_ONE:
+        at = datetime.now(UTC)
+        runs = []
+        for (source, target), kinds in itertools.product(_NO_ONE, (None, _ONE_KIND)):
             parameters = introduction_path_parameters(
                 self.model,
                 source=source,
@@ -1074,12 +1079,14 @@ class Neo4jStore(GraphStore):
                 first=5,
                 strategy=Strategy.STRONGEST,
                 min_link_strength=0.0,
-                at=datetime.now(UTC),
+                at=at,
+                kinds=kinds,
             )
             for hops in range(1, cypher.MAX_PATH_HOPS + 1):
                 query = cypher.introduction_paths_query(hops)
-                await self._read(_execute, query, **parameters)
-                self._planned_path_queries.add(hops)
+                runs.append(self._read(_execute, query, **parameters))
+        await asyncio.gather(*runs)
+        self._planned_path_queries.update(range(1, cypher.MAX_PATH_HOPS + 1))
 
     async def _prepare_schema(self) -> None:
         """Refuse a newer graph model; create constraints and indexes; record ours."""
