@@ -1067,10 +1067,11 @@ class Neo4jStore(GraphStore):
         server keys its plans by the parameters' types and rough sizes (a 3-character id and
         a 20-character one are planned apart; any kinds against a list of kinds), so the
         queries run for ids of under 10 characters and of 10 to 99, with any kinds and with
-        one, side by side.
+        one, one after another: sixteen plannings at once outlived the server's transaction
+        timeout on two cores. A warm-up that fails is logged; the searches plan for
+        themselves then (see :meth:`_plan_path_query`).
         """
         at = datetime.now(UTC)
-        runs = []
         for (source, target), kinds in itertools.product(_NO_ONE, (None, _ONE_KIND)):
             parameters = introduction_path_parameters(
                 self.model,
@@ -1084,8 +1085,11 @@ class Neo4jStore(GraphStore):
             )
             for hops in range(1, cypher.MAX_PATH_HOPS + 1):
                 query = cypher.introduction_paths_query(hops)
-                runs.append(self._read(_execute, query, **parameters))
-        await asyncio.gather(*runs)
+                try:
+                    await self._read(_execute, query, **parameters)
+                except Neo4jError:
+                    log.warning("planning the %d-hop path query at start-up failed", hops)
+                    return
         self._planned_path_queries.update(range(1, cypher.MAX_PATH_HOPS + 1))
 
     async def _prepare_schema(self) -> None:
