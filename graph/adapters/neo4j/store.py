@@ -1455,26 +1455,18 @@ class Neo4jStore(GraphStore):
         unless asked; the state is decoded like every other field, so both stores agree)."""
         people = None if person_ids is None else sorted(set(person_ids))
         groups = None if group_ids is None else sorted(set(group_ids))
+        query: LiteralString
         if groups is not None and people is not None and len(people) <= len(groups):
             # Fewer people than groups (the viewer's memberships among the groups a policy
             # asks about): their own memberships are fewer than the groups' members.
-            rows = await self._read(
-                _collected,
-                cypher.MEMBERSHIPS_OF_PEOPLE_IN_GROUPS,
-                group_ids=groups,
-                person_ids=people,
-            )
+            query = cypher.MEMBERSHIPS_OF_PEOPLE_IN_GROUPS
         elif groups is not None:
-            rows = await self._read(
-                _collected,
-                cypher.MEMBERSHIPS_OF_GROUPS,
-                group_ids=groups,
-                person_ids=people,
-            )
+            query = cypher.MEMBERSHIPS_OF_GROUPS
         elif people is not None:
-            rows = await self._read(_collected, cypher.MEMBERSHIPS_OF_PEOPLE, person_ids=people)
+            query = cypher.MEMBERSHIPS_OF_PEOPLE
         else:
-            rows = await self._read(_collected, cypher.ALL_MEMBERSHIPS)
+            query = cypher.ALL_MEMBERSHIPS
+        rows = await self._read(_collected, query, group_ids=groups, person_ids=people)
         found = [decode(Membership, props) for props in rows]
         return [m for m in found if not accepted_only or m.status is MembershipStatus.ACTIVE]
 
