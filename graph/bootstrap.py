@@ -26,6 +26,7 @@ def build_store(settings: GraphSettings) -> GraphStore:
             connection_timeout_s=settings.neo4j_connection_timeout_seconds,
             acquisition_timeout_s=settings.neo4j_acquisition_timeout_seconds,
             max_retry_time_s=settings.neo4j_max_retry_time_seconds,
+            plan_searches_at_open=settings.neo4j_plan_searches_at_start,
         )
     from graph.adapters.embedded.store import EmbeddedStore
 

@@ -56,8 +56,13 @@ async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | N
             pytest.skip(f"no Neo4j server: {'; '.join(_neo4j_missing) or 'unavailable'}")
         from graph.adapters.neo4j.store import Neo4jStore
 
+        # Planning the path searches at open is a start-up cost a test per store would pay
+        # again and again (the tests of that warm-up open their own stores).
         store = Neo4jStore(
-            uri=neo4j_target.uri, auth=neo4j_target.auth, database=neo4j_target.database
+            uri=neo4j_target.uri,
+            auth=neo4j_target.auth,
+            database=neo4j_target.database,
+            plan_searches_at_open=False,
         )
     await store.open()
     await store.delete_everything()
@@ -93,6 +98,7 @@ def reopen(tmp_path: Path, neo4j_target: Neo4jTarget | None) -> Reopen:
                 auth=neo4j_target.auth,
                 database=neo4j_target.database,
                 model=model,
+                plan_searches_at_open=False,
             )
         await fresh.open()
         return fresh

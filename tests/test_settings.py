@@ -98,6 +98,21 @@ def test_neo4j_timeouts_are_read_from_the_environment() -> None:
     assert settings.neo4j_max_retry_time_seconds == 0.0
 
 
+def test_the_neo4j_store_plans_its_path_searches_at_start_unless_told_not_to() -> None:
+    from graph.adapters.neo4j.store import Neo4jStore
+    from graph.bootstrap import build_store
+
+    uri = {"NEO4J_URI": "bolt://127.0.0.1:7687"}
+    served = build_store(load_settings(environ=uri))
+    quick = build_store(
+        load_settings(environ={**uri, "TIEGRAPH_NEO4J_PLAN_SEARCHES_AT_START": "false"})
+    )
+    assert isinstance(served, Neo4jStore)
+    assert isinstance(quick, Neo4jStore)
+    assert served._plan_searches_at_open
+    assert not quick._plan_searches_at_open
+
+
 @pytest.mark.parametrize(
     "variable",
     [

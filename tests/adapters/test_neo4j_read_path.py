@@ -60,17 +60,28 @@ async def test_a_read_right_after_another_store_s_write_sees_it(
 
 
 class _Cable:
-    """A TCP relay to the Neo4j server whose open connections can be cut, as a network would."""
+    """A TCP relay to the Neo4j server whose open connections can be cut, as a network would.
+
+    Once told to hold the server's replies, it keeps the next bytes the server sends, cuts
+    every connection at that moment and relays normally again: the client has sent its query,
+    the server has answered, and the answer never arrives.
+    """
 
     def __init__(self, host: str, port: int) -> None:
         self._to = (host, port)
         self._open: list[asyncio.StreamWriter] = []
         self._server: asyncio.Server | None = None
+        self._holding = False
+        self.cuts = 0
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    def cut_when_the_server_answers(self) -> None:
+        """Cut every connection as soon as the server sends anything, which is then lost."""
+        self._holding = True
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self._to)
@@ -79,6 +90,10 @@ class _Cable:
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             with contextlib.suppress(ConnectionError):
                 while data := await source.read(65536):
+                    if self._holding and source is up_reader:
+                        self._holding = False
+                        self.cut()
+                        return
                     sink.write(data)
                     await sink.drain()
             sink.close()
@@ -87,6 +102,7 @@ class _Cable:
 
     def cut(self) -> None:
         """Drop every open connection at once, without a word to either side."""
+        self.cuts += 1
         for writer in self._open:
             writer.transport.abort()
         self._open.clear()
@@ -106,36 +122,24 @@ async def test_a_read_that_loses_its_connection_midway_is_run_again(
     assert where.port is not None
     cable = _Cable(where.hostname, where.port)
     port = await cable.start()
-    store = Neo4jStore(uri=f"bolt://127.0.0.1:{port}", auth=target.auth, database=target.database)
-    await store.open()
-    admin = neo4j.AsyncGraphDatabase.driver(target.uri, auth=target.auth)
-    slow: LiteralString = (
-        "UNWIND range(1, 3000000) AS x WITH x WHERE x < 0 RETURN count(x) AS slow_read"
+    store = Neo4jStore(
+        uri=f"bolt://127.0.0.1:{port}",
+        auth=target.auth,
+        database=target.database,
+        plan_searches_at_open=False,
     )
-
-    async def cut_the_cable_once_the_read_runs() -> None:
-        while True:
-            running, _, _ = await admin.execute_query(
-                "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS 'slow_read'"
-                " AND NOT currentQuery CONTAINS 'SHOW' RETURN count(*) AS n",
-                database_=target.database,
-            )
-            if running[0]["n"]:
-                break
-            await asyncio.sleep(0.01)
-        cable.cut()
-
+    await store.open()
+    read: LiteralString = "UNWIND range(1, 1000) AS x WITH x WHERE x < 0 RETURN count(x) AS n"
     try:
         with caplog.at_level(logging.WARNING, logger="graph.adapters.neo4j.store"):
-            cutting = asyncio.create_task(cut_the_cable_once_the_read_runs())
+            cable.cut_when_the_server_answers()
             # One statement: an auto-commit query, which the driver itself never retries.
-            counted = await store._read(neo4j_store._column, slow)
-            await cutting
+            counted = await store._read(neo4j_store._column, read)
 
+        assert cable.cuts == 1, "the read's answer was never lost"
         assert counted == [0]
-        assert "will be retried" in caplog.text, "the read never lost its connection"
+        assert "will be retried" in caplog.text
     finally:
-        await admin.close()
         await store.close()
         await cable.close()
 

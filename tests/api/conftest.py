@@ -29,6 +29,9 @@ def settings_for(
 ) -> Settings:
     """Settings for a service on ``backend`` with a JWT secret for the tests' tokens."""
     common: dict[str, Any] = {"jwt_secret": SecretStr(SECRET), **overrides}
+    # A service per test: the path searches' warm-up at start-up is left to the tests that
+    # ask for it (``neo4j_plan_searches_at_start=True``).
+    common.setdefault("neo4j_plan_searches_at_start", False)
     if backend == "embedded":
         return Settings(store=StoreKind.EMBEDDED, data_dir=tmp_path / "store", **common)
     assert target is not None

@@ -77,7 +77,11 @@ async def served(
         await load_ldbc(loading, ldbc_dataset / "vanilla")
     finally:
         await loading.close()
-    settings = settings_for(request.param, directory, neo4j_target)
+    # Served as in production, path searches planned at start-up: the searches below answer
+    # within a request's budget from the first one.
+    settings = settings_for(
+        request.param, directory, neo4j_target, neo4j_plan_searches_at_start=True
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -991,6 +991,7 @@ class Neo4jStore(GraphStore):
         connection_timeout_s: float = CONNECTION_TIMEOUT_S,
         acquisition_timeout_s: float = ACQUISITION_TIMEOUT_S,
         max_retry_time_s: float = MAX_RETRY_TIME_S,
+        plan_searches_at_open: bool = True,
     ) -> None:
         self.model = model or StrengthModel()
         self._uri = uri
@@ -1007,6 +1008,7 @@ class Neo4jStore(GraphStore):
         self._connection_timeout_s = connection_timeout_s
         self._acquisition_timeout_s = acquisition_timeout_s
         self._max_retry_time_s = max_retry_time_s
+        self._plan_searches_at_open = plan_searches_at_open
         self._failed_writes = 0
         """Writes that failed as unavailable; those queued behind one fail at once too."""
         self._planned_path_queries: set[int] = set()
@@ -1051,7 +1053,8 @@ class Neo4jStore(GraphStore):
             with _driver_errors(self._uri, self._database):
                 await driver.verify_connectivity()
             await self._prepare_schema()
-            await self._plan_path_queries()
+            if self._plan_searches_at_open:
+                await self._plan_path_queries()
         except BaseException:
             self._driver = None
             await driver.close()
@@ -1069,7 +1072,8 @@ class Neo4jStore(GraphStore):
         queries run for ids of under 10 characters and of 10 to 99, with any kinds and with
         one, one after another: sixteen plannings at once outlived the server's transaction
         timeout on two cores. A warm-up that fails is logged; the searches plan for
-        themselves then (see :meth:`_plan_path_query`).
+        themselves then (see :meth:`_plan_path_query`). A store made with
+        ``plan_searches_at_open=False`` skips it.
         """
         at = datetime.now(UTC)
         for (source, target), kinds in itertools.product(_NO_ONE, (None, _ONE_KIND)):
