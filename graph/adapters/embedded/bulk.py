@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
+from graph.adapters.embedded.schema import INTERACTION_KEYS, INTERACTIONS_TABLE
 from graph.adapters.embedded.tie_index import TieIndex
 from graph.adapters.tie_columns import TieRows, counts_as_json, tie_rows_of
 from graph.domain.codec import encode
@@ -111,6 +112,11 @@ def write_first_load(
     if n:
         joined = map(operator.add, map(operator.add, interactions.person_a, repeat("|")),
                      interactions.person_b)  # fmt: skip
+        # The table is empty: made again without its key index (a store made before the
+        # index had a name holds it as a constraint of the table), which SQLite then builds
+        # by sorting the keys once, instead of inserting each of them at random.
+        conn.execute("DROP TABLE interactions")
+        conn.execute(INTERACTIONS_TABLE)
         conn.executemany(
             "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             zip(
@@ -119,6 +125,7 @@ def write_first_load(
                 strict=True,
             ),
         )  # fmt: skip
+        conn.execute(INTERACTION_KEYS)
         conn.execute(_PEOPLE_OF_INTERACTIONS)
         rows = tie_rows_of(interactions, model)
         index.load([rows])
