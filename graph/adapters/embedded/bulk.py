@@ -23,6 +23,7 @@ import contextlib
 import operator
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from pathlib import Path
@@ -109,28 +110,19 @@ def write_first_load(
         )
     index = TieIndex(model)
     n = len(interactions)
+    snapshot: dict[str, Any] | None = None
     if n:
-        joined = map(operator.add, map(operator.add, interactions.person_a, repeat("|")),
-                     interactions.person_b)  # fmt: skip
-        # The table is empty: made again without its key index (a store made before the
-        # index had a name holds it as a constraint of the table), which SQLite then builds
-        # by sorting the keys once, instead of inserting each of them at random.
-        conn.execute("DROP TABLE interactions")
-        conn.execute(INTERACTIONS_TABLE)
+        _insert_interactions(conn, interactions)
+        # The ties are reckoned on a second thread while SQLite sorts and writes the indexes
+        # of the interactions on this one: two statements that hold no GIL while they run
+        # (where inserting the rows above holds it to bind every value).
+        with ThreadPoolExecutor(1, thread_name_prefix="tiegraph-first-load") as pool:
+            reckoned = pool.submit(_reckon_ties, interactions, model, index)
+            conn.execute(INTERACTION_KEYS)
+            conn.execute(_PEOPLE_OF_INTERACTIONS)
+            table, snapshot = reckoned.result()
         conn.executemany(
-            "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            zip(
-                range(1, n + 1), interactions.key, interactions.at_us, interactions.kind,
-                joined, interactions.initiator, interactions.duration_s, interactions.channel,
-                strict=True,
-            ),
-        )  # fmt: skip
-        conn.execute(INTERACTION_KEYS)
-        conn.execute(_PEOPLE_OF_INTERACTIONS)
-        rows = tie_rows_of(interactions, model)
-        index.load([rows])
-        conn.executemany(
-            "INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _tie_table_rows(rows)
+            "INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", zip(*table, strict=True)
         )
         now = (datetime.now(UTC) - _EPOCH) // _MICROSECOND
         conn.execute(_TIE_CHANGES, (now,))
@@ -139,16 +131,46 @@ def write_first_load(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('strength_model', ?)",
         (model.fingerprint(),),
     )
-    store_arrays(conn, index.snapshot())
+    store_arrays(conn, index.snapshot() if snapshot is None else snapshot)
     return index
 
 
-def _tie_table_rows(rows: TieRows) -> Any:
-    """``rows`` as rows of the ``ties`` table (counts as JSON), in key order."""
+def _insert_interactions(conn: sqlite3.Connection, interactions: InteractionColumns) -> None:
+    """Insert ``interactions`` into the (empty) table, made again without its key index."""
+    # The table is empty: made again without its key index (a store made before the index
+    # had a name holds it as a constraint of the table), which SQLite then builds by sorting
+    # the keys once, instead of inserting each of them at random.
+    conn.execute("DROP TABLE interactions")
+    conn.execute(INTERACTIONS_TABLE)
+    joined = map(operator.add, map(operator.add, interactions.person_a, repeat("|")),
+                 interactions.person_b)  # fmt: skip
+    conn.executemany(
+        "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        zip(
+            range(1, len(interactions) + 1), interactions.key, interactions.at_us,
+            interactions.kind, joined, interactions.initiator, interactions.duration_s,
+            interactions.channel, strict=True,
+        ),
+    )  # fmt: skip
+
+
+def _reckon_ties(
+    interactions: InteractionColumns, model: StrengthModel, index: TieIndex
+) -> tuple[list[list[Any]], dict[str, Any]]:
+    """Load ``index`` with the ties of ``interactions``; return them as the columns of the
+    ``ties`` table, and the index's snapshot."""
+    rows = tie_rows_of(interactions, model)
+    index.load([rows])
+    return _tie_table_rows(rows), index.snapshot()
+
+
+def _tie_table_rows(rows: TieRows) -> list[list[Any]]:
+    """``rows`` as the columns of the ``ties`` table (counts as JSON), in key order."""
     counts_json = counts_as_json()
     counts = np.asarray(rows.counts).tolist()
-    return zip(
-        rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(), rows.count.tolist(),
-        map(counts_json, counts), rows.initiated_by_a.tolist(), rows.initiated_by_b.tolist(),
-        rows.score.tolist(), rows.score_by_a.tolist(), rows.score_by_b.tolist(), strict=True,
-    )  # fmt: skip
+    return [
+        rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(),
+        rows.count.tolist(), list(map(counts_json, counts)), rows.initiated_by_a.tolist(),
+        rows.initiated_by_b.tolist(), rows.score.tolist(), rows.score_by_a.tolist(),
+        rows.score_by_b.tolist(),
+    ]  # fmt: skip
