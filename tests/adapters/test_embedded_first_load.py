@@ -331,3 +331,26 @@ async def test_a_load_that_fails_midway_leaves_the_key_constraint_of_an_older_st
 
     assert key_indexes(tmp_path) == [("sqlite_autoindex_interactions_1", 1)]
     assert rows(tmp_path, "SELECT count(*) FROM interactions") == [(0,)]
+
+
+def test_a_key_of_an_earlier_file_repeated_in_a_later_one_is_unchanged_or_refused(
+    tmp_path: Path,
+) -> None:
+    files = []
+    for name, lines in (
+        ("a.csv", ["k1,1714564800,ann,bo,message", "k2,1714564801,bo,cy,call"]),
+        ("b.csv", ["k1,1714564800,ann,bo,message", "k3,1714564802,cy,ann,call",
+                   "k2,1714564803,bo,cy,call"]),
+    ):  # fmt: skip
+        path = tmp_path / name
+        path.write_text("key,at,person_a,person_b,kind\n" + "".join(f"{x}\n" for x in lines))
+        files.append(read_part(path, source=name))
+
+    planned = plan_first_load(files, stored_people={"ann"}, create_missing_people=True)
+
+    counts = planned.report.kinds["interaction"]
+    assert (counts.created, counts.unchanged, counts.rejected) == (3, 1, 1)
+    assert [(p.record, p.field, p.value, p.reason) for p in planned.report.problems] == [
+        ("b.csv line 4", "key", "k2", "a.csv line 3 has this interaction with other values")
+    ]
+    assert planned.interactions.key == ["k1", "k2", "k3"]
