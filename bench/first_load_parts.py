@@ -5,11 +5,9 @@ Run ``python -m bench.first_load_parts contacts.csv`` (a file from :mod:`bench.c
 Loads the file as ``tiegraph import --create-missing-people`` does into an empty embedded
 store (in a temporary directory), in this process, reading it unsplit, with a timer around
 each part: reading, the plan, each SQLite statement of the load's transaction (timed by the
-connection it is given), the ties reckoned on the load's second thread, the commit and the
-close. Prints a Markdown table of CPU (of the thread that ran the part) and wall per contact,
-then the process's CPU and wall for the whole load: while the second thread reckons the ties,
-SQLite writes the interactions' indexes, so the parts add up to more wall than the whole.
-A profiling aid: the timers cost a little themselves.
+connection it is given), the ties reckoned, the commit and the close. Prints a Markdown table
+of CPU (of the thread that ran the part) and wall per contact, then the process's CPU and
+wall for the whole load. A profiling aid: the timers cost a little themselves.
 """
 
 from __future__ import annotations
@@ -84,7 +82,7 @@ def _instrument() -> None:
         return write_first_load(_TimedConnection(conn), **kwargs)  # type: ignore[arg-type]
 
     embedded.write_first_load = timed_load  # type: ignore[attr-defined]
-    bulk._reckon_ties = _timed("ties reckoned (second thread)", bulk._reckon_ties)
+    bulk._reckon_ties = _timed("ties reckoned (numpy, index, snapshot)", bulk._reckon_ties)
 
     transaction = embedded.EmbeddedStore._transaction
 

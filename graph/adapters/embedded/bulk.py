@@ -23,7 +23,6 @@ import contextlib
 import operator
 import sqlite3
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from pathlib import Path
@@ -113,14 +112,11 @@ def write_first_load(
     snapshot: dict[str, Any] | None = None
     if n:
         _insert_interactions(conn, interactions)
-        # The ties are reckoned on a second thread while SQLite sorts and writes the indexes
-        # of the interactions on this one: two statements that hold no GIL while they run
-        # (where inserting the rows above holds it to bind every value).
-        with ThreadPoolExecutor(1, thread_name_prefix="tiegraph-first-load") as pool:
-            reckoned = pool.submit(_reckon_ties, interactions, model, index)
-            conn.execute(INTERACTION_KEYS)
-            conn.execute(_PEOPLE_OF_INTERACTIONS)
-            table, snapshot = reckoned.result()
+        conn.execute(INTERACTION_KEYS)
+        conn.execute(_PEOPLE_OF_INTERACTIONS)
+        # Reckoning the ties on a second thread while SQLite builds the two indexes above
+        # (which it does without the GIL) took as long on two idle cores, and more CPU.
+        table, snapshot = _reckon_ties(interactions, model, index)
         conn.executemany(
             "INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", zip(*table, strict=True)
         )
