@@ -5,7 +5,8 @@ Run ``python -m bench.first_load_parts contacts.csv`` (a file from :mod:`bench.c
 Loads the file as ``tiegraph import --create-missing-people`` does into an empty embedded
 store (in a temporary directory), in this process, reading it unsplit, with a timer around
 each part: reading, the plan, each SQLite statement of the load's transaction (timed by the
-connection it is given), the ties reckoned, the commit and the close. Prints a Markdown table
+connection it is given), the ties in numpy, the tie index and its snapshot, the commit and
+the close. Prints a Markdown table
 of CPU (of the thread that ran the part) and wall per contact, then the process's CPU and
 wall for the whole load. A profiling aid: the timers cost a little themselves.
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 import graph.adapters.embedded.bulk as bulk
 import graph.adapters.embedded.store as embedded
+from graph.adapters.embedded.tie_index import TieIndex
 from graph.importing.columnar import plan_first_load, read_part
 
 __all__ = ["main"]
@@ -82,7 +84,9 @@ def _instrument() -> None:
         return write_first_load(_TimedConnection(conn), **kwargs)  # type: ignore[arg-type]
 
     embedded.write_first_load = timed_load  # type: ignore[attr-defined]
-    bulk._reckon_ties = _timed("ties reckoned (numpy, index, snapshot)", bulk._reckon_ties)
+    bulk.tie_rows_of = _timed("ties in numpy", bulk.tie_rows_of)  # type: ignore[attr-defined]
+    TieIndex.load = _timed("the tie index loaded", TieIndex.load)  # type: ignore[method-assign]
+    TieIndex.snapshot = _timed("its snapshot", TieIndex.snapshot)  # type: ignore[method-assign]
 
     transaction = embedded.EmbeddedStore._transaction
 

@@ -109,16 +109,16 @@ def write_first_load(
         )
     index = TieIndex(model)
     n = len(interactions)
-    snapshot: dict[str, Any] | None = None
     if n:
         _insert_interactions(conn, interactions)
         conn.execute(INTERACTION_KEYS)
         conn.execute(_PEOPLE_OF_INTERACTIONS)
         # Reckoning the ties on a second thread while SQLite builds the two indexes above
         # (which it does without the GIL) took as long on two idle cores, and more CPU.
-        table, snapshot = _reckon_ties(interactions, model, index)
+        rows = tie_rows_of(interactions, model)
+        index.load([rows])
         conn.executemany(
-            "INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", zip(*table, strict=True)
+            "INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _tie_table_rows(rows)
         )
         now = (datetime.now(UTC) - _EPOCH) // _MICROSECOND
         conn.execute(_TIE_CHANGES, (now,))
@@ -127,7 +127,7 @@ def write_first_load(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('strength_model', ?)",
         (model.fingerprint(),),
     )
-    store_arrays(conn, index.snapshot() if snapshot is None else snapshot)
+    store_arrays(conn, index.snapshot())
     return index
 
 
@@ -150,23 +150,12 @@ def _insert_interactions(conn: sqlite3.Connection, interactions: InteractionColu
     )  # fmt: skip
 
 
-def _reckon_ties(
-    interactions: InteractionColumns, model: StrengthModel, index: TieIndex
-) -> tuple[list[list[Any]], dict[str, Any]]:
-    """Load ``index`` with the ties of ``interactions``; return them as the columns of the
-    ``ties`` table, and the index's snapshot."""
-    rows = tie_rows_of(interactions, model)
-    index.load([rows])
-    return _tie_table_rows(rows), index.snapshot()
-
-
-def _tie_table_rows(rows: TieRows) -> list[list[Any]]:
-    """``rows`` as the columns of the ``ties`` table (counts as JSON), in key order."""
+def _tie_table_rows(rows: TieRows) -> Any:
+    """``rows`` as rows of the ``ties`` table (counts as JSON), in key order."""
     counts_json = counts_as_json()
     counts = np.asarray(rows.counts).tolist()
-    return [
-        rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(),
-        rows.count.tolist(), list(map(counts_json, counts)), rows.initiated_by_a.tolist(),
-        rows.initiated_by_b.tolist(), rows.score.tolist(), rows.score_by_a.tolist(),
-        rows.score_by_b.tolist(),
-    ]  # fmt: skip
+    return zip(
+        rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(), rows.count.tolist(),
+        map(counts_json, counts), rows.initiated_by_a.tolist(), rows.initiated_by_b.tolist(),
+        rows.score.tolist(), rows.score_by_a.tolist(), rows.score_by_b.tolist(), strict=True,
+    )  # fmt: skip
