@@ -21,7 +21,8 @@ In one run, on fresh stores in a temporary directory:
    :meth:`GraphStore.apply` in batches of ``--batch-size`` on a second fresh store after the
    people were written, timing ``apply`` only -- what ``bench/ingest.py`` measures.
 
-Both stores are checked to hold every interaction at the end.
+Both stores are checked to hold every interaction at the end. Where the bulk load's time goes,
+part by part: ``python -m bench.first_load_parts FILE``.
 """
 
 from __future__ import annotations
@@ -258,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     met = figures.bulk_rate >= TARGET_RATE
     print(f"in bulk:     {figures.bulk_rate:>9,.0f} interactions/s of wall time")
     print(f"             {figures.bulk_cpu_rate:>9,.0f} interactions/s of CPU time")
+    print(f"             {1e6 / figures.bulk_cpu_rate:>9,.1f} µs of CPU a contact (all processes)")
     print(f"             {figures.bulk_peak_rss_bytes / 2**20:>9,.0f} MiB peak resident")
     print(f"--no-bulk:   {figures.cli_rate:>9,.0f} interactions/s of wall time")
     print(f"             {figures.cli_cpu_rate:>9,.0f} interactions/s of CPU time")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from fastapi import FastAPI
 
 from api.cli.options import (
     DataDirOption,
@@ -16,6 +15,9 @@ from api.cli.options import (
     err,
     settings_from_options,
 )
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI  # only for the factory's return type: loaded by serve itself
 
 __all__ = ["app_from_environment", "register"]
 

@@ -418,7 +418,8 @@ def plan_first_load(
             phase_one.append((number, line, list(rejection.problems)))
         keys = part.key
         if not first_of and len(set(keys)) == len(keys):  # no key repeats: every row is kept
-            first_of = dict(zip(keys, zip(repeat(number), range(len(keys))), strict=True))
+            if number + 1 < len(columns):  # where each key is first, for the later files
+                first_of = dict(zip(keys, zip(repeat(number), range(len(keys))), strict=True))
             continue
         for index in range(len(keys)):
             earlier = first_of.setdefault(keys[index], (number, index))

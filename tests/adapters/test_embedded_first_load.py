@@ -234,3 +234,123 @@ async def test_a_load_that_fails_midway_leaves_the_store_as_it_was(
 def write(path: Path, *lines: str) -> Path:
     path.write_text("at,person_a,person_b,kind\n" + "".join(f"{line}\n" for line in lines))
     return path
+
+
+def key_indexes(data_dir: Path) -> list[tuple[str, int]]:
+    """The interactions table's indexes, with whether each is unique."""
+    return sorted((name, unique) for _, name, unique, *_ in rows(
+        data_dir, "PRAGMA index_list(interactions)"
+    ))  # fmt: skip
+
+
+def made_before_the_key_index_had_a_name(data_dir: Path) -> None:
+    """Make the (empty) interactions table again as stores made before had it: the keys
+    unique by a constraint of the table."""
+    with sqlite3.connect(data_dir / "tiegraph.sqlite3") as conn:
+        conn.execute("DROP TABLE interactions")
+        conn.execute(
+            "CREATE TABLE interactions (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
+            " at_us INTEGER NOT NULL, kind TEXT NOT NULL, participants TEXT NOT NULL,"
+            " initiator TEXT, duration_s INTEGER, channel TEXT, group_size INTEGER)"
+        )
+
+
+def stored_again(data_dir: Path) -> None:
+    """Store the first interaction again under its key, behind the store's back."""
+    with sqlite3.connect(data_dir / "tiegraph.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO interactions (key, at_us, kind, participants)"
+            " SELECT key, at_us + 1, kind, participants FROM interactions WHERE seq = 1"
+        )
+
+
+async def test_a_new_store_and_a_first_load_keep_interaction_keys_unique(tmp_path: Path) -> None:
+    store = await with_ann(tmp_path)
+    try:
+        assert key_indexes(tmp_path) == [("interactions_by_key", 1)]
+        await load_in_bulk(
+            store,
+            write(tmp_path / "c.csv", "1714564800,ann,bo,message", "1714564801,bo,cy,call"),
+            create_missing_people=True,
+            cut=None,
+        )
+    finally:
+        await store.close()
+
+    assert key_indexes(tmp_path) == [("interactions_by_key", 1)]
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        stored_again(tmp_path)
+
+
+async def test_a_store_whose_keys_are_unique_by_the_table_keeps_that_form_until_a_first_load(
+    tmp_path: Path,
+) -> None:
+    await (await with_ann(tmp_path)).close()
+    made_before_the_key_index_had_a_name(tmp_path)
+    store = await opened(tmp_path)
+    await store.close()
+    assert key_indexes(tmp_path) == [("sqlite_autoindex_interactions_1", 1)]
+
+    store = await opened(tmp_path)
+    try:
+        await load_in_bulk(
+            store,
+            write(tmp_path / "c.csv", "1714564800,ann,bo,message", "1714564801,bo,cy,call"),
+            create_missing_people=True,
+            cut=None,
+        )
+        assert len(await store.interactions_of("bo")) == 2
+    finally:
+        await store.close()
+
+    assert key_indexes(tmp_path) == [("interactions_by_key", 1)]
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        stored_again(tmp_path)
+
+
+async def test_a_load_that_fails_midway_leaves_the_key_constraint_of_an_older_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.adapters.embedded import bulk
+
+    await (await with_ann(tmp_path)).close()
+    made_before_the_key_index_had_a_name(tmp_path)
+    store = await opened(tmp_path)
+    try:
+        columns = read_part(write(tmp_path / "c.csv", "1714564800,ann,bo,message"), source="c")
+        planned = plan_first_load([columns], stored_people={"ann"}, create_missing_people=True)
+
+        def broken(*args: object) -> None:
+            raise OSError("disk gone")
+
+        monkeypatch.setattr(bulk, "_tie_table_rows", broken)
+        with pytest.raises(OSError, match="disk gone"):
+            await store.load_first(people=planned.people, interactions=planned.interactions)
+    finally:
+        await store.close()
+
+    assert key_indexes(tmp_path) == [("sqlite_autoindex_interactions_1", 1)]
+    assert rows(tmp_path, "SELECT count(*) FROM interactions") == [(0,)]
+
+
+def test_a_key_of_an_earlier_file_repeated_in_a_later_one_is_unchanged_or_refused(
+    tmp_path: Path,
+) -> None:
+    files = []
+    for name, lines in (
+        ("a.csv", ["k1,1714564800,ann,bo,message", "k2,1714564801,bo,cy,call"]),
+        ("b.csv", ["k1,1714564800,ann,bo,message", "k3,1714564802,cy,ann,call",
+                   "k2,1714564803,bo,cy,call"]),
+    ):  # fmt: skip
+        path = tmp_path / name
+        path.write_text("key,at,person_a,person_b,kind\n" + "".join(f"{x}\n" for x in lines))
+        files.append(read_part(path, source=name))
+
+    planned = plan_first_load(files, stored_people={"ann"}, create_missing_people=True)
+
+    counts = planned.report.kinds["interaction"]
+    assert (counts.created, counts.unchanged, counts.rejected) == (3, 1, 1)
+    assert [(p.record, p.field, p.value, p.reason) for p in planned.report.problems] == [
+        ("b.csv line 4", "key", "k2", "a.csv line 3 has this interaction with other values")
+    ]
+    assert planned.interactions.key == ["k1", "k2", "k3"]

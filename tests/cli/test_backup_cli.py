@@ -124,6 +124,11 @@ async def _a_backup(app: typer.Typer, tmp_path: Path) -> Path:
             id="an altered table",
         ),
         pytest.param("DROP INDEX refs_of_record", "lacks the index 'refs_of_record'", id="less"),
+        pytest.param(
+            "DROP INDEX interactions_by_key",
+            "lacks the index 'interactions_by_key'",
+            id="interactions whose keys are not unique",
+        ),
     ],
 )
 async def test_restore_refuses_a_backup_whose_schema_is_not_a_stores_and_names_the_object(
@@ -154,7 +159,7 @@ async def test_a_backup_from_a_store_of_schema_version_1_is_restored_and_upgrade
         conn.execute("DROP TABLE changes")
         for column in ("score", "score_by_a", "score_by_b"):
             conn.execute(f"ALTER TABLE ties DROP COLUMN {column}")
-        conn.execute("ALTER TABLE interactions DROP COLUMN group_size")
+        _make_keys_unique_by_the_table(conn, group_size=False)
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         conn.commit()
     restored = tmp_path / "restored"
@@ -164,6 +169,42 @@ async def test_a_backup_from_a_store_of_schema_version_1_is_restored_and_upgrade
     assert result.exit_code == 0, result.output
     assert "schema version 1" in result.output
     assert (await _ties(restored))["amir"]
+
+
+def _make_keys_unique_by_the_table(conn: sqlite3.Connection, *, group_size: bool) -> None:
+    """Make the interactions table again as stores made before the named key index had it:
+    the keys unique by a constraint of the table."""
+    conn.execute("DROP INDEX interactions_by_key")
+    conn.execute("ALTER TABLE interactions RENAME TO later")
+    columns = "seq, key, at_us, kind, participants, initiator, duration_s, channel"
+    conn.execute(
+        "CREATE TABLE interactions (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
+        " at_us INTEGER NOT NULL, kind TEXT NOT NULL, participants TEXT NOT NULL,"
+        " initiator TEXT, duration_s INTEGER, channel TEXT"
+        + (", group_size INTEGER)" if group_size else ")")
+    )
+    if group_size:
+        columns += ", group_size"
+    conn.execute(f"INSERT INTO interactions SELECT {columns} FROM later")  # noqa: S608
+    conn.execute("DROP TABLE later")
+
+
+async def test_a_backup_whose_keys_are_unique_by_a_constraint_of_the_table_is_restored_as_is(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    backup = await _a_backup(app, tmp_path)
+    with contextlib.closing(sqlite3.connect(backup)) as conn:
+        _make_keys_unique_by_the_table(conn, group_size=True)
+        conn.commit()
+    restored = tmp_path / "restored"
+
+    result = runner.invoke(app, ["restore", str(backup), "--data-dir", str(restored)])
+
+    assert result.exit_code == 0, result.output
+    assert (await _ties(restored))["amir"]
+    with contextlib.closing(sqlite3.connect(restored / "tiegraph.sqlite3")) as conn:
+        indexes = {name for _, name, *_ in conn.execute("PRAGMA index_list(interactions)")}
+    assert indexes == {"sqlite_autoindex_interactions_1"}
 
 
 async def test_a_backup_taken_before_stores_saved_their_tie_index_is_restored(

@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from graph.adapters.embedded.store import SCHEMA, SCHEMA_VERSION
+from graph.adapters.embedded.schema import (
+    INTERACTION_KEYS,
+    INTERACTIONS_TABLE,
+    SCHEMA,
+    SCHEMA_VERSION,
+)
 from graph.domain.errors import ConfigurationError
 from graph.private_files import create_private_file, make_private_dir, open_private
 
@@ -78,7 +83,16 @@ CREATE TABLE interaction_people (
 """
 """The schema of version 1 stores (before tie scores), which open upgrades."""
 
-_SCHEMA_OF_VERSION = {1: _SCHEMA_V1, SCHEMA_VERSION: SCHEMA}
+_SCHEMA_OF_VERSION = {1: _SCHEMA_V1, SCHEMA_VERSION: SCHEMA + ";\n" + INTERACTION_KEYS}
+
+_UNIQUE_KEY_COLUMN = SCHEMA.replace(
+    INTERACTIONS_TABLE,
+    INTERACTIONS_TABLE.replace("key TEXT NOT NULL,", "key TEXT NOT NULL UNIQUE,"),
+)
+"""The same version's schema as stores made before :data:`INTERACTION_KEYS` hold it: the
+interactions' keys unique by a constraint of the table, which they keep."""
+
+_AUTOINDEX = ("index", "sqlite_autoindex_interactions_1")
 
 _ADDED_LATER = {("table", "tie_index"), ("table", "changes"), ("index", "changes_by_time")}
 """Tables a store of the same version may lack (made by an earlier tiegraph): opening the
@@ -119,10 +133,10 @@ def schema_objects(conn: sqlite3.Connection) -> SchemaObjects:
 
 
 @cache
-def _expected_objects(version: int) -> SchemaObjects:
+def _expected_objects(version: int, *, unique_key_column: bool = False) -> SchemaObjects:
     conn = sqlite3.connect(":memory:")
     try:
-        conn.executescript(_SCHEMA_OF_VERSION[version])
+        conn.executescript(_UNIQUE_KEY_COLUMN if unique_key_column else _SCHEMA_OF_VERSION[version])
         return schema_objects(conn)
     finally:
         conn.close()
@@ -130,8 +144,10 @@ def _expected_objects(version: int) -> SchemaObjects:
 
 def _check_schema(path: Path, conn: sqlite3.Connection, version: int) -> None:
     """Refuse a backup whose schema is not exactly what a store of ``version`` has."""
-    expected = _expected_objects(version)
     found = schema_objects(conn)
+    expected = _expected_objects(version)
+    if version == SCHEMA_VERSION and _AUTOINDEX in found:
+        expected = _expected_objects(version, unique_key_column=True)
     for kind, name in sorted(found.keys() - expected.keys() - _SQLITE_OWN):
         table = found[(kind, name)][0]
         raise ConfigurationError(

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
+from graph.adapters.embedded.schema import INTERACTION_KEYS, INTERACTIONS_TABLE
 from graph.adapters.embedded.tie_index import TieIndex
 from graph.adapters.tie_columns import TieRows, counts_as_json, tie_rows_of
 from graph.domain.codec import encode
@@ -109,17 +110,11 @@ def write_first_load(
     index = TieIndex(model)
     n = len(interactions)
     if n:
-        joined = map(operator.add, map(operator.add, interactions.person_a, repeat("|")),
-                     interactions.person_b)  # fmt: skip
-        conn.executemany(
-            "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            zip(
-                range(1, n + 1), interactions.key, interactions.at_us, interactions.kind,
-                joined, interactions.initiator, interactions.duration_s, interactions.channel,
-                strict=True,
-            ),
-        )  # fmt: skip
+        _insert_interactions(conn, interactions)
+        conn.execute(INTERACTION_KEYS)
         conn.execute(_PEOPLE_OF_INTERACTIONS)
+        # Reckoning the ties on a second thread while SQLite builds the two indexes above
+        # (which it does without the GIL) took as long on two idle cores, and more CPU.
         rows = tie_rows_of(interactions, model)
         index.load([rows])
         conn.executemany(
@@ -134,6 +129,25 @@ def write_first_load(
     )
     store_arrays(conn, index.snapshot())
     return index
+
+
+def _insert_interactions(conn: sqlite3.Connection, interactions: InteractionColumns) -> None:
+    """Insert ``interactions`` into the (empty) table, made again without its key index."""
+    # The table is empty: made again without its key index (a store made before the index
+    # had a name holds it as a constraint of the table), which SQLite then builds by sorting
+    # the keys once, instead of inserting each of them at random.
+    conn.execute("DROP TABLE interactions")
+    conn.execute(INTERACTIONS_TABLE)
+    joined = map(operator.add, map(operator.add, interactions.person_a, repeat("|")),
+                 interactions.person_b)  # fmt: skip
+    conn.executemany(
+        "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        zip(
+            range(1, len(interactions) + 1), interactions.key, interactions.at_us,
+            interactions.kind, joined, interactions.initiator, interactions.duration_s,
+            interactions.channel, strict=True,
+        ),
+    )  # fmt: skip
 
 
 def _tie_table_rows(rows: TieRows) -> Any:

@@ -47,6 +47,12 @@ import numpy as np
 import orjson
 
 from graph.adapters.embedded.bulk import write_first_load
+from graph.adapters.embedded.schema import (
+    INTERACTION_KEYS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    has_unique_keys,
+)
 from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows, rows_of_segment
 from graph.domain.batch import (
     Snapshot,
@@ -104,9 +110,8 @@ from graph.private_files import create_private_file, make_private_dir, open_priv
 if TYPE_CHECKING:
     from graph.importing.columnar import InteractionColumns
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "EmbeddedStore"]
+__all__ = ["INTERACTION_KEYS", "SCHEMA", "SCHEMA_VERSION", "EmbeddedStore"]
 
-SCHEMA_VERSION = 2
 _CACHE_KIB = 65_536
 """SQLite's page cache per connection (KiB)."""
 _FIRST_LOAD_CACHE_KIB = 4_000_000
@@ -119,45 +124,6 @@ R = TypeVar("R", bound=Record)
 
 _KIND_NAMES: dict[type[Any], str] = {kind: name for name, kind in ENTITY_KINDS.items()}
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS records (
-    kind TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (kind, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS refs (
-    kind TEXT NOT NULL, ref_kind TEXT NOT NULL, ref TEXT NOT NULL, at TEXT NOT NULL,
-    id TEXT NOT NULL, PRIMARY KEY (kind, ref_kind, ref, at, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS refs_of_record ON refs (kind, id);
-CREATE TABLE IF NOT EXISTS ties (
-    a TEXT NOT NULL, b TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
-    count INTEGER NOT NULL, counts BLOB NOT NULL, initiated_by_a INTEGER NOT NULL,
-    initiated_by_b INTEGER NOT NULL, score REAL NOT NULL DEFAULT 0,
-    score_by_a REAL NOT NULL DEFAULT 0, score_by_b REAL NOT NULL DEFAULT 0, PRIMARY KEY (a, b)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS interactions (
-    seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL,
-    kind TEXT NOT NULL, participants TEXT NOT NULL, initiator TEXT, duration_s INTEGER,
-    channel TEXT, group_size INTEGER
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL,
-    details BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tie_index (
-    name TEXT NOT NULL, part INTEGER NOT NULL, dtype TEXT NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (name, part)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS interaction_people (
-    person TEXT NOT NULL, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY (person, at_us, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at_us INTEGER NOT NULL, kind TEXT NOT NULL,
-    key TEXT NOT NULL, people TEXT NOT NULL, group_id TEXT
-);
-CREATE INDEX IF NOT EXISTS changes_by_time ON changes (at_us);
-"""
 
 # What each kind of record names, for the refs index: (field, kind it names, sort key field).
 _REFS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -355,6 +321,8 @@ class EmbeddedStore(GraphStore):
                 # person's data must not stay readable in the file.
                 conn.execute("PRAGMA secure_delete=ON")
                 conn.executescript(SCHEMA)
+                if not has_unique_keys(conn):
+                    conn.execute(INTERACTION_KEYS)
                 self._check_schema_version(conn)
         except sqlite3.Error as error:
             raise ConfigurationError(

@@ -28,15 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from neo4j import GraphDatabase
-from neo4j.exceptions import (
-    AuthError,
-    ClientError,
-    ServiceUnavailable,
-    SessionExpired,
-    TransientError,
-)
-
 from graph.private_files import make_private_dir, open_private
 
 __all__ = [
@@ -453,6 +444,17 @@ def _wait_until_ready(
     server: RunningNeo4j, process: subprocess.Popen[bytes], deadline: float, log_offset: int
 ) -> None:
     """Poll until the server answers a query; Bolt listens before the database is online."""
+    # Imported here: every ``tiegraph`` command loads this module, few of them start Neo4j,
+    # and the driver takes a good part of a second to import.
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import (
+        AuthError,
+        ClientError,
+        ServiceUnavailable,
+        SessionExpired,
+        TransientError,
+    )
+
     last_error = "no attempt finished"
     with GraphDatabase.driver(
         server.uri, auth=server.auth, connection_timeout=2.0, connection_acquisition_timeout=5.0
