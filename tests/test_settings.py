@@ -113,6 +113,17 @@ def test_the_neo4j_store_plans_its_path_searches_at_start_unless_told_not_to() -
     assert not quick._plan_searches_at_open
 
 
+def test_a_one_off_command_opens_neo4j_without_planning_every_path_search() -> None:
+    from api.cli.options import command_store
+    from graph.adapters.neo4j.store import Neo4jStore
+
+    settings = load_settings(environ={"NEO4J_URI": "bolt://127.0.0.1:7687"})
+    assert settings.neo4j_plan_searches_at_start
+    store = command_store(settings)
+    assert isinstance(store, Neo4jStore)
+    assert not store._plan_searches_at_open
+
+
 @pytest.mark.parametrize(
     "variable",
     [

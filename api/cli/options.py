@@ -36,6 +36,7 @@ __all__ = [
     "Neo4jUriOption",
     "StoreOption",
     "at_option",
+    "command_store",
     "err",
     "exit_code_of",
     "fail",
@@ -134,6 +135,14 @@ def settings_from_options(
         raise typer.Exit(2) from error
 
 
+def command_store(settings: Settings) -> GraphStore:
+    """The configured store, unopened, as a one-off command uses it: without planning every
+    introduction path search at open, which serves a long-running service's first searches
+    and here costs an import or export into Neo4j sixteen plannings (a command's own search,
+    sent without a budget, plans its query as it runs)."""
+    return build_store(settings.model_copy(update={"neo4j_plan_searches_at_start": False}))
+
+
 def open_store_and_run(
     settings: Settings,
     work: Callable[[GraphStore], Awaitable[T]],
@@ -147,7 +156,7 @@ def open_store_and_run(
     """
 
     async def run() -> T:
-        store = build_store(settings)
+        store = command_store(settings)
         await store.open()
         try:
             return await work(store)
