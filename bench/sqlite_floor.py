@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from graph.adapters.embedded.store import SCHEMA
+from graph.adapters.embedded.schema import create_schema
 
 __all__ = ["main"]
 
@@ -56,7 +56,7 @@ def _insert(
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute(f"PRAGMA cache_size=-{cache_kib}")
-    conn.executescript(SCHEMA)
+    create_schema(conn)  # with the interactions' unique key index, as a store has it
     wall, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(rows), batch):
         conn.execute("BEGIN IMMEDIATE")

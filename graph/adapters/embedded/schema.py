@@ -17,6 +17,7 @@ __all__ = [
     "INTERACTION_KEYS",
     "SCHEMA",
     "SCHEMA_VERSION",
+    "create_schema",
     "has_unique_keys",
 ]
 
@@ -87,3 +88,11 @@ def has_unique_keys(conn: sqlite3.Connection) -> bool:
         if unique and columns == [("key",)]:
             return True
     return False
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create what is missing of the schema, the interactions' key index included unless the
+    table already keeps its keys unique (either form)."""
+    conn.executescript(SCHEMA)
+    if not has_unique_keys(conn):
+        conn.execute(INTERACTION_KEYS)

@@ -51,7 +51,7 @@ from graph.adapters.embedded.schema import (
     INTERACTION_KEYS,
     SCHEMA,
     SCHEMA_VERSION,
-    has_unique_keys,
+    create_schema,
 )
 from graph.adapters.embedded.tie_index import KINDS, TieIndex, TieRows, rows_of_segment
 from graph.domain.batch import (
@@ -320,9 +320,7 @@ class EmbeddedStore(GraphStore):
                 # Deleted and overwritten rows are zeroed, not left in free space: an erased
                 # person's data must not stay readable in the file.
                 conn.execute("PRAGMA secure_delete=ON")
-                conn.executescript(SCHEMA)
-                if not has_unique_keys(conn):
-                    conn.execute(INTERACTION_KEYS)
+                create_schema(conn)
                 self._check_schema_version(conn)
         except sqlite3.Error as error:
             raise ConfigurationError(
