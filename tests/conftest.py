@@ -48,7 +48,10 @@ def neo4j_target() -> Iterator[Neo4jTarget | None]:
 
 
 async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | None) -> GraphStore:
-    """Open an empty store of ``backend`` (skipping, or failing under CI, without Neo4j)."""
+    """Open an empty store of ``backend`` (skipping, or failing under CI, without Neo4j).
+
+    ``neo4j`` searches paths with tiegraph's procedure (required on a server these tests
+    started, which has it), ``neo4j-cypher`` with the Cypher query servers without it use."""
     if backend == "embedded":
         store: GraphStore = EmbeddedStore(tmp_path / "store")
     else:
@@ -63,6 +66,9 @@ async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | N
             auth=neo4j_target.auth,
             database=neo4j_target.database,
             plan_searches_at_open=False,
+            use_procedures=False
+            if backend == "neo4j-cypher"
+            else (True if neo4j_target.started_here else None),
         )
     await store.open()
     await store.delete_everything()

@@ -3,6 +3,9 @@ order, and the same distances and shortest paths as networkx."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,11 +16,26 @@ from graph.domain.paths import Strategy, brute_force_paths
 from graph.domain.relationship import link_strength
 from graph.domain.ties import ties_from_history
 from graph.ports import GraphStore, batch_of
+from tests.conftest import BACKENDS, open_store
 from tests.factories import at, person
+from tests.support.neo4j import Neo4jTarget
 
 PEOPLE = [f"p{n}" for n in range(7)]
 NOW = at(1000)
 KINDS = [InteractionKind.CALL, InteractionKind.MESSAGE, InteractionKind.CONNECTION]
+
+
+@pytest.fixture(params=[*BACKENDS, "neo4j-cypher"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, neo4j_target: Neo4jTarget | None
+) -> AsyncIterator[GraphStore]:
+    """Each store, and Neo4j a second time searching by Cypher instead of the procedure (the
+    search a server without tiegraph's procedures gets): both must give the same paths."""
+    opened = await open_store(request.param, tmp_path, neo4j_target)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @st.composite

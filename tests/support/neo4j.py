@@ -44,6 +44,8 @@ class Neo4jTarget:
     uri: str
     auth: tuple[str, str] | None = field(repr=False)
     database: str = DEFAULT_DATABASE
+    started_here: bool = False
+    """Started by `tiegraph neo4j start`'s code for these tests: tiegraph's procedures are on it."""
 
 
 class Neo4jUnavailable(RuntimeError):
@@ -89,7 +91,9 @@ def provide_neo4j() -> Iterator[Neo4jTarget]:
                 detail,
             ) from error
         try:
-            yield Neo4jTarget(uri=server.uri, auth=None, database=DEFAULT_DATABASE)
+            yield Neo4jTarget(
+                uri=server.uri, auth=None, database=DEFAULT_DATABASE, started_here=True
+            )
         finally:
             stop(home)
     finally:

@@ -1626,10 +1626,9 @@ WITH forward, a, b, far, far_nodes, far_best, found + closed AS found, frontier
 """
 )
 
-_PATHS_RANK: Final[LiteralString] = """
-UNWIND found AS f
-WITH CASE WHEN forward THEN f.ids ELSE reverse(f.ids) END AS ids,
-  CASE WHEN forward THEN f.links ELSE reverse(f.links) END AS links
+# Paths found (ids and links, source to target), scored, ranked and limited as
+# graph.domain.paths.rank does.
+_RANKED_PATHS: Final[LiteralString] = """
 WITH ids, links, reduce(acc = 1.0, l IN links | acc * l) AS score
 WITH ids, links, round(score, 11 - toInteger(floor(log10(score)))) AS rounded
 RETURN ids, links
@@ -1639,6 +1638,37 @@ ORDER BY
   size(links),
   ids
 LIMIT $first
+"""
+
+_PATHS_RANK: Final[LiteralString] = (
+    """
+UNWIND found AS f
+WITH CASE WHEN forward THEN f.ids ELSE reverse(f.ids) END AS ids,
+  CASE WHEN forward THEN f.links ELSE reverse(f.links) END AS links
+"""
+    + _RANKED_PATHS
+)
+
+# The same search run by tiegraph's procedure (graph/adapters/neo4j/server/procedures), which
+# takes $strength, the link-strength parameters of _LINK_STRENGTH, as one map.
+INTRODUCTION_PATHS_PROCEDURE: Final[LiteralString] = (
+    """
+CALL tiegraph.introductionPaths(
+  $source, $target, $max_hops, $first, $shortest, $min_strength, $kinds, $far_set_limit,
+  $strength
+) YIELD ids, links
+"""
+    + _RANKED_PATHS
+)
+
+PROCEDURES_INSTALLED: Final[LiteralString] = """
+SHOW FUNCTIONS YIELD name
+WHERE name = 'tiegraph.proceduresVersion'
+RETURN count(*) AS installed
+"""
+
+PROCEDURES_VERSION: Final[LiteralString] = """
+RETURN tiegraph.proceduresVersion() AS version
 """
 
 MAX_PATH_HOPS: Final = 4

@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from graph.adapters.neo4j import procedures
 from graph.private_files import make_private_dir, open_private
 
 __all__ = [
@@ -82,6 +84,8 @@ _JAVA_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
 # Servers this process launched: they must be reaped here, or a stopped one lingers as a zombie
 # that still answers kill(pid, 0).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+log = logging.getLogger(__name__)
 
 
 class Neo4jServerError(RuntimeError):
@@ -225,6 +229,7 @@ def start(
     )
     if auth is not None and not has_database(home):
         _set_initial_password(java, lib, home, auth[1])
+    _install_procedures(lib, java, home / "plugins")
 
     command = [
         java,
@@ -274,6 +279,19 @@ def start(
         _forget(home)
         raise
     return server
+
+
+def _install_procedures(lib: Path, java: str, plugins: Path) -> None:
+    """Put tiegraph's procedures (built once per source) into the server's plugins.
+
+    Without a JDK the server starts without them, and the store searches with Cypher."""
+    try:
+        jar = procedures.build(lib, java=java)
+    except procedures.ProceduresBuildError as error:
+        log.warning("starting Neo4j without tiegraph's procedures: %s", error)
+        procedures.install_into(None, plugins)
+        return
+    procedures.install_into(jar, plugins)
 
 
 def stop(home: Path, timeout_s: float = 30.0) -> bool:

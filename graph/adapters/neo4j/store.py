@@ -63,6 +63,7 @@ from neo4j.exceptions import (
 from neo4j.exceptions import ConfigurationError as DriverConfigurationError
 
 from graph.adapters.neo4j import cypher
+from graph.adapters.neo4j.procedures import PROCEDURES_VERSION
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
@@ -315,6 +316,11 @@ class _AutoCommit:
 
     async def run(self, query: LiteralString, parameters: dict[str, Any], /) -> neo4j.AsyncResult:
         return await self._session.run(neo4j.Query(query, timeout=self._timeout), parameters)
+
+
+def _paths_of(rows: Sequence[neo4j.Record]) -> list[IntroductionPath]:
+    """The paths of the path queries' rows (``ids``, ``links``)."""
+    return [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
 
 
 async def _column(tx: _Runner, query: LiteralString, /, **params: Any) -> list[Any]:
@@ -963,6 +969,33 @@ def introduction_path_parameters(
     }
 
 
+_STRENGTH_PARAMETERS: Final = (
+    "counters",
+    "now_s",
+    "half_life_s",
+    "one_way",
+    "saturation",
+    "longevity_half_s",
+    "diversity_kinds",
+    "base",
+    "w_div",
+    "w_long",
+    "trace_weight",
+    "trace_scale_s",
+)
+"""The parameters of the link strength, which the procedure takes as one map."""
+
+
+def procedure_path_parameters(parameters: dict[str, Any], max_hops: int) -> dict[str, Any]:
+    """The parameters of :data:`cypher.INTRODUCTION_PATHS_PROCEDURE`, from those of
+    :func:`introduction_path_parameters`."""
+    return {
+        "max_hops": max_hops,
+        "strength": {name: parameters[name] for name in _STRENGTH_PARAMETERS},
+        **{k: v for k, v in parameters.items() if k not in _STRENGTH_PARAMETERS},
+    }
+
+
 _NO_ONE: Final = (("no one", "nor one"), ("no one of this size", "nor one of this size"))
 """Ids with a space, which no person has (nothing is searched), of two common sizes: for
 :meth:`Neo4jStore._plan_path_queries`."""
@@ -992,6 +1025,7 @@ class Neo4jStore(GraphStore):
         acquisition_timeout_s: float = ACQUISITION_TIMEOUT_S,
         max_retry_time_s: float = MAX_RETRY_TIME_S,
         plan_searches_at_open: bool = True,
+        use_procedures: bool | None = None,
     ) -> None:
         self.model = model or StrengthModel()
         self._uri = uri
@@ -1009,6 +1043,9 @@ class Neo4jStore(GraphStore):
         self._acquisition_timeout_s = acquisition_timeout_s
         self._max_retry_time_s = max_retry_time_s
         self._plan_searches_at_open = plan_searches_at_open
+        self._use_procedures = use_procedures
+        self._procedures = False
+        """Whether introduction paths are searched by tiegraph's procedure (found at open)."""
         self._failed_writes = 0
         """Writes that failed as unavailable; those queued behind one fail at once too."""
         self._planned_path_queries: set[int] = set()
@@ -1053,12 +1090,44 @@ class Neo4jStore(GraphStore):
             with _driver_errors(self._uri, self._database):
                 await driver.verify_connectivity()
             await self._prepare_schema()
-            if self._plan_searches_at_open:
+            self._procedures = await self._find_procedures()
+            if self._plan_searches_at_open and not self._procedures:
                 await self._plan_path_queries()
         except BaseException:
             self._driver = None
             await driver.close()
             raise
+
+    @property
+    def searches_by_procedure(self) -> bool:
+        """Whether introduction paths are searched by tiegraph's procedure on the server
+        (installed by ``tiegraph neo4j start``), not by the Cypher query."""
+        return self._procedures
+
+    async def _find_procedures(self) -> bool:
+        """Tell whether the server has tiegraph's procedures in the version this code needs.
+
+        ``use_procedures=None`` uses them when they are there, ``False`` never; ``True``
+        requires them (``ConfigurationError`` otherwise)."""
+        if self._use_procedures is False:
+            return False
+        installed = await self._read(_column_int, cypher.PROCEDURES_INSTALLED)
+        version = (await self._read(_column, cypher.PROCEDURES_VERSION))[0] if installed else None
+        found = version == PROCEDURES_VERSION
+        if not found:
+            why = (
+                "not installed on the server"
+                if version is None
+                else f"version {version!r} on the server, {PROCEDURES_VERSION!r} needed"
+            )
+            if self._use_procedures:
+                raise ConfigurationError(f"tiegraph's Neo4j procedures are {why}")
+            log.warning(
+                "introduction paths are searched by the slower Cypher query: tiegraph's"
+                " procedures are %s (`tiegraph neo4j start` installs them; docs/neo4j.md)",
+                why,
+            )
+        return found
 
     async def _plan_path_queries(self) -> None:
         """Run each introduction path query once, for no one, so the server plans and caches
@@ -1708,7 +1777,6 @@ class Neo4jStore(GraphStore):
         if source == target or first < 1 or max_hops < 1:
             return []
         hops = min(max_hops, cypher.MAX_PATH_HOPS)
-        query = cypher.introduction_paths_query(hops)
         parameters = introduction_path_parameters(
             self.model,
             source=source,
@@ -1719,6 +1787,15 @@ class Neo4jStore(GraphStore):
             at=at,
             kinds=kinds,
         )
+        if self._procedures:
+            rows = await self._read_within(
+                deadline,
+                _records,
+                cypher.INTRODUCTION_PATHS_PROCEDURE,
+                **procedure_path_parameters(parameters, hops),
+            )
+            return rank(_paths_of(rows), strategy, first)
+        query = cypher.introduction_paths_query(hops)
         if deadline is not None and hops not in self._planned_path_queries:
             self._plan_path_query(hops, query, parameters)
         try:
@@ -1726,8 +1803,7 @@ class Neo4jStore(GraphStore):
         except BudgetExceeded:
             self._planned_path_queries.discard(hops)
             raise
-        paths = [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
-        return rank(paths, strategy, first)
+        return rank(_paths_of(rows), strategy, first)
 
     def _plan_path_query(self, hops: int, query: LiteralString, parameters: dict[str, Any]) -> None:
         """Run one search of ``hops`` without a timeout, in the background, once at a time.
