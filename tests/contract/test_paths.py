@@ -69,7 +69,12 @@ def networks(draw: st.DrawFn) -> tuple[list[Person], list[Interaction]]:
 
 
 def _oracle(
-    people: list[Person], contacts: list[Interaction], model_store: GraphStore
+    people: list[Person],
+    contacts: list[Interaction],
+    model_store: GraphStore,
+    *,
+    kinds: frozenset[InteractionKind] | None = None,
+    min_link_strength: float = 0.0,
 ) -> tuple[dict[str, dict[str, float]], set[str]]:
     ties = ties_from_history(contacts, model_store.model)
     blocks = {p.id: set(p.blocked_ids) for p in people}
@@ -77,14 +82,18 @@ def _oracle(
     for (a, b), tie in ties.items():
         if b in blocks[a] or a in blocks[b]:
             continue
+        if kinds is not None and not any(tie.counts.get(kind) for kind in kinds):
+            continue
         strength = link_strength(tie, NOW, model_store.model)
+        if strength < min_link_strength:
+            continue
         links[a][b] = links[b][a] = strength
     refusing = {p.id for p in people if not p.intermediary}
     return links, refusing
 
 
 @settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -94,6 +103,8 @@ def _oracle(
     target=st.sampled_from(PEOPLE),
     strategy=st.sampled_from(list(Strategy)),
     max_hops=st.integers(1, 4),
+    kinds=st.none() | st.frozensets(st.sampled_from(KINDS), min_size=1),
+    min_link_strength=st.sampled_from([0.0, 0.0, 0.05, 0.2]),
 )
 async def test_the_store_returns_the_top_paths_the_brute_force_oracle_ranks_first(
     store: GraphStore,
@@ -102,12 +113,16 @@ async def test_the_store_returns_the_top_paths_the_brute_force_oracle_ranks_firs
     target: str,
     strategy: Strategy,
     max_hops: int,
+    kinds: frozenset[InteractionKind] | None,
+    min_link_strength: float,
 ) -> None:
     people, contacts = network
     await store.delete_everything()
     await store.apply(batch_of(people))
     await store.apply(batch_of(contacts))
-    links, refusing = _oracle(people, contacts, store)
+    links, refusing = _oracle(
+        people, contacts, store, kinds=kinds, min_link_strength=min_link_strength
+    )
     blocks = {p.id: set(p.blocked_ids) for p in people}
     expected = brute_force_paths(
         source,
@@ -125,8 +140,9 @@ async def test_the_store_returns_the_top_paths_the_brute_force_oracle_ranks_firs
         max_hops=max_hops,
         first=4,
         strategy=strategy,
-        min_link_strength=0.0,
+        min_link_strength=min_link_strength,
         at=NOW,
+        kinds=kinds,
     )
     assert [p.people for p in found] == [p.people for p in expected]
     for got, want in zip(found, expected, strict=True):
