@@ -73,7 +73,7 @@ from bench.paths import (
     profile_query,
 )
 from graph.adapters.neo4j import cypher, server
-from graph.adapters.neo4j.store import Neo4jStore
+from graph.adapters.neo4j.store import Neo4jStore, procedure_path_parameters
 from graph.domain.batch import WriteBatch
 from graph.domain.model import Interaction, InteractionKind, Person
 from graph.domain.paths import Strategy
@@ -297,19 +297,33 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             at = now
             parameters = path_parameters(store.model, at)
             compared = timed[: args.naive_pairs]
-            ours_bolt: list[float] = []
-            for pair in compared:
-                start = time.perf_counter()
-                await store.introduction_paths(
-                    pair.source,
-                    pair.target,
-                    max_hops=MAX_HOPS,
-                    first=5,
-                    strategy=Strategy.STRONGEST,
-                    min_link_strength=0.0,
-                    at=at,
+            result["search"] = "procedure" if store.searches_by_procedure else "cypher"
+            ours_bolt = await _timed_searches(store, compared, at)
+            if store.searches_by_procedure:
+                # The same pairs searched by the Cypher query, on the same server, in this run.
+                in_cypher = Neo4jStore(
+                    uri=uri,
+                    auth=store_auth(env),
+                    database=DATABASE,
+                    plan_searches_at_open=False,
+                    use_procedures=False,
                 )
-                ours_bolt.append(time.perf_counter() - start)
+                await in_cypher.open()
+                try:
+                    await _timed_searches(in_cypher, compared[:2], at)  # plans the query
+                    cypher_bolt = await _timed_searches(in_cypher, compared, at)
+                finally:
+                    await in_cypher.close()
+                result["bolt_cypher"] = _summary(cypher_bolt)
+                result["procedure_ratio"] = (
+                    result["bolt_cypher"]["p50_ms"] / _summary(ours_bolt)["p50_ms"]
+                )
+                console.log(
+                    f"Bolt, {len(compared)} pairs: the procedure p50"
+                    f" {_summary(ours_bolt)['p50_ms']:.1f} ms, the Cypher query"
+                    f" {result['bolt_cypher']['p50_ms']:.1f} ms:"
+                    f" {result['procedure_ratio']:.1f}x"
+                )
             naive = [
                 await naive_answer(driver, parameters, pair, timeout_s=args.naive_timeout)
                 for pair in compared
@@ -341,11 +355,15 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                 "source": median,
                 "target": hub,
                 "degrees": [degrees[median], degrees[hub]],
-                "ours_db_hits": None if mine is None else mine["db_hits"],
-                "ours_ms": None if mine is None else 1000 * mine["seconds"],
+                "cypher_db_hits": None if mine is None else mine["db_hits"],
+                "cypher_ms": None if mine is None else 1000 * mine["seconds"],
                 "naive_db_hits": None if theirs is None else theirs["db_hits"],
                 "naive_ms": None if theirs is None else 1000 * theirs["seconds"],
             }
+            if store.searches_by_procedure:
+                result["hub_pair"]["procedure_reads"] = await procedure_work(
+                    driver, parameters, hub_pair
+                )
             console.log(f"hub pair: {result['hub_pair']}")
     result["targets"] = {
         f"paths p50 <= {TARGET_P50_RATIO:g}x a lookup": result["p50_ratio"] <= TARGET_P50_RATIO,
@@ -356,6 +374,45 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     for target, met in result["targets"].items():
         console.log(f"{'PASS' if met else 'MISS'} {target}")
     return result
+
+
+async def _timed_searches(store: Neo4jStore, pairs: Sequence[Pair], at: datetime) -> list[float]:
+    """Seconds for each pair's search through ``store`` over Bolt (3 hops, first 5)."""
+    seconds = []
+    for pair in pairs:
+        start = time.perf_counter()
+        await store.introduction_paths(
+            pair.source,
+            pair.target,
+            max_hops=MAX_HOPS,
+            first=5,
+            strategy=Strategy.STRONGEST,
+            min_link_strength=0.0,
+            at=at,
+        )
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def store_auth(env: dict[str, str]) -> tuple[str, str] | None:
+    """The credentials ``_neo4j_server`` put into ``env``, if any."""
+    if "NEO4J_PASSWORD" not in env:
+        return None
+    return (env.get("NEO4J_USER", "neo4j"), env["NEO4J_PASSWORD"])
+
+
+async def procedure_work(
+    driver: neo4j.AsyncDriver, parameters: dict[str, Any], pair: Pair
+) -> dict[str, int]:
+    """What the procedure reads for ``pair`` (tiegraph.introductionPathsWork)."""
+    arguments = procedure_path_parameters(
+        {**parameters, "source": pair.source, "target": pair.target}, MAX_HOPS
+    )
+    async with driver.session(database=DATABASE) as session:
+        result = await session.run(cypher.INTRODUCTION_PATHS_WORK, arguments)
+        row = await result.single()
+    assert row is not None
+    return {"relationships": row["relationships"], "people": row["people"], "found": row["found"]}
 
 
 def parser() -> argparse.ArgumentParser:

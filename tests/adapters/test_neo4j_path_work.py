@@ -126,15 +126,6 @@ async def test_closing_into_a_hub_by_lookup_or_by_expand_into_finds_the_same_pat
     assert len(found[0]) == 5
 
 
-_PROCEDURE_WORK = """
-CALL tiegraph.introductionPathsWork(
-  $source, $target, $max_hops, $first, $shortest, $min_strength, $kinds, $far_set_limit,
-  $strength
-) YIELD relationships, people, found
-RETURN relationships, people, found
-"""
-
-
 @pytest.mark.parametrize("max_hops", [3, 4])
 @pytest.mark.parametrize(("source", "target"), [("ada", "hub"), ("hub", "ada")])
 @pytest.mark.parametrize("strategy", list(Strategy))
@@ -158,7 +149,9 @@ async def test_the_procedure_never_reads_the_hub_s_ten_thousand_ties(
         at=NOW,
     )
     async with driver.session(database=database) as session:
-        result = await session.run(_PROCEDURE_WORK, procedure_path_parameters(parameters, max_hops))
+        result = await session.run(
+            cypher.INTRODUCTION_PATHS_WORK, procedure_path_parameters(parameters, max_hops)
+        )
         work = await result.single()
     assert work is not None
     assert work["found"] >= 5

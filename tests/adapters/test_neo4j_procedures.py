@@ -4,7 +4,10 @@ server `tiegraph neo4j start` starts, and used by the store only in the version 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,11 +32,33 @@ def _copy_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return next(copy.rglob("IntroductionPaths.java"))
 
 
-def test_the_java_and_python_sides_agree_on_the_procedures_version() -> None:
-    source = next(procedures.SOURCES.rglob("IntroductionPaths.java")).read_text()
-    declared = re.search(r'String VERSION = "([^"]+)"', source)
-    assert declared is not None
-    assert declared[1] == procedures.PROCEDURES_VERSION
+def test_a_built_jar_reports_the_digest_of_the_sources_it_was_built_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _copy_sources(tmp_path, monkeypatch)
+    lib = tmp_path / f"neo4j-{NEO4J_VERSION}" / "lib"
+    lib.parent.mkdir()
+    lib.symlink_to(_lib(), target_is_directory=True)
+    java = shutil.which("java")
+    assert java is not None
+    jar = procedures.build(lib, java=java)
+    with zipfile.ZipFile(jar) as packed:
+        version = packed.read(procedures.VERSION_RESOURCE).decode().strip()
+    assert re.fullmatch(r"[0-9a-f]{16}", version)
+    assert version == procedures.source_digest()
+    assert version in jar.name
+
+
+def test_the_compose_file_computes_the_same_digest_as_the_build() -> None:
+    compose = (Path(__file__).parents[2] / "docker-compose.yml").read_text()
+    pipeline = "(cd /src && find . -name '*.java' | LC_ALL=C sort | xargs cat) | sha256sum"
+    assert pipeline in compose
+    assert "| cut -c1-16 > /classes/" + procedures.VERSION_RESOURCE in compose
+    here = pipeline.replace("/src", shlex.quote(str(procedures.SOURCES)))
+    done = subprocess.run(
+        ["bash", "-c", f"{here} | cut -c1-16"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == procedures.source_digest()
 
 
 def test_a_jar_is_built_once_per_source_and_again_when_a_source_changes(
@@ -122,7 +147,8 @@ async def test_procedures_of_another_version_are_not_used_or_refused_when_requir
     neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = _started_here(neo4j_target)
-    monkeypatch.setattr(neo4j_store, "PROCEDURES_VERSION", "0")
+    on_the_server = procedures.source_digest()
+    monkeypatch.setattr(neo4j_store, "source_digest", lambda: "0")
     lenient = _store(target, None)
     await lenient.open()
     try:
@@ -130,7 +156,7 @@ async def test_procedures_of_another_version_are_not_used_or_refused_when_requir
     finally:
         await lenient.close()
     strict = _store(target, True)
-    wanted = rf"version '{procedures.PROCEDURES_VERSION}' on the server, '0' needed"
+    wanted = rf"version '{on_the_server}' on the server, '0' needed"
     with pytest.raises(ConfigurationError, match=wanted):
         await strict.open()
 

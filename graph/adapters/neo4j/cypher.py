@@ -1661,6 +1661,15 @@ CALL tiegraph.introductionPaths(
     + _RANKED_PATHS
 )
 
+# What the procedure reads for the same arguments (for tests and benchmarks of its work).
+INTRODUCTION_PATHS_WORK: Final[LiteralString] = """
+CALL tiegraph.introductionPathsWork(
+  $source, $target, $max_hops, $first, $shortest, $min_strength, $kinds, $far_set_limit,
+  $strength
+) YIELD relationships, people, found
+RETURN relationships, people, found
+"""
+
 PROCEDURES_INSTALLED: Final[LiteralString] = """
 SHOW FUNCTIONS YIELD name
 WHERE name = 'tiegraph.proceduresVersion'

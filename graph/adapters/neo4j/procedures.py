@@ -21,14 +21,20 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-__all__ = ["PROCEDURES_VERSION", "ProceduresBuildError", "build", "install_into", "sources"]
-
-PROCEDURES_VERSION: Final = "1"
-"""The version `tiegraph.proceduresVersion()` answers (IntroductionPaths.VERSION); the store
-uses the procedures only when the server's jar says the same."""
+__all__ = [
+    "ProceduresBuildError",
+    "build",
+    "install_into",
+    "source_digest",
+    "sources",
+]
 
 SOURCES: Final = Path(__file__).parent / "server" / "procedures"
 JAR_PREFIX: Final = "tiegraph-procedures-"
+VERSION_RESOURCE: Final = "org/tiegraph/neo4j/version.txt"
+"""Inside the jar: the digest of the sources it was built from, which
+`tiegraph.proceduresVersion()` answers. The store uses the procedures only when that is the
+digest of its own sources, so a server never runs a search older or newer than the code."""
 _JAVA_RELEASE: Final = "17"
 _BUILD_TIMEOUT_S: Final = 300.0
 
@@ -42,6 +48,16 @@ def sources() -> list[Path]:
     return sorted(SOURCES.rglob("*.java"))
 
 
+def source_digest() -> str:
+    """The procedures' version: the first 16 hex digits of the SHA-256 of their sources'
+    bytes, one after the other in the order of their paths (as the Docker Compose file
+    computes it: ``find . -name '*.java' | LC_ALL=C sort | xargs cat | sha256sum``)."""
+    digest = hashlib.sha256()
+    for path in sorted(sources(), key=lambda p: p.relative_to(SOURCES).as_posix()):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def build(lib: Path, *, java: str) -> Path:
     """Return the procedures' jar for the Neo4j jars in ``lib``, compiling it if needed.
 
@@ -51,13 +67,10 @@ def build(lib: Path, *, java: str) -> Path:
     files = sources()
     if not files:
         raise ProceduresBuildError(f"no procedure sources under {SOURCES}")
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(SOURCES).as_posix().encode())
-        digest.update(path.read_bytes())
-    digest.update(lib.resolve().parent.name.encode())  # the Neo4j release, e.g. neo4j-5.26.30
+    version = source_digest()
+    release = lib.resolve().parent.name  # the Neo4j release the jar is compiled against
     out_dir = lib.parent / "plugins"
-    jar_path = out_dir / f"{JAR_PREFIX}{digest.hexdigest()[:16]}.jar"
+    jar_path = out_dir / f"{JAR_PREFIX}{version}-{release}.jar"
     if jar_path.is_file():
         return jar_path
     javac = _jdk_tool("javac", java)
@@ -83,6 +96,9 @@ def build(lib: Path, *, java: str) -> Path:
             ],
             "compile the procedures",
         )
+        resource = classes / VERSION_RESOURCE
+        resource.parent.mkdir(parents=True, exist_ok=True)
+        resource.write_text(version + "\n", encoding="utf-8")
         packed = Path(work) / "procedures.jar"
         _run([jar_tool, "--create", "--file", str(packed), "-C", str(classes), "."], "pack them")
         os.replace(packed, jar_path)

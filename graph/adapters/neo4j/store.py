@@ -63,7 +63,7 @@ from neo4j.exceptions import (
 from neo4j.exceptions import ConfigurationError as DriverConfigurationError
 
 from graph.adapters.neo4j import cypher
-from graph.adapters.neo4j.procedures import PROCEDURES_VERSION
+from graph.adapters.neo4j.procedures import source_digest
 from graph.domain.batch import (
     Snapshot,
     SnapshotRequest,
@@ -1113,12 +1113,13 @@ class Neo4jStore(GraphStore):
             return False
         installed = await self._read(_column_int, cypher.PROCEDURES_INSTALLED)
         version = (await self._read(_column, cypher.PROCEDURES_VERSION))[0] if installed else None
-        found = version == PROCEDURES_VERSION
+        needed = source_digest()
+        found = version == needed
         if not found:
             why = (
                 "not installed on the server"
                 if version is None
-                else f"version {version!r} on the server, {PROCEDURES_VERSION!r} needed"
+                else f"version {version!r} on the server, {needed!r} needed"
             )
             if self._use_procedures:
                 raise ConfigurationError(f"tiegraph's Neo4j procedures are {why}")

@@ -1,5 +1,8 @@
 package org.tiegraph.neo4j;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
@@ -41,8 +44,8 @@ import org.neo4j.procedure.UserFunction;
  * <p>Paths are returned unranked, source to target; the calling query ranks and limits them.
  */
 public final class IntroductionPaths {
-    /** Changed whenever the search's answers or signature change; the store checks it. */
-    public static final String VERSION = "1";
+    /** The digest of the sources this was built from (written into the jar by the build). */
+    private static final String VERSION = readVersion();
 
     private static final Label PERSON = Label.label("Person");
     private static final RelationshipType TIE = RelationshipType.withName("TIE");
@@ -75,6 +78,14 @@ public final class IntroductionPaths {
             this.relationships = relationships;
             this.people = people;
             this.found = found;
+        }
+    }
+
+    private static String readVersion() {
+        try (InputStream in = IntroductionPaths.class.getResourceAsStream("version.txt")) {
+            return in == null ? "unknown" : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        } catch (IOException error) {
+            return "unknown";
         }
     }
 
