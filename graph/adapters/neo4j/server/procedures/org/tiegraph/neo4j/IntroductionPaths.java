@@ -34,9 +34,11 @@ import org.neo4j.procedure.UserFunction;
  *
  * <p>The search grows partial paths from the person with fewer ties ({@code a}) one hop per
  * layer; each layer first closes its paths into the other person ({@code b}), then grows the
- * rest. When {@code b} has at most {@code farSetLimit} ties its usable links are scored once
- * ({@code far}): closing is a lookup, the last growth only follows ties into {@code far}, and
- * {@code farBest}, the strongest link into {@code b}, bounds every path still to be closed.
+ * rest. When {@code b} has at most {@code farSetLimit} ties, or fewer than the people a layer
+ * ends at have between them, its usable links are scored once ({@code far}): closing is then a
+ * lookup, the last growth only follows ties into {@code far}, and {@code farBest}, the
+ * strongest link into {@code b}, bounds every path still to be closed. (The Cypher query
+ * decides by {@code farSetLimit} alone; either way the answers are the same.)
  * Link strengths are at most 1, so a partial path whose score times {@code farBest} cannot
  * reach the k-th best path found so far ({@code bar}) is dropped. SHORTEST stops growing at
  * the first layer that reaches {@code b}. A block holds along the whole path.
@@ -170,6 +172,10 @@ public final class IntroductionPaths {
         private final Map<Node, Person> people = new HashMap<>();
         private final List<Partial> found = new ArrayList<>();
         private long relationships;
+        /** b's usable links by neighbour, once scored; null before. */
+        private Map<Node, List<Double>> far;
+        /** The strongest of them; 1 (no bound) before. */
+        private double farBest = 1.0;
 
         Search(
                 TerminationGuard guard,
@@ -227,28 +233,10 @@ public final class IntroductionPaths {
                 }
             }
 
-            // The far end: b's usable links, scored once, when b has few enough ties.
-            Map<Node, List<Double>> far = null;
-            double farBest = 1.0;
+            // The far end: b's usable links, scored once, when b has few enough ties (or as
+            // soon as closing the frontier by its own ties would read more than b's).
             if (bTies <= farSetLimit) {
-                far = new HashMap<>();
-                farBest = 0.0;
-                for (Relationship r : b.getRelationships(Direction.BOTH, TIE)) {
-                    guard.check();
-                    relationships++;
-                    Node y = r.getOtherNode(b);
-                    Person py = person(y);
-                    if (!py.person() || !walkable(r) || apart(pb, py)) {
-                        continue;
-                    }
-                    double w = strength.of(r);
-                    if (w >= minStrength) {
-                        far.computeIfAbsent(y, k -> new ArrayList<>()).add(w);
-                        if (w > farBest) {
-                            farBest = w;
-                        }
-                    }
-                }
+                scoreFarEnd(b, pb);
             }
 
             List<Partial> frontier = new ArrayList<>();
@@ -260,9 +248,12 @@ public final class IntroductionPaths {
                 }
             }
             for (int hops = 2; hops <= maxHops; hops++) {
-                close(frontier, b, pb, far, farBest);
+                if (far == null && bTies <= tiesOfEnds(frontier)) {
+                    scoreFarEnd(b, pb);
+                }
+                close(frontier, b, pb);
                 if (hops < maxHops) {
-                    frontier = grow(frontier, b, hops == maxHops - 1 ? far : null, farBest);
+                    frontier = grow(frontier, b, hops == maxHops - 1);
                 }
             }
 
@@ -282,6 +273,41 @@ public final class IntroductionPaths {
             return rows;
         }
 
+        /** Score b's usable links once: closing is then a lookup, and the best of them bounds
+         * every path still to be closed. */
+        private void scoreFarEnd(Node b, Person pb) {
+            far = new HashMap<>();
+            farBest = 0.0;
+            for (Relationship r : b.getRelationships(Direction.BOTH, TIE)) {
+                guard.check();
+                relationships++;
+                Node y = r.getOtherNode(b);
+                Person py = person(y);
+                if (!py.person() || !walkable(r) || apart(pb, py)) {
+                    continue;
+                }
+                double w = strength.of(r);
+                if (w >= minStrength) {
+                    far.computeIfAbsent(y, k -> new ArrayList<>()).add(w);
+                    if (w > farBest) {
+                        farBest = w;
+                    }
+                }
+            }
+        }
+
+        /** The ties of the people the frontier ends at, each counted once. */
+        private static long tiesOfEnds(List<Partial> frontier) {
+            Map<Node, Boolean> seen = new HashMap<>();
+            long ties = 0;
+            for (Partial p : frontier) {
+                if (seen.put(p.node(), Boolean.TRUE) == null) {
+                    ties += p.node().getDegree(TIE, Direction.BOTH);
+                }
+            }
+            return ties;
+        }
+
         /** The score a partial path must reach to be kept. */
         private double bar() {
             if (shortest) {
@@ -299,7 +325,7 @@ public final class IntroductionPaths {
         }
 
         /** The frontier's partial paths that can still reach {@code bar}, by the node they end at. */
-        private Map<Node, List<Partial>> byEnd(List<Partial> frontier, double farBest, double bar) {
+        private Map<Node, List<Partial>> byEnd(List<Partial> frontier, double bar) {
             Map<Node, List<Partial>> ends = new LinkedHashMap<>();
             for (Partial p : frontier) {
                 if (p.score() * farBest >= bar) {
@@ -310,11 +336,10 @@ public final class IntroductionPaths {
         }
 
         /** The paths one hop longer that end at {@code b}. */
-        private void close(
-                List<Partial> frontier, Node b, Person pb, Map<Node, List<Double>> far, double farBest) {
+        private void close(List<Partial> frontier, Node b, Person pb) {
             double bar = bar();
             List<Partial> closed = new ArrayList<>();
-            for (Map.Entry<Node, List<Partial>> end : byEnd(frontier, farBest, bar).entrySet()) {
+            for (Map.Entry<Node, List<Partial>> end : byEnd(frontier, bar).entrySet()) {
                 guard.check();
                 Node x = end.getKey();
                 List<Partial> partials = end.getValue();
@@ -353,12 +378,13 @@ public final class IntroductionPaths {
             found.addAll(closed);
         }
 
-        /** One more hop from each person the frontier ends at, to anyone but {@code b}. */
-        private List<Partial> grow(
-                List<Partial> frontier, Node b, Map<Node, List<Double>> towards, double farBest) {
+        /** One more hop from each person the frontier ends at, to anyone but {@code b}; the
+         * last growth only to b's neighbours, when they are known. */
+        private List<Partial> grow(List<Partial> frontier, Node b, boolean last) {
             double bar = bar();
+            Map<Node, List<Double>> towards = last ? far : null;
             List<Partial> grown = new ArrayList<>();
-            for (Map.Entry<Node, List<Partial>> end : byEnd(frontier, farBest, bar).entrySet()) {
+            for (Map.Entry<Node, List<Partial>> end : byEnd(frontier, bar).entrySet()) {
                 Node x = end.getKey();
                 List<Partial> partials = end.getValue();
                 double best = best(partials);
