@@ -1125,7 +1125,7 @@ class Neo4jStore(GraphStore):
                 raise ConfigurationError(f"tiegraph's Neo4j procedures are {why}")
             log.warning(
                 "introduction paths are searched by the slower Cypher query: tiegraph's"
-                " procedures are %s (`tiegraph neo4j start` installs them; docs/neo4j.md)",
+                " procedures are %s (`tiegraph neo4j start` installs them; see docs/operations.md)",
                 why,
             )
         return found
