@@ -3,6 +3,7 @@ server `tiegraph neo4j start` starts, and used by the store only in the version 
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from graph.adapters.neo4j import procedures
+from graph.adapters.neo4j import server as neo4j_server
 from graph.adapters.neo4j import store as neo4j_store
 from graph.adapters.neo4j.server import NEO4J_VERSION, default_cache_dir, install
 from graph.adapters.neo4j.store import Neo4jStore
@@ -170,3 +172,20 @@ async def test_a_store_told_not_to_use_the_procedures_searches_by_cypher(
         assert not store.searches_by_procedure
     finally:
         await store.close()
+
+
+def test_without_a_jdk_a_server_starts_with_no_procedures_jar_and_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / f"{procedures.JAR_PREFIX}from-an-older-tiegraph.jar").write_bytes(b"old")
+
+    def no_jdk(lib: Path, *, java: str) -> Path:
+        raise procedures.ProceduresBuildError("`javac` is not on PATH")
+
+    monkeypatch.setattr(procedures, "build", no_jdk)
+    with caplog.at_level(logging.WARNING, logger=neo4j_server.__name__):
+        neo4j_server._install_procedures(tmp_path / "lib", "java", plugins)
+    assert list(plugins.iterdir()) == []
+    assert "without tiegraph's procedures: `javac` is not on PATH" in caplog.text
