@@ -92,6 +92,18 @@ class Loaders:
         return _loader(load)
 
     @cached_property
+    def group_standing(self) -> DataLoader[str, tuple[bool, bool]]:
+        """Whether the viewer leads, and belongs to, each group: for policy checks that a
+        query makes once per item (every link of every path), read once for all of them."""
+        service, viewer = self._service, self._viewer
+
+        async def load(keys: list[str]) -> list[tuple[bool, bool]]:
+            facts = await service.facts(viewer, groups=keys)
+            return [(k in facts.led_by_viewer, k in facts.member_of) for k in keys]
+
+        return _loader(load)
+
+    @cached_property
     def ties(self) -> DataLoader[str, list[model.Tie] | None]:
         service, viewer = self._service, self._viewer
         return _loader(lambda keys: service.ties(viewer, keys))

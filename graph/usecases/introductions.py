@@ -158,10 +158,12 @@ class Introductions:
         strategy: Strategy = Strategy.STRONGEST,
         at: datetime | None = None,
         kinds: Collection[InteractionKind] | None = None,
+        explain: bool = True,
     ) -> list[ExplainedPath]:
         """Return the best paths from ``source`` (the viewer, or anyone for an admin) to
         ``target`` through people who know each other and agreed to be intermediaries, in the
-        network as it stood at ``at`` (default: now).
+        network as it stood at ``at`` (default: now), each link explained (its tie, shared
+        groups and interests) unless ``explain`` is false (then ``hops`` is empty).
 
         Every tie counts, however old: an old tie is a weak link, never a missing one. Two
         people one of whom blocked the other are strangers here: no path between them.
@@ -198,7 +200,22 @@ class Introductions:
             kinds=frozenset(kinds) if kinds else None,
         )
         paths = await self._search(source, target, search, at=moment, deadline=deadline)
+        if not explain:
+            return await self._named(paths, known=people)
         return await self._explain(paths, moment, known=people)
+
+    async def _named(
+        self, paths: Sequence[Path], *, known: Mapping[str, Person]
+    ) -> list[ExplainedPath]:
+        """The paths with the people they name (one read; the ends are ``known``), unexplained."""
+        wanted = sorted({p for path in paths for p in path.people} - known.keys())
+        people = {**known, **(await self.store.get(Person, wanted) if wanted else {})}
+        return [
+            ExplainedPath(
+                path=path, hops=(), people={p: people[p] for p in path.people if p in people}
+            )
+            for path in paths
+        ]
 
     async def _search(
         self,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from graph.domain.model import Interaction, InteractionKind, Person
 from graph.ports import batch_of
 from graph.usecases.viewer import Role
@@ -124,3 +128,82 @@ async def test_paths_are_asked_for_oneself_and_bad_arguments_are_named(api: Api)
     assert "maxHops" in body["errors"][0]["message"]
     body = await api.query(PATHS, api.as_("amir", Role.MEMBER), to="nobody")
     assert "nobody" in body["errors"][0]["message"]
+
+
+PATHS_WITHOUT_WHY = """
+query($to: ID!) {
+  introductionPaths(from: "amir", to: $to) { score hops people { key } via { key name } }
+}
+"""
+
+PATHS_WHY_IN_A_FRAGMENT = """
+query($to: ID!) {
+  introductionPaths(from: "amir", to: $to) { score hops ...Why }
+}
+fragment Why on IntroductionPath { people { key } links { strength sharedGroups { key } } }
+"""
+
+
+async def test_paths_asked_without_their_links_are_the_same_and_read_no_explanation(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _outside_contacts(api)
+    store = api.app.state.store
+    explanation_reads: list[str] = []
+    for name in ("memberships", "ties_between"):
+        real = getattr(store, name)
+
+        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            explanation_reads.append(_name)
+            return await _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, counted)
+
+    # (Showing people to the viewer reads memberships too; the links add more.)
+    bare = (await api.data(PATHS_WITHOUT_WHY, api.as_("amir"), to="olga"))["introductionPaths"]
+    without = explanation_reads.copy()
+    explanation_reads.clear()
+    full = (await api.data(PATHS, api.as_("amir"), to="olga"))["introductionPaths"]
+    assert "ties_between" not in without
+    assert explanation_reads.count("ties_between") == 1
+    assert explanation_reads.count("memberships") > without.count("memberships")
+    assert bare
+    assert [(p["hops"], p["people"]) for p in bare] == [(p["hops"], p["people"]) for p in full]
+    # (Strengths decay to the moment of each request: a few microseconds apart.)
+    assert [p["score"] for p in bare] == pytest.approx([p["score"] for p in full], rel=1e-6)
+    assert [v["key"] for v in bare[0]["via"]] == ["carl"]
+    assert bare[0]["via"][0]["name"]
+
+    explanation_reads.clear()
+    in_fragment = await api.data(PATHS_WHY_IN_A_FRAGMENT, api.as_("amir"), to="olga")
+    assert explanation_reads.count("ties_between") == 1
+    links = in_fragment["introductionPaths"][0]["links"]
+    assert [g["key"] for g in links[0]["sharedGroups"]] == ["spring-2024"]
+
+
+async def test_the_reads_behind_the_links_do_not_grow_with_the_number_of_links(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _outside_contacts(api)
+    store = api.app.state.store
+    calls: list[str] = []
+    for name in ("memberships", "get", "ties_between"):
+        real = getattr(store, name)
+
+        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return await _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, counted)
+    query = PATHS.replace("maxHops: $maxHops)", "maxHops: $maxHops, first: $first)").replace(
+        "$maxHops: Int)", "$maxHops: Int, $first: Int)"
+    )
+    one = await api.data(query, api.as_("amir"), to="olga", first=1)
+    reads_for_one = len(calls)
+    calls.clear()
+    five = await api.data(query, api.as_("amir"), to="olga", first=5)
+    links = [link for path in five["introductionPaths"] for link in path["links"]]
+    assert len(one["introductionPaths"]) == 1
+    assert len(links) >= 2 * len(one["introductionPaths"][0]["links"])
+    assert any(link["lastContact"] for link in links)  # the policy was asked, and allowed
+    assert len(calls) == reads_for_one

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, TypeAlias
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.graphql.pagination import Connection, check_first, paginate
 from api.graphql.types import (
@@ -23,7 +25,7 @@ from api.graphql.types import (
 )
 from graph.domain.paths import Strategy
 from graph.usecases.introductions import MAX_MUTUAL, Degree, ExplainedPath
-from graph.usecases.policy import Action, may
+from graph.usecases.policy import Action, Facts, may
 
 __all__ = ["connection_degree", "introduction_paths", "mutual_connections"]
 
@@ -59,12 +61,17 @@ class IntroductionHop:
     shared_interests: list[str]
 
     async def _may_read_tie(self, info: Info) -> bool:
-        """Whether the viewer may read this link's tie directly (the policy's rule)."""
-        service, viewer = info.context.service, info.context.viewer
-        facts = await service.facts(
-            viewer, people=(self.from_key, self.to_key), groups=[g.key for g in self.groups]
+        """Whether the viewer may read this link's tie directly (the policy's rule); the
+        viewer's standing in the groups is read once for every link of the answer."""
+        groups = [g.key for g in self.groups]
+        standing = await info.context.loaders.group_standing.load_many(groups)
+        facts = Facts(
+            people=(self.from_key, self.to_key),
+            groups=groups,
+            led_by_viewer={g for g, (led, _) in zip(groups, standing, strict=True) if led},
+            member_of={g for g, (_, member) in zip(groups, standing, strict=True) if member},
         )
-        return may(viewer, Action.READ_RELATIONSHIP, facts)
+        return may(info.context.viewer, Action.READ_RELATIONSHIP, facts)
 
     @strawberry.field(
         description="Their latest contact; null when the viewer may not read the tie (a link"
@@ -166,6 +173,9 @@ async def introduction_paths(
         strategy=strategy,
         at=at,
         kinds=kinds,
+        # Why each link holds (its tie, shared groups and interests) costs three more reads:
+        # made only for a query that asks for the links.
+        explain=any(_selects(field.selections, "links") for field in info.selected_fields),
     )
     # The use case read everyone the paths name: shape them for the viewer once and hand
     # them to the person loader, so `people`, `via`, `from` and `to` read nobody again.
@@ -174,6 +184,17 @@ async def introduction_paths(
         shown = await info.context.service.shown(info.context.viewer, named)
         info.context.loaders.person.prime_many(shown)
     return [IntroductionPath.of(p) for p in found]
+
+
+def _selects(selections: Iterable[Selection], name: str) -> bool:
+    """Whether ``selections`` ask for the field ``name``, directly or in a fragment."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                return True
+        elif _selects(selection.selections, name):
+            return True
+    return False
 
 
 async def connection_degree(
