@@ -22,8 +22,11 @@ For each backend:
    ``--users`` users, plus one abusive client: its own credential on ``--abusive-users``
    connections, no pause, refused with 429 and ``Retry-After`` once over its limit. Every
    answer is checked; anything but a 200 with the expected shape is an error, named. Its
-   allowed requests per minute, from its first 429 on, are compared with the limit; normal
-   users must never be refused.
+   allowed requests per minute once its buckets are empty (from its first 429 on with one
+   worker; with several, each holding its share of the burst, from the run's second half at
+   the earliest) are compared with the limit, and all it was allowed with what a token bucket
+   allows at most (the limit as a burst, then the limit a minute); normal users must never be
+   refused.
 4. Every 5 s the service's resident memory (``VmRSS`` in ``/proc/<pid>/status``) and CPU time
    are sampled (and Neo4j's and locust's, and the whole machine's). Memory over time is
    summarized by its first, last and largest value and by the least-squares slope over the
@@ -365,7 +368,9 @@ def _read_locust_csv(prefix: Path) -> dict[str, Any]:
     return found
 
 
-def _rate_limit(record: dict[str, Any], limit: int, ops: list[dict[str, Any]]) -> dict[str, Any]:
+def _rate_limit(
+    record: dict[str, Any], limit: int, ops: list[dict[str, Any]], *, workers: int = 1
+) -> dict[str, Any]:
     """What the abusive credential was allowed, and whether normal users were ever refused."""
     abusive = record["abusive"]
     allowed: list[int] = abusive["allowed_per_second"]
@@ -375,11 +380,18 @@ def _rate_limit(record: dict[str, Any], limit: int, ops: list[dict[str, Any]]) -
     steady: float | None = None
     steady_window_s = 0
     if first_refusal is not None:
-        # From the second after the first 429: the bucket is empty, so what is allowed is
-        # what refills (the second of the first 429 may still hold the end of the burst).
-        steady_window_s = span - first_refusal - 1
+        # Once every bucket is empty, what is allowed is what refills. With one worker that is
+        # from the second after the first 429 (that second may still hold the end of the
+        # burst); with several, each holds its share of the burst and the first 429 comes
+        # from the first emptied, so the window starts at the run's second half at the
+        # earliest (the others' bursts are spent by then at this client's rate).
+        steady_from = max(first_refusal + 1, span // 2 if workers > 1 else 0)
+        steady_window_s = span - steady_from
         if steady_window_s > 0:
-            steady = 60.0 * sum(allowed[first_refusal + 1 :]) / steady_window_s
+            steady = 60.0 * sum(allowed[steady_from:]) / steady_window_s
+    # What a token bucket of `limit` allows at most over the whole run: its burst and what
+    # refills (shared out among workers, the sum is the same).
+    bucket_bound = limit + limit * span / 60.0
     normal_429 = sum(
         count
         for op in ops
@@ -395,6 +407,7 @@ def _rate_limit(record: dict[str, Any], limit: int, ops: list[dict[str, Any]]) -
         and abusive["refused_without_retry_after"] == 0
         and steady is not None
         and steady <= limit * RATE_TOLERANCE
+        and sum(allowed) <= bucket_bound * RATE_TOLERANCE
     )
     return {
         "limit_per_minute": limit,
@@ -410,6 +423,7 @@ def _rate_limit(record: dict[str, Any], limit: int, ops: list[dict[str, Any]]) -
         else sum(allowed),
         "allowed_per_minute_after_first_refusal": steady,
         "steady_window_s": steady_window_s,
+        "bucket_bound": bucket_bound,
         "retry_after_s": abusive["retry_after_s"],
         "normal_429": normal_429,
         "normal_credentials": record["credentials_used"],
@@ -962,7 +976,7 @@ def _figures(
             "sent_again_after_503": record.get("sent_again_after_503", {}),
         },
         "facts": record["facts"],
-        "rate_limit": _rate_limit(record, args.rate_limit, ops),
+        "rate_limit": _rate_limit(record, args.rate_limit, ops, workers=args.workers),
         "memory": _memory(
             samples, probe, float(args.duration), args.max_growth, 60 * served / elapsed
         ),
@@ -1102,8 +1116,10 @@ def _render_backend(result: dict[str, Any], console: Console) -> None:
         f"{', '.join(f'{k} s ×{v:,}' for k, v in rl['retry_after_s'].items()) or '-'}); "
         + (
             f"first 429 after {rl['first_refusal_s']} s and "
-            f"{rl['allowed_before_first_refusal']:,} allowed (the full bucket); after it "
-            f"{steady:,.0f} allowed/min over {rl['steady_window_s']} s"
+            f"{rl['allowed_before_first_refusal']:,} allowed before it; then "
+            f"{steady:,.0f} allowed/min over the last {rl['steady_window_s']} s, "
+            f"{rl['abusive_allowed']:,} allowed in all (a bucket allows at most "
+            f"{rl['bucket_bound']:,.0f} in this time)"
             if steady is not None
             else "never refused: it did not go over its limit"
         )
