@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from graph.adapters.neo4j import cypher
+from graph.adapters.neo4j import cypher, procedures
 from graph.adapters.neo4j.store import introduction_path_parameters, procedure_path_parameters
 from graph.domain.batch import WriteBatch
+from graph.domain.errors import BudgetExceeded
 from graph.domain.model import InteractionKind
 from graph.domain.paths import Strategy
 from tests.factories import at, interaction, person
@@ -190,3 +191,30 @@ async def test_the_procedure_and_the_cypher_query_find_the_same_paths_around_a_h
             found.append([(tuple(row["ids"]), tuple(row["links"])) async for row in result])
     assert found[0] == found[1]
     assert len(found[0]) == (0 if max_hops == 1 else 5)
+
+
+async def test_a_search_that_would_hold_too_many_partial_paths_is_refused_as_over_budget(
+    hub_network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, _ = hub_network
+    if not store.searches_by_procedure:
+        pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
+    search = {
+        "max_hops": 4,
+        "first": 5,
+        "strategy": Strategy.SHORTEST,
+        "min_link_strength": 0.0,
+        "at": NOW,
+    }
+    assert len(await store.introduction_paths("ada", "hub", **search)) == 5  # type: ignore[arg-type]
+    monkeypatch.setattr(cypher, "MAX_PARTIAL_PATHS", 20)
+    with pytest.raises(BudgetExceeded, match="more than 20 partial paths; lower maxHops"):
+        await store.introduction_paths("ada", "hub", **search)  # type: ignore[arg-type]
+    monkeypatch.undo()
+    # Refused, not crashed: the server answers the next search.
+    assert len(await store.introduction_paths("ada", "hub", **search)) == 5  # type: ignore[arg-type]
+
+
+def test_the_store_and_the_procedure_agree_on_how_a_refusal_for_size_begins() -> None:
+    source = next(procedures.SOURCES.rglob("IntroductionPaths.java")).read_text()
+    assert f'TOO_LARGE = "{cypher.SEARCH_TOO_LARGE}"' in source

@@ -1655,7 +1655,7 @@ INTRODUCTION_PATHS_PROCEDURE: Final[LiteralString] = (
     """
 CALL tiegraph.introductionPaths(
   $source, $target, $max_hops, $first, $shortest, $min_strength, $kinds, $far_set_limit,
-  $strength
+  $max_partials, $strength
 ) YIELD ids, links
 """
     + _RANKED_PATHS
@@ -1665,7 +1665,7 @@ CALL tiegraph.introductionPaths(
 INTRODUCTION_PATHS_WORK: Final[LiteralString] = """
 CALL tiegraph.introductionPathsWork(
   $source, $target, $max_hops, $first, $shortest, $min_strength, $kinds, $far_set_limit,
-  $strength
+  $max_partials, $strength
 ) YIELD relationships, people, found
 RETURN relationships, people, found
 """
@@ -1682,6 +1682,13 @@ RETURN tiegraph.proceduresVersion() AS version
 
 MAX_PATH_HOPS: Final = 4
 """The longest introduction path the query is built for (graph.domain.paths.MAX_HOPS)."""
+
+MAX_PARTIAL_PATHS: Final = 1_000_000
+"""The most partial paths the procedure holds at once ($max_partials); a search that would
+hold more is refused (``BudgetExceeded``) rather than fill the server's heap: about 200 MB."""
+
+SEARCH_TOO_LARGE: Final = "tiegraph: search too large"
+"""How the procedure's refusal of a search past $max_partials begins (IntroductionPaths)."""
 
 FAR_SET_LIMIT: Final = 1_000
 """Up to this many ties, the far end's links are scored once ($far_set_limit); beyond, paths

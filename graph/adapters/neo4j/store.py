@@ -991,6 +991,7 @@ def procedure_path_parameters(parameters: dict[str, Any], max_hops: int) -> dict
     :func:`introduction_path_parameters`."""
     return {
         "max_hops": max_hops,
+        "max_partials": cypher.MAX_PARTIAL_PATHS,
         "strength": {name: parameters[name] for name in _STRENGTH_PARAMETERS},
         **{k: v for k, v in parameters.items() if k not in _STRENGTH_PARAMETERS},
     }
@@ -1789,12 +1790,21 @@ class Neo4jStore(GraphStore):
             kinds=kinds,
         )
         if self._procedures:
-            rows = await self._read_within(
-                deadline,
-                _records,
-                cypher.INTRODUCTION_PATHS_PROCEDURE,
-                **procedure_path_parameters(parameters, hops),
-            )
+            try:
+                rows = await self._read_within(
+                    deadline,
+                    _records,
+                    cypher.INTRODUCTION_PATHS_PROCEDURE,
+                    **procedure_path_parameters(parameters, hops),
+                )
+            except Neo4jError as error:
+                if cypher.SEARCH_TOO_LARGE not in (error.message or ""):
+                    raise
+                raise BudgetExceeded(
+                    deadline.seconds if deadline is not None else 0.0,
+                    f"the search would hold more than {cypher.MAX_PARTIAL_PATHS:,} partial"
+                    " paths; " + (deadline.hint if deadline is not None else "lower maxHops"),
+                ) from error
             return rank(_paths_of(rows), strategy, first)
         query = cypher.introduction_paths_query(hops)
         if deadline is not None and hops not in self._planned_path_queries:

@@ -52,6 +52,8 @@ public final class IntroductionPaths {
     private static final Label PERSON = Label.label("Person");
     private static final RelationshipType TIE = RelationshipType.withName("TIE");
     private static final String[] NONE = new String[0];
+    /** Starts the message of a search refused for its size (the store looks for it). */
+    public static final String TOO_LARGE = "tiegraph: search too large";
 
     @Context
     public Transaction tx;
@@ -110,8 +112,10 @@ public final class IntroductionPaths {
             @Name("minStrength") double minStrength,
             @Name("kinds") List<String> kinds,
             @Name("farSetLimit") long farSetLimit,
+            @Name("maxPartials") long maxPartials,
             @Name("strength") Map<String, Object> strength) {
-        Search search = new Search(guard, (int) first, shortest, minStrength, kinds, strength);
+        Search search =
+                new Search(guard, (int) first, shortest, minStrength, kinds, maxPartials, strength);
         return search.run(tx, source, target, maxHops, farSetLimit).stream();
     }
 
@@ -128,8 +132,10 @@ public final class IntroductionPaths {
             @Name("minStrength") double minStrength,
             @Name("kinds") List<String> kinds,
             @Name("farSetLimit") long farSetLimit,
+            @Name("maxPartials") long maxPartials,
             @Name("strength") Map<String, Object> strength) {
-        Search search = new Search(guard, (int) first, shortest, minStrength, kinds, strength);
+        Search search =
+                new Search(guard, (int) first, shortest, minStrength, kinds, maxPartials, strength);
         List<PathRow> rows = search.run(tx, source, target, maxHops, farSetLimit);
         return Stream.of(new WorkRow(search.relationships, search.people.size(), rows.size()));
     }
@@ -167,6 +173,7 @@ public final class IntroductionPaths {
         private final int first;
         private final boolean shortest;
         private final double minStrength;
+        private final long maxPartials;
         private final String[] kinds;
         private final LinkStrength strength;
         private final Map<Node, Person> people = new HashMap<>();
@@ -183,11 +190,13 @@ public final class IntroductionPaths {
                 boolean shortest,
                 double minStrength,
                 List<String> kinds,
+                long maxPartials,
                 Map<String, Object> strength) {
             this.guard = guard;
             this.first = first;
             this.shortest = shortest;
             this.minStrength = minStrength;
+            this.maxPartials = maxPartials;
             this.kinds = kinds == null ? null : kinds.toArray(NONE);
             this.strength = new LinkStrength(strength);
         }
@@ -223,6 +232,7 @@ public final class IntroductionPaths {
                 }
                 double w = strength.of(r);
                 if (w >= minStrength) {
+                    hold(grown.size() + 1);
                     grown.add(
                             new Partial(
                                     y,
@@ -370,6 +380,7 @@ public final class IntroductionPaths {
                         if (p.score() * w >= bar
                                 && !contains(p.blocked(), pb.id())
                                 && !anyIn(p.ids(), pb.blocked())) {
+                            hold(found.size() + closed.size() + 1);
                             closed.add(p.grow(b, pb, w));
                         }
                     }
@@ -409,15 +420,24 @@ public final class IntroductionPaths {
                                 && !p.passes(py.id())
                                 && !contains(p.blocked(), py.id())
                                 && !anyIn(p.ids(), py.blocked())) {
-                            Partial longer = p.grow(y, py, w);
                             if (py.intermediary()) {
-                                grown.add(longer);
+                                hold(grown.size() + 1);
+                                grown.add(p.grow(y, py, w));
                             }
                         }
                     }
                 }
             }
             return grown;
+        }
+
+        /** Refuse to hold more partial paths than allowed: a search between two people with
+         * thousands of ties and no short path between them would otherwise fill the heap. */
+        private void hold(long partials) {
+            if (partials > maxPartials) {
+                throw new IllegalStateException(
+                        TOO_LARGE + ": more than " + maxPartials + " partial paths");
+            }
         }
 
         private static double best(List<Partial> partials) {
