@@ -11,7 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from graph.adapters.neo4j import cypher, procedures
-from graph.adapters.neo4j.store import introduction_path_parameters, procedure_path_parameters
+from graph.adapters.neo4j.store import (
+    Neo4jStore,
+    introduction_path_parameters,
+    procedure_path_parameters,
+)
 from graph.domain.batch import WriteBatch
 from graph.domain.errors import BudgetExceeded
 from graph.domain.model import InteractionKind
@@ -218,3 +222,37 @@ async def test_a_search_that_would_hold_too_many_partial_paths_is_refused_as_ove
 def test_the_store_and_the_procedure_agree_on_how_a_refusal_for_size_begins() -> None:
     source = next(procedures.SOURCES.rglob("IntroductionPaths.java")).read_text()
     assert f'TOO_LARGE = "{cypher.SEARCH_TOO_LARGE}"' in source
+
+
+async def test_a_store_whose_server_lost_the_procedure_searches_by_cypher_from_then_on(
+    hub_network: Network, neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared, _, _ = hub_network
+    if not shared.searches_by_procedure:
+        pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
+    assert neo4j_target is not None
+    store = Neo4jStore(
+        uri=neo4j_target.uri,
+        auth=neo4j_target.auth,
+        database=neo4j_target.database,
+        plan_searches_at_open=False,
+    )
+    await store.open()
+    try:
+        search = {"max_hops": 3, "first": 5, "strategy": Strategy.STRONGEST}
+        common = {"min_link_strength": 0.0, "at": NOW}
+        expected = await store.introduction_paths("ada", "hub", **search, **common)  # type: ignore[arg-type]
+        assert store.searches_by_procedure
+        # As a server started again without the jar answers: no such procedure.
+        monkeypatch.setattr(
+            cypher,
+            "INTRODUCTION_PATHS_PROCEDURE",
+            cypher.INTRODUCTION_PATHS_PROCEDURE.replace(
+                "tiegraph.introductionPaths(", "tiegraph.noSuchProcedure("
+            ),
+        )
+        found = await store.introduction_paths("ada", "hub", **search, **common)  # type: ignore[arg-type]
+        assert found == expected
+        assert not store.searches_by_procedure
+    finally:
+        await store.close()

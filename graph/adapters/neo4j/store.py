@@ -318,6 +318,9 @@ class _AutoCommit:
         return await self._session.run(neo4j.Query(query, timeout=self._timeout), parameters)
 
 
+_PROCEDURE_NOT_FOUND: Final = "Neo.ClientError.Procedure.ProcedureNotFound"
+
+
 def _paths_of(rows: Sequence[neo4j.Record]) -> list[IntroductionPath]:
     """The paths of the path queries' rows (``ids``, ``links``)."""
     return [IntroductionPath(tuple(row["ids"]), tuple(row["links"])) for row in rows]
@@ -1771,7 +1774,8 @@ class Neo4jStore(GraphStore):
         deadline: Deadline | None = None,
     ) -> list[IntroductionPath]:
         """A top-k search from the end with fewer ties, pruned by the k-th best path found so
-        far, scored, ranked and limited in one Cypher query.
+        far, scored, ranked and limited in the database: by tiegraph's procedure where the
+        server has it, else by one Cypher query.
 
         The search runs on the server, so the event loop is free meanwhile; what is left of
         ``deadline`` is the transaction's timeout, so the server stops a search that outlives
@@ -1798,6 +1802,23 @@ class Neo4jStore(GraphStore):
                     **procedure_path_parameters(parameters, hops),
                 )
             except Neo4jError as error:
+                if error.code == _PROCEDURE_NOT_FOUND:
+                    # The server was started again without the procedures: Cypher from now on.
+                    log.warning(
+                        "tiegraph's procedures are gone from the server: searching in Cypher"
+                    )
+                    self._procedures = False
+                    return await self.introduction_paths(
+                        source,
+                        target,
+                        max_hops=max_hops,
+                        first=first,
+                        strategy=strategy,
+                        min_link_strength=min_link_strength,
+                        at=at,
+                        kinds=kinds,
+                        deadline=deadline,
+                    )
                 if cypher.SEARCH_TOO_LARGE not in (error.message or ""):
                     raise
                 raise BudgetExceeded(
