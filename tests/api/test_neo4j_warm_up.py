@@ -1,0 +1,71 @@
+"""A service on Neo4j sends the queries of its heaviest reads when its store opens, so a
+freshly started server plans them before the first request waits for that (planning one took
+the server 1 to 2 s, past a request's budget under load)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import neo4j
+import pytest
+
+from api.http.app import create_app
+from graph.adapters.neo4j.store import Neo4jStore
+from graph.samples.demo import load_core_demo
+from tests.api.conftest import Api, settings_for
+from tests.conftest import open_store
+from tests.support.neo4j import Neo4jTarget
+
+RETENTION = """
+query { groupRetention(group: "spring-2024", at: "2024-10-01T10:00:00Z", horizons: [30, 90]) {
+  aggregated shareAfter
+  pairs { a { key } b { key } lastContact strengthNow }
+  members { person { key } groupMatesInContact }
+} }
+"""
+
+Run = Callable[..., Awaitable[Any]]
+
+
+def _recording(run: Run, sent: list[str]) -> Run:
+    async def record(self: object, query: object, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query.text if isinstance(query, neo4j.Query) else str(query))
+        return await run(self, query, *args, **kwargs)
+
+    return record
+
+
+async def test_a_served_neo4j_store_sends_every_query_of_group_retention_when_it_opens(
+    neo4j_target: Neo4jTarget | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await (await open_store("neo4j", tmp_path, neo4j_target)).close()  # empty, or skipped
+    sent: list[str] = []
+    monkeypatch.setattr(neo4j.AsyncSession, "run", _recording(neo4j.AsyncSession.run, sent))
+    monkeypatch.setattr(
+        neo4j.AsyncManagedTransaction,
+        "run",
+        _recording(neo4j.AsyncManagedTransaction.run, sent),
+    )
+    at_open: list[str] = []
+    real_open = Neo4jStore.open
+
+    async def open_and_note(self: Neo4jStore) -> None:
+        await real_open(self)
+        at_open.extend(sent)
+
+    monkeypatch.setattr(Neo4jStore, "open", open_and_note)
+    settings = settings_for("neo4j", tmp_path, neo4j_target, neo4j_plan_searches_at_start=True)
+    app = create_app(settings, on_open=load_core_demo)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tiegraph") as client:
+            api = Api(client=client, settings=settings, app=app)
+            sent.clear()
+            retention = (await api.data(RETENTION, api.admin))["groupRetention"]
+    asked = set(sent)
+    assert retention["pairs"]  # the reads found the group's data
+    assert len(asked) >= 4
+    assert asked <= set(at_open), sorted(asked - set(at_open))
