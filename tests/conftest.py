@@ -50,8 +50,9 @@ def neo4j_target() -> Iterator[Neo4jTarget | None]:
 async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | None) -> GraphStore:
     """Open an empty store of ``backend`` (skipping, or failing under CI, without Neo4j).
 
-    ``neo4j`` searches paths with tiegraph's procedure (required on a server these tests
-    started, which has it), ``neo4j-cypher`` with the Cypher query servers without it use."""
+    ``neo4j`` searches paths with tiegraph's procedure (required on the server these tests
+    started, which has it unless no JDK could build it -- a failure in CI), ``neo4j-cypher``
+    with the Cypher query that servers without it use."""
     if backend == "embedded":
         store: GraphStore = EmbeddedStore(tmp_path / "store")
     else:
@@ -68,7 +69,7 @@ async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | N
             plan_searches_at_open=False,
             use_procedures=False
             if backend == "neo4j-cypher"
-            else (True if neo4j_target.started_here else None),
+            else (True if neo4j_target.with_procedures else None),
         )
     await store.open()
     await store.delete_everything()

@@ -116,11 +116,12 @@ def test_a_server_s_plugins_hold_one_procedures_jar_the_current_one(tmp_path: Pa
     assert sorted(p.name for p in plugins.iterdir()) == ["apoc.jar"]
 
 
-def _started_here(neo4j_target: Neo4jTarget | None) -> Neo4jTarget:
+def _with_procedures(neo4j_target: Neo4jTarget | None) -> Neo4jTarget:
     if neo4j_target is None:
         pytest.skip("no Neo4j server")
-    if not neo4j_target.started_here:
-        pytest.skip("NEO4J_URI names a server these tests did not start")
+    if not neo4j_target.with_procedures:
+        # NEO4J_URI names a server of someone else's, or no JDK built them (a failure in CI).
+        pytest.skip("the tests' Neo4j server has no tiegraph procedures of this version")
     return neo4j_target
 
 
@@ -137,7 +138,7 @@ def _store(target: Neo4jTarget, use_procedures: bool | None) -> Neo4jStore:
 async def test_a_server_tiegraph_started_searches_paths_by_its_procedure(
     neo4j_target: Neo4jTarget | None,
 ) -> None:
-    store = _store(_started_here(neo4j_target), None)
+    store = _store(_with_procedures(neo4j_target), None)
     await store.open()
     try:
         assert store.searches_by_procedure
@@ -148,7 +149,7 @@ async def test_a_server_tiegraph_started_searches_paths_by_its_procedure(
 async def test_procedures_of_another_version_are_not_used_or_refused_when_required(
     neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target = _started_here(neo4j_target)
+    target = _with_procedures(neo4j_target)
     on_the_server = procedures.source_digest()
     monkeypatch.setattr(neo4j_store, "source_digest", lambda: "0")
     lenient = _store(target, None)
@@ -166,7 +167,7 @@ async def test_procedures_of_another_version_are_not_used_or_refused_when_requir
 async def test_a_store_told_not_to_use_the_procedures_searches_by_cypher(
     neo4j_target: Neo4jTarget | None,
 ) -> None:
-    store = _store(_started_here(neo4j_target), False)
+    store = _store(_with_procedures(neo4j_target), False)
     await store.open()
     try:
         assert not store.searches_by_procedure

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graph.adapters.neo4j import procedures
 from graph.adapters.neo4j.server import (
     NEO4J_VERSION,
     Neo4jServerError,
@@ -44,8 +45,9 @@ class Neo4jTarget:
     uri: str
     auth: tuple[str, str] | None = field(repr=False)
     database: str = DEFAULT_DATABASE
-    started_here: bool = False
-    """Started by `tiegraph neo4j start`'s code for these tests: tiegraph's procedures are on it."""
+    with_procedures: bool = False
+    """Started for these tests by `tiegraph neo4j start`'s code, which installed tiegraph's
+    procedures (a JDK built them): the stores must use them."""
 
 
 class Neo4jUnavailable(RuntimeError):
@@ -90,9 +92,20 @@ def provide_neo4j() -> Iterator[Neo4jTarget]:
                 "(set NEO4J_URI to test against a running server)",
                 detail,
             ) from error
+        with_procedures = any((home / "plugins").glob(f"{procedures.JAR_PREFIX}*.jar"))
+        if not with_procedures and os.environ.get("CI") == "true":
+            stop(home)
+            raise Neo4jUnavailable(
+                "the Neo4j server started without tiegraph's procedures: a JDK (`javac`) is"
+                " needed to build them (see the server's warning)"
+            )
         try:
+            # Without a JDK (outside CI) the server searches by Cypher, as Aura would.
             yield Neo4jTarget(
-                uri=server.uri, auth=None, database=DEFAULT_DATABASE, started_here=True
+                uri=server.uri,
+                auth=None,
+                database=DEFAULT_DATABASE,
+                with_procedures=with_procedures,
             )
         finally:
             stop(home)
