@@ -8,9 +8,12 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.neo4j.graphdb.Direction;
 import org.neo4j.graphdb.Label;
@@ -222,26 +225,16 @@ public final class IntroductionPaths {
             Person pb = person(b);
 
             List<Partial> grown = new ArrayList<>();
-            for (Relationship r : a.getRelationships(Direction.BOTH, TIE)) {
-                guard.check();
-                relationships++;
-                Node y = r.getOtherNode(a);
-                Person py = person(y);
-                if (!py.person() || !walkable(r) || apart(pa, py)) {
-                    continue;
-                }
-                double w = strength.of(r);
-                if (w >= minStrength) {
-                    hold(grown.size() + 1);
-                    grown.add(
-                            new Partial(
-                                    y,
-                                    new String[] {pa.id(), py.id()},
-                                    new double[] {w},
-                                    w,
-                                    concat(pa.blocked(), py.blocked())));
-                }
-            }
+            forUsableLinks(a, pa, ANYONE, (y, py, w) -> {
+                hold(grown.size() + 1);
+                grown.add(
+                        new Partial(
+                                y,
+                                new String[] {pa.id(), py.id()},
+                                new double[] {w},
+                                w,
+                                concat(pa.blocked(), py.blocked())));
+            });
 
             // The far end: b's usable links, scored once, when b has few enough ties (or as
             // soon as closing the frontier by its own ties would read more than b's).
@@ -286,32 +279,45 @@ public final class IntroductionPaths {
         /** Score b's usable links once: closing is then a lookup, and the best of them bounds
          * every path still to be closed. */
         private void scoreFarEnd(Node b, Person pb) {
-            far = new HashMap<>();
+            Map<Node, List<Double>> links = new HashMap<>();
             farBest = 0.0;
-            for (Relationship r : b.getRelationships(Direction.BOTH, TIE)) {
+            forUsableLinks(b, pb, ANYONE, (y, py, w) -> {
+                links.computeIfAbsent(y, k -> new ArrayList<>()).add(w);
+                farBest = Math.max(farBest, w);
+            });
+            far = links;
+        }
+
+        /**
+         * Hand each usable link of {@code x} to {@code link}: a tie to a person other than
+         * those {@code skip} names (tested before the person is read), of a kind asked for,
+         * between two people neither of whom blocked the other, at least {@code minStrength}.
+         */
+        private void forUsableLinks(Node x, Person px, Predicate<Node> skip, Link link) {
+            for (Relationship r : x.getRelationships(Direction.BOTH, TIE)) {
                 guard.check();
                 relationships++;
-                Node y = r.getOtherNode(b);
+                Node y = r.getOtherNode(x);
+                if (skip.test(y)) {
+                    continue;
+                }
                 Person py = person(y);
-                if (!py.person() || !walkable(r) || apart(pb, py)) {
+                if (!py.person() || !walkable(r) || apart(px, py)) {
                     continue;
                 }
                 double w = strength.of(r);
                 if (w >= minStrength) {
-                    far.computeIfAbsent(y, k -> new ArrayList<>()).add(w);
-                    if (w > farBest) {
-                        farBest = w;
-                    }
+                    link.accept(y, py, w);
                 }
             }
         }
 
         /** The ties of the people the frontier ends at, each counted once. */
         private static long tiesOfEnds(List<Partial> frontier) {
-            Map<Node, Boolean> seen = new HashMap<>();
+            Set<Node> seen = new HashSet<>();
             long ties = 0;
             for (Partial p : frontier) {
-                if (seen.put(p.node(), Boolean.TRUE) == null) {
+                if (seen.add(p.node())) {
                     ties += p.node().getDegree(TIE, Direction.BOTH);
                 }
             }
@@ -358,19 +364,12 @@ public final class IntroductionPaths {
                 if (far != null) {
                     ws = far.getOrDefault(x, List.of());
                 } else {
-                    ws = new ArrayList<>();
+                    List<Double> intoB = new ArrayList<>();
                     Person px = person(x);
                     if (!apart(px, pb)) {
-                        for (Relationship r : x.getRelationships(Direction.BOTH, TIE)) {
-                            relationships++;
-                            if (r.getOtherNode(x).equals(b) && walkable(r)) {
-                                double w = strength.of(r);
-                                if (w >= minStrength) {
-                                    ws.add(w);
-                                }
-                            }
-                        }
+                        forUsableLinks(x, px, y -> !y.equals(b), (y, py, w) -> intoB.add(w));
                     }
+                    ws = intoB;
                 }
                 for (double w : ws) {
                     if (!(best * w >= bar)) {
@@ -394,26 +393,15 @@ public final class IntroductionPaths {
         private List<Partial> grow(List<Partial> frontier, Node b, boolean last) {
             double bar = bar();
             Map<Node, List<Double>> towards = last ? far : null;
+            Predicate<Node> skip = y -> (towards != null && !towards.containsKey(y)) || y.equals(b);
             List<Partial> grown = new ArrayList<>();
             for (Map.Entry<Node, List<Partial>> end : byEnd(frontier, bar).entrySet()) {
                 Node x = end.getKey();
                 List<Partial> partials = end.getValue();
                 double best = best(partials);
-                Person px = person(x);
-                for (Relationship r : x.getRelationships(Direction.BOTH, TIE)) {
-                    guard.check();
-                    relationships++;
-                    Node y = r.getOtherNode(x);
-                    if ((towards != null && !towards.containsKey(y)) || y.equals(b)) {
-                        continue;
-                    }
-                    Person py = person(y);
-                    if (!py.person() || !walkable(r) || apart(px, py)) {
-                        continue;
-                    }
-                    double w = strength.of(r);
-                    if (!(w >= minStrength && best * w * farBest >= bar)) {
-                        continue;
+                forUsableLinks(x, person(x), skip, (y, py, w) -> {
+                    if (!(best * w * farBest >= bar)) {
+                        return;
                     }
                     for (Partial p : partials) {
                         if (p.score() * w * farBest >= bar
@@ -426,7 +414,7 @@ public final class IntroductionPaths {
                             }
                         }
                     }
-                }
+                });
             }
             return grown;
         }
@@ -572,6 +560,14 @@ public final class IntroductionPaths {
             return null;
         }
     }
+
+    /** What {@link Search#forUsableLinks} hands on: the other end, who they are, the strength. */
+    @FunctionalInterface
+    private interface Link {
+        void accept(Node other, Person person, double strength);
+    }
+
+    private static final Predicate<Node> ANYONE = node -> false;
 
     private static boolean contains(String[] ids, String id) {
         for (String each : ids) {
