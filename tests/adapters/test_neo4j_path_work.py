@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -65,6 +66,19 @@ def _batches() -> list[WriteBatch]:
     ]
 
 
+def _parameters(store: Neo4jStore, source: str, target: str, strategy: Strategy) -> dict[str, Any]:
+    """The path query's parameters for the first five paths, any strength, at ``NOW``."""
+    return introduction_path_parameters(
+        store.model,
+        source=source,
+        target=target,
+        first=5,
+        strategy=strategy,
+        min_link_strength=0.0,
+        at=NOW,
+    )
+
+
 @pytest.fixture(scope="module")
 async def hub_network(neo4j_target: Neo4jTarget | None) -> AsyncIterator[Network]:
     async with loaded_network(neo4j_target, _batches()) as network:
@@ -82,15 +96,7 @@ async def test_paths_to_a_hub_of_ten_thousand_ties_cost_a_bounded_number_of_db_h
     strategy: Strategy,
 ) -> None:
     store, driver, database = hub_network
-    parameters = introduction_path_parameters(
-        store.model,
-        source=source,
-        target=target,
-        first=5,
-        strategy=strategy,
-        min_link_strength=0.0,
-        at=NOW,
-    )
+    parameters = _parameters(store, source, target, strategy)
     async with driver.session(database=database) as session:
         result = await session.run(
             "PROFILE " + cypher.introduction_paths_query(max_hops), parameters
@@ -110,15 +116,7 @@ async def test_closing_into_a_hub_by_lookup_or_by_expand_into_finds_the_same_pat
     hub_network: Network, max_hops: int, strategy: Strategy
 ) -> None:
     store, driver, database = hub_network
-    parameters = introduction_path_parameters(
-        store.model,
-        source="ada",
-        target="hub",
-        first=5,
-        strategy=strategy,
-        min_link_strength=0.0,
-        at=NOW,
-    )
+    parameters = _parameters(store, "ada", "hub", strategy)
     found = []
     for far_set_limit in (0, 2 * HUB_TIES):
         async with driver.session(database=database) as session:
@@ -144,15 +142,7 @@ async def test_the_procedure_never_reads_the_hub_s_ten_thousand_ties(
     store, driver, database = hub_network
     if not store.searches_by_procedure:
         pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
-    parameters = introduction_path_parameters(
-        store.model,
-        source=source,
-        target=target,
-        first=5,
-        strategy=strategy,
-        min_link_strength=0.0,
-        at=NOW,
-    )
+    parameters = _parameters(store, source, target, strategy)
     async with driver.session(database=database) as session:
         result = await session.run(
             cypher.INTRODUCTION_PATHS_WORK, procedure_path_parameters(parameters, max_hops)
@@ -174,15 +164,7 @@ async def test_the_procedure_and_the_cypher_query_find_the_same_paths_around_a_h
     if not store.searches_by_procedure:
         pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
     parameters = {
-        **introduction_path_parameters(
-            store.model,
-            source="ada",
-            target="hub",
-            first=5,
-            strategy=strategy,
-            min_link_strength=0.0,
-            at=NOW,
-        ),
+        **_parameters(store, "ada", "hub", strategy),
         "far_set_limit": far_set_limit,
     }
     found = []

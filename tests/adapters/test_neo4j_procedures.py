@@ -22,8 +22,15 @@ from graph.domain.errors import ConfigurationError
 from tests.support.neo4j import Neo4jTarget
 
 
-def _lib() -> Path:
-    return install(default_cache_dir())
+def _scratch_install(tmp_path: Path) -> tuple[Path, str]:
+    """An install's layout under ``tmp_path`` (its ``lib`` the real jars), so builds land
+    there; and the ``java`` to build with."""
+    lib = tmp_path / f"neo4j-{NEO4J_VERSION}" / "lib"
+    lib.parent.mkdir()
+    lib.symlink_to(install(default_cache_dir()), target_is_directory=True)
+    java = shutil.which("java")
+    assert java is not None
+    return lib, java
 
 
 def _copy_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -38,11 +45,7 @@ def test_a_built_jar_reports_the_digest_of_the_sources_it_was_built_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _copy_sources(tmp_path, monkeypatch)
-    lib = tmp_path / f"neo4j-{NEO4J_VERSION}" / "lib"
-    lib.parent.mkdir()
-    lib.symlink_to(_lib(), target_is_directory=True)
-    java = shutil.which("java")
-    assert java is not None
+    lib, java = _scratch_install(tmp_path)
     jar = procedures.build(lib, java=java)
     with zipfile.ZipFile(jar) as packed:
         version = packed.read(procedures.VERSION_RESOURCE).decode().strip()
@@ -67,11 +70,7 @@ def test_a_jar_is_built_once_per_source_and_again_when_a_source_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = _copy_sources(tmp_path, monkeypatch)
-    lib = tmp_path / f"neo4j-{NEO4J_VERSION}" / "lib"
-    lib.parent.mkdir()
-    lib.symlink_to(_lib(), target_is_directory=True)
-    java = shutil.which("java")
-    assert java is not None
+    lib, java = _scratch_install(tmp_path)
 
     built = procedures.build(lib, java=java)
     again = procedures.build(lib, java=java)
@@ -90,11 +89,7 @@ def test_a_source_that_does_not_compile_is_reported_with_its_file_and_line(
 ) -> None:
     source = _copy_sources(tmp_path, monkeypatch)
     source.write_text(source.read_text().replace("return VERSION;", "return VERSION"))
-    lib = tmp_path / f"neo4j-{NEO4J_VERSION}" / "lib"
-    lib.parent.mkdir()
-    lib.symlink_to(_lib(), target_is_directory=True)
-    java = shutil.which("java")
-    assert java is not None
+    lib, java = _scratch_install(tmp_path)
     with pytest.raises(procedures.ProceduresBuildError, match=r"IntroductionPaths\.java:\d+"):
         procedures.build(lib, java=java)
     assert not list((lib.parent / "plugins").glob("*.jar"))

@@ -144,20 +144,27 @@ fragment Why on IntroductionPath { people { key } links { strength sharedGroups 
 """
 
 
+def _store_calls(api: Api, monkeypatch: pytest.MonkeyPatch, *names: str) -> list[str]:
+    """The names of the service's store methods ``names`` as they are called, in order (the
+    store still answers each)."""
+    store = api.app.state.store
+    calls: list[str] = []
+    for name in names:
+        real = getattr(store, name)
+
+        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return await _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, counted)
+    return calls
+
+
 async def test_paths_asked_without_their_links_are_the_same_and_read_no_explanation(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _outside_contacts(api)
-    store = api.app.state.store
-    explanation_reads: list[str] = []
-    for name in ("memberships", "ties_between"):
-        real = getattr(store, name)
-
-        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
-            explanation_reads.append(_name)
-            return await _real(*args, **kw)
-
-        monkeypatch.setattr(store, name, counted)
+    explanation_reads = _store_calls(api, monkeypatch, "memberships", "ties_between")
 
     # (Showing people to the viewer reads memberships too; the links add more.)
     bare = (await api.data(PATHS_WITHOUT_WHY, api.as_("amir"), to="olga"))["introductionPaths"]
@@ -185,16 +192,7 @@ async def test_the_reads_behind_the_links_do_not_grow_with_the_number_of_links(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _outside_contacts(api)
-    store = api.app.state.store
-    calls: list[str] = []
-    for name in ("memberships", "get", "ties_between"):
-        real = getattr(store, name)
-
-        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
-            calls.append(_name)
-            return await _real(*args, **kw)
-
-        monkeypatch.setattr(store, name, counted)
+    calls = _store_calls(api, monkeypatch, "memberships", "get", "ties_between")
     query = PATHS.replace("maxHops: $maxHops)", "maxHops: $maxHops, first: $first)").replace(
         "$maxHops: Int)", "$maxHops: Int, $first: Int)"
     )
