@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -154,12 +155,22 @@ def _batches(people: list[Person], contacts: list[Interaction], size: int) -> It
         yield WriteBatch(interactions=contacts[start : start + size])
 
 
+@dataclass(frozen=True)
+class Server:
+    """A Neo4j server the bench uses: its Bolt URI, the environment ``tiegraph serve`` needs
+    for it, and the credentials (none without auth)."""
+
+    uri: str
+    env: dict[str, str]
+    auth: tuple[str, str] | None
+
+
 @contextlib.asynccontextmanager
 async def _neo4j_server(
     home: Path, args: argparse.Namespace
-) -> AsyncIterator[tuple[str, dict[str, str], Neo4jStore, neo4j.AsyncDriver]]:
+) -> AsyncIterator[tuple[Server, Neo4jStore, neo4j.AsyncDriver]]:
     """The Neo4j server at ``NEO4J_URI`` (kept, and filled only if empty), or a throwaway one
-    without auth: its Bolt URI, the environment ``tiegraph serve`` needs, a store, a driver."""
+    without auth: where it is and how to log in, a store, a driver."""
     uri = os.environ.get("NEO4J_URI")
     running = None
     env: dict[str, str] = {}
@@ -185,7 +196,7 @@ async def _neo4j_server(
         await store.open()
         driver = neo4j.AsyncGraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
         try:
-            yield uri, env, store, driver
+            yield Server(uri, env, auth), store, driver
         finally:
             await driver.close()
             await store.close()
@@ -233,7 +244,8 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     result: dict[str, Any] = {"people": len(people), "contacts": len(contacts)}
     with tempfile.TemporaryDirectory(prefix="tiegraph-dense-") as scratch_dir:
         scratch = Path(scratch_dir)
-        async with _neo4j_server(scratch / "neo4j", args) as (uri, env, store, driver):
+        async with _neo4j_server(scratch / "neo4j", args) as (neo4j_at, store, driver):
+            uri, env = neo4j_at.uri, neo4j_at.env
             degrees = await _degrees(driver)
             if not degrees:
                 began = time.perf_counter()
@@ -303,7 +315,7 @@ async def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                 # The same pairs searched by the Cypher query, on the same server, in this run.
                 in_cypher = Neo4jStore(
                     uri=uri,
-                    auth=store_auth(env),
+                    auth=neo4j_at.auth,
                     database=DATABASE,
                     plan_searches_at_open=False,
                     use_procedures=False,
@@ -392,13 +404,6 @@ async def _timed_searches(store: Neo4jStore, pairs: Sequence[Pair], at: datetime
         )
         seconds.append(time.perf_counter() - start)
     return seconds
-
-
-def store_auth(env: dict[str, str]) -> tuple[str, str] | None:
-    """The credentials ``_neo4j_server`` put into ``env``, if any."""
-    if "NEO4J_PASSWORD" not in env:
-        return None
-    return (env.get("NEO4J_USER", "neo4j"), env["NEO4J_PASSWORD"])
 
 
 async def procedure_work(
