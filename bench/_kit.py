@@ -215,3 +215,17 @@ async def asgi_post(app: Any, path: str, body: bytes, headers: list[tuple[bytes,
     }
     await app(scope, receive, send)
     return b"".join(chunks)
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process and all its threads, from ``/proc/<pid>/stat``;
+    None for no process or one that is gone."""
+    if pid is None:
+        return None
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; the fields after it are plain numbers.
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -66,6 +66,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench._kit import (
+    cpu_seconds,
     free_port,
     machine,
     mib,
@@ -224,19 +225,6 @@ class _Tally:
 
 
 # -- processes ----------------------------------------------------------------------------------
-
-
-def _cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a process and all its threads, from ``/proc/<pid>/stat``."""
-    if pid is None:
-        return None
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; the fields after it are plain numbers.
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu_seconds() -> float:
@@ -653,15 +641,15 @@ async def run_scenario(
         if warmup_s > 0:
             await _drive(client, url, scenario, clients, warmup_s, _Tally(), 0)
         tally = _Tally()
-        server_before = _cpu_seconds(server.pid)
-        store_before = _cpu_seconds(store_pid)
+        server_before = cpu_seconds(server.pid)
+        store_before = cpu_seconds(store_pid)
         client_before = _own_cpu_seconds()
         elapsed = await _drive(
             client, url, scenario, clients, duration_s, tally, MAX_REQUESTS_PER_CLIENT
         )
         client_cpu = _own_cpu_seconds() - client_before
-        server_after = _cpu_seconds(server.pid)
-        store_after = _cpu_seconds(store_pid)
+        server_after = cpu_seconds(server.pid)
+        store_after = cpu_seconds(store_pid)
     if server_before is None or server_after is None:
         raise RuntimeError(f"{server.name} is gone:\n{_tail(server.log_path)}")
     ordered = sorted(tally.latencies)

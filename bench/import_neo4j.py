@@ -44,7 +44,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from bench._kit import machine
+from bench._kit import cpu_seconds, machine
 from bench.contacts_csv import write_contacts_csv
 from graph.adapters.neo4j.server import default_cache_dir, start, status, stop
 from graph.adapters.neo4j.store import Neo4jStore
@@ -76,16 +76,6 @@ class Figures:
     rescored_ties: int | None = None
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process and its threads, from ``/proc/<pid>/stat``."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _tiegraph() -> str:
     found = shutil.which("tiegraph", path=str(Path(sys.executable).parent))
     if found is None:
@@ -113,11 +103,11 @@ async def _rescore(uri: str, pid: int) -> tuple[float, float | None, int]:
     await store.open()
     try:
         store.model = RESCORE_MODEL
-        cpu_before = _cpu_seconds(pid)
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         ties = await store.recompute_ties()
         wall = time.perf_counter() - started
-        cpu_after = _cpu_seconds(pid)
+        cpu_after = cpu_seconds(pid)
     finally:
         await store.close()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
@@ -150,7 +140,7 @@ def run_mode(
         command += ["--create-missing-people", "--batch-size", str(batch_size), flag, str(csv)]
         env = {**os.environ, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": PASSWORD}
         env.pop("TIEGRAPH_STORE", None)
-        neo4j_before = _cpu_seconds(server.pid) or 0.0
+        neo4j_before = cpu_seconds(server.pid) or 0.0
         load_before = os.getloadavg()[0]
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
@@ -163,7 +153,7 @@ def run_mode(
         now = status(home)
         if now is None:
             raise SystemExit(f"{mode}: the server is not running after the import")
-        neo4j_after = _cpu_seconds(now.pid)
+        neo4j_after = cpu_seconds(now.pid)
         neo4j_cpu = None
         if neo4j_after is not None:
             neo4j_cpu = neo4j_after - (neo4j_before if now.pid == server.pid else 0.0)

@@ -76,12 +76,11 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from bench._kit import free_port, mib, nearest_rank, process_tree, rss_of, verdict
+from bench._kit import cpu_seconds, free_port, mib, nearest_rank, process_tree, rss_of, verdict
 from bench.api import (
     HOST,
     PROJECT_ROOT,
     _child_env,
-    _cpu_seconds,
     _embedded_store,
     _Loaded,
     _neo4j_store,
@@ -275,7 +274,7 @@ def _own_cpu_seconds() -> float:
 def _tree_cpu_seconds(pid: int) -> float | None:
     """CPU seconds of a process and every process under it: with ``--workers N`` the service
     is uvicorn's process and its N worker processes, which do the work."""
-    found = [_cpu_seconds(p) for p in process_tree(pid)]
+    found = [cpu_seconds(p) for p in process_tree(pid)]
     return None if found[0] is None else sum(s for s in found if s is not None)
 
 
@@ -284,9 +283,9 @@ def _sample(t_s: float, server_pid: int, locust_pid: int | None, store_pid: int 
         t_s=t_s,
         server_rss=rss_of(server_pid)[0],
         server_cpu_s=_tree_cpu_seconds(server_pid),
-        locust_cpu_s=_cpu_seconds(locust_pid),
+        locust_cpu_s=cpu_seconds(locust_pid),
         store_rss=rss_of(store_pid)[0] if store_pid is not None else None,
-        store_cpu_s=_cpu_seconds(store_pid),
+        store_cpu_s=cpu_seconds(store_pid),
         own_cpu_s=_own_cpu_seconds(),
         machine_busy_s=_machine_busy_seconds(),
     )

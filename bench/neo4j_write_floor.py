@@ -31,7 +31,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction
 
-from bench._kit import machine
+from bench._kit import cpu_seconds, machine
 from graph.adapters.neo4j.server import default_cache_dir, running_neo4j
 
 __all__ = ["main"]
@@ -80,13 +80,6 @@ CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS
 Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its threads, from ``/proc/<pid>/stat``."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def batches(people: int, contacts: int, size: int, seed: int, tag: str) -> list[Batch]:
     """Random two-person contacts with unique keys, and per batch the ties they sum to."""
     rng = random.Random(seed)
@@ -119,16 +112,23 @@ def write(driver: Driver, contacts: LiteralString, with_ties: bool, work: list[B
             session.execute_write(one, rows, ties)
 
 
+def _server_cpu(pid: int) -> float:
+    seconds = cpu_seconds(pid)
+    if seconds is None:
+        raise SystemExit(f"the server (pid {pid}) is gone")
+    return seconds
+
+
 def measure(
     driver: Driver, pid: int, contacts: LiteralString, with_ties: bool, work: list[Batch]
 ) -> tuple[float, float, float]:
     """Write ``work``, then remove it; wall seconds, server and client CPU µs a contact."""
     count = sum(len(rows) for rows, _ in work)
-    server_before, client_before = _cpu_seconds(pid), time.process_time()
+    server_before, client_before = _server_cpu(pid), time.process_time()
     started = time.perf_counter()
     write(driver, contacts, with_ties, work)
     wall = time.perf_counter() - started
-    server = (_cpu_seconds(pid) - server_before) / count * 1e6
+    server = (_server_cpu(pid) - server_before) / count * 1e6
     client = (time.process_time() - client_before) / count * 1e6
     with driver.session() as session:  # CALL … IN TRANSACTIONS runs in auto-commit only
         session.run(WIPE_RELATIONSHIPS).consume()

@@ -46,8 +46,7 @@ from pydantic import SecretStr
 
 from api.http.app import create_app
 from api.settings import Settings, StoreKind
-from bench._kit import asgi_post
-from bench.api import _cpu_seconds
+from bench._kit import asgi_post, cpu_seconds
 from bench.load import Cast, pick_cast
 from bench.mix import RECORD_INTERACTIONS, RECORD_SIDE_CONVERSATIONS
 from bench.profile_load import Request, _headers
@@ -291,7 +290,7 @@ async def _run(args: argparse.Namespace) -> None:
                 answer = orjson.loads(await asgi_post(app, "/graphql", body, headers))
                 assert "errors" not in answer, (name, answer)
             requests = [make() for _ in range(args.requests)]
-            cpu_before = _cpu_seconds(args.neo4j_pid)
+            cpu_before = cpu_seconds(args.neo4j_pid)
             for body, headers in requests:
                 token = _operation.set(name)
                 began = time.perf_counter()
@@ -299,7 +298,7 @@ async def _run(args: argparse.Namespace) -> None:
                 walls[name].append((time.perf_counter() - began) * 1e3)
                 _operation.reset(token)
                 assert "errors" not in answer, (name, answer)
-            cpu_after = _cpu_seconds(args.neo4j_pid)
+            cpu_after = cpu_seconds(args.neo4j_pid)
             if cpu_before is not None and cpu_after is not None:
                 neo4j_cpu[name] = (cpu_after - cpu_before) / args.requests * 1e3
     names = _statement_names()

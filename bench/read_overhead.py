@@ -35,7 +35,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from bench.api import _cpu_seconds
+from bench._kit import cpu_seconds
 from graph.adapters.neo4j.store import Neo4jStore, _column
 
 __all__ = ["main"]
@@ -56,11 +56,11 @@ async def _measure(
     """Server CPU ms, client CPU ms and wall ms per read of ``reads`` sequential reads."""
     for _ in range(20):  # warm the pool and the query cache
         await read()
-    server0, own0, wall0 = _cpu_seconds(pid) or 0.0, time.process_time(), time.perf_counter()
+    server0, own0, wall0 = cpu_seconds(pid) or 0.0, time.process_time(), time.perf_counter()
     for _ in range(reads):
         await read()
     wall = time.perf_counter() - wall0
-    server = (_cpu_seconds(pid) or 0.0) - server0 - idle_per_s * wall
+    server = (cpu_seconds(pid) or 0.0) - server0 - idle_per_s * wall
     own = time.process_time() - own0
     return server * 1000 / reads, own * 1000 / reads, wall * 1000 / reads
 
@@ -116,9 +116,9 @@ async def _run(uri: str, pid: int, reads: int, rounds: int, query_name: str) -> 
         "execute-query": execute_query,
     }
     try:
-        idle0 = _cpu_seconds(pid) or 0.0
+        idle0 = cpu_seconds(pid) or 0.0
         await asyncio.sleep(3)
-        idle_per_s = ((_cpu_seconds(pid) or 0.0) - idle0) / 3
+        idle_per_s = ((cpu_seconds(pid) or 0.0) - idle0) / 3
         print(f"load average before: {os.getloadavg()}; Neo4j idle: {idle_per_s * 1000:.1f} ms/s")
         figures: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
         for _ in range(rounds):

@@ -44,12 +44,11 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench._kit import percentile
+from bench._kit import cpu_seconds, percentile
 from bench.api import (
     PERSON_LOOKUP,
     _admin_token,
     _check_person,
-    _cpu_seconds,
     _embedded_store,
     _Servers,
     _wait_ready,
@@ -251,7 +250,7 @@ async def run_backend(
             loaded_lookups = _Outcomes()
             heavy = _Outcomes()
             compose = _Outcomes()
-            cpu_before = _cpu_seconds(server.pid)
+            cpu_before = cpu_seconds(server.pid)
             until = time.perf_counter() + args.duration
             tasks = [
                 _repeat(client, url, heavy_body(i), until, heavy) for i in range(args.heavy_clients)
@@ -264,7 +263,7 @@ async def run_backend(
                 *tasks,
             )
             elapsed = time.perf_counter() - began
-            cpu_after = _cpu_seconds(server.pid)
+            cpu_after = cpu_seconds(server.pid)
     idle_f, loaded_f = idle.figures(), loaded_lookups.figures()
     ratio = loaded_f["p99_ms"] / idle_f["p99_ms"] if idle_f["p99_ms"] else float("inf")
     return {
