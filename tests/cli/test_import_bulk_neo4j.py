@@ -257,14 +257,8 @@ def test_a_failed_bulk_load_leaves_the_database_empty_and_the_server_running(
     wipe(server.uri)
     live = status(server.home)
     assert live is not None
-    model = StrengthModel()
-    contact = InteractionColumns(
-        "c.csv", line=[2], key=["k"], at_us=[1_700_000_000_000_000], kind=["call"],
-        person_a=["ann"], person_b=["bo"], initiator=[None],
-        duration_s=["soon"],  # type: ignore[list-item]  # a number neo4j-admin cannot read
-        channel=[None],
-    )  # fmt: skip
-    load = FirstLoad(model, ["ann", "bo"], contact, tie_rows_of(contact, model))
+    # A number neo4j-admin cannot read: the import itself fails.
+    load = one_contact_load(["ann", "bo"], "bo", duration_s="soon")
 
     with pytest.raises(BulkLoadError, match="database is as it was"):
         load_into_empty_database(
@@ -286,13 +280,7 @@ def test_a_load_that_names_someone_it_does_not_create_is_refused_before_the_serv
     wipe(server.uri)
     live = status(server.home)
     assert live is not None
-    model = StrengthModel()
-    contact = InteractionColumns(
-        "c.csv", line=[2], key=["k"], at_us=[1_700_000_000_000_000], kind=["call"],
-        person_a=["ann"], person_b=["nobody"], initiator=[None], duration_s=[None],
-        channel=[None],
-    )  # fmt: skip
-    load = FirstLoad(model, ["ann"], contact, tie_rows_of(contact, model))
+    load = one_contact_load(["ann"], "nobody")
 
     with pytest.raises(BulkLoadError, match="'nobody', who is not among the people"):
         load_into_empty_database(
@@ -303,3 +291,15 @@ def test_a_load_that_names_someone_it_does_not_create_is_refused_before_the_serv
     assert again is not None
     assert again.pid == live.pid  # never stopped
     assert whole_graph(again.uri)["nodes"] == {}
+
+
+def one_contact_load(people: list[str], other: str, duration_s: object = None) -> FirstLoad:
+    """A load of one call between ann and ``other``, creating ``people``."""
+    model = StrengthModel()
+    contact = InteractionColumns(
+        "c.csv", line=[2], key=["k"], at_us=[1_700_000_000_000_000], kind=["call"],
+        person_a=["ann"], person_b=[other], initiator=[None],
+        duration_s=[duration_s],  # type: ignore[list-item]  # wrong on purpose when asked
+        channel=[None],
+    )  # fmt: skip
+    return FirstLoad(model, people, contact, tie_rows_of(contact, model))
