@@ -179,12 +179,25 @@ async def test_the_procedure_and_the_cypher_query_find_the_same_paths_around_a_h
     assert len(found[0]) == (0 if max_hops == 1 else 5)
 
 
+@pytest.mark.parametrize("by_procedure", [True, False], ids=["procedure", "cypher"])
 async def test_a_search_that_would_hold_too_many_partial_paths_is_refused_as_over_budget(
-    hub_network: Network, monkeypatch: pytest.MonkeyPatch
+    hub_network: Network,
+    neo4j_target: Neo4jTarget | None,
+    monkeypatch: pytest.MonkeyPatch,
+    by_procedure: bool,
 ) -> None:
-    store, _, _ = hub_network
-    if not store.searches_by_procedure:
+    shared, _, _ = hub_network
+    if by_procedure and not shared.searches_by_procedure:
         pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
+    assert neo4j_target is not None
+    store = Neo4jStore(
+        uri=neo4j_target.uri,
+        auth=neo4j_target.auth,
+        database=neo4j_target.database,
+        plan_searches_at_open=False,
+        use_procedures=by_procedure,
+    )
+    await store.open()
     search = {
         "max_hops": 4,
         "first": 5,
@@ -192,13 +205,40 @@ async def test_a_search_that_would_hold_too_many_partial_paths_is_refused_as_ove
         "min_link_strength": 0.0,
         "at": NOW,
     }
-    assert len(await store.introduction_paths("ada", "hub", **search)) == 5  # type: ignore[arg-type]
-    monkeypatch.setattr(cypher, "MAX_PARTIAL_PATHS", 20)
-    with pytest.raises(BudgetExceeded, match="more than 20 partial paths; lower maxHops"):
-        await store.introduction_paths("ada", "hub", **search)  # type: ignore[arg-type]
-    monkeypatch.undo()
-    # Refused, not crashed: the server answers the next search.
-    assert len(await store.introduction_paths("ada", "hub", **search)) == 5  # type: ignore[arg-type]
+    try:
+        assert store.searches_by_procedure is by_procedure
+        assert len(await store.introduction_paths("ada", "hub", **search)) == 5  # type: ignore[arg-type]
+        monkeypatch.setattr(cypher, "MAX_PARTIAL_PATHS", 20)
+        with pytest.raises(BudgetExceeded, match="more than 20 partial paths; lower maxHops"):
+            await store.introduction_paths("ada", "hub", **search)  # type: ignore[arg-type]
+        monkeypatch.undo()
+        # Refused, not crashed: the server answers the next search.
+        assert len(await store.introduction_paths("ada", "hub", **search)) == 5  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+
+async def test_the_cypher_search_is_refused_at_the_hop_whose_partial_paths_pass_the_allowance(
+    hub_network: Network, neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert neo4j_target is not None
+    store = Neo4jStore(
+        uri=neo4j_target.uri,
+        auth=neo4j_target.auth,
+        database=neo4j_target.database,
+        plan_searches_at_open=False,
+        use_procedures=False,
+    )
+    await store.open()
+    common = {"first": 5, "strategy": Strategy.STRONGEST, "min_link_strength": 0.0, "at": NOW}
+    # Ada's first hop holds exactly the allowance; growing from her contacts holds more.
+    monkeypatch.setattr(cypher, "MAX_PARTIAL_PATHS", ADA_TIES)
+    try:
+        assert len(await store.introduction_paths("ada", "hub", max_hops=2, **common)) == 5  # type: ignore[arg-type]
+        with pytest.raises(BudgetExceeded, match=f"more than {ADA_TIES} partial paths"):
+            await store.introduction_paths("ada", "hub", max_hops=4, **common)  # type: ignore[arg-type]
+    finally:
+        await store.close()
 
 
 def test_the_store_and_the_procedure_agree_on_how_a_refusal_for_size_begins() -> None:

@@ -1472,6 +1472,29 @@ _WALKABLE: Final[LiteralString] = """
 # grows into ranks after k paths already found (as strong, and shorter). For SHORTEST the
 # search stops at the first layer that reaches `b`. Found paths are turned back to
 # source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
+MAX_PARTIAL_PATHS: Final = 1_000_000
+"""The most partial paths a search holds at once ($max_partials), in the procedure or the
+Cypher query; a search that would hold more is refused (``BudgetExceeded``) rather than fill
+the server's heap (about 200 MB in the procedure, more in Cypher's maps)."""
+
+SEARCH_TOO_LARGE: Final = "tiegraph: search too large"
+"""How a refusal of a search past $max_partials begins: the procedure's (IntroductionPaths)
+and the Cypher query's (a text that no datetime parses, with the count after it)."""
+
+# Past $max_partials partial paths a search is refused, as the procedure refuses it: Cypher
+# has no statement that raises an error, so a text no datetime parses raises it, its message
+# carrying SEARCH_TOO_LARGE to the store. Only evaluated when the list is too long.
+_REFUSED_PAST_MAX_PARTIALS: Final[LiteralString] = (
+    """
+WHERE CASE
+  WHEN size(PARTIALS) <= $max_partials THEN true
+  ELSE datetime('"""
+    + SEARCH_TOO_LARGE
+    + """ ' + toString(size(PARTIALS))) IS NULL
+END
+"""
+)
+
 _PATHS_START: Final[LiteralString] = (
     """
 MATCH (s:Person {id: $source})
@@ -1523,6 +1546,7 @@ WITH forward, a, b, far,
   [p IN grown WHERE p.node = b] AS found,
   [p IN grown WHERE p.node <> b AND coalesce(p.node.intermediary, true)] AS frontier
 """
+    + _REFUSED_PAST_MAX_PARTIALS.replace("PARTIALS", "frontier")
 )
 
 # The score a partial path must reach to be kept: the k-th best found so far (STRONGEST),
@@ -1569,11 +1593,17 @@ CALL (b, far_nodes, far_best, frontier, bar) {
   WHERE p.score * w * far_best >= bar AND NOT y.id IN p.ids
     AND NOT y.id IN p.blocked
     AND none(i IN p.ids WHERE i IN coalesce(y.blocked_ids, []))
+  WITH p, y, w
+  LIMIT $max_partials + 1
   RETURN collect({
     node: y, ids: p.ids + y.id, links: p.links + w, score: p.score * w,
     blocked: p.blocked + coalesce(y.blocked_ids, [])
   }) AS grown
 }
+WITH forward, a, b, far, far_nodes, far_best, found, grown
+"""
+    + _REFUSED_PAST_MAX_PARTIALS.replace("PARTIALS", "grown")
+    + """
 WITH forward, a, b, far, far_nodes, far_best, found,
   [p IN grown WHERE coalesce(p.node.intermediary, true)] AS frontier
 """
@@ -1682,13 +1712,6 @@ RETURN tiegraph.proceduresVersion() AS version
 
 MAX_PATH_HOPS: Final = 4
 """The longest introduction path the query is built for (graph.domain.paths.MAX_HOPS)."""
-
-MAX_PARTIAL_PATHS: Final = 1_000_000
-"""The most partial paths the procedure holds at once ($max_partials); a search that would
-hold more is refused (``BudgetExceeded``) rather than fill the server's heap: about 200 MB."""
-
-SEARCH_TOO_LARGE: Final = "tiegraph: search too large"
-"""How the procedure's refusal of a search past $max_partials begins (IntroductionPaths)."""
 
 FAR_SET_LIMIT: Final = 1_000
 """Up to this many ties, the far end's links are scored once ($far_set_limit); beyond, paths

@@ -956,6 +956,7 @@ def introduction_path_parameters(
         "shortest": strategy is Strategy.SHORTEST,
         "min_strength": min_link_strength,
         "far_set_limit": cypher.FAR_SET_LIMIT,
+        "max_partials": cypher.MAX_PARTIAL_PATHS,
         "kinds": _counters(kinds),
         "counters": [name for _, name in _TIE_COUNTERS],
         "now_s": (at - _EPOCH).total_seconds(),
@@ -994,10 +995,21 @@ def procedure_path_parameters(parameters: dict[str, Any], max_hops: int) -> dict
     :func:`introduction_path_parameters`."""
     return {
         "max_hops": max_hops,
-        "max_partials": cypher.MAX_PARTIAL_PATHS,
         "strength": {name: parameters[name] for name in _STRENGTH_PARAMETERS},
         **{k: v for k, v in parameters.items() if k not in _STRENGTH_PARAMETERS},
     }
+
+
+def _refused_for_size(error: Neo4jError, deadline: Deadline | None) -> BudgetExceeded | None:
+    """``BudgetExceeded`` for a path search that failed with ``error`` because it would have
+    held more than ``MAX_PARTIAL_PATHS`` partial paths; None for any other failure."""
+    if cypher.SEARCH_TOO_LARGE not in (error.message or ""):
+        return None
+    return BudgetExceeded(
+        deadline.seconds if deadline is not None else 0.0,
+        f"the search would hold more than {cypher.MAX_PARTIAL_PATHS:,} partial paths; "
+        + (deadline.hint if deadline is not None else "lower maxHops"),
+    )
 
 
 _NO_ONE: Final = (("no one", "nor one"), ("no one of this size", "nor one of this size"))
@@ -1849,13 +1861,10 @@ class Neo4jStore(GraphStore):
                         kinds=kinds,
                         deadline=deadline,
                     )
-                if cypher.SEARCH_TOO_LARGE not in (error.message or ""):
+                refused = _refused_for_size(error, deadline)
+                if refused is None:
                     raise
-                raise BudgetExceeded(
-                    deadline.seconds if deadline is not None else 0.0,
-                    f"the search would hold more than {cypher.MAX_PARTIAL_PATHS:,} partial"
-                    " paths; " + (deadline.hint if deadline is not None else "lower maxHops"),
-                ) from error
+                raise refused from error
             return rank(_paths_of(rows), strategy, first)
         query = cypher.introduction_paths_query(hops)
         if deadline is not None and hops not in self._planned_path_queries:
@@ -1865,6 +1874,11 @@ class Neo4jStore(GraphStore):
         except BudgetExceeded:
             self._planned_path_queries.discard(hops)
             raise
+        except Neo4jError as error:
+            refused = _refused_for_size(error, deadline)
+            if refused is None:
+                raise
+            raise refused from error
         return rank(_paths_of(rows), strategy, first)
 
     def _plan_path_query(self, hops: int, query: LiteralString, parameters: dict[str, Any]) -> None:
