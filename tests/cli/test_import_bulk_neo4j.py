@@ -34,10 +34,13 @@ from graph.domain.model import Interaction, Person
 from graph.domain.paths import Strategy
 from graph.domain.strength import StrengthModel
 from graph.importing.columnar import InteractionColumns
+from tests.support.shared_data import require_shared
 
 pytestmark = [pytest.mark.neo4j_only, pytest.mark.slow]
 
 PASSWORD = "bulk-load-secret"
+REAL_CONTACTS = 2_000
+"""The first contacts of a real record that a test loads both ways."""
 AUTH = ("neo4j", PASSWORD)
 
 # Ids with the characters CSV files trip over (quotes, commas, semicolons, a backslash); the
@@ -82,7 +85,9 @@ def contacts(tmp_path: Path) -> Path:
     return path
 
 
-def run_import(app: typer.Typer, server: RunningNeo4j, *args: str | Path) -> Result:
+def run_import(
+    app: typer.Typer, server: RunningNeo4j, *args: str | Path, batch_size: int = 20
+) -> Result:
     live = status(server.home)
     assert live is not None, "the server from the test's home is not running"
     return CliRunner().invoke(
@@ -96,7 +101,7 @@ def run_import(app: typer.Typer, server: RunningNeo4j, *args: str | Path) -> Res
             "--neo4j-home",
             str(server.home),
             "--batch-size",
-            "20",
+            str(batch_size),
             *map(str, args),
         ],
         env={"NEO4J_PASSWORD": PASSWORD, "NEO4J_USER": "neo4j"},
@@ -224,6 +229,46 @@ def test_a_bulk_first_load_gives_the_graph_and_answers_the_transactional_import_
     assert all(state == "ONLINE" for state in bulk_graph["indexes"].values())
     assert bulk_answers == asyncio.run(answers(live.uri))
     assert bulk_answers["counts"]["interaction"] == len(LINES) - 4
+
+
+def test_a_real_contact_record_from_years_ago_loads_in_bulk_as_through_transactions(
+    app: typer.Typer, server: RunningNeo4j, tmp_path: Path
+) -> None:
+    # SocioPatterns, a high school in Marseille, December 2012: who faced whom, per 20 s.
+    record = require_shared("sociopatterns-contacts/thiers_2012.csv")
+    lines = record.read_text(encoding="utf-8").splitlines()[:REAL_CONTACTS]
+    contacts = tmp_path / "thiers.csv"
+    contacts.write_text(
+        "at,person_a,person_b,kind,duration_s,channel,key\n"
+        + "".join(
+            f"{at},s{a},s{b},contact,20,in person,\n"
+            for at, a, b, *_ in (line.split() for line in lines)
+        ),
+        encoding="utf-8",
+    )
+    wipe(server.uri)
+    bulk = run_import(app, server, "--bulk", "--create-missing-people", contacts, batch_size=500)
+    assert bulk.exit_code == 0, bulk.output
+    assert "bulk load with neo4j-admin" in bulk.output
+    live = status(server.home)
+    assert live is not None
+    bulk_graph = whole_graph(live.uri)
+
+    wipe(live.uri)
+    transactional = run_import(
+        app, server, "--no-bulk", "--create-missing-people", contacts, batch_size=500
+    )
+    assert transactional.exit_code == 0, transactional.output
+    graph = whole_graph(live.uri)
+
+    assert len(graph["nodes"]) > REAL_CONTACTS  # people and every contact
+    assert bulk_graph["nodes"].keys() == graph["nodes"].keys()
+    for key, props in graph["nodes"].items():
+        assert_same_properties(bulk_graph["nodes"][key], props)
+    assert bulk_graph["relationships"].keys() == graph["relationships"].keys()
+    for key, props in graph["relationships"].items():
+        assert_same_properties(bulk_graph["relationships"][key], props)
+    assert set(bulk_graph["changes"]) == set(graph["changes"])
 
 
 def table_and_problems(output: str) -> list[str]:

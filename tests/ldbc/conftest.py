@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.support.shared_data import shared_data_directory
+
 DATASET = "ldbc-snb-interactive-test"
 REFERENCE_SET = "ldbc_snb_v1_testdata"
 
 
 def dataset_directory() -> Path:
     """Return where the LDBC test data should be, whether or not it is there."""
-    shared = Path(os.environ.get("TIEGRAPH_SHARED_DATA") or "../shared/data")
-    return (shared if shared.is_absolute() else REPOSITORY / shared) / DATASET
+    return shared_data_directory() / DATASET
 
 
 def missing_data_reason(directory: Path) -> str | None:
