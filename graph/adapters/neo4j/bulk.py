@@ -497,9 +497,8 @@ def _tie_table(ties: TieRows, number_of: Callable[[str], int]) -> _Table:
         [
             list(map(number_of, ties.a)),
             list(map(number_of, ties.b)),
-            _pairs(
-                ties.a, ties.b, cypher.TIE_PAIR_SEPARATOR
-            ),  # the pair key, as the store writes it
+            # The pair key, as the store writes it.
+            _pairs(ties.a, ties.b, cypher.TIE_PAIR_SEPARATOR),
             _instants(ties.first_us),
             _instants(ties.last_us),
             ties.count.tolist(),

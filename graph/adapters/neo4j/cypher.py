@@ -1451,27 +1451,6 @@ _WALKABLE: Final[LiteralString] = """
 ($kinds IS NULL OR any(k IN $kinds WHERE r[k] IS NOT NULL))
 """
 
-# Introduction paths, a top-k search pruned as it goes. The two people are bound by id and
-# the search grows partial paths from the one with fewer ties (`a`; `b` is the other), one
-# layer per hop. Each layer groups the partial paths by the person they end at and expands
-# that person once, applying the kind, block, consent and $min_strength filters on the way
-# out. Each layer first closes its paths into `b`, then grows the rest.
-#
-# The far end: when `b` has at most $far_set_limit ties, its usable links are scored once
-# (`far`); closing a path is then a lookup, the last growth only follows ties into `far`
-# (a hash-set check before any strength is computed: meet in the middle) and `far_best`, the
-# strongest link into `b`, bounds every path still to be closed. A hub beyond that limit is
-# never expanded: paths are closed into it by Expand(Into) from its neighbours.
-#
-# A block holds along the whole path: each partial path carries the ids its people blocked,
-# and nobody joins a path with someone they blocked or who blocked them.
-#
-# Pruning rests on link strengths being at most 1: a path is never stronger than any of its
-# beginnings times `far_best`. After every step `bar` is the k-th best score among the paths
-# found so far (STRONGEST), and a partial path that cannot reach it is dropped: whatever it
-# grows into ranks after k paths already found (as strong, and shorter). For SHORTEST the
-# search stops at the first layer that reaches `b`. Found paths are turned back to
-# source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
 MAX_PARTIAL_PATHS: Final = 1_000_000
 """The most partial paths a search holds at once ($max_partials), in the procedure or the
 Cypher query; a search that would hold more is refused (``BudgetExceeded``) rather than fill
@@ -1495,6 +1474,27 @@ END
 """
 )
 
+# Introduction paths, a top-k search pruned as it goes. The two people are bound by id and
+# the search grows partial paths from the one with fewer ties (`a`; `b` is the other), one
+# layer per hop. Each layer groups the partial paths by the person they end at and expands
+# that person once, applying the kind, block, consent and $min_strength filters on the way
+# out. Each layer first closes its paths into `b`, then grows the rest.
+#
+# The far end: when `b` has at most $far_set_limit ties, its usable links are scored once
+# (`far`); closing a path is then a lookup, the last growth only follows ties into `far`
+# (a hash-set check before any strength is computed: meet in the middle) and `far_best`, the
+# strongest link into `b`, bounds every path still to be closed. A hub beyond that limit is
+# never expanded: paths are closed into it by Expand(Into) from its neighbours.
+#
+# A block holds along the whole path: each partial path carries the ids its people blocked,
+# and nobody joins a path with someone they blocked or who blocked them.
+#
+# Pruning rests on link strengths being at most 1: a path is never stronger than any of its
+# beginnings times `far_best`. After every step `bar` is the k-th best score among the paths
+# found so far (STRONGEST), and a partial path that cannot reach it is dropped: whatever it
+# grows into ranks after k paths already found (as strong, and shorter). For SHORTEST the
+# search stops at the first layer that reaches `b`. Found paths are turned back to
+# source-to-target order, scored, ranked and limited here, as graph.domain.paths.rank does.
 _PATHS_START: Final[LiteralString] = (
     """
 MATCH (s:Person {id: $source})
