@@ -97,10 +97,11 @@ class GraphSettings(BaseSettings):
     unavailable (503) and the caller retries. Bounds a request during an outage to a few
     seconds; the driver's own default is 30."""
     neo4j_plan_searches_at_start: bool = True
-    """Run each introduction path query once when the store opens, so the server has planned
-    it before the first member searches (planning takes seconds on a fresh server, more than a
-    request's budget). Off only where start-up time matters more, e.g. a test suite that opens
-    a store per test."""
+    """Run each introduction path query, the reads of group retention and (rolled back) the
+    writes of a recorded contact once when the store opens, so the server has planned them
+    before the first request (planning takes seconds on a fresh server, more than a request's
+    budget). Off only where start-up time matters more, e.g. a test suite that opens a store
+    per test."""
     strength_half_life_days: float = Field(60.0, gt=0, le=36_500)
     """How many days without contact halve a tie's strength score."""
     strength_weights: str | None = Field(None)

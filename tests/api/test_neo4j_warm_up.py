@@ -13,10 +13,13 @@ import neo4j
 import pytest
 
 from api.http.app import create_app
-from graph.adapters.neo4j.store import Neo4jStore
+from graph.adapters.neo4j.store import _PLANNING_PEOPLE, Neo4jStore
+from graph.domain.batch import WriteBatch
+from graph.domain.model import Person
 from graph.samples.demo import load_core_demo
 from tests.api.conftest import Api, settings_for
 from tests.conftest import open_store
+from tests.factories import interaction, person, side_conversation
 from tests.support.neo4j import Neo4jTarget
 
 RETENTION = """
@@ -69,3 +72,37 @@ async def test_a_served_neo4j_store_sends_every_query_of_group_retention_when_it
     assert retention["pairs"]  # the reads found the group's data
     assert len(asked) >= 4
     assert asked <= set(at_open), sorted(asked - set(at_open))
+
+
+async def test_a_served_neo4j_store_plans_a_recorded_contact_at_open_and_keeps_nothing_of_it(
+    neo4j_target: Neo4jTarget | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = await open_store("neo4j", tmp_path, neo4j_target)  # emptied, or skipped
+    await empty.apply(WriteBatch(people=[person("ann"), person("bo")]))
+    before = await empty.counts()
+    await empty.close()
+    assert neo4j_target is not None
+    sent: list[str] = []
+    for kind in (neo4j.AsyncManagedTransaction, neo4j.AsyncTransaction, neo4j.AsyncSession):
+        monkeypatch.setattr(kind, "run", _recording(kind.run, sent))
+    store = Neo4jStore(
+        uri=neo4j_target.uri,
+        auth=neo4j_target.auth,
+        database=neo4j_target.database,
+        plan_searches_at_open=True,
+    )
+    await store.open()
+    try:
+        at_open = set(sent)
+        assert await store.counts() == before  # the planning writes were rolled back
+        assert await store.get(Person, _PLANNING_PEOPLE) == {}
+        sent.clear()
+        contact = interaction("ann-bo", "ann", "bo", day=3)
+        await store.apply(WriteBatch(interactions=[contact]))
+        side = side_conversation("ann-bo-side", "ann", "bo", day=4)
+        await store.apply(WriteBatch(side_conversations=[side]))
+        written = set(sent)
+        assert len(written) >= 4
+        assert written <= at_open, sorted(written - at_open)
+    finally:
+        await store.close()

@@ -90,6 +90,7 @@ from graph.domain.errors import (
     Conflict,
     Problem,
     StoreUnavailable,
+    TiegraphError,
 )
 from graph.domain.model import (
     Attendance,
@@ -1012,6 +1013,10 @@ def _refused_for_size(error: Neo4jError, deadline: Deadline | None) -> BudgetExc
     )
 
 
+_PLANNING_PEOPLE: Final = ("tiegraph:planning-a", "tiegraph:planning-b")
+"""Valid ids for :meth:`Neo4jStore._plan_writes`, whose writes are rolled back: whether or not
+someone has them, nothing of theirs changes."""
+
 _NO_ONE: Final = (("no one", "nor one"), ("no one of this size", "nor one of this size"))
 """Ids with a space, which no person has (nothing is searched), of two common sizes: for
 :meth:`Neo4jStore._plan_path_queries`."""
@@ -1109,6 +1114,7 @@ class Neo4jStore(GraphStore):
             self._procedures = await self._find_procedures()
             if self._plan_searches_at_open:
                 await self._plan_reads()
+                await self._plan_writes()
                 if not self._procedures:
                     await self._plan_path_queries()
         except BaseException:
@@ -1175,6 +1181,55 @@ class Neo4jStore(GraphStore):
             except Neo4jError:
                 log.warning("planning the retention reads at start-up failed", exc_info=True)
                 return
+
+    async def _plan_writes(self) -> None:
+        """Write a contact and a side conversation between two people who do not exist in a
+        transaction that is rolled back, so the server plans the write queries before the
+        first request asks.
+
+        Planning them took a freshly started server about 3 s (a first recorded contact on the
+        100,000-people database: 3.2 s, the next ones 0.06 to 0.19 s). Nothing is kept: the
+        transaction rolls back, change log included. A write that fails is logged; the
+        queries plan on first use then.
+        """
+        nobody, other = _PLANNING_PEOPLE
+        now = datetime.now(UTC)
+        # The people first, then contacts between them (as a request records them: between
+        # people who are stored).
+        batches = (
+            WriteBatch(people=[Person(id=nobody, name=nobody), Person(id=other, name=other)]),
+            WriteBatch(
+                interactions=[
+                    Interaction(
+                        key=nobody,
+                        at=now,
+                        kind=InteractionKind.CALL,
+                        participant_ids=(nobody, other),
+                        initiator_id=nobody,
+                        duration_s=60,
+                        channel=nobody,
+                    )
+                ],
+                side_conversations=[
+                    SideConversation(
+                        id=nobody, participant_ids=(nobody, other), at=now, initiator_id=nobody
+                    )
+                ],
+            ),
+        )
+        try:
+            async with self._turn_to_write(), self._session(neo4j.WRITE_ACCESS) as session:
+                tx = await session.begin_transaction()
+                try:
+                    for batch in batches:
+                        # An explicit transaction runs what a managed one does, and rolls back.
+                        await _apply_batch(
+                            cast(AsyncManagedTransaction, tx), batch, self._chunk, self.model
+                        )
+                finally:
+                    await tx.rollback()
+        except (Neo4jError, neo4j.exceptions.DriverError, TiegraphError):
+            log.warning("planning the writes at start-up failed", exc_info=True)
 
     async def _plan_path_queries(self) -> None:
         """Run each introduction path query once, for no one, so the server plans and caches
