@@ -58,14 +58,9 @@ async def open_store(backend: str, tmp_path: Path, neo4j_target: Neo4jTarget | N
     else:
         if neo4j_target is None:
             pytest.skip(f"no Neo4j server: {'; '.join(_neo4j_missing) or 'unavailable'}")
-        from graph.adapters.neo4j.store import Neo4jStore
-
         # Planning the path searches at open is a start-up cost a test per store would pay
         # again and again (the tests of that warm-up open their own stores).
-        store = Neo4jStore(
-            uri=neo4j_target.uri,
-            auth=neo4j_target.auth,
-            database=neo4j_target.database,
+        store = neo4j_target.store(
             plan_searches_at_open=False,
             use_procedures=False
             if backend == "neo4j-cypher"
@@ -97,16 +92,8 @@ def reopen(tmp_path: Path, neo4j_target: Neo4jTarget | None) -> Reopen:
         if isinstance(store, EmbeddedStore):
             fresh: GraphStore = EmbeddedStore(tmp_path / "store", model)
         else:
-            from graph.adapters.neo4j.store import Neo4jStore
-
             assert neo4j_target is not None
-            fresh = Neo4jStore(
-                uri=neo4j_target.uri,
-                auth=neo4j_target.auth,
-                database=neo4j_target.database,
-                model=model,
-                plan_searches_at_open=False,
-            )
+            fresh = neo4j_target.store(model=model, plan_searches_at_open=False)
         await fresh.open()
         return fresh
 

@@ -190,13 +190,7 @@ async def test_a_search_that_would_hold_too_many_partial_paths_is_refused_as_ove
     if by_procedure and not shared.searches_by_procedure:
         pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
     assert neo4j_target is not None
-    store = Neo4jStore(
-        uri=neo4j_target.uri,
-        auth=neo4j_target.auth,
-        database=neo4j_target.database,
-        plan_searches_at_open=False,
-        use_procedures=by_procedure,
-    )
+    store = neo4j_target.store(plan_searches_at_open=False, use_procedures=by_procedure)
     await store.open()
     search = {
         "max_hops": 4,
@@ -222,13 +216,7 @@ async def test_the_cypher_search_is_refused_at_the_hop_whose_partial_paths_pass_
     hub_network: Network, neo4j_target: Neo4jTarget | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert neo4j_target is not None
-    store = Neo4jStore(
-        uri=neo4j_target.uri,
-        auth=neo4j_target.auth,
-        database=neo4j_target.database,
-        plan_searches_at_open=False,
-        use_procedures=False,
-    )
+    store = neo4j_target.store(plan_searches_at_open=False, use_procedures=False)
     await store.open()
     common = {"first": 5, "strategy": Strategy.STRONGEST, "min_link_strength": 0.0, "at": NOW}
     # Ada's first hop holds exactly the allowance; growing from her contacts holds more.
@@ -253,12 +241,7 @@ async def test_a_store_whose_server_lost_the_procedure_searches_by_cypher_from_t
     if not shared.searches_by_procedure:
         pytest.skip("the server lacks tiegraph's procedures (see test_neo4j_procedures)")
     assert neo4j_target is not None
-    store = Neo4jStore(
-        uri=neo4j_target.uri,
-        auth=neo4j_target.auth,
-        database=neo4j_target.database,
-        plan_searches_at_open=False,
-    )
+    store = neo4j_target.store(plan_searches_at_open=False)
     await store.open()
     try:
         search = {"max_hops": 3, "first": 5, "strategy": Strategy.STRONGEST}

@@ -85,12 +85,7 @@ async def test_a_served_neo4j_store_plans_a_recorded_contact_at_open_and_keeps_n
     sent: list[str] = []
     for kind in (neo4j.AsyncManagedTransaction, neo4j.AsyncTransaction, neo4j.AsyncSession):
         monkeypatch.setattr(kind, "run", _recording(kind.run, sent))
-    store = Neo4jStore(
-        uri=neo4j_target.uri,
-        auth=neo4j_target.auth,
-        database=neo4j_target.database,
-        plan_searches_at_open=True,
-    )
+    store = neo4j_target.store(plan_searches_at_open=True)
     await store.open()
     try:
         at_open = set(sent)

@@ -144,6 +144,14 @@ def whole_graph(uri: str) -> dict[str, Any]:
     }
 
 
+def assert_same_records(bulk: dict[str, Any], transactional: dict[str, Any]) -> None:
+    """The same nodes and relationships, property by property (graphs of ``whole_graph``)."""
+    for records in ("nodes", "relationships"):
+        assert bulk[records].keys() == transactional[records].keys()
+        for key, props in transactional[records].items():
+            assert_same_properties(bulk[records][key], props)
+
+
 def assert_same_properties(bulk: dict[str, Any], transactional: dict[str, Any]) -> None:
     assert bulk.keys() == transactional.keys()
     for name, value in transactional.items():
@@ -215,12 +223,7 @@ def test_a_bulk_first_load_gives_the_graph_and_answers_the_transactional_import_
     # The same report: counts per kind and every refused line, named alike.
     assert table_and_problems(bulk.output) == table_and_problems(transactional.output)
     assert "contacts.csv line 6: field 'at' = 'not-a-time'" in bulk.output
-    assert bulk_graph["nodes"].keys() == graph["nodes"].keys()
-    for key, props in graph["nodes"].items():
-        assert_same_properties(bulk_graph["nodes"][key], props)
-    assert bulk_graph["relationships"].keys() == graph["relationships"].keys()
-    for key, props in graph["relationships"].items():
-        assert_same_properties(bulk_graph["relationships"][key], props)
+    assert_same_records(bulk_graph, graph)
     # One entry per tie in bulk; through transactions, one per tie and batch (of 20 here).
     assert set(bulk_graph["changes"]) == set(graph["changes"])
     assert set(bulk_graph["changes"].values()) == {1}
@@ -262,12 +265,7 @@ def test_a_real_contact_record_from_years_ago_loads_in_bulk_as_through_transacti
     graph = whole_graph(live.uri)
 
     assert len(graph["nodes"]) > REAL_CONTACTS  # people and every contact
-    assert bulk_graph["nodes"].keys() == graph["nodes"].keys()
-    for key, props in graph["nodes"].items():
-        assert_same_properties(bulk_graph["nodes"][key], props)
-    assert bulk_graph["relationships"].keys() == graph["relationships"].keys()
-    for key, props in graph["relationships"].items():
-        assert_same_properties(bulk_graph["relationships"][key], props)
+    assert_same_records(bulk_graph, graph)
     assert set(bulk_graph["changes"]) == set(graph["changes"])
 
 

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graph.adapters.neo4j import procedures
 from graph.adapters.neo4j.server import (
@@ -32,6 +33,9 @@ from graph.adapters.neo4j.server import (
     status,
     stop,
 )
+
+if TYPE_CHECKING:
+    from graph.adapters.neo4j.store import Neo4jStore
 
 __all__ = ["Neo4jInstance", "Neo4jTarget", "Neo4jUnavailable", "provide_neo4j", "separate_neo4j"]
 
@@ -48,6 +52,12 @@ class Neo4jTarget:
     with_procedures: bool = False
     """Started for these tests by `tiegraph neo4j start`'s code, which installed tiegraph's
     procedures (a JDK built them): the stores must use them."""
+
+    def store(self, **options: Any) -> Neo4jStore:
+        """A store on this server (not opened yet), with ``options`` for ``Neo4jStore``."""
+        from graph.adapters.neo4j.store import Neo4jStore
+
+        return Neo4jStore(uri=self.uri, auth=self.auth, database=self.database, **options)
 
 
 class Neo4jUnavailable(RuntimeError):
