@@ -1001,16 +1001,21 @@ def procedure_path_parameters(parameters: dict[str, Any], max_hops: int) -> dict
     }
 
 
-def _refused_for_size(error: Neo4jError, deadline: Deadline | None) -> BudgetExceeded | None:
-    """``BudgetExceeded`` for a path search that failed with ``error`` because it would have
-    held more than ``MAX_PARTIAL_PATHS`` partial paths; None for any other failure."""
-    if cypher.SEARCH_TOO_LARGE not in (error.message or ""):
-        return None
-    return BudgetExceeded(
-        deadline.seconds if deadline is not None else 0.0,
-        f"the search would hold more than {cypher.MAX_PARTIAL_PATHS:,} partial paths; "
-        + (deadline.hint if deadline is not None else "lower maxHops"),
-    )
+@contextlib.contextmanager
+def _refusing_oversized_searches(deadline: Deadline | None) -> Iterator[None]:
+    """Turn a path search's refusal to hold more than ``MAX_PARTIAL_PATHS`` partial paths
+    (the procedure's or the Cypher query's: both say ``SEARCH_TOO_LARGE``) into
+    ``BudgetExceeded``; any other failure passes unchanged."""
+    try:
+        yield
+    except Neo4jError as error:
+        if cypher.SEARCH_TOO_LARGE not in (error.message or ""):
+            raise
+        raise BudgetExceeded(
+            deadline.seconds if deadline is not None else 0.0,
+            f"the search would hold more than {cypher.MAX_PARTIAL_PATHS:,} partial paths; "
+            + (deadline.hint if deadline is not None else "lower maxHops"),
+        ) from error
 
 
 _PLANNING_PEOPLE: Final = ("tiegraph:planning-a", "tiegraph:planning-b")
@@ -1892,48 +1897,40 @@ class Neo4jStore(GraphStore):
         )
         if self._procedures:
             try:
-                rows = await self._read_within(
-                    deadline,
-                    _records,
-                    cypher.INTRODUCTION_PATHS_PROCEDURE,
-                    **procedure_path_parameters(parameters, hops),
-                )
+                with _refusing_oversized_searches(deadline):
+                    rows = await self._read_within(
+                        deadline,
+                        _records,
+                        cypher.INTRODUCTION_PATHS_PROCEDURE,
+                        **procedure_path_parameters(parameters, hops),
+                    )
             except Neo4jError as error:
-                if error.code == _PROCEDURE_NOT_FOUND:
-                    # The server was started again without the procedures: Cypher from now on.
-                    log.warning(
-                        "tiegraph's procedures are gone from the server: searching in Cypher"
-                    )
-                    self._procedures = False
-                    return await self.introduction_paths(
-                        source,
-                        target,
-                        max_hops=max_hops,
-                        first=first,
-                        strategy=strategy,
-                        min_link_strength=min_link_strength,
-                        at=at,
-                        kinds=kinds,
-                        deadline=deadline,
-                    )
-                refused = _refused_for_size(error, deadline)
-                if refused is None:
+                if error.code != _PROCEDURE_NOT_FOUND:
                     raise
-                raise refused from error
+                # The server was started again without the procedures: Cypher from now on.
+                log.warning("tiegraph's procedures are gone from the server: searching in Cypher")
+                self._procedures = False
+                return await self.introduction_paths(
+                    source,
+                    target,
+                    max_hops=max_hops,
+                    first=first,
+                    strategy=strategy,
+                    min_link_strength=min_link_strength,
+                    at=at,
+                    kinds=kinds,
+                    deadline=deadline,
+                )
             return rank(_paths_of(rows), strategy, first)
         query = cypher.introduction_paths_query(hops)
         if deadline is not None and hops not in self._planned_path_queries:
             self._plan_path_query(hops, query, parameters)
-        try:
-            rows = await self._read_within(deadline, _records, query, **parameters)
-        except BudgetExceeded:
-            self._planned_path_queries.discard(hops)
-            raise
-        except Neo4jError as error:
-            refused = _refused_for_size(error, deadline)
-            if refused is None:
+        with _refusing_oversized_searches(deadline):
+            try:
+                rows = await self._read_within(deadline, _records, query, **parameters)
+            except BudgetExceeded:  # timed out: the plan may be gone (not so a size refusal)
+                self._planned_path_queries.discard(hops)
                 raise
-            raise refused from error
         return rank(_paths_of(rows), strategy, first)
 
     def _plan_path_query(self, hops: int, query: LiteralString, parameters: dict[str, Any]) -> None:
