@@ -9,14 +9,13 @@ reason, except under ``CI=true``, where that is a failure.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.shared_data import shared_data_directory
+from tests.support.shared_data import missing, shared_data_directory
 
 DATASET = "ldbc-snb-interactive-test"
 REFERENCE_SET = "ldbc_snb_v1_testdata"
@@ -51,9 +50,7 @@ def ldbc_dataset() -> Path:
     directory = dataset_directory()
     reason = missing_data_reason(directory)
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        missing(reason)
     return directory
 
 

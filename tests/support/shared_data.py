@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -24,8 +25,12 @@ def require_shared(relative: str) -> Path:
     ``CI=true``) when it is not there."""
     path = shared_data_directory() / relative
     if not path.exists():
-        reason = f"{path} not found; set TIEGRAPH_SHARED_DATA to the folder that holds it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        missing(f"{path} not found; set TIEGRAPH_SHARED_DATA to the folder that holds it")
     return path
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip the test for want of shared data, saying ``reason``; under ``CI=true`` fail it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
