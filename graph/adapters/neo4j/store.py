@@ -1192,8 +1192,9 @@ class Neo4jStore(GraphStore):
         transaction that is rolled back, so the server plans the write queries before the
         first request asks.
 
-        Planning them took a freshly started server about 3 s (a first recorded contact on the
-        100,000-people database: 3.2 s, the next ones 0.06 to 0.19 s). Nothing is kept: the
+        Planning them took a freshly started server 3 to 5 s (a first recorded contact on the
+        100,000-people database: 3.2 and 4.7 s in two runs, the next ones 0.04 to 0.2 s;
+        ``bench.first_write``). Nothing is kept: the
         transaction rolls back, change log included. A write that fails is logged; the
         queries plan on first use then.
         """
