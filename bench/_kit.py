@@ -229,3 +229,9 @@ def cpu_seconds(pid: int | None) -> float | None:
     # The command name (field 2) may hold spaces; the fields after it are plain numbers.
     fields = text[text.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    times = os.times()
+    return times.user + times.system

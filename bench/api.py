@@ -70,6 +70,7 @@ from bench._kit import (
     free_port,
     machine,
     mib,
+    own_cpu_seconds,
     percentile,
     rss_of,
     spinner,
@@ -225,11 +226,6 @@ class _Tally:
 
 
 # -- processes ----------------------------------------------------------------------------------
-
-
-def _own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -643,11 +639,11 @@ async def run_scenario(
         tally = _Tally()
         server_before = cpu_seconds(server.pid)
         store_before = cpu_seconds(store_pid)
-        client_before = _own_cpu_seconds()
+        client_before = own_cpu_seconds()
         elapsed = await _drive(
             client, url, scenario, clients, duration_s, tally, MAX_REQUESTS_PER_CLIENT
         )
-        client_cpu = _own_cpu_seconds() - client_before
+        client_cpu = own_cpu_seconds() - client_before
         server_after = cpu_seconds(server.pid)
         store_after = cpu_seconds(store_pid)
     if server_before is None or server_after is None:

@@ -76,7 +76,16 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from bench._kit import cpu_seconds, free_port, mib, nearest_rank, process_tree, rss_of, verdict
+from bench._kit import (
+    cpu_seconds,
+    free_port,
+    mib,
+    nearest_rank,
+    own_cpu_seconds,
+    process_tree,
+    rss_of,
+    verdict,
+)
 from bench.api import (
     HOST,
     PROJECT_ROOT,
@@ -266,11 +275,6 @@ def _machine_busy_seconds() -> float | None:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
-def _own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def _tree_cpu_seconds(pid: int) -> float | None:
     """CPU seconds of a process and every process under it: with ``--workers N`` the service
     is uvicorn's process and its N worker processes, which do the work."""
@@ -286,7 +290,7 @@ def _sample(t_s: float, server_pid: int, locust_pid: int | None, store_pid: int 
         locust_cpu_s=cpu_seconds(locust_pid),
         store_rss=rss_of(store_pid)[0] if store_pid is not None else None,
         store_cpu_s=cpu_seconds(store_pid),
-        own_cpu_s=_own_cpu_seconds(),
+        own_cpu_s=own_cpu_seconds(),
         machine_busy_s=_machine_busy_seconds(),
     )
 
