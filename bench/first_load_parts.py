@@ -30,7 +30,7 @@ import graph.adapters.embedded.store as embedded
 from graph.adapters.embedded.tie_index import TieIndex
 from graph.importing.columnar import plan_first_load, read_part
 
-__all__ = ["main"]
+__all__ = ["SPENT", "instrument", "main", "time_first_load"]
 
 SPENT: dict[str, tuple[float, float]] = {}
 """By part: thread CPU seconds, wall seconds."""
@@ -77,7 +77,8 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
-def _instrument() -> None:
+def instrument() -> None:
+    """Put a timer around each part of a first load, for :func:`time_first_load`."""
     write_first_load = bulk.write_first_load
 
     def timed_load(conn: sqlite3.Connection, **kwargs: Any) -> Any:
@@ -98,7 +99,9 @@ def _instrument() -> None:
     embedded.EmbeddedStore._transaction = staticmethod(timed_transaction)  # type: ignore[method-assign]
 
 
-async def _run(path: Path) -> int:
+async def time_first_load(path: Path) -> int:
+    """Load ``path`` into an empty store in a temporary directory, each part timed into
+    :data:`SPENT` (call :func:`instrument` first); return how many contacts it loaded."""
     with _part("reading (unsplit)"):
         columns = read_part(path, source=str(path))
     with tempfile.TemporaryDirectory(prefix="tiegraph-first-load-") as scratch:
@@ -112,15 +115,21 @@ async def _run(path: Path) -> int:
         process, wall = time.process_time(), time.perf_counter()
         with _part("load_first"):
             await store.load_first(people=planned.people, interactions=planned.interactions)
-        load = (time.process_time() - process, time.perf_counter() - wall)
+        SPENT["load_first, all threads"] = (
+            time.process_time() - process,
+            time.perf_counter() - wall,
+        )
         with _part("closing the store"):
             await store.close()
-    n = len(planned.interactions)
+    return len(planned.interactions)
+
+
+async def _run(path: Path) -> int:
+    n = await time_first_load(path)
     print(f"{n:,} contacts; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("| part | CPU µs/contact | wall µs/contact |\n| --- | --- | --- |")
     for name, (cpu, spent) in SPENT.items():
         print(f"| {name} | {cpu / n * 1e6:.2f} | {spent / n * 1e6:.2f} |")
-    print(f"| load_first, all threads | {load[0] / n * 1e6:.2f} | {load[1] / n * 1e6:.2f} |")
     return 0
 
 
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print(__doc__.splitlines()[2], file=sys.stderr)
         return 2
-    _instrument()
+    instrument()
     return asyncio.run(_run(Path(args[0])))
 
 

@@ -48,7 +48,7 @@ from graph.domain.batch import WriteBatch
 from graph.domain.model import Interaction, Person
 from graph.importing.csv_interactions import read_interactions_csv
 
-__all__ = ["Figures", "main"]
+__all__ = ["Figures", "main", "run_cli"]
 
 TARGET_RATE: Final = 100_000
 """Interactions per second end to end that the import should reach."""
@@ -117,7 +117,7 @@ def _tiegraph() -> list[str]:
     return [sys.executable, "-c", "from api.cli import main; main()"]
 
 
-def _run_cli(csv_path: Path, data_dir: Path, *options: str) -> tuple[float, float, int, int]:
+def run_cli(csv_path: Path, data_dir: Path, *options: str) -> tuple[float, float, int, int]:
     """Import ``csv_path`` with the command; return wall seconds, CPU seconds (with the
     processes it started), exit code and peak resident bytes of that one run."""
     started = time.perf_counter()
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> Figures:
             )
             print(f"wrote {interactions:,} interactions among {named:,} people", flush=True)
         bulk_dir = scratch / "bulk"
-        bulk_wall, bulk_cpu, bulk_code, bulk_peak = _run_cli(csv_path, bulk_dir, "--bulk")
+        bulk_wall, bulk_cpu, bulk_code, bulk_peak = run_cli(csv_path, bulk_dir, "--bulk")
         print(
             f"tiegraph import (first load in bulk): {bulk_wall:.1f} s wall, {bulk_cpu:.1f} s CPU,"
             f" exit {bulk_code}, peak {bulk_peak / 2**20:,.0f} MiB",
@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> Figures:
         nan = float("nan")
         wall, cpu, code, peak = (nan, nan, 0, 0)
         if not args.no_transactions:
-            wall, cpu, code, peak = _run_cli(csv_path, cli_dir, "--no-bulk")
+            wall, cpu, code, peak = run_cli(csv_path, cli_dir, "--no-bulk")
             print(
                 f"tiegraph import --no-bulk: {wall:.1f} s wall, {cpu:.1f} s CPU, exit {code},"
                 f" peak {peak / 2**20:,.0f} MiB",
