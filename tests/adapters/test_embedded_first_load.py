@@ -354,3 +354,30 @@ def test_a_key_of_an_earlier_file_repeated_in_a_later_one_is_unchanged_or_refuse
         ("b.csv line 4", "key", "k2", "a.csv line 3 has this interaction with other values")
     ]
     assert planned.interactions.key == ["k1", "k2", "k3"]
+
+
+async def test_the_ties_table_is_the_same_whether_written_in_one_chunk_or_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.adapters.embedded import bulk
+
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "at,person_a,person_b,kind,initiator\n"
+        + "".join(
+            f"{1_700_000_000 + n * 3_600},p{n % 7},p{7 + n % 5},call,p{n % 7}\n" for n in range(40)
+        ),
+        encoding="utf-8",
+    )
+    tables = []
+    for chunk in (65_536, 2, 3):
+        monkeypatch.setattr(bulk, "_TIE_CHUNK", chunk)
+        store = await opened(tmp_path / f"chunk-{chunk}")
+        try:
+            await load_in_bulk(store, path, create_missing_people=True, cut=None)
+        finally:
+            await store.close()
+        tables.append(rows(tmp_path / f"chunk-{chunk}", "SELECT * FROM ties ORDER BY a, b"))
+    assert len(tables[0]) == 35  # every pair of p0..p6 with p7..p11 meets
+    assert tables[1] == tables[0]
+    assert tables[2] == tables[0]

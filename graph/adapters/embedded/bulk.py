@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from pathlib import Path
@@ -150,12 +150,25 @@ def _insert_interactions(conn: sqlite3.Connection, interactions: InteractionColu
     )  # fmt: skip
 
 
-def _tie_table_rows(rows: TieRows) -> Any:
-    """``rows`` as rows of the ``ties`` table (counts as JSON), in key order."""
+_TIE_CHUNK = 65_536
+"""Ties turned into Python rows at a time: the whole table at once would hold ~300 bytes of
+Python objects a tie (3 GB at ten million ties) on top of the load's peak."""
+
+
+def _tie_table_rows(rows: TieRows) -> Iterator[tuple[Any, ...]]:
+    """``rows`` as rows of the ``ties`` table (counts as JSON), in key order, made a chunk at
+    a time."""
     counts_json = counts_as_json()
-    counts = np.asarray(rows.counts).tolist()
-    return zip(
-        rows.a, rows.b, rows.first_us.tolist(), rows.last_us.tolist(), rows.count.tolist(),
-        map(counts_json, counts), rows.initiated_by_a.tolist(), rows.initiated_by_b.tolist(),
-        rows.score.tolist(), rows.score_by_a.tolist(), rows.score_by_b.tolist(), strict=True,
+    columns = (
+        rows.first_us, rows.last_us, rows.count, np.asarray(rows.counts), rows.initiated_by_a,
+        rows.initiated_by_b, rows.score, rows.score_by_a, rows.score_by_b,
     )  # fmt: skip
+    for start in range(0, len(rows), _TIE_CHUNK):
+        end = start + _TIE_CHUNK
+        first, last, count, counts, by_a, by_b, score, score_a, score_b = (
+            column[start:end].tolist() for column in columns
+        )
+        yield from zip(
+            rows.a[start:end], rows.b[start:end], first, last, count, map(counts_json, counts),
+            by_a, by_b, score, score_a, score_b, strict=True,
+        )  # fmt: skip
