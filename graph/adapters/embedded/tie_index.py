@@ -50,7 +50,7 @@ import numpy.typing as npt
 from graph.adapters.tie_columns import KINDS, Int32s, Int64s, TieRows, counts_as_json
 from graph.domain.batch import TieDelta, merge_tie
 from graph.domain.model import InteractionKind, Tie
-from graph.domain.relationship import DEFAULT_SCALE, link_strength_of_parts, strength_of_mass
+from graph.domain.relationship import DEFAULT_SCALE, link_strength_function, strength_of_mass
 from graph.domain.strength import StrengthModel
 
 __all__ = ["KINDS", "Compaction", "TieIndex", "TieRows", "rows_of_segment"]
@@ -1042,10 +1042,12 @@ def _keys(
 class IndexView:
     """The links of one search over a :class:`TieIndex`, on integer ids.
 
-    Strengths are exact (:func:`~graph.domain.relationship.link_strength_of_parts`) and
-    computed once per tie per search; a person's links are read strongest first by their key
-    and no further than the floor asked for. Bounds come from a table of the strength at
-    log masses a little apart, rounded up (so a bound is never below the exact strength).
+    Strengths are exact (:func:`~graph.domain.relationship.link_strength_of_parts`, through
+    the function :func:`~graph.domain.relationship.link_strength_function` makes once per
+    search) and computed once per tie per search; a person's links are read strongest first
+    by their key and no further than the floor asked for. Bounds come from a table of the
+    strength at log masses a little apart, rounded up (so a bound is never below the exact
+    strength).
     """
 
     def __init__(
@@ -1071,6 +1073,7 @@ class IndexView:
         self._strength: dict[int, float] = {}
         self._read: dict[int, tuple[float, list[tuple[int, float]]]] = {}
         self._table = index.strength_table()
+        self._link_strength = link_strength_function(index._half_life_us)
 
     def _fresh_generation(self) -> None:
         if self._generation != self._index.generation:  # compacted meanwhile: slots moved
@@ -1093,7 +1096,7 @@ class IndexView:
         if missing:
             s = self._index._slots
             at = np.array(missing, np.int64)
-            half_life_us = self._index._half_life_us
+            strength = self._link_strength
             now = self._at_us
             for slot, first, last, score, by_a, by_b, kinds in zip(
                 missing,
@@ -1105,14 +1108,8 @@ class IndexView:
                 s.kinds[at].tolist(),
                 strict=True,
             ):
-                known[slot] = link_strength_of_parts(
-                    age_us=max(0, now - last),
-                    span_us=last - first,
-                    score=score,
-                    score_by_a=by_a,
-                    score_by_b=by_b,
-                    kinds=kinds.bit_count(),
-                    half_life_us=half_life_us,
+                known[slot] = strength(
+                    max(0, now - last), last - first, score, by_a, by_b, kinds.bit_count()
                 )
         return [known[slot] for slot in slots]
 
