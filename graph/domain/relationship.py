@@ -61,6 +61,7 @@ __all__ = [
     "link_strength_function",
     "link_strength_of_parts",
     "log_mass",
+    "mass_strength_function",
     "pair_series",
     "series_of_stretches",
     "strength_of_mass",
@@ -312,12 +313,32 @@ def strength_of_mass(
     >>> 0 < strength_of_mass(-1e6, timedelta(days=60)) < 1e-4
     True
     """
-    x_over_saturation = math.exp(mass) / scale.saturation if mass < _MAX_MASS else math.inf
-    active = -math.expm1(-_LN2 * x_over_saturation)
-    behind = (math.log(scale.saturation) - mass) / _LN2  # half-lives since "at saturation"
-    age_eff = max(0.0, behind) * (half_life / scale.trace_scale)
-    trace = 1.0 / (1.0 + age_eff)
-    return (1.0 - scale.trace_weight) * active + scale.trace_weight * trace
+    return mass_strength_function(_micros(half_life), scale)(mass)
+
+
+def mass_strength_function(
+    half_life_us: int, scale: StrengthScale = DEFAULT_SCALE
+) -> Callable[[float], float]:
+    """:func:`strength_of_mass` for one half-life and scale, as a function of the mass, with
+    what depends only on them worked out once (``timedelta / timedelta`` is the quotient of
+    their microseconds, as here): the one home of that arithmetic.
+
+    >>> mass_strength_function(60 * 86_400 * 10**6)(math.log(3.0))
+    0.5005
+    """
+    exp, expm1 = math.exp, math.expm1
+    saturation, log_saturation = scale.saturation, math.log(scale.saturation)
+    trace_per_half_life = half_life_us / _micros(scale.trace_scale)  # half_life / trace_scale
+    active_weight, trace_weight = 1.0 - scale.trace_weight, scale.trace_weight
+
+    def strength(mass: float) -> float:
+        x_over_saturation = exp(mass) / saturation if mass < _MAX_MASS else math.inf
+        active = -expm1(-_LN2 * x_over_saturation)
+        behind = (log_saturation - mass) / _LN2  # half-lives since "at saturation"
+        trace = 1.0 / (1.0 + max(0.0, behind) * trace_per_half_life)
+        return active_weight * active + trace_weight * trace
+
+    return strength
 
 
 _MAX_MASS = 700.0
@@ -403,15 +424,15 @@ def link_strength_function(half_life_us: int, scale: StrengthScale = DEFAULT_SCA
     numbers (positional, in that function's order), with what depends only on the half-life
     and the scale worked out once: for a search that scores thousands of links.
 
-    Each constant is the value of the same expression :func:`link_strength_of_parts` and
-    :func:`strength_of_mass` would evaluate, so the answers are equal to the last bit
-    (``timedelta / timedelta`` is the quotient of their microseconds, as here).
+    Each constant is the value of the same expression :func:`link_strength_of_parts` would
+    evaluate, and the mass goes to :func:`mass_strength_function`, so the answers are equal to
+    the last bit.
 
     >>> strength = link_strength_function(60 * 86_400 * 10**6)
     >>> round(strength(0, 0, 3.0, 1.5, 1.5, 1), 6)
     0.352128
     """
-    log, exp, expm1, power = math.log, math.exp, math.expm1, math.pow
+    log, power = math.log, math.pow
     one_way = 1.0 - scale.one_way
     longevity_half_us = _micros(scale.longevity_half)
     diversity_kinds = scale.diversity_kinds
@@ -419,9 +440,7 @@ def link_strength_function(half_life_us: int, scale: StrengthScale = DEFAULT_SCA
     longevity_weight, no_embeddedness = scale.longevity_weight, scale.embeddedness_weight * 0.0
     longevity_floor, longevity_rest = scale.longevity_floor, 1.0 - scale.longevity_floor
     embeddedness = scale.embeddedness_floor + (1.0 - scale.embeddedness_floor) * 0.0
-    saturation, log_saturation = scale.saturation, math.log(scale.saturation)
-    trace_per_half_life = half_life_us / _micros(scale.trace_scale)  # half_life / scale.trace_scale
-    active_weight, trace_weight = 1.0 - scale.trace_weight, scale.trace_weight
+    of_mass = mass_strength_function(half_life_us, scale)
 
     def strength(
         age_us: int, span_us: int, score: float, score_by_a: float, score_by_b: float, kinds: int
@@ -434,13 +453,7 @@ def link_strength_function(half_life_us: int, scale: StrengthScale = DEFAULT_SCA
         )
         evidence = (longevity_floor + longevity_rest * longevity) * embeddedness
         weighted = effective * quality * evidence
-        mass = log(max(weighted, _SMALLEST_MASS)) - _LN2 * (age_us / half_life_us)
-        # strength_of_mass(mass, half_life, scale), its constants taken from above
-        x_over_saturation = exp(mass) / saturation if mass < _MAX_MASS else math.inf
-        active = -expm1(-_LN2 * x_over_saturation)
-        behind = (log_saturation - mass) / _LN2
-        trace = 1.0 / (1.0 + max(0.0, behind) * trace_per_half_life)
-        return active_weight * active + trace_weight * trace
+        return of_mass(log(max(weighted, _SMALLEST_MASS)) - _LN2 * (age_us / half_life_us))
 
     return strength
 

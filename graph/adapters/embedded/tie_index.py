@@ -50,7 +50,7 @@ import numpy.typing as npt
 from graph.adapters.tie_columns import KINDS, Int32s, Int64s, TieRows, counts_as_json
 from graph.domain.batch import TieDelta, merge_tie
 from graph.domain.model import InteractionKind, Tie
-from graph.domain.relationship import DEFAULT_SCALE, link_strength_function, strength_of_mass
+from graph.domain.relationship import DEFAULT_SCALE, link_strength_function, mass_strength_function
 from graph.domain.strength import StrengthModel
 
 __all__ = ["KINDS", "Compaction", "TieIndex", "TieRows", "rows_of_segment"]
@@ -764,8 +764,8 @@ class TieIndex:
     def strength_table(self) -> npt.NDArray[np.float64]:
         """Strengths at the log masses of :data:`_GRID` (computed once)."""
         if self._table is None:
-            half_life = self.model.half_life
-            self._table = np.array([strength_of_mass(m, half_life) for m in _GRID])
+            of_mass = mass_strength_function(self._half_life_us)
+            self._table = np.array([of_mass(m) for m in _GRID.tolist()])
         return self._table
 
     def search_view(
